@@ -1,0 +1,4 @@
+using Microsoft.ML.RandAD.Kernels;
+
+Console.WriteLine("RandAD sample");
+Console.WriteLine(KernelSettings.Describe());

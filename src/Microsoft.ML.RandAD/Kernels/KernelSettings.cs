@@ -1,0 +1,173 @@
+using System.Runtime.Intrinsics;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>The instruction-set width a kernel runs with.</summary>
+public enum KernelPath
+{
+    /// <summary>Plain scalar code: the reference every vector path is tested against.</summary>
+    Scalar = 0,
+
+    /// <summary>128-bit vectors (SSE / NEON).</summary>
+    Vector128 = 128,
+
+    /// <summary>256-bit vectors (AVX2 + FMA).</summary>
+    Vector256 = 256,
+
+    /// <summary>512-bit vectors (AVX-512F).</summary>
+    Vector512 = 512,
+}
+
+/// <summary>
+/// The one switch that selects which kernel path and how many threads the engine uses.
+/// </summary>
+/// <remarks>
+/// Defaults come from the hardware, overridden by the environment variables
+/// <c>RANDAD_KERNEL_PATH</c> (<c>scalar</c>, <c>128</c>, <c>256</c>, <c>512</c>) and <c>RANDAD_THREADS</c>.
+/// Setting <see cref="Path"/> above what the processor supports throws, so a test that asks for a path
+/// either gets it or fails loudly instead of silently testing another one.
+/// </remarks>
+public static class KernelSettings
+{
+    /// <summary>Environment variable that forces a kernel path: <c>scalar</c>, <c>128</c>, <c>256</c> or <c>512</c>.</summary>
+    public const string PathVariable = "RANDAD_KERNEL_PATH";
+
+    /// <summary>Environment variable that sets the number of threads the kernels use.</summary>
+    public const string ThreadsVariable = "RANDAD_THREADS";
+
+    private static KernelPath s_path = ReadPathFromEnvironment();
+    private static int s_threads = ReadThreadsFromEnvironment();
+
+    /// <summary>The widest path this processor and runtime accelerate.</summary>
+    public static KernelPath BestSupported { get; } =
+        Vector512.IsHardwareAccelerated ? KernelPath.Vector512
+        : Vector256.IsHardwareAccelerated ? KernelPath.Vector256
+        : Vector128.IsHardwareAccelerated ? KernelPath.Vector128
+        : KernelPath.Scalar;
+
+    /// <summary>The active kernel path. Every kernel reads it on each call.</summary>
+    /// <exception cref="NotSupportedException">The processor does not accelerate the requested width.</exception>
+    public static KernelPath Path
+    {
+        get => s_path;
+        set
+        {
+            if (!IsSupported(value))
+            {
+                throw new NotSupportedException($"Kernel path {value} is not accelerated on this processor; the widest is {BestSupported}.");
+            }
+
+            s_path = value;
+        }
+    }
+
+    /// <summary>Number of threads parallel kernels split their work over (1 = the calling thread only).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public static int ThreadCount
+    {
+        get => s_threads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            s_threads = value;
+        }
+    }
+
+    /// <summary>Whether <paramref name="path"/> can be selected on this machine.</summary>
+    /// <param name="path">The path to check.</param>
+    /// <returns><see langword="true"/> when the path is accelerated (scalar always is).</returns>
+    public static bool IsSupported(KernelPath path) => path switch
+    {
+        KernelPath.Scalar => true,
+        KernelPath.Vector128 => Vector128.IsHardwareAccelerated,
+        KernelPath.Vector256 => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported,
+        KernelPath.Vector512 => Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported,
+        _ => false,
+    };
+
+    /// <summary>All paths this machine supports, narrowest first.</summary>
+    public static IReadOnlyList<KernelPath> SupportedPaths { get; } =
+        Enum.GetValues<KernelPath>().Where(IsSupported).ToArray();
+
+    /// <summary>
+    /// Selects a path and a thread count until the returned scope is disposed, then restores the previous ones.
+    /// </summary>
+    /// <param name="path">The path to use.</param>
+    /// <param name="threads">The thread count to use, or <see langword="null"/> to keep the current one.</param>
+    /// <returns>A scope that restores the previous settings.</returns>
+    public static IDisposable Use(KernelPath path, int? threads = null)
+    {
+        var scope = new Scope(s_path, s_threads);
+        Path = path;
+        if (threads is int t)
+        {
+            ThreadCount = t;
+        }
+
+        return scope;
+    }
+
+    /// <summary>One line that says which kernels are active, e.g. <c>kernels: Vector512 (AVX-512F), 2 threads</c>.</summary>
+    /// <returns>The description.</returns>
+    public static string Describe()
+    {
+        string isa = s_path switch
+        {
+            KernelPath.Vector512 => "AVX-512F",
+            KernelPath.Vector256 => "AVX2+FMA",
+            KernelPath.Vector128 => "SSE/NEON",
+            _ => "scalar",
+        };
+        string forced = Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } v ? $", forced by {PathVariable}={v}" : string.Empty;
+        return $"kernels: {s_path} ({isa}{forced}), best supported {BestSupported}, {s_threads} thread{(s_threads == 1 ? "" : "s")} of {Environment.ProcessorCount} processors";
+    }
+
+    private static KernelPath ReadPathFromEnvironment()
+    {
+        string? value = Environment.GetEnvironmentVariable(PathVariable)?.Trim().ToLowerInvariant();
+        KernelPath best = Vector512.IsHardwareAccelerated ? KernelPath.Vector512
+            : Vector256.IsHardwareAccelerated ? KernelPath.Vector256
+            : Vector128.IsHardwareAccelerated ? KernelPath.Vector128
+            : KernelPath.Scalar;
+        KernelPath requested = value switch
+        {
+            null or "" or "auto" => best,
+            "scalar" or "0" => KernelPath.Scalar,
+            "128" or "vector128" => KernelPath.Vector128,
+            "256" or "vector256" or "avx2" => KernelPath.Vector256,
+            "512" or "vector512" or "avx512" => KernelPath.Vector512,
+            _ => throw new InvalidOperationException($"{PathVariable}='{value}' is not one of scalar, 128, 256, 512, auto."),
+        };
+        if (!IsSupported(requested))
+        {
+            throw new InvalidOperationException($"{PathVariable}={value} asks for {requested}, which this processor does not accelerate (widest: {best}).");
+        }
+
+        return requested;
+    }
+
+    private static int ReadThreadsFromEnvironment()
+    {
+        string? value = Environment.GetEnvironmentVariable(ThreadsVariable);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return Environment.ProcessorCount;
+        }
+
+        if (!int.TryParse(value, out int threads) || threads < 1)
+        {
+            throw new InvalidOperationException($"{ThreadsVariable}='{value}' must be a positive integer.");
+        }
+
+        return threads;
+    }
+
+    private sealed class Scope(KernelPath path, int threads) : IDisposable
+    {
+        public void Dispose()
+        {
+            s_path = path;
+            s_threads = threads;
+        }
+    }
+}

@@ -1,0 +1,234 @@
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>A piece of work split into numbered parts that may run on different threads.</summary>
+/// <remarks>
+/// A part's result must depend only on its index, never on which thread runs it, so results stay
+/// bit-identical for a given part count whatever the scheduling.
+/// </remarks>
+internal interface IParallelWork
+{
+    /// <summary>Runs part <paramref name="part"/> of <paramref name="partCount"/>.</summary>
+    void Run(int part, int partCount);
+}
+
+/// <summary>
+/// Persistent worker threads shared by every parallel kernel: threads start once, then wait for work,
+/// so a call pays a wake-up (a spin most of the time), never a thread start, and allocates nothing.
+/// </summary>
+/// <remarks>
+/// The calling thread takes parts too. Parts are claimed with an interlocked counter, so a late worker
+/// costs nothing. Nested calls (work that itself calls <c>Run</c>) and calls from a second thread while
+/// the pool is busy run inline on the caller, which keeps the pool free of deadlocks.
+/// </remarks>
+internal static unsafe class WorkerPool
+{
+    // Spin this many iterations before blocking: covers the gap between consecutive kernels of a
+    // training step (tens of microseconds) without burning a core when the engine is idle.
+    private const int SpinIterations = 20_000;
+
+    private static readonly object s_gate = new();
+    private static readonly List<Thread> s_threads = [];
+    private static readonly SemaphoreSlim s_wake = new(0);
+
+    [ThreadStatic]
+    private static bool t_insidePool;
+
+    private static IParallelWork? s_work;
+    private static delegate*<void*, int, int, void> s_function;
+    private static void* s_context;
+    private static int s_partCount;
+    private static int s_pending;
+    private static int s_generation;
+
+    // (generation << 32) | next part index: a part is claimed only if the generation still matches,
+    // so a worker that wakes late can never take a part of the next call with this call's count.
+    private static long s_ticket;
+    private static int s_sleepers;
+    private static Exception? s_failure;
+
+    /// <summary>Runs <paramref name="partCount"/> parts of <paramref name="work"/> over up to <see cref="KernelSettings.ThreadCount"/> threads.</summary>
+    public static void Run(IParallelWork work, int partCount)
+    {
+        if (partCount <= 0)
+        {
+            return;
+        }
+
+        if (partCount == 1 || KernelSettings.ThreadCount == 1 || t_insidePool || !Monitor.TryEnter(s_gate))
+        {
+            for (int p = 0; p < partCount; p++)
+            {
+                work.Run(p, partCount);
+            }
+
+            return;
+        }
+
+        try
+        {
+            s_work = work;
+            s_function = null;
+            Dispatch(partCount);
+        }
+        finally
+        {
+            s_work = null;
+            Monitor.Exit(s_gate);
+        }
+    }
+
+    /// <summary>Allocation-free variant for kernels: calls <paramref name="function"/>(context, part, partCount).</summary>
+    public static void Run(delegate*<void*, int, int, void> function, void* context, int partCount)
+    {
+        if (partCount <= 0)
+        {
+            return;
+        }
+
+        if (partCount == 1 || KernelSettings.ThreadCount == 1 || t_insidePool || !Monitor.TryEnter(s_gate))
+        {
+            for (int p = 0; p < partCount; p++)
+            {
+                function(context, p, partCount);
+            }
+
+            return;
+        }
+
+        try
+        {
+            s_function = function;
+            s_context = context;
+            Dispatch(partCount);
+        }
+        finally
+        {
+            s_function = null;
+            s_context = null;
+            Monitor.Exit(s_gate);
+        }
+    }
+
+    private static void Dispatch(int partCount)
+    {
+        int helpers = Math.Min(KernelSettings.ThreadCount, partCount) - 1;
+        EnsureThreads(helpers);
+        s_failure = null;
+        s_partCount = partCount;
+        s_pending = partCount;
+        int generation = s_generation + 1;
+        Interlocked.Exchange(ref s_ticket, (long)generation << 32);
+        Interlocked.Exchange(ref s_generation, generation); // publishes the fields above to spinning workers
+
+        int sleepers = Volatile.Read(ref s_sleepers);
+        if (sleepers > 0)
+        {
+            s_wake.Release(Math.Min(sleepers, helpers));
+        }
+
+        t_insidePool = true;
+        try
+        {
+            DrainParts(generation);
+        }
+        finally
+        {
+            t_insidePool = false;
+        }
+
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref s_pending) > 0)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (s_failure is Exception failure)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    private static void DrainParts(int generation)
+    {
+        while (true)
+        {
+            long ticket = Volatile.Read(ref s_ticket);
+            int count = Volatile.Read(ref s_partCount);
+            int part = (int)(ticket & 0xFFFF_FFFF);
+            if ((int)(ticket >> 32) != generation || part >= count)
+            {
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref s_ticket, ticket + 1, ticket) != ticket)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (s_work is IParallelWork work)
+                {
+                    work.Run(part, count);
+                }
+                else
+                {
+                    s_function(s_context, part, count);
+                }
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref s_failure, e, null);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref s_pending);
+            }
+        }
+    }
+
+    private static void EnsureThreads(int helpers)
+    {
+        while (s_threads.Count < helpers)
+        {
+            var thread = new Thread(WorkerLoop)
+            {
+                IsBackground = true,
+                Name = $"RandAD worker {s_threads.Count + 1}",
+            };
+            s_threads.Add(thread);
+            thread.Start();
+        }
+    }
+
+    private static void WorkerLoop()
+    {
+        t_insidePool = true;
+        int seen = Volatile.Read(ref s_generation);
+        while (true)
+        {
+            int spins = 0;
+            int generation;
+            while ((generation = Volatile.Read(ref s_generation)) == seen)
+            {
+                if (++spins < SpinIterations)
+                {
+                    Thread.SpinWait(20);
+                    continue;
+                }
+
+                Interlocked.Increment(ref s_sleepers);
+                if (Volatile.Read(ref s_generation) == seen)
+                {
+                    s_wake.Wait();
+                }
+
+                Interlocked.Decrement(ref s_sleepers);
+                spins = 0;
+            }
+
+            seen = generation;
+            DrainParts(generation);
+        }
+    }
+}
