@@ -1,0 +1,117 @@
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Sketches;
+using Microsoft.ML.RandAD.Tensors;
+
+namespace Microsoft.ML.RandAD.Layers;
+
+/// <summary>
+/// 2-D convolution over channels-last images by im2col + GEMM: <c>Y = cols(X)·Wᵀ + b</c>, W stored
+/// filters × (kh·kw·C), so the output is again channels-last.
+/// </summary>
+/// <remarks>
+/// Gradients, per chunk of images (the column matrix is rebuilt in the backward pass instead of kept):
+/// <c>dW += dYᵀ·cols(X̂)</c> with X̂ from the sketch (exact or RAD), <c>db = Σ dY</c>,
+/// <c>dX = col2im(dY·W)</c> (exact).
+/// </remarks>
+internal sealed class Conv2DLayer : Layer
+{
+    // Column-matrix bytes per chunk: big enough for efficient products, small enough to stay in L3.
+    private const int ChunkBytes = 8 << 20;
+
+    private readonly ConvGeometry _geometry;
+    private readonly int _filters;
+    private readonly Initializer _init;
+    private ParameterBlock _weight;
+    private ParameterBlock _bias;
+
+    public Conv2DLayer(TensorShape input, Conv2DSpec spec, Initializer init, ImageSketch sketch)
+        : base(input, OutputOf(input, spec))
+    {
+        _geometry = new ConvGeometry(input.Channels, input.Height, input.Width, spec.KernelSize, spec.KernelSize, spec.Stride, spec.Padding);
+        _filters = spec.Filters;
+        _init = init;
+        Sketch = sketch;
+    }
+
+    public ImageSketch Sketch { get; set; }
+
+    public ConvGeometry Geometry => _geometry;
+
+    public override string Description =>
+        $"Conv2D {_geometry.KernelHeight}×{_geometry.KernelWidth}×{_geometry.Channels}→{_filters} s{_geometry.Stride} p{_geometry.Padding}";
+
+    public override bool KeepsInput => Sketch.KeepsExactInput;
+
+    public override IReadOnlyList<ParameterSpec> Parameters =>
+    [
+        new("weight", [_filters, _geometry.PatchSize], _init, FanIn: _geometry.PatchSize, FanOut: _filters * _geometry.KernelHeight * _geometry.KernelWidth),
+        new("bias", [_filters], Initializer.Zeros, Decays: false),
+    ];
+
+    public override void Bind(ReadOnlySpan<ParameterBlock> blocks)
+    {
+        _weight = blocks[0];
+        _bias = blocks[1];
+    }
+
+    public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
+    {
+        ConvGeometry g = _geometry;
+        int batch = context.Batch;
+        int chunk = ChunkImages();
+        Span<float> columns = context.Scratch(chunk * g.OutPositions * g.PatchSize);
+        for (int first = 0; first < batch; first += chunk)
+        {
+            int count = Math.Min(chunk, batch - first);
+            int rows = count * g.OutPositions;
+            Im2Col.Pack(g, input.Slice(first * g.ImageSize, count * g.ImageSize), count, columns);
+            Span<float> y = output.Slice(first * g.OutPositions * _filters, rows * _filters);
+            Sgemm.Multiply(false, true, rows, _filters, g.PatchSize, 1f, columns, g.PatchSize, _weight.Values, g.PatchSize, 0f, y, _filters);
+            RowVector.AddToRows(y, rows, _bias.Values);
+        }
+
+        if (context.Training)
+        {
+            Sketch.Keep(context, input, batch, g);
+        }
+    }
+
+    public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
+    {
+        ConvGeometry g = _geometry;
+        int batch = context.Batch;
+        int chunk = ChunkImages();
+        int columnFloats = chunk * g.OutPositions * g.PatchSize;
+        int imageFloats = Sketch.KeepsExactInput ? 0 : chunk * g.ImageSize;
+        Span<float> scratch = context.Scratch(columnFloats + imageFloats);
+        Span<float> columns = scratch.Slice(0, columnFloats);
+        Span<float> rebuilt = scratch.Slice(columnFloats, imageFloats);
+
+        RowVector.SumRows(outputGradient.Slice(0, batch * g.OutPositions * _filters), batch * g.OutPositions, _bias.Gradient);
+        for (int first = 0; first < batch; first += chunk)
+        {
+            int count = Math.Min(chunk, batch - first);
+            int rows = count * g.OutPositions;
+            ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * _filters, rows * _filters);
+
+            ReadOnlySpan<float> images = Sketch.Images(context, first, count, g, rebuilt);
+            Im2Col.Pack(g, images, count, columns);
+            Sgemm.Multiply(true, false, _filters, g.PatchSize, rows, 1f, dy, _filters, columns, g.PatchSize, first == 0 ? 0f : 1f, _weight.Gradient, g.PatchSize);
+
+            if (!inputGradient.IsEmpty)
+            {
+                Sgemm.Multiply(false, false, rows, g.PatchSize, _filters, 1f, dy, _filters, _weight.Values, g.PatchSize, 0f, columns, g.PatchSize);
+                Im2Col.Unpack(g, columns, count, inputGradient.Slice(first * g.ImageSize, count * g.ImageSize));
+            }
+        }
+    }
+
+    private int ChunkImages() => Math.Max(1, ChunkBytes / (4 * _geometry.OutPositions * _geometry.PatchSize));
+
+    private static TensorShape OutputOf(TensorShape input, Conv2DSpec spec)
+    {
+        var g = new ConvGeometry(input.Channels, input.Height, input.Width, spec.KernelSize, spec.KernelSize, spec.Stride, spec.Padding);
+        return TensorShape.Image(g.OutHeight, g.OutWidth, spec.Filters);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Numerics.Tensors;
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Sketches;
+using Microsoft.ML.RandAD.Tensors;
+
+namespace Microsoft.ML.RandAD.Layers;
+
+/// <summary>
+/// Fully connected layer <c>y = x·W + b</c>, W stored inputs × outputs (row-major, the ONNX MatMul layout).
+/// </summary>
+/// <remarks>
+/// Gradients: <c>dW = x̂ᵀ·dY</c> (from the sketch: exact or RAD), <c>db = Σ_rows dY</c> (exact),
+/// <c>dX = dY·Wᵀ</c> (exact, so the signal passed to earlier layers is unchanged by RAD).
+/// </remarks>
+internal sealed class DenseLayer : Layer
+{
+    private readonly int _inputs;
+    private readonly int _outputs;
+    private readonly Initializer _init;
+    private ParameterBlock _weight;
+    private ParameterBlock _bias;
+
+    public DenseLayer(TensorShape input, int units, Initializer init, InputSketch sketch)
+        : base(input, TensorShape.Vector(units))
+    {
+        _inputs = input.Size;
+        _outputs = units;
+        _init = init;
+        Sketch = sketch;
+    }
+
+    /// <summary>How the input is kept for the weight gradient.</summary>
+    public InputSketch Sketch { get; set; }
+
+    public override string Description => $"Dense {_inputs}→{_outputs}";
+
+    public override bool KeepsInput => Sketch.KeepsExactInput;
+
+    public override IReadOnlyList<ParameterSpec> Parameters =>
+    [
+        new("weight", [_inputs, _outputs], _init, FanIn: _inputs, FanOut: _outputs),
+        new("bias", [_outputs], Initializer.Zeros, Decays: false),
+    ];
+
+    public override void Bind(ReadOnlySpan<ParameterBlock> blocks)
+    {
+        _weight = blocks[0];
+        _bias = blocks[1];
+    }
+
+    public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
+    {
+        int batch = context.Batch;
+        Sgemm.Multiply(false, false, batch, _outputs, _inputs, 1f, input, _inputs, _weight.Values, _outputs, 0f, output, _outputs);
+        ReadOnlySpan<float> bias = _bias.Values;
+        for (int r = 0; r < batch; r++)
+        {
+            Span<float> row = output.Slice(r * _outputs, _outputs);
+            TensorPrimitives.Add(row, bias, row);
+        }
+
+        if (context.Training)
+        {
+            Sketch.Keep(context, 0, input, batch, _inputs, _inputs);
+        }
+    }
+
+    public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
+    {
+        int batch = context.Batch;
+        Sketch.WeightGradient(context, 0, outputGradient, batch, _inputs, _outputs, _weight.Gradient, accumulate: false);
+
+        Span<float> biasGradient = _bias.Gradient;
+        outputGradient.Slice(0, _outputs).CopyTo(biasGradient);
+        for (int r = 1; r < batch; r++)
+        {
+            TensorPrimitives.Add(biasGradient, outputGradient.Slice(r * _outputs, _outputs), biasGradient);
+        }
+
+        if (!inputGradient.IsEmpty)
+        {
+            Sgemm.Multiply(false, true, batch, _inputs, _outputs, 1f, outputGradient, _outputs, _weight.Values, _outputs, 0f, inputGradient, _inputs);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+namespace Microsoft.ML.RandAD.Layers;
+
+/// <summary>
+/// A training objective over a batch: the example-weighted mean <c>Σ wᵢ·Lᵢ / Σ wᵢ</c> of per-example losses,
+/// and its gradient with respect to the network's outputs.
+/// </summary>
+internal abstract class Loss
+{
+    /// <summary>Name for reports.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Target values per example: 1 (a class index, a 0/1 label, a scalar) or the output width.</summary>
+    public virtual int TargetWidth(int outputWidth) => 1;
+
+    /// <summary>
+    /// Computes the weighted mean loss and writes its gradient. <paramref name="gradient"/> may alias
+    /// <paramref name="outputs"/>. Empty <paramref name="weights"/> means every weight is 1.
+    /// </summary>
+    /// <param name="outputs">batch × width network outputs (logits or predictions).</param>
+    /// <param name="targets">batch × <see cref="TargetWidth"/> targets.</param>
+    /// <param name="weights">batch example weights, or empty.</param>
+    /// <param name="batch">Rows.</param>
+    /// <param name="width">Outputs per row.</param>
+    /// <param name="gradient">batch × width, overwritten with ∂loss/∂outputs.</param>
+    /// <returns>The weighted mean loss.</returns>
+    public double Evaluate(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int batch, int width, Span<float> gradient)
+    {
+        double weightSum = weights.IsEmpty ? batch : 0;
+        if (!weights.IsEmpty)
+        {
+            for (int r = 0; r < batch; r++)
+            {
+                weightSum += weights[r];
+            }
+        }
+
+        if (!(weightSum > 0))
+        {
+            throw new InvalidOperationException("The example weights of a batch sum to zero or less; every batch needs positive total weight.");
+        }
+
+        double total = 0;
+        int targetWidth = TargetWidth(width);
+        for (int r = 0; r < batch; r++)
+        {
+            float w = weights.IsEmpty ? 1f : weights[r];
+            float scale = (float)(w / weightSum);
+            total += w * EvaluateRow(
+                outputs.Slice(r * width, width), targets.Slice(r * targetWidth, targetWidth), scale, gradient.Slice(r * width, width));
+        }
+
+        return total / weightSum;
+    }
+
+    /// <summary>
+    /// One example: returns its loss and writes <c>scale·∂L/∂output</c>. <paramref name="gradient"/> may alias
+    /// <paramref name="output"/>: read what you need of it before writing.
+    /// </summary>
+    protected abstract double EvaluateRow(ReadOnlySpan<float> output, ReadOnlySpan<float> target, float scale, Span<float> gradient);
+}

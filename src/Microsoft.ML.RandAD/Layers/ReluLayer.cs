@@ -1,0 +1,72 @@
+using System.Numerics.Tensors;
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Tensors;
+
+namespace Microsoft.ML.RandAD.Layers;
+
+/// <summary>
+/// <c>y = max(x, 0)</c> and, with a slope, the leaky variant <c>y = x &gt; 0 ? x : slope·x</c>.
+/// Keeps only the sign of x: 1 bit per element.
+/// </summary>
+/// <remarks>dX = dY where x &gt; 0, slope·dY elsewhere (the derivative at 0 is taken as the slope, like PyTorch).</remarks>
+internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : Layer(shape, shape)
+{
+    private RetainedBlock<ulong> _mask;
+
+    /// <summary>0 for ReLU; the LeakyReLU slope otherwise.</summary>
+    public float NegativeSlope { get; } = negativeSlope;
+
+    public override string Description => NegativeSlope == 0 ? "ReLU" : $"LeakyReLU({NegativeSlope})";
+
+    public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
+    {
+        int n = context.Batch * InputShape.Size;
+        input = input.Slice(0, n);
+        output = output.Slice(0, n);
+        if (!context.Training)
+        {
+            if (NegativeSlope == 0)
+            {
+                TensorPrimitives.Max(input, 0f, output);
+            }
+            else
+            {
+                LeakyForward(input, output);
+            }
+
+            return;
+        }
+
+        _mask = context.Keep<ulong>(BitMask.WordCount(n));
+        Span<ulong> mask = context.Kept(_mask);
+        if (NegativeSlope == 0)
+        {
+            BitMask.ReluForward(input, output, mask);
+        }
+        else
+        {
+            BitMask.PackGreaterThanZero(input, mask);
+            LeakyForward(input, output);
+        }
+    }
+
+    public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
+    {
+        int n = context.Batch * InputShape.Size;
+        BitMask.Apply(context.Kept(_mask), outputGradient.Slice(0, n), NegativeSlope, inputGradient.Slice(0, n));
+    }
+
+    private void LeakyForward(ReadOnlySpan<float> input, Span<float> output)
+    {
+        // max(x, slope·x) equals the leaky ReLU for 0 < slope < 1; min for slope > 1.
+        TensorPrimitives.Multiply(input, NegativeSlope, output);
+        if (NegativeSlope <= 1f)
+        {
+            TensorPrimitives.Max(input, output, output);
+        }
+        else
+        {
+            TensorPrimitives.Min(input, output, output);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using System.Numerics.Tensors;
+using Microsoft.ML.RandAD.Tensors;
+
+namespace Microsoft.ML.RandAD.Layers;
+
+/// <summary><c>y = 1/(1 + e^−x)</c>. Keeps y (fp32): dX = dY·y·(1 − y).</summary>
+internal sealed class SigmoidLayer(TensorShape shape) : Layer(shape, shape)
+{
+    private RetainedBlock<float> _output;
+
+    public override string Description => "Sigmoid";
+
+    public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
+    {
+        int n = context.Batch * InputShape.Size;
+        TensorPrimitives.Sigmoid(input.Slice(0, n), output.Slice(0, n));
+        if (context.Training)
+        {
+            _output = context.Keep<float>(n);
+            output.Slice(0, n).CopyTo(context.Kept(_output));
+        }
+    }
+
+    public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
+    {
+        int n = context.Batch * InputShape.Size;
+        ReadOnlySpan<float> y = context.Kept(_output);
+        Span<float> dx = inputGradient.Slice(0, n);
+        TensorPrimitives.Subtract(1f, y, dx);
+        TensorPrimitives.Multiply(dx, y, dx);
+        TensorPrimitives.Multiply(dx, outputGradient.Slice(0, n), dx);
+    }
+}

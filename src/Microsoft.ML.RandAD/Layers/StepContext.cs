@@ -1,0 +1,82 @@
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Tensors;
+
+namespace Microsoft.ML.RandAD.Layers;
+
+/// <summary>
+/// What a layer sees of the current step: the batch size, whether it is training, the retained stack
+/// (charged to the layer in the ledger), a scratch buffer, and the step's random seed.
+/// </summary>
+/// <remarks>A training context belongs to one network; an inference context to one scoring thread.</remarks>
+internal sealed class StepContext
+{
+    private readonly RetainedStack? _stack;
+    private readonly MemoryLedger? _ledger;
+    private float[] _scratch = [];
+
+    private StepContext(RetainedStack? stack, MemoryLedger? ledger)
+    {
+        _stack = stack;
+        _ledger = ledger;
+    }
+
+    /// <summary>Examples in the current batch.</summary>
+    public int Batch { get; internal set; }
+
+    /// <summary>Whether this step will run a backward pass (layers keep state only then).</summary>
+    public bool Training => _stack is not null;
+
+    /// <summary>Index of the layer being run (ledger attribution and random streams).</summary>
+    public int LayerIndex { get; internal set; }
+
+    /// <summary>Seed of the current step: a pure function of the network seed and the step number.</summary>
+    public ulong StepSeed { get; internal set; }
+
+    /// <summary>During backward: the layer's input as kept by the network (when the layer <see cref="Layer.KeepsInput"/>).</summary>
+    public ReadOnlySpan<float> KeptInput => _stack is not null && KeptInputBlock.Count > 0 ? _stack.Get(KeptInputBlock) : default;
+
+    /// <summary>Where the network kept the current layer's input (set before its backward pass).</summary>
+    internal RetainedBlock<float> KeptInputBlock { get; set; }
+
+    /// <summary>Creates the context of a training network.</summary>
+    public static StepContext ForTraining(RetainedStack stack, MemoryLedger ledger) => new(stack, ledger);
+
+    /// <summary>Creates a context for scoring (keeps nothing).</summary>
+    public static StepContext ForInference() => new(null, null);
+
+    /// <summary>Pushes <paramref name="count"/> elements the current layer keeps for its backward pass.</summary>
+    public RetainedBlock<T> Keep<T>(int count)
+        where T : unmanaged
+    {
+        if (_stack is null || _ledger is null)
+        {
+            throw new InvalidOperationException("Layers keep state only while training.");
+        }
+
+        var block = _stack.Push<T>(count);
+        _ledger.Charge(LayerIndex, block.Bytes, _stack.Depth);
+        return block;
+    }
+
+    /// <summary>The span of a block kept by <see cref="Keep{T}"/> during this step.</summary>
+    public Span<T> Kept<T>(RetainedBlock<T> block)
+        where T : unmanaged
+        => _stack!.Get(block);
+
+    /// <summary>
+    /// A scratch buffer of at least <paramref name="count"/> floats, valid until the next call (not across layers).
+    /// Grows to the largest request, then stays, so steady-state steps allocate nothing.
+    /// </summary>
+    public Span<float> Scratch(int count)
+    {
+        if (_scratch.Length < count)
+        {
+            _scratch = PinnedMemory.Allocate<float>(count);
+        }
+
+        return _scratch.AsSpan(0, count);
+    }
+
+    /// <summary>Bytes held by the scratch buffer.</summary>
+    public long ScratchBytes => (long)_scratch.Length * sizeof(float);
+}

@@ -1,0 +1,66 @@
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Layers;
+
+namespace Microsoft.ML.RandAD.Model;
+
+/// <summary>
+/// Scores batches with a trained <see cref="Network"/>: its own buffers and context, nothing retained, so
+/// several scorers can run on different threads over the same network (while it is not training).
+/// </summary>
+public sealed class NetworkScorer
+{
+    private readonly Network _network;
+    private readonly StepContext _context = StepContext.ForInference();
+    private float[] _bufferA = [];
+    private float[] _bufferB = [];
+
+    private readonly int _widest;
+
+    internal NetworkScorer(Network network)
+    {
+        _network = network;
+        _widest = network.Layers.Max(l => l.OutputShape.Size);
+    }
+
+    /// <summary>Floats per input row.</summary>
+    public int InputSize => _network.InputSize;
+
+    /// <summary>Floats per output row: logits for classification, the prediction for regression.</summary>
+    public int OutputSize => _network.OutputSize;
+
+    /// <summary>Computes the raw network outputs (logits) for <paramref name="batch"/> rows.</summary>
+    /// <param name="input">batch × <see cref="InputSize"/> features.</param>
+    /// <param name="batch">Rows.</param>
+    /// <param name="output">batch × <see cref="OutputSize"/> outputs.</param>
+    public void Score(ReadOnlySpan<float> input, int batch, Span<float> output)
+    {
+        if (batch <= 0)
+        {
+            return;
+        }
+
+        if (input.Length < batch * InputSize || output.Length < batch * OutputSize)
+        {
+            throw new ArgumentException($"Scoring {batch} rows needs {batch * InputSize} input and {batch * OutputSize} output floats.");
+        }
+
+        IReadOnlyList<Layer> layers = _network.Layers;
+        if (_bufferA.Length < batch * _widest)
+        {
+            _bufferA = PinnedMemory.Allocate<float>(batch * _widest);
+            _bufferB = PinnedMemory.Allocate<float>(batch * _widest);
+        }
+
+        _context.Batch = batch;
+        ReadOnlySpan<float> current = input;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            Span<float> next = i == layers.Count - 1
+                ? output.Slice(0, batch * OutputSize)
+                : ((i & 1) == 0 ? _bufferA : _bufferB).AsSpan(0, batch * layers[i].OutputShape.Size);
+            _context.LayerIndex = i;
+            layers[i].Forward(_context, current, next);
+            current = next;
+        }
+    }
+}

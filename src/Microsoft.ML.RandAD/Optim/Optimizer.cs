@@ -1,0 +1,98 @@
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Layers;
+using Microsoft.ML.RandAD.Model;
+
+namespace Microsoft.ML.RandAD.Optim;
+
+/// <summary>
+/// Updates a network's parameters from its gradients with one fused, vectorized pass per run of parameters
+/// that share their weight-decay treatment. State (momentum, Adam moments) is laid out like the parameters.
+/// </summary>
+public sealed class Optimizer
+{
+    private readonly Network _network;
+    private readonly (int Offset, int Length, bool Decays)[] _segments;
+    private readonly float[] _first;
+    private readonly float[] _second;
+
+    /// <summary>Creates the optimizer for <paramref name="network"/>.</summary>
+    /// <param name="network">The network to update.</param>
+    /// <param name="spec">Which optimizer.</param>
+    public Optimizer(Network network, OptimizerSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        _network = network;
+        Spec = spec;
+        _segments = Segments(network.Blocks);
+        int n = network.Parameters.Length;
+        bool usesFirst = spec.Kind != OptimizerKind.Sgd || spec.Momentum != 0;
+        _first = usesFirst ? new float[n] : [];
+        _second = spec.Kind == OptimizerKind.Sgd ? [] : new float[n];
+    }
+
+    /// <summary>The hyperparameters.</summary>
+    public OptimizerSpec Spec { get; }
+
+    /// <summary>Updates taken so far (Adam's bias correction uses it).</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>Applies one update with learning rate <paramref name="learningRate"/> to every trainable parameter.</summary>
+    /// <param name="learningRate">The step size, from the schedule.</param>
+    public void Step(float learningRate)
+    {
+        Steps++;
+        float[] w = _network.Parameters, g = _network.Gradients;
+        OptimizerSpec s = Spec;
+        float step = 0, correction = 0;
+        if (s.Kind != OptimizerKind.Sgd)
+        {
+            step = learningRate / (1f - MathF.Pow(s.Beta1, Steps));
+            correction = 1f / MathF.Sqrt(1f - MathF.Pow(s.Beta2, Steps));
+        }
+
+        foreach ((int offset, int length, bool decays) in _segments)
+        {
+            float decay = decays ? s.WeightDecay : 0f;
+            Span<float> ws = w.AsSpan(offset, length);
+            ReadOnlySpan<float> gs = g.AsSpan(offset, length);
+            switch (s.Kind)
+            {
+                case OptimizerKind.Sgd:
+                    OptimizerKernels.Sgd(ws, gs, s.Momentum == 0 ? default : _first.AsSpan(offset, length), learningRate, s.Momentum, s.Nesterov, decay);
+                    break;
+                case OptimizerKind.Adam:
+                    OptimizerKernels.Adam(ws, gs, _first.AsSpan(offset, length), _second.AsSpan(offset, length), step, correction, s.Beta1, s.Beta2, s.Epsilon, l2: decay, decay: 0f);
+                    break;
+                default:
+                    OptimizerKernels.Adam(ws, gs, _first.AsSpan(offset, length), _second.AsSpan(offset, length), step, correction, s.Beta1, s.Beta2, s.Epsilon, l2: 0f, decay: learningRate * decay);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Runs of trainable parameters with the same decay flag, merged where adjacent.</summary>
+    private static (int, int, bool)[] Segments(ReadOnlySpan<ParameterBlock> blocks)
+    {
+        var segments = new List<(int Offset, int Length, bool Decays)>();
+        foreach (ParameterBlock block in blocks)
+        {
+            if (!block.Spec.Trainable)
+            {
+                continue;
+            }
+
+            if (segments.Count > 0 && segments[^1].Decays == block.Spec.Decays && segments[^1].Offset + segments[^1].Length == block.Offset)
+            {
+                segments[^1] = (segments[^1].Offset, segments[^1].Length + block.Length, block.Spec.Decays);
+            }
+            else
+            {
+                segments.Add((block.Offset, block.Length, block.Spec.Decays));
+            }
+        }
+
+        return [.. segments];
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Optim;
+
+namespace Microsoft.ML.RandAD.Training;
+
+/// <summary>How a <see cref="TrainingLoop"/> trains.</summary>
+/// <param name="Optimizer">The optimizer.</param>
+/// <param name="LearningRate">Base learning rate.</param>
+/// <param name="BatchSize">Examples per step.</param>
+/// <param name="Schedule">Learning-rate schedule over steps (null = constant).</param>
+/// <param name="ClipNorm">Global gradient-norm bound (0 = none).</param>
+public sealed record TrainingSettings(OptimizerSpec Optimizer, float LearningRate, int BatchSize, LearningRateSchedule? Schedule = null, float ClipNorm = 0f)
+{
+    /// <summary>Throws when a setting is out of range.</summary>
+    public void Validate()
+    {
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive number.");
+        }
+
+        if (BatchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
+        }
+
+        if (ClipNorm < 0 || float.IsNaN(ClipNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "The clipping norm must be 0 (off) or positive.");
+        }
+
+        Optimizer.Validate();
+    }
+}
+
+/// <summary>What one epoch did.</summary>
+/// <param name="Epoch">0-based epoch.</param>
+/// <param name="TrainLoss">Mean of the batch losses, weighted by batch size.</param>
+/// <param name="LearningRate">Rate used by the epoch's last step.</param>
+/// <param name="Examples">Examples seen.</param>
+/// <param name="Elapsed">Wall time.</param>
+/// <param name="RetainedBytes">Activation bytes kept between forward and backward in a full batch.</param>
+public sealed record EpochReport(int Epoch, double TrainLoss, float LearningRate, long Examples, TimeSpan Elapsed, long RetainedBytes)
+{
+    /// <summary>Training throughput.</summary>
+    public double SamplesPerSecond => Examples / Math.Max(Elapsed.TotalSeconds, 1e-9);
+}
+
+/// <summary>The loss became NaN or infinite: training diverged.</summary>
+/// <param name="message">What happened and what to change.</param>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
+/// <summary>
+/// The engine's training loop: minibatches from a source through forward, backward, clipping and the
+/// optimizer. Checks cancellation before every step and stops on a non-finite loss.
+/// </summary>
+public sealed class TrainingLoop
+{
+    private readonly Network _network;
+    private readonly TrainingSettings _settings;
+    private readonly LearningRateSchedule _schedule;
+    private float[] _targets = [];
+    private float[] _weights = [];
+
+    /// <summary>Creates a loop that trains <paramref name="network"/>.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="settings">The settings.</param>
+    public TrainingLoop(Network network, TrainingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        _network = network;
+        _settings = settings;
+        _schedule = settings.Schedule ?? new ConstantSchedule();
+        Optimizer = new Optimizer(network, settings.Optimizer);
+    }
+
+    /// <summary>The optimizer (its step count drives the schedule).</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Runs one epoch over <paramref name="source"/>.</summary>
+    /// <param name="source">The minibatches.</param>
+    /// <param name="epoch">The epoch number (0-based).</param>
+    /// <param name="cancellation">Checked before every step.</param>
+    /// <returns>The epoch's report.</returns>
+    /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public EpochReport RunEpoch(IMinibatchSource source, int epoch, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.FeatureSize != _network.InputSize)
+        {
+            throw new ArgumentException($"The source has {source.FeatureSize} features per example; the network expects {_network.InputSize}.");
+        }
+
+        int batchSize = _settings.BatchSize;
+        if (_targets.Length < batchSize * source.TargetWidth)
+        {
+            _targets = new float[batchSize * source.TargetWidth];
+            _weights = new float[batchSize];
+        }
+
+        var clock = Stopwatch.StartNew();
+        source.StartEpoch(epoch);
+        double lossSum = 0;
+        long examples = 0;
+        long retained = 0;
+        float rate = _settings.LearningRate;
+        int rows;
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            rows = source.NextBatch(batchSize);
+            if (rows == 0)
+            {
+                break;
+            }
+
+            Span<float> features = _network.BeginStep(rows);
+            Span<float> weights = source.HasWeights ? _weights.AsSpan(0, rows) : default;
+            source.Fill(features, _targets.AsSpan(0, rows * source.TargetWidth), weights);
+            double loss = _network.ForwardBackward(_targets.AsSpan(0, rows * source.TargetWidth), weights);
+            if (!double.IsFinite(loss))
+            {
+                throw new TrainingDivergedException(
+                    $"The training loss became {loss} at epoch {epoch + 1}, step {Optimizer.Steps + 1} (learning rate {rate:G3}). " +
+                    "Lower the learning rate, set a gradient clipping norm, or normalize the features (e.g. NormalizeMinMax).");
+            }
+
+            GradientClipping.ClipByGlobalNorm(_network.Gradients, _settings.ClipNorm);
+            rate = _schedule.RateAt(_settings.LearningRate, Optimizer.Steps);
+            Optimizer.Step(rate);
+            lossSum += loss * rows;
+            examples += rows;
+            if (rows == batchSize)
+            {
+                retained = _network.Ledger.RetainedBytes;
+            }
+        }
+
+        return new EpochReport(epoch, examples > 0 ? lossSum / examples : double.NaN, rate, examples, clock.Elapsed, retained);
+    }
+}
