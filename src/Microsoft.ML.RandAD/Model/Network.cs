@@ -135,7 +135,7 @@ public sealed class Network
         _stack.Reset();
         Ledger.BeginStep(batch);
         _context.Batch = batch;
-        _context.StepSeed = SplitMix64(Seed ^ (0x5DEECE66DUL * (ulong)(StepCount + 1)));
+        _context.StepSeed = StepSeedOf(StepCount);
         _batch = batch;
         int size = batch * InputSize;
         if (_layers[0].KeepsInput)
@@ -242,6 +242,9 @@ public sealed class Network
         _bufferB = PinnedMemory.Allocate<float>(batch * widest);
         _capacity = batch;
     }
+
+    /// <summary>The random seed of step <paramref name="step"/>: a pure function of the network seed and the step number.</summary>
+    internal ulong StepSeedOf(long step) => SplitMix64(Seed ^ (0x5DEECE66DUL * (ulong)(step + 1)));
 
     internal static ulong SplitMix64(ulong state)
     {

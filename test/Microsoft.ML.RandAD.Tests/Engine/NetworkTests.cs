@@ -1,0 +1,224 @@
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Optim;
+using Microsoft.ML.RandAD.Tensors;
+using Microsoft.ML.RandAD.Training;
+
+namespace Microsoft.ML.RandAD.Tests.Engine;
+
+/// <summary>Whole networks: gradients, allocation, reproducibility and the memory ledger.</summary>
+[TestClass]
+public sealed class NetworkTests
+{
+    public static IEnumerable<object[]> Architectures =>
+    [
+        ["mlp-tanh", new NetworkSpec(InputSpec.Vector(10), [new DenseSpec(8), new ActivationSpec(ActivationKind.Tanh), new DenseSpec(6), new ActivationSpec(ActivationKind.Gelu), new DenseSpec(4)], new LossSpec(LossKind.SoftmaxCrossEntropy))],
+        ["mlp-relu-dropout-bn", new NetworkSpec(InputSpec.Vector(10), [new DenseSpec(9), new BatchNormSpec(), new ActivationSpec(ActivationKind.LeakyRelu), new DropoutSpec(0.25f), new DenseSpec(1)], new LossSpec(LossKind.BinaryCrossEntropy))],
+        ["cnn", new NetworkSpec(InputSpec.Image(2, 8, 8), [new Conv2DSpec(4, 3, 1, 1), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(3, 3, 1, 0), new ActivationSpec(ActivationKind.Sigmoid), new Pool2DSpec(PoolKind.Average, 2), new FlattenSpec(), new DenseSpec(3)], new LossSpec(LossKind.SoftmaxCrossEntropy))],
+        ["irnn", new NetworkSpec(InputSpec.Sequence(5, 3), [new RecurrentSpec(6), new DenseSpec(2)], new LossSpec(LossKind.Huber, 0.5f))],
+        ["regression", NetworkSpec.Mlp(7, [5, 5], 2, new LossSpec(LossKind.MeanSquaredError), ActivationKind.Tanh)],
+    ];
+
+    [TestMethod]
+    [DynamicData(nameof(Architectures))]
+    public void GradientMatchesDifferencesOfTheWholeNetwork(string name, NetworkSpec spec)
+    {
+        const int batch = 4;
+        var network = Network.Create(spec, seed: 11);
+        var random = new Random(5);
+        float[] x = Enumerable.Range(0, batch * network.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
+        int targetWidth = spec.Loss.Kind is LossKind.MeanSquaredError or LossKind.Huber ? network.OutputSize : 1;
+        float[] targets = Enumerable.Range(0, batch * targetWidth).Select(_ => spec.Loss.Kind switch
+        {
+            LossKind.SoftmaxCrossEntropy => random.Next(network.OutputSize),
+            LossKind.BinaryCrossEntropy => random.Next(2),
+            _ => (float)random.NextDouble(),
+        }).ToArray();
+        float[] weights = Enumerable.Range(0, batch).Select(_ => (float)(0.5 + random.NextDouble())).ToArray();
+
+        x.CopyTo(network.BeginStep(batch));
+        double loss = network.ForwardBackward(targets, weights);
+        double[] p = GradientCheck.ToDouble(network.Parameters);
+        double[] xd = GradientCheck.ToDouble(x);
+        double expected = NetworkOracle.Loss(network, xd, p, targets, weights, batch, step: 0);
+        Assert.AreEqual(expected, loss, 1e-5 * Math.Max(1, Math.Abs(expected)), $"{name}: loss");
+
+        bool[] trainable = network.Blocks.ToArray().SelectMany(b => Enumerable.Repeat(b.Spec.Trainable, b.Length)).ToArray();
+        GradientCheck.CompareWithDifferences(
+            network.Gradients, p, v => NetworkOracle.Loss(network, xd, v, targets, weights, batch, step: 0), random, 250, 1e-4, $"{name}: parameter gradient", trainable);
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void SteadyStateTrainingAllocatesNothing(int threads)
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+        foreach (object[] row in Architectures)
+        {
+            var spec = (NetworkSpec)row[1];
+            var network = Network.Create(spec, seed: 3);
+            var loop = new TrainingLoop(network, new TrainingSettings(new OptimizerSpec(OptimizerKind.AdamW, WeightDecay: 1e-4f), 1e-3f, 16, new CosineSchedule(100), ClipNorm: 5f));
+            var source = Synthetic(network, rows: 16 * 5, spec.Loss.Kind);
+            loop.RunEpoch(source, 0); // warm-up: buffers grow to the batch size, the JIT settles
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            source.StartEpoch(1);
+            for (int step = 0; step < 5; step++)
+            {
+                int rows = source.NextBatch(16);
+                Span<float> features = network.BeginStep(rows);
+                source.Fill(features, s_targets.AsSpan(0, rows * source.TargetWidth), default);
+                network.ForwardBackward(s_targets.AsSpan(0, rows * source.TargetWidth));
+                GradientClipping.ClipByGlobalNorm(network.Gradients, 5f);
+                loop.Optimizer.Step(1e-3f);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.AreEqual(0L, allocated, $"{row[0]}: bytes allocated by 5 steady-state steps with {threads} thread(s)");
+        }
+    }
+
+    private static readonly float[] s_targets = new float[1024];
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void SameSeedAndThreadsGiveBitIdenticalWeights(int threads)
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+        foreach (object[] row in Architectures)
+        {
+            var spec = (NetworkSpec)row[1];
+            float[] first = Train(spec);
+            float[] second = Train(spec);
+            CollectionAssert.AreEqual(first, second, $"{row[0]}: weights differ between two identical runs");
+        }
+
+        static float[] Train(NetworkSpec spec)
+        {
+            var network = Network.Create(spec, seed: 21);
+            var loop = new TrainingLoop(network, new TrainingSettings(new OptimizerSpec(), 1e-2f, 8));
+            var source = Synthetic(network, rows: 40, spec.Loss.Kind);
+            for (int epoch = 0; epoch < 3; epoch++)
+            {
+                loop.RunEpoch(source, epoch);
+            }
+
+            return network.Parameters;
+        }
+    }
+
+    [TestMethod]
+    public void DifferentSeedsGiveDifferentWeights()
+    {
+        var spec = NetworkSpec.Mlp(5, [4], 3, new LossSpec(LossKind.SoftmaxCrossEntropy));
+        CollectionAssert.AreNotEqual(Network.Create(spec, 1).Parameters, Network.Create(spec, 2).Parameters);
+    }
+
+    [TestMethod]
+    [DataRow(128)]
+    [DataRow(150)]
+    [DataRow(7)]
+    public void LedgerCountsTheAnalyticRetainedBytesOfAnMlp(int batch)
+    {
+        var network = Network.Create(NetworkSpec.Mlp(784, [256, 256], 10, new LossSpec(LossKind.SoftmaxCrossEntropy)), seed: 1);
+        network.BeginStep(batch).Fill(0.5f);
+        network.ForwardBackward(new float[batch]);
+        MemoryLedger ledger = network.Ledger;
+
+        long mask = 8L * ((batch * 256 + 63) / 64); // 1 bit per ReLU unit, in 64-bit words
+        long[] expected = [4L * batch * 784, mask, 4L * batch * 256, mask, 4L * batch * 256];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.AreEqual(expected[i], ledger.LayerRetainedBytes(i), $"layer {ledger.LayerNames[i]}");
+        }
+
+        Assert.AreEqual(expected.Sum(), ledger.RetainedBytes);
+        Assert.AreEqual(4L * (784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10), ledger.ParameterBytes);
+        Assert.IsTrue(ledger.PeakRetainedBytes >= ledger.RetainedBytes);
+    }
+
+    [TestMethod]
+    public void TrainingLearnsASeparableProblem()
+    {
+        // Two Gaussian blobs per class in 2-D, 3 classes: an MLP must fit them almost perfectly.
+        var random = new Random(9);
+        int rows = 600;
+        float[] x = new float[rows * 2], y = new float[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            int c = i % 3;
+            y[i] = c;
+            x[2 * i] = (float)(Math.Cos(2 * Math.PI * c / 3) * 2 + random.NextDouble() - 0.5);
+            x[2 * i + 1] = (float)(Math.Sin(2 * Math.PI * c / 3) * 2 + random.NextDouble() - 0.5);
+        }
+
+        var network = Network.Create(NetworkSpec.Mlp(2, [16], 3, new LossSpec(LossKind.SoftmaxCrossEntropy)), seed: 4);
+        var loop = new TrainingLoop(network, new TrainingSettings(new OptimizerSpec(), 1e-2f, 32));
+        var source = new InMemoryMinibatchSource(x, y, null, 2, seed: 1);
+        EpochReport report = null!;
+        for (int epoch = 0; epoch < 20; epoch++)
+        {
+            report = loop.RunEpoch(source, epoch);
+        }
+
+        Assert.IsTrue(report.TrainLoss < 0.05, $"final loss {report.TrainLoss}");
+        float[] logits = new float[rows * 3];
+        network.CreateScorer().Score(x, rows, logits);
+        int correct = Enumerable.Range(0, rows).Count(i => logits.AsSpan(3 * i, 3).IndexOf(logits.AsSpan(3 * i, 3).ToArray().Max()) == (int)y[i]);
+        Assert.IsTrue(correct >= rows * 0.99, $"accuracy {correct}/{rows}");
+    }
+
+    [TestMethod]
+    public void DivergenceStopsWithAnErrorThatSaysWhatToChange()
+    {
+        float[] x = Enumerable.Range(0, 64).Select(i => (float)(i * 1e3)).ToArray();
+        float[] y = Enumerable.Range(0, 32).Select(i => (float)(i * 1e6)).ToArray();
+        var network = Network.Create(NetworkSpec.Mlp(2, [8], 1, new LossSpec(LossKind.MeanSquaredError)), seed: 1);
+        var loop = new TrainingLoop(network, new TrainingSettings(new OptimizerSpec(OptimizerKind.Sgd, Momentum: 0), 10f, 8));
+        var error = Assert.ThrowsExactly<TrainingDivergedException>(() =>
+        {
+            for (int epoch = 0; epoch < 50; epoch++)
+            {
+                loop.RunEpoch(new InMemoryMinibatchSource(x, y, null, 2), epoch);
+            }
+        });
+        StringAssert.Contains(error.Message, "learning rate");
+    }
+
+    [TestMethod]
+    public void CancellationStopsBeforeTheNextStep()
+    {
+        var network = Network.Create(NetworkSpec.Mlp(4, [4], 2, new LossSpec(LossKind.SoftmaxCrossEntropy)), seed: 1);
+        var loop = new TrainingLoop(network, new TrainingSettings(new OptimizerSpec(), 1e-3f, 4));
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        Assert.ThrowsExactly<OperationCanceledException>(() => loop.RunEpoch(new InMemoryMinibatchSource(new float[16], new float[4], null, 4), 0, cancel.Token));
+        Assert.AreEqual(0L, loop.Optimizer.Steps);
+    }
+
+    [TestMethod]
+    public void SpecRoundTripsThroughJson()
+    {
+        foreach (object[] row in Architectures)
+        {
+            var spec = (NetworkSpec)row[1];
+            Assert.AreEqual(spec, NetworkSpec.FromJson(spec.ToJson()), $"{row[0]}");
+        }
+    }
+
+    private static InMemoryMinibatchSource Synthetic(Network network, int rows, LossKind kind)
+    {
+        var random = new Random(2);
+        float[] x = Enumerable.Range(0, rows * network.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
+        int width = kind is LossKind.MeanSquaredError or LossKind.Huber ? network.OutputSize : 1;
+        float[] y = Enumerable.Range(0, rows * width).Select(_ => kind switch
+        {
+            LossKind.SoftmaxCrossEntropy => random.Next(network.OutputSize),
+            LossKind.BinaryCrossEntropy => random.Next(2),
+            _ => (float)random.NextDouble(),
+        }).ToArray();
+        return new InMemoryMinibatchSource(x, y, null, network.InputSize, width, seed: 8);
+    }
+}
