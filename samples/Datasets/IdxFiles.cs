@@ -111,13 +111,14 @@ public static class IdxFiles
     private static void ReadHeader(Stream stream, byte[] header, string path, int expectedMagic, string kind)
     {
         int read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        if (read < header.Length)
-            throw new InvalidDataException($"{path} is truncated: {read} bytes, shorter than the {header.Length}-byte IDX header of {kind}.");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        // The magic number before the length: "this is a labels file" helps more than "too short for an images header".
+        int magic = read >= 4 ? BinaryPrimitives.ReadInt32BigEndian(header) : expectedMagic;
         if (magic != expectedMagic)
             throw new InvalidDataException(
                 $"{path} is not an IDX file of {kind}: its magic number is 0x{magic:X8}, expected 0x{expectedMagic:X8}" +
                 (magic == (expectedMagic == ImagesMagic ? LabelsMagic : ImagesMagic) ? " (images and labels swapped?)." : "."));
+        if (read < header.Length)
+            throw new InvalidDataException($"{path} is truncated: {read} bytes, shorter than the {header.Length}-byte IDX header of {kind}.");
     }
 
     private static int ReadDimension(byte[] header, int offset, string path, string what)
