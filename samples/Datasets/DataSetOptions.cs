@@ -38,7 +38,9 @@ public sealed class DataSetOptions
                 return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "randad");
             if (Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg && Path.IsPathRooted(xdg))
                 return Path.Combine(xdg, "randad");
-            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "randad");
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            // Service accounts and some CI containers have no HOME; a relative path would depend on the working folder.
+            return home.Length > 0 ? Path.Combine(home, ".cache", "randad") : Path.Combine(Path.GetTempPath(), "randad");
         }
     }
 
