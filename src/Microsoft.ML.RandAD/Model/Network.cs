@@ -177,6 +177,16 @@ public sealed class Network
         return loss;
     }
 
+    /// <summary>
+    /// Chooses how every layer keeps its input for the backward pass (exact or a RAD sketch), planning for
+    /// <paramref name="batchSize"/> when the settings give a memory budget, and reports what each layer retains.
+    /// </summary>
+    /// <param name="settings">The RAD settings.</param>
+    /// <param name="batchSize">The training batch size (for the budget and the report).</param>
+    /// <returns>Per layer, the sketch and the bytes it will retain per step.</returns>
+    public Sketches.SketchReport ConfigureSketches(Sketches.RadSettings settings, int batchSize) =>
+        Sketches.SketchPlanner.Apply(this, settings, batchSize);
+
     /// <summary>Creates a scorer: its own buffers, so each thread that scores needs its own.</summary>
     /// <returns>The scorer.</returns>
     public NetworkScorer CreateScorer() => new(this);
