@@ -1,0 +1,64 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.MLNet.Scoring;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+
+namespace Microsoft.ML.RandAD.MLNet;
+
+/// <summary>
+/// Trains a neural network for binary classification with the RandAD engine (one logit, cross-entropy loss).
+/// Created by <c>mlContext.BinaryClassification.Trainers.RandAD(...)</c>.
+/// </summary>
+/// <remarks>
+/// <format type="text/markdown"><![CDATA[
+/// ### Trainer characteristics
+/// | | |
+/// | -- | -- |
+/// | Machine learning task | Binary classification |
+/// | Is normalization required? | Yes (e.g. `NormalizeMinMax`) |
+/// | Is caching required? | No: rows stream through cursors in minibatches with a seeded shuffle buffer |
+/// | Required NuGet in addition to Microsoft.ML | Microsoft.ML.RandAD |
+/// | Exportable to ONNX | Yes: the network; `Model.Save` stores it as ONNX inside the zip |
+/// | Memory behaviour | Parameters, optimizer state, shuffle buffer and retained activations; `KeepFraction` f < 1 (RAD) keeps about f of the activations. |
+///
+/// Input: `Label` Boolean (or Single/Double 0/1), `Features` a known-size Single vector, optional weight.
+/// Output: `Score` (logit), `Probability` (sigmoid of the logit: the network's own cross-entropy estimate, no separate
+/// calibrator), `PredictedLabel` (Boolean). Use `Evaluate` or `EvaluateNonCalibrated`.
+/// ]]></format>
+/// </remarks>
+public sealed class RandADBinaryTrainer : ITrainerEstimator<RandADBinaryPredictionTransformer, RandADModelParameters>
+{
+    private readonly IHostEnvironment _environment;
+    private readonly Options _options;
+
+    internal RandADBinaryTrainer(IHostEnvironment environment, Options options)
+    {
+        _environment = environment;
+        _options = options;
+        OptionsValidation.Check(options, isClassification: true);
+    }
+
+    /// <summary>Options of the binary trainer (all shared with the other RandAD trainers).</summary>
+    public sealed class Options : RandADTrainerOptionsBase
+    {
+    }
+
+    /// <inheritdoc/>
+    public TrainerInfo Info => TrainerSchema.Info;
+
+    /// <inheritdoc/>
+    public RandADBinaryPredictionTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        TrainingTask task = TrainingTask.Binary(input.Schema, _options.LabelColumnName);
+        IHost host = TrainerSchema.Host(_environment, nameof(RandADBinaryTrainer));
+        TrainedNetwork trained = TrainingRun.Train(host, "RandAD binary", _options, task, input);
+        return new RandADBinaryPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema);
+    }
+
+    /// <inheritdoc/>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        TrainerSchema.OutputSchema(inputSchema, _options, new BinaryScoreColumns(),
+            label => label.Kind == SchemaShape.Column.VectorKind.Scalar && (label.ItemType == BooleanDataViewType.Instance || label.ItemType == NumberDataViewType.Single || label.ItemType == NumberDataViewType.Double),
+            "Boolean (or Single/Double 0/1)");
+}

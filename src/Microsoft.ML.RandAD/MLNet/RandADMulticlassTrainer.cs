@@ -1,0 +1,63 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.MLNet.Scoring;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+
+namespace Microsoft.ML.RandAD.MLNet;
+
+/// <summary>
+/// Trains a neural network (MLP, or a CNN on image-shaped features) for multiclass classification with the RandAD
+/// engine; the backward pass can be randomized (RAD) to cut activation memory.
+/// Created by <c>mlContext.MulticlassClassification.Trainers.RandAD(...)</c>.
+/// </summary>
+/// <remarks>
+/// <format type="text/markdown"><![CDATA[
+/// ### Trainer characteristics
+/// | | |
+/// | -- | -- |
+/// | Machine learning task | Multiclass classification |
+/// | Is normalization required? | Yes (e.g. `NormalizeMinMax`; pixels scaled to [0, 1]) |
+/// | Is caching required? | No: rows stream through cursors in minibatches with a seeded shuffle buffer |
+/// | Required NuGet in addition to Microsoft.ML | Microsoft.ML.RandAD (brings Microsoft.ML.OnnxTransformer for save/load) |
+/// | Exportable to ONNX | Yes: the network (RandAD's ONNX exporter); `Model.Save` stores it as ONNX inside the zip |
+/// | Memory behaviour | Training memory = parameters × 4 (Adam: × 3 more) + shuffle buffer + retained activations per step. With `KeepFraction` f < 1 (RAD) each layer keeps an unbiased sketch of ⌈f·D⌉ of its D inputs instead of all of them, so retained activations shrink to about f of exact. |
+///
+/// Input: `Label` a key (`MapValueToKey`), `Features` a known-size Single vector, optional Single weight column.
+/// Output: `Score` (Single vector of class probabilities), `PredictedLabel` (key, same values as the label).
+/// ]]></format>
+/// </remarks>
+public sealed class RandADMulticlassTrainer : ITrainerEstimator<RandADMulticlassPredictionTransformer, RandADModelParameters>
+{
+    private readonly IHostEnvironment _environment;
+    private readonly Options _options;
+
+    internal RandADMulticlassTrainer(IHostEnvironment environment, Options options)
+    {
+        _environment = environment;
+        _options = options;
+        OptionsValidation.Check(options, isClassification: true);
+    }
+
+    /// <summary>Options of the multiclass trainer (all shared with the other RandAD trainers).</summary>
+    public sealed class Options : RandADTrainerOptionsBase
+    {
+    }
+
+    /// <inheritdoc/>
+    public TrainerInfo Info => TrainerSchema.Info;
+
+    /// <inheritdoc/>
+    public RandADMulticlassPredictionTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        TrainingTask task = TrainingTask.Multiclass(input.Schema, _options.LabelColumnName);
+        IHost host = TrainerSchema.Host(_environment, nameof(RandADMulticlassTrainer));
+        TrainedNetwork trained = TrainingRun.Train(host, "RandAD multiclass", _options, task, input);
+        return new RandADMulticlassPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema, _options.LabelColumnName);
+    }
+
+    /// <inheritdoc/>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        TrainerSchema.OutputSchema(inputSchema, _options, new MulticlassScoreColumns(2, new DataViewSchema.Annotations.Builder().ToAnnotations()),
+            label => label.IsKey && label.Kind == SchemaShape.Column.VectorKind.Scalar, "a key (use MapValueToKey)");
+}

@@ -1,0 +1,103 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.MLNet.Persistence;
+using Microsoft.ML.RandAD.MLNet.Scoring;
+
+namespace Microsoft.ML.RandAD.MLNet;
+
+/// <summary>
+/// What a RandAD trainer's <c>Fit</c> returns: appends the task's score columns to any data with the feature column,
+/// streaming (row by row through the input's cursors). Works in <c>Evaluate</c>, <c>CrossValidate</c>,
+/// <c>PermutationFeatureImportance</c>, prediction engines and <c>Model.Save</c>.
+/// </summary>
+/// <remarks>
+/// <c>Model.Save</c> writes an equivalent chain of ML.NET's own transformers (the network as ONNX run by
+/// <c>ApplyOnnxModel</c>, then column plumbing), so <c>Model.Load</c> returns ML.NET types that score through ONNX
+/// Runtime; see <see cref="Persistence"/>.
+/// </remarks>
+public abstract class RandADPredictionTransformer : ISingleFeaturePredictionTransformer<RandADModelParameters>
+{
+    private protected RandADPredictionTransformer(RandADModelParameters model, string featureColumnName, DataViewSchema trainingSchema)
+    {
+        Model = model;
+        FeatureColumnName = featureColumnName;
+        FeatureColumnType = trainingSchema[featureColumnName].Type;
+    }
+
+    /// <inheritdoc/>
+    public RandADModelParameters Model { get; }
+
+    /// <inheritdoc/>
+    public string FeatureColumnName { get; }
+
+    /// <inheritdoc/>
+    public DataViewType FeatureColumnType { get; }
+
+    /// <inheritdoc/>
+    public bool IsRowToRowMapper => true;
+
+    internal abstract ScoreColumns ScoreColumns { get; }
+
+    /// <inheritdoc/>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Bind(inputSchema).Output;
+
+    /// <inheritdoc/>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new ScoringRowMapper(Bind(inputSchema));
+
+    /// <inheritdoc/>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new ScoredDataView(input, Bind(input.Schema));
+    }
+
+    /// <summary>Saves as an equivalent chain of ML.NET transformers (ONNX network + column plumbing).</summary>
+    /// <param name="ctx">ML.NET's save context.</param>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => OnnxEquivalent.Save(this, ctx);
+
+    private ScoringSchema Bind(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        DataViewSchema.Column features = FeatureColumn.Find(inputSchema, FeatureColumnName, Model.FeatureCount);
+        return new ScoringSchema(Model.Network, ScoreColumns, inputSchema, features);
+    }
+}
+
+/// <summary>Multiclass scoring: <c>Score</c> (probabilities of the K classes) and <c>PredictedLabel</c> (a key with the label's values).</summary>
+public sealed class RandADMulticlassPredictionTransformer : RandADPredictionTransformer
+{
+    internal RandADMulticlassPredictionTransformer(RandADModelParameters model, string featureColumnName, DataViewSchema trainingSchema, string labelColumnName)
+        : base(model, featureColumnName, trainingSchema)
+    {
+        LabelColumnName = labelColumnName;
+        MulticlassColumns = new MulticlassScoreColumns(model.Network.OutputSize, trainingSchema[labelColumnName].Annotations);
+    }
+
+    /// <summary>The label column the model was trained on.</summary>
+    public string LabelColumnName { get; }
+
+    internal MulticlassScoreColumns MulticlassColumns { get; }
+
+    internal override ScoreColumns ScoreColumns => MulticlassColumns;
+}
+
+/// <summary>Binary scoring: <c>Score</c> (logit), <c>Probability</c> (sigmoid of the logit) and <c>PredictedLabel</c> (logit &gt; 0).</summary>
+public sealed class RandADBinaryPredictionTransformer : RandADPredictionTransformer
+{
+    internal RandADBinaryPredictionTransformer(RandADModelParameters model, string featureColumnName, DataViewSchema trainingSchema)
+        : base(model, featureColumnName, trainingSchema)
+    {
+    }
+
+    internal override ScoreColumns ScoreColumns { get; } = new BinaryScoreColumns();
+}
+
+/// <summary>Regression scoring: <c>Score</c>.</summary>
+public sealed class RandADRegressionPredictionTransformer : RandADPredictionTransformer
+{
+    internal RandADRegressionPredictionTransformer(RandADModelParameters model, string featureColumnName, DataViewSchema trainingSchema)
+        : base(model, featureColumnName, trainingSchema)
+    {
+    }
+
+    internal override ScoreColumns ScoreColumns { get; } = new RegressionScoreColumns();
+}

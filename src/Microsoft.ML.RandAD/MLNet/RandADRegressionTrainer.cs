@@ -1,0 +1,71 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.MLNet.Scoring;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+
+namespace Microsoft.ML.RandAD.MLNet;
+
+/// <summary>
+/// Trains a neural network for regression with the RandAD engine (squared error or Huber loss).
+/// Created by <c>mlContext.Regression.Trainers.RandAD(...)</c>.
+/// </summary>
+/// <remarks>
+/// <format type="text/markdown"><![CDATA[
+/// ### Trainer characteristics
+/// | | |
+/// | -- | -- |
+/// | Machine learning task | Regression |
+/// | Is normalization required? | Yes (features; a label of large magnitude trains better scaled too) |
+/// | Is caching required? | No: rows stream through cursors in minibatches with a seeded shuffle buffer |
+/// | Required NuGet in addition to Microsoft.ML | Microsoft.ML.RandAD |
+/// | Exportable to ONNX | Yes: the network; `Model.Save` stores it as ONNX inside the zip |
+/// | Memory behaviour | Parameters, optimizer state, shuffle buffer and retained activations; `KeepFraction` f < 1 (RAD) keeps about f of the activations. |
+///
+/// Input: `Label` Single or Double, `Features` a known-size Single vector, optional weight. Output: `Score` (Single).
+/// ]]></format>
+/// </remarks>
+public sealed class RandADRegressionTrainer : ITrainerEstimator<RandADRegressionPredictionTransformer, RandADModelParameters>
+{
+    private readonly IHostEnvironment _environment;
+    private readonly Options _options;
+
+    internal RandADRegressionTrainer(IHostEnvironment environment, Options options)
+    {
+        _environment = environment;
+        _options = options;
+        OptionsValidation.Check(options, isClassification: false);
+        if (!(options.HuberDelta > 0) || !float.IsFinite(options.HuberDelta))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.HuberDelta), options.HuberDelta, $"Options.HuberDelta must be a positive number, but is {options.HuberDelta}.");
+        }
+    }
+
+    /// <summary>Options of the regression trainer: the shared ones plus the loss.</summary>
+    public sealed class Options : RandADTrainerOptionsBase
+    {
+        /// <summary>Training loss.</summary>
+        public RandADRegressionLoss LossFunction = RandADRegressionLoss.SquaredError;
+
+        /// <summary>Where the Huber loss turns from quadratic to linear.</summary>
+        public float HuberDelta = 1f;
+    }
+
+    /// <inheritdoc/>
+    public TrainerInfo Info => TrainerSchema.Info;
+
+    /// <inheritdoc/>
+    public RandADRegressionPredictionTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        TrainingTask task = TrainingTask.Regression(input.Schema, _options.LabelColumnName, _options.LossFunction, _options.HuberDelta);
+        IHost host = TrainerSchema.Host(_environment, nameof(RandADRegressionTrainer));
+        TrainedNetwork trained = TrainingRun.Train(host, "RandAD regression", _options, task, input);
+        return new RandADRegressionPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema);
+    }
+
+    /// <inheritdoc/>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        TrainerSchema.OutputSchema(inputSchema, _options, new RegressionScoreColumns(),
+            label => label.Kind == SchemaShape.Column.VectorKind.Scalar && (label.ItemType == NumberDataViewType.Single || label.ItemType == NumberDataViewType.Double),
+            "Single or Double");
+}

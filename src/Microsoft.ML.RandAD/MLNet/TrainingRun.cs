@@ -1,0 +1,155 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Optim;
+using Microsoft.ML.RandAD.Sketches;
+using Microsoft.ML.RandAD.Training;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.RandAD.MLNet;
+
+/// <summary>A trained network and how it got there.</summary>
+internal sealed record TrainedNetwork(Network Network, SketchReport Sketches, IReadOnlyList<RandADEpochMetrics> History, int Seed);
+
+/// <summary>
+/// One Fit: checks the data, builds the network, streams passes of minibatches through the engine's
+/// <see cref="TrainingLoop"/>, scores the validation set, stops early, reports to the callback and the MLContext log,
+/// and honours both cancellation routes. Throws rather than returning anything half-trained.
+/// </summary>
+internal static class TrainingRun
+{
+    public static TrainedNetwork Train(IHost host, string trainerName, RandADTrainerOptionsBase options, TrainingTask task, IDataView data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        DataViewSchema.Column features = FeatureColumn.Find(data.Schema, options.FeatureColumnName);
+        DataViewSchema.Column? weight = FeatureColumn.FindWeight(data.Schema, options.ExampleWeightColumnName);
+        int featureSize = ((VectorDataViewType)features.Type).Size;
+        using DataViewMinibatchSource? validation = options.ValidationSet is IDataView validationData
+            ? ValidationSource(options, task, validationData, featureSize)
+            : null;
+
+        int seed = options.Seed ?? host.Rand.Next();
+        NetworkSpec spec = ArchitectureBuilder.Build(options, features.Name, featureSize, task.Outputs, task.Loss);
+        Network network = Network.Create(spec, (ulong)seed);
+        SketchReport sketches = network.ConfigureSketches(options.ToRadSettings(), options.BatchSize);
+        Func<bool> canceled = HostAccess.CancellationProbe(host);
+        using var source = new DataViewMinibatchSource(data, "training data", features, task.Label, weight, (ulong)seed, shuffle: true,
+            Math.Max(options.ShuffleBufferSize, options.BatchSize), options.SkipRowsWithNonFiniteFeatures, canceled, options.CancellationToken);
+        var loop = new TrainingLoop(network, Settings(options, data));
+
+        using IChannel channel = host.Start("Training");
+        Log(channel, $"{trainerName}: {network.Describe()}");
+        if (sketches.Layers.Count > 0)
+        {
+            Log(channel, sketches.ToString());
+        }
+
+        var history = new List<RandADEpochMetrics>();
+        var stopping = new EarlyStopping(options, network);
+        for (int epoch = 0; epoch < options.NumberOfIterations; epoch++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            EpochReport report = RunEpoch(loop, source, epoch, options, trainerName);
+            if (source.SkippedRows > 0)
+            {
+                Log(channel, $"pass {epoch + 1}: skipped {source.SkippedRows} rows with NaN or infinite features");
+            }
+
+            (double Loss, double Accuracy)? scores = validation is null ? null : Validate(network, task, validation);
+            var metrics = new RandADEpochMetrics(epoch + 1, report.TrainLoss, scores?.Loss, task.IsClassification ? scores?.Accuracy : null,
+                report.LearningRate, report.SamplesPerSecond, report.RetainedBytes, clock.Elapsed);
+            history.Add(metrics);
+            Log(channel, metrics.ToString());
+            options.MetricsCallback?.Invoke(metrics);
+            if (scores is { } s && stopping.ShouldStop(epoch + 1, s.Loss, s.Accuracy))
+            {
+                Log(channel, $"early stopping after pass {epoch + 1}: no improvement for {options.EarlyStoppingPatience} passes; keeping the weights of pass {stopping.BestEpoch}");
+                break;
+            }
+        }
+
+        stopping.RestoreBest();
+        return new TrainedNetwork(network, sketches, history, seed);
+    }
+
+    private static EpochReport RunEpoch(TrainingLoop loop, DataViewMinibatchSource source, int epoch, RandADTrainerOptionsBase options, string trainerName)
+    {
+        try
+        {
+            return loop.RunEpoch(source, epoch, options.CancellationToken);
+        }
+        catch (TrainingDivergedException diverged)
+        {
+            throw new TrainingDivergedException(
+                $"{trainerName} diverged: {diverged.Message} Options now: LearningRate = {options.LearningRate:G3}, " +
+                $"GradientClippingNorm = {options.GradientClippingNorm:G3}, BatchSize = {options.BatchSize}.");
+        }
+    }
+
+    private static TrainingSettings Settings(RandADTrainerOptionsBase options, IDataView data)
+    {
+        var optimizer = new OptimizerSpec(options.Optimizer, Momentum: options.Momentum, WeightDecay: options.L2Regularization);
+        LearningRateSchedule? schedule = null;
+        if (options.LearningRateSchedule != RandADLearningRateSchedule.Constant)
+        {
+            // Schedules count optimizer steps; passes are what users think in, so convert with the row count.
+            long steps = Math.Max(1, (DataViewMinibatchSource.CountRows(data) + options.BatchSize - 1) / options.BatchSize);
+            schedule = options.LearningRateSchedule == RandADLearningRateSchedule.Cosine
+                ? new CosineSchedule(steps * options.NumberOfIterations)
+                : new StepDecaySchedule(options.LearningRateDecayFactor, steps * options.LearningRateDecayIterations);
+        }
+
+        return new TrainingSettings(optimizer, options.LearningRate, options.BatchSize, schedule, options.GradientClippingNorm);
+    }
+
+    private static DataViewMinibatchSource ValidationSource(RandADTrainerOptionsBase options, TrainingTask task, IDataView data, int featureSize)
+    {
+        DataViewSchema schema = data.Schema;
+        DataViewSchema.Column features = FeatureColumn.Find(schema, options.FeatureColumnName, featureSize);
+        TrainingTask checkedTask = task.Kind switch
+        {
+            TaskKind.Multiclass => TrainingTask.Multiclass(schema, options.LabelColumnName),
+            TaskKind.Binary => TrainingTask.Binary(schema, options.LabelColumnName),
+            _ => TrainingTask.Regression(schema, options.LabelColumnName, RandADRegressionLoss.SquaredError, 1f),
+        };
+        if (checkedTask.Outputs != task.Outputs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"ValidationSet: label column '{options.LabelColumnName}' has {checkedTask.Outputs} classes but the training data has {task.Outputs}. Fit one MapValueToKey on the training data and apply it to both.");
+        }
+
+        DataViewSchema.Column? weight = options.ExampleWeightColumnName is string w && schema.GetColumnOrNull(w) is not null
+            ? FeatureColumn.FindWeight(schema, w)
+            : null;
+        return new DataViewMinibatchSource(data, "validation set", features, checkedTask.Label, weight, 0, shuffle: false, 0, skipNonFinite: false);
+    }
+
+    private static (double Loss, double Accuracy) Validate(Network network, TrainingTask task, DataViewMinibatchSource source)
+    {
+        const int batch = RandADDefaults.ValidationBatchSize;
+        NetworkScorer scorer = network.CreateScorer();
+        float[] input = new float[batch * network.InputSize];
+        float[] output = new float[batch * network.OutputSize];
+        float[] targets = new float[batch];
+        float[] weights = new float[batch];
+        double loss = 0, correct = 0, total = 0;
+        source.StartEpoch(0);
+        int rows;
+        while ((rows = source.NextBatch(batch)) > 0)
+        {
+            source.Fill(input, targets, source.HasWeights ? weights : default);
+            scorer.Score(input, rows, output);
+            for (int r = 0; r < rows; r++)
+            {
+                double w = source.HasWeights ? weights[r] : 1;
+                (double rowLoss, bool right) = task.Evaluate(output.AsSpan(r * network.OutputSize, network.OutputSize), targets[r]);
+                loss += w * rowLoss;
+                correct += right ? w : 0;
+                total += w;
+            }
+        }
+
+        return total > 0 ? (loss / total, correct / total) : (double.NaN, double.NaN);
+    }
+
+    private static void Log(IChannel channel, string message) => channel.Info(MessageSensitivity.None, "{0}", message);
+}
