@@ -16,7 +16,7 @@ public sealed class SaveLoadTests
         IDataView train = ml.Data.LoadFromEnumerable(SyntheticData.Blobs(400, seed: 1));
         IDataView test = ml.Data.LoadFromEnumerable(SyntheticData.Blobs(200, seed: 2));
         ITransformer model = MulticlassTrainerTests.Pipeline(ml, MulticlassTrainerTests.SmallOptions()).Fit(train);
-        string path = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), $"multiclass-{Guid.NewGuid():N}.zip");
+        string path = Path.Combine(Folder, $"multiclass-{Guid.NewGuid():N}.zip");
 
         ml.Model.Save(model, train.Schema, path);
         ITransformer loaded = ml.Model.Load(path, out DataViewSchema inputSchema);
@@ -28,7 +28,58 @@ public sealed class SaveLoadTests
         Assert.AreEqual(before.MicroAccuracy, after.MicroAccuracy, 1e-5);
         Assert.AreEqual(before.MacroAccuracy, after.MacroAccuracy, 1e-5);
         Assert.AreEqual(before.LogLoss, after.LogLoss, 1e-5);
+
+        // A fresh process: only the zip and this library's assembly.
+        IDataView fresh = FreshProcess.Score(ml, path, test, Folder);
+        ScoredComparison.AssertSameScores(model.Transform(test), fresh, "Score", "PredictedLabel");
+        var afterFresh = ml.MulticlassClassification.Evaluate(fresh);
+        Assert.AreEqual(before.MicroAccuracy, afterFresh.MicroAccuracy, 1e-5);
+        Assert.AreEqual(before.LogLoss, afterFresh.LogLoss, 1e-5);
     }
+
+    [TestMethod]
+    public void BinaryPipelineReloadsInThisAndAFreshProcess()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView train = ml.Data.LoadFromEnumerable(SyntheticData.Binary(400, seed: 1));
+        IDataView test = ml.Data.LoadFromEnumerable(SyntheticData.Binary(200, seed: 2));
+        ITransformer model = BinaryAndRegressionTests.BinaryPipeline(ml).Fit(train);
+        string path = Path.Combine(Folder, $"binary-{Guid.NewGuid():N}.zip");
+        ml.Model.Save(model, train.Schema, path);
+
+        foreach (IDataView reloaded in new[] { ml.Model.Load(path, out _).Transform(test), FreshProcess.Score(ml, path, test, Folder) })
+        {
+            ScoredComparison.AssertSameScores(model.Transform(test), reloaded, "Score", "PredictedLabel");
+            ScoredComparison.AssertSameScores(model.Transform(test), reloaded, "Probability", "PredictedLabel");
+            var before = ml.BinaryClassification.Evaluate(model.Transform(test));
+            var after = ml.BinaryClassification.Evaluate(reloaded);
+            Assert.AreEqual(before.Accuracy, after.Accuracy, 1e-5);
+            Assert.AreEqual(before.AreaUnderRocCurve, after.AreaUnderRocCurve, 1e-5);
+            Assert.AreEqual(before.LogLoss, after.LogLoss, 1e-5);
+        }
+    }
+
+    [TestMethod]
+    public void RegressionPipelineReloadsInThisAndAFreshProcess()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView train = ml.Data.LoadFromEnumerable(SyntheticData.Regression(400, seed: 1));
+        IDataView test = ml.Data.LoadFromEnumerable(SyntheticData.Regression(200, seed: 2));
+        ITransformer model = BinaryAndRegressionTests.RegressionPipeline(ml).Fit(train);
+        string path = Path.Combine(Folder, $"regression-{Guid.NewGuid():N}.zip");
+        ml.Model.Save(model, train.Schema, path);
+
+        foreach (IDataView reloaded in new[] { ml.Model.Load(path, out _).Transform(test), FreshProcess.Score(ml, path, test, Folder) })
+        {
+            ScoredComparison.AssertSameScores(model.Transform(test), reloaded, "Score", "Label");
+            var before = ml.Regression.Evaluate(model.Transform(test));
+            var after = ml.Regression.Evaluate(reloaded);
+            Assert.AreEqual(before.RootMeanSquaredError, after.RootMeanSquaredError, 1e-5);
+            Assert.AreEqual(before.RSquared, after.RSquared, 1e-5);
+        }
+    }
+
+    private string Folder => TestContext.TestRunDirectory ?? Path.GetTempPath();
 }
 
 /// <summary>Column-by-column comparison of two scored views.</summary>
