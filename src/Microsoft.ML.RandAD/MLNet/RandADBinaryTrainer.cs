@@ -51,8 +51,7 @@ public sealed class RandADBinaryTrainer : ITrainerEstimator<RandADBinaryPredicti
     {
         ArgumentNullException.ThrowIfNull(input);
         TrainingTask task = TrainingTask.Binary(input.Schema, _options.LabelColumnName);
-        IHost host = TrainerSchema.Host(_environment, nameof(RandADBinaryTrainer));
-        TrainedNetwork trained = TrainingRun.Train(host, "RandAD binary", _options, task, input);
+        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADBinaryTrainer), "RandAD binary", _options, task, input);
         return new RandADBinaryPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema);
     }
 

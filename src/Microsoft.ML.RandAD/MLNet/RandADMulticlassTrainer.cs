@@ -51,8 +51,7 @@ public sealed class RandADMulticlassTrainer : ITrainerEstimator<RandADMulticlass
     {
         ArgumentNullException.ThrowIfNull(input);
         TrainingTask task = TrainingTask.Multiclass(input.Schema, _options.LabelColumnName);
-        IHost host = TrainerSchema.Host(_environment, nameof(RandADMulticlassTrainer));
-        TrainedNetwork trained = TrainingRun.Train(host, "RandAD multiclass", _options, task, input);
+        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADMulticlassTrainer), "RandAD multiclass", _options, task, input);
         return new RandADMulticlassPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema, _options.LabelColumnName);
     }
 

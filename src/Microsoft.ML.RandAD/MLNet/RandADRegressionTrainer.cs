@@ -58,8 +58,7 @@ public sealed class RandADRegressionTrainer : ITrainerEstimator<RandADRegression
     {
         ArgumentNullException.ThrowIfNull(input);
         TrainingTask task = TrainingTask.Regression(input.Schema, _options.LabelColumnName, _options.LossFunction, _options.HuberDelta);
-        IHost host = TrainerSchema.Host(_environment, nameof(RandADRegressionTrainer));
-        TrainedNetwork trained = TrainingRun.Train(host, "RandAD regression", _options, task, input);
+        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADRegressionTrainer), "RandAD regression", _options, task, input);
         return new RandADRegressionPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema);
     }
 

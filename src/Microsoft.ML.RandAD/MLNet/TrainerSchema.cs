@@ -64,7 +64,4 @@ internal static class TrainerSchema
 
         return new SchemaShape(columns.Values);
     }
-
-    /// <summary>Registers the trainer's host: its channel reaches <c>MLContext.Log</c>, its random stream seeds training.</summary>
-    public static IHost Host(IHostEnvironment environment, string name) => environment.Register(name);
 }

@@ -17,9 +17,10 @@ internal sealed record TrainedNetwork(Network Network, SketchReport Sketches, IR
 /// </summary>
 internal static class TrainingRun
 {
-    public static TrainedNetwork Train(IHost host, string trainerName, RandADTrainerOptionsBase options, TrainingTask task, IDataView data)
+    public static TrainedNetwork Train(IHostEnvironment environment, string hostName, string trainerName, RandADTrainerOptionsBase options, TrainingTask task, IDataView data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        IHost host = environment.Register(hostName);
         DataViewSchema.Column features = FeatureColumn.Find(data.Schema, options.FeatureColumnName);
         DataViewSchema.Column? weight = FeatureColumn.FindWeight(data.Schema, options.ExampleWeightColumnName);
         int featureSize = ((VectorDataViewType)features.Type).Size;
@@ -31,7 +32,7 @@ internal static class TrainingRun
         NetworkSpec spec = ArchitectureBuilder.Build(options, features.Name, featureSize, task.Outputs, task.Loss);
         Network network = Network.Create(spec, (ulong)seed);
         SketchReport sketches = network.ConfigureSketches(options.ToRadSettings(), options.BatchSize);
-        Func<bool> canceled = HostAccess.CancellationProbe(host);
+        Func<bool> canceled = HostAccess.CancellationProbe(host, environment);
         using var source = new DataViewMinibatchSource(data, "training data", features, task.Label, weight, (ulong)seed, shuffle: true,
             Math.Max(options.ShuffleBufferSize, options.BatchSize), options.SkipRowsWithNonFiniteFeatures, canceled, options.CancellationToken);
         var loop = new TrainingLoop(network, Settings(options, data));
