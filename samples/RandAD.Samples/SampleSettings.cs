@@ -1,0 +1,41 @@
+namespace RandAD.Samples;
+
+/// <summary>The sample's command-line switches.</summary>
+internal sealed record SampleSettings(bool Quick, bool SkipBaselines, bool Rad, int? Epochs, bool Help)
+{
+    /// <summary>
+    /// RAD rows (keep fraction 0.1) run by default only once the engine's sketches accept f &lt; 1; until then
+    /// they need <c>--rad</c>. LEAD: flip this to true when <c>Network.ConfigureSketches</c> supports f &lt; 1.
+    /// </summary>
+    public const bool RadRowsByDefault = false;
+
+    public const string Usage = """
+        usage: dotnet run --project samples/RandAD.Samples -c Release [-- options]
+          --quick            a small subset (6,000 train / 2,000 test rows, 2 passes) to check the set-up
+          --skip-baselines   do not train ML.NET's SdcaMaximumEntropy and LightGbm
+          --rad / --no-rad   add (or leave out) the RAD rows, keep fraction 0.1
+          --epochs N         passes over the training data for the RandAD models
+          --help             this text
+        """;
+
+    public static SampleSettings Parse(string[] args)
+    {
+        bool quick = false, skip = false, rad = RadRowsByDefault, help = false;
+        int? epochs = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick": quick = true; break;
+                case "--skip-baselines": skip = true; break;
+                case "--rad": rad = true; break;
+                case "--no-rad": rad = false; break;
+                case "--epochs" when i + 1 < args.Length && int.TryParse(args[i + 1], out int n) && n > 0: epochs = n; i++; break;
+                case "--help" or "-h": help = true; break;
+                default: throw new ArgumentException($"Unknown or incomplete option '{args[i]}'.\n{Usage}");
+            }
+        }
+
+        return new SampleSettings(quick, skip, rad, epochs, help);
+    }
+}
