@@ -39,6 +39,8 @@ internal sealed class BatchNormLayer : Layer
 
     public override string Description => $"BatchNorm({_features})";
 
+    public override long RetainedBytes(int batch) => 4L * batch * InputShape.Size + 4L * _features;
+
     public override IReadOnlyList<ParameterSpec> Parameters =>
     [
         new("scale", [_features], Initializer.Ones, Decays: false),

@@ -36,6 +36,8 @@ internal sealed class DenseLayer : Layer
 
     public override bool KeepsInput => Sketch.KeepsExactInput;
 
+    public override long RetainedBytes(int batch) => Sketch.RetainedBytes(batch, _inputs);
+
     public override IReadOnlyList<ParameterSpec> Parameters =>
     [
         new("weight", [_inputs, _outputs], _init, FanIn: _inputs, FanOut: _outputs),

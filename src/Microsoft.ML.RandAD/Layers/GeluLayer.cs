@@ -17,6 +17,8 @@ internal sealed class GeluLayer(TensorShape shape) : Layer(shape, shape)
 
     public override bool KeepsInput => true;
 
+    public override long RetainedBytes(int batch) => 4L * batch * InputShape.Size;
+
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int n = context.Batch * InputShape.Size;

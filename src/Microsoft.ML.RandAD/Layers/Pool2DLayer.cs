@@ -33,6 +33,8 @@ internal sealed class Pool2DLayer : Layer
 
     public override string Description => $"{(Kind == PoolKind.Max ? "MaxPool" : "AvgPool")} {Size}×{Size} s{Stride}";
 
+    public override long RetainedBytes(int batch) => Kind == PoolKind.Max ? (long)batch * _geometry.OutImageSize : 0;
+
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = context.Batch;

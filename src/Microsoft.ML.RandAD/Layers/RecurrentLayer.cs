@@ -41,6 +41,11 @@ internal sealed class RecurrentLayer : Layer
 
     public override string Description => $"IRNN {_steps}×{_inputs}→{_hidden}";
 
+    public override long RetainedBytes(int batch) =>
+        8L * _steps * BitMask.WordCount(batch * _hidden)
+        + _steps * InputSketch.RetainedBytes(batch, _inputs)
+        + (_steps - 1) * HiddenSketch.RetainedBytes(batch, _hidden);
+
     public override IReadOnlyList<ParameterSpec> Parameters =>
     [
         new("input_weight", [_inputs, _hidden], Initializer.XavierUniform, FanIn: _inputs, FanOut: _hidden),

@@ -18,6 +18,8 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
 
     public override string Description => NegativeSlope == 0 ? "ReLU" : $"LeakyReLU({NegativeSlope})";
 
+    public override long RetainedBytes(int batch) => 8L * BitMask.WordCount(batch * InputShape.Size);
+
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int n = context.Batch * InputShape.Size;

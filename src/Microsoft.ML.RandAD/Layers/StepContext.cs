@@ -13,6 +13,8 @@ internal sealed class StepContext
     private readonly RetainedStack? _stack;
     private readonly MemoryLedger? _ledger;
     private float[] _scratch = [];
+    private float[] _sketchScratch = [];
+    private int[] _indexScratch = [];
 
     private StepContext(RetainedStack? stack, MemoryLedger? ledger)
     {
@@ -77,6 +79,31 @@ internal sealed class StepContext
         return _scratch.AsSpan(0, count);
     }
 
-    /// <summary>Bytes held by the scratch buffer.</summary>
-    public long ScratchBytes => (long)_scratch.Length * sizeof(float);
+    /// <summary>
+    /// Scratch for sketches, separate from <see cref="Scratch"/> because a layer may hold its scratch while it
+    /// hands data to its sketch (a recurrent layer keeps its hidden states there).
+    /// </summary>
+    public Span<float> SketchScratch(int count)
+    {
+        if (_sketchScratch.Length < count)
+        {
+            _sketchScratch = PinnedMemory.Allocate<float>(count);
+        }
+
+        return _sketchScratch.AsSpan(0, count);
+    }
+
+    /// <summary>Scratch for regenerated sample indices (sketches only).</summary>
+    public Span<int> IndexScratch(int count)
+    {
+        if (_indexScratch.Length < count)
+        {
+            _indexScratch = PinnedMemory.Allocate<int>(count);
+        }
+
+        return _indexScratch.AsSpan(0, count);
+    }
+
+    /// <summary>Bytes held by the scratch buffers.</summary>
+    public long ScratchBytes => 4L * (_scratch.Length + _sketchScratch.Length + _indexScratch.Length);
 }

@@ -10,6 +10,8 @@ internal sealed class TanhLayer(TensorShape shape) : Layer(shape, shape)
 
     public override string Description => "Tanh";
 
+    public override long RetainedBytes(int batch) => 4L * batch * InputShape.Size;
+
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int n = context.Batch * InputShape.Size;

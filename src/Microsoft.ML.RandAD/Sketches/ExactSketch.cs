@@ -19,6 +19,9 @@ internal sealed class ExactSketch(bool zeroCopy = true) : InputSketch
     public override string Description => "exact";
 
     /// <inheritdoc/>
+    public override long RetainedBytes(int rows, int columns) => 4L * rows * columns;
+
+    /// <inheritdoc/>
     public override void Keep(StepContext context, int slot, ReadOnlySpan<float> input, int rows, int columns, int rowStride)
     {
         if (zeroCopy)
