@@ -80,8 +80,8 @@ internal sealed class Conv2DLayer : Layer
     {
         ConvGeometry g = _geometry;
         int batch = context.Batch;
-        RowVector.SumRows(outputGradient.Slice(0, batch * g.OutPositions * _filters), batch * g.OutPositions, _bias.Gradient);
-        Sketch.WeightGradient(context, outputGradient, batch, g, _filters, _weight.Gradient);
+        RowVector.SumRows(outputGradient.Slice(0, batch * g.OutPositions * _filters), batch * g.OutPositions, _bias.Gradient, context.Accumulate);
+        Sketch.WeightGradient(context, outputGradient, batch, g, _filters, _weight.Gradient, context.Accumulate);
         if (inputGradient.IsEmpty)
         {
             return;

@@ -45,6 +45,12 @@ internal abstract class Layer
     /// </summary>
     public virtual long RetainedBytes(int batch) => 0;
 
+    /// <summary>
+    /// Whether an output row depends on other rows of the batch (batch normalization). A network with such a
+    /// layer runs each batch as one chunk.
+    /// </summary>
+    public virtual bool CouplesRows => false;
+
     /// <summary>Parameter tensors this layer owns, in a fixed order.</summary>
     public virtual IReadOnlyList<ParameterSpec> Parameters => [];
 

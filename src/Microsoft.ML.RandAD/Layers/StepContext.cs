@@ -22,11 +22,21 @@ internal sealed class StepContext
         _ledger = ledger;
     }
 
-    /// <summary>Examples in the current batch.</summary>
+    /// <summary>Rows in the current call: the chunk's rows in training, the batch in scoring.</summary>
     public int Batch { get; internal set; }
 
     /// <summary>Whether this step will run a backward pass (layers keep state only then).</summary>
     public bool Training => _stack is not null;
+
+    /// <summary>
+    /// Which chunk of the batch's rows this call handles: the network runs the forward pass a chunk at a time
+    /// (so activation buffers stay chunk-sized) and the backward pass chunk by chunk too. Layers index what they
+    /// keep by chunk; RAD sketches that sample per row draw a fresh sample per chunk.
+    /// </summary>
+    public int Chunk { get; internal set; }
+
+    /// <summary>During backward: add to the parameter gradients (every chunk after the first) instead of overwriting them.</summary>
+    public bool Accumulate { get; internal set; }
 
     /// <summary>Index of the layer being run (ledger attribution and random streams).</summary>
     public int LayerIndex { get; internal set; }
@@ -34,7 +44,7 @@ internal sealed class StepContext
     /// <summary>Seed of the current step: a pure function of the network seed and the step number.</summary>
     public ulong StepSeed { get; internal set; }
 
-    /// <summary>During backward: the layer's input as kept by the network (when the layer <see cref="Layer.KeepsInput"/>).</summary>
+    /// <summary>During backward: the current chunk's input as kept by the network (when the layer <see cref="Layer.KeepsInput"/>).</summary>
     public ReadOnlySpan<float> KeptInput => _stack is not null && KeptInputBlock.Count > 0 ? _stack.Get(KeptInputBlock) : default;
 
     /// <summary>Where the network kept the current layer's input (set before its backward pass).</summary>

@@ -25,8 +25,8 @@ internal abstract class ImageSketch
     /// <summary>Forward pass: records what the backward pass needs of <paramref name="images"/> (batch NHWC images).</summary>
     public abstract void Keep(StepContext context, ReadOnlySpan<float> images, int batch, in ConvGeometry geometry);
 
-    /// <summary>Backward pass: overwrites <paramref name="weightGradient"/> (filters × PatchSize) with dYᵀ·cols(x̂).</summary>
-    public virtual void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient)
+    /// <summary>Backward pass: writes (or adds, when <paramref name="accumulate"/>) dYᵀ·cols(x̂) into <paramref name="weightGradient"/> (filters × PatchSize).</summary>
+    public virtual void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
     {
         ConvGeometry g = geometry;
         int chunk = Math.Max(1, ChunkBytes / (4 * g.OutPositions * g.PatchSize));
@@ -40,7 +40,7 @@ internal abstract class ImageSketch
             int rows = count * g.OutPositions;
             ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * filters, rows * filters);
             Im2Col.Pack(g, Images(context, first, count, g, rebuilt), count, columns);
-            Sgemm.Multiply(true, false, filters, g.PatchSize, rows, 1f, dy, filters, columns, g.PatchSize, first == 0 ? 0f : 1f, weightGradient, g.PatchSize);
+            Sgemm.Multiply(true, false, filters, g.PatchSize, rows, 1f, dy, filters, columns, g.PatchSize, first == 0 && !accumulate ? 0f : 1f, weightGradient, g.PatchSize);
         }
     }
 

@@ -14,8 +14,8 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// </remarks>
 internal sealed class ProjectionSketch(float keepFraction, bool gaussian) : InputSketch
 {
-    private RetainedBlock<float>[] _values = [];
-    private RetainedBlock<ulong>[] _seals = [];
+    private readonly KeptTable<float> _values = new();
+    private readonly KeptTable<ulong> _seals = new();
 
     public float Fraction { get; } = keepFraction;
 
@@ -29,34 +29,30 @@ internal sealed class ProjectionSketch(float keepFraction, bool gaussian) : Inpu
 
     public override void Keep(StepContext context, int slot, ReadOnlySpan<float> input, int rows, int columns, int rowStride)
     {
-        if (slot >= _values.Length)
-        {
-            Array.Resize(ref _values, Math.Max(slot + 1, 2 * _values.Length));
-            Array.Resize(ref _seals, _values.Length);
-        }
-
         int k = KeepFraction.Count(Fraction, columns);
         ulong seed = context.StepSeed;
         Span<float> projection = Generate(context, seed, slot, columns, k, context.SketchScratch(columns * k));
-        _seals[slot] = SampleSeal.Keep(context, seed, SampleSeal.Fingerprint(projection));
-        _values[slot] = context.Keep<float>(rows * k);
-        Sgemm.Multiply(false, false, rows, k, columns, 1f, input, rowStride, projection, k, 0f, context.Kept(_values[slot]), k);
+        int chunk = context.Chunk;
+        _seals[chunk, slot] = SampleSeal.Keep(context, seed, SampleSeal.Fingerprint(projection));
+        _values[chunk, slot] = context.Keep<float>(rows * k);
+        Sgemm.Multiply(false, false, rows, k, columns, 1f, input, rowStride, projection, k, 0f, context.Kept(_values[chunk, slot]), k);
     }
 
     public override void WeightGradient(StepContext context, int slot, ReadOnlySpan<float> outputGradient, int rows, int columns, int outputs, Span<float> weightGradient, bool accumulate)
     {
         int k = KeepFraction.Count(Fraction, columns);
         Span<float> scratch = context.SketchScratch(columns * k + k * outputs);
-        Span<float> projection = Generate(context, SampleSeal.Seed(context, _seals[slot]), slot, columns, k, scratch.Slice(0, columns * k));
-        SampleSeal.Verify(context, _seals[slot], SampleSeal.Fingerprint(projection), Description);
+        int chunk = context.Chunk;
+        Span<float> projection = Generate(context, SampleSeal.Seed(context, _seals[chunk, slot]), slot, columns, k, scratch.Slice(0, columns * k));
+        SampleSeal.Verify(context, _seals[chunk, slot], SampleSeal.Fingerprint(projection), Description);
         Span<float> reduced = scratch.Slice(columns * k, k * outputs);
-        Sgemm.Multiply(true, false, k, outputs, rows, 1f, context.Kept(_values[slot]), k, outputGradient, outputs, 0f, reduced, outputs);
+        Sgemm.Multiply(true, false, k, outputs, rows, 1f, context.Kept(_values[chunk, slot]), k, outputGradient, outputs, 0f, reduced, outputs);
         Sgemm.Multiply(false, false, columns, outputs, k, 1f, projection, k, reduced, outputs, accumulate ? 1f : 0f, weightGradient, outputs);
     }
 
     private Span<float> Generate(StepContext context, ulong seed, int slot, int columns, int k, Span<float> projection)
     {
-        ulong stream = SampleSeal.Stream(context.LayerIndex, slot, Gaussian ? 4 : 3);
+        ulong stream = SampleSeal.Stream(context.LayerIndex, 0, slot, Gaussian ? 4 : 3); // one R per minibatch
         float scale = 1f / MathF.Sqrt(k);
         if (Gaussian)
         {

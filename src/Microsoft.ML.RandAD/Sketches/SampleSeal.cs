@@ -62,8 +62,10 @@ internal static class SampleSeal
     }
 
     /// <summary>
-    /// The random stream of a sketch: layer, slot (time step) and purpose, so no two draws of one step share
-    /// a stream. The counter always starts at 0.
+    /// The random stream of a draw: layer (16 bits), chunk of rows (16 bits), slot or time step (24 bits) and
+    /// purpose (8 bits), so no two draws of one step share a stream. Estimators that draw one sample per
+    /// minibatch pass chunk 0 for every chunk. The counter always starts at 0.
     /// </summary>
-    public static ulong Stream(int layer, int slot, int purpose) => ((ulong)(uint)layer << 40) | ((ulong)(uint)slot << 8) | (uint)purpose;
+    public static ulong Stream(int layer, int chunk, int slot, int purpose) =>
+        ((ulong)(ushort)layer << 48) | ((ulong)(ushort)chunk << 32) | ((ulong)(slot & 0xFFFFFF) << 8) | (byte)purpose;
 }

@@ -16,8 +16,8 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// </remarks>
 internal sealed class SampledColumnsSketch(float keepFraction, bool shared) : InputSketch
 {
-    private RetainedBlock<float>[] _values = [];
-    private RetainedBlock<ulong>[] _seals = [];
+    private readonly KeptTable<float> _values = new();
+    private readonly KeptTable<ulong> _seals = new();
 
     public float Fraction { get; } = keepFraction;
 
@@ -31,13 +31,13 @@ internal sealed class SampledColumnsSketch(float keepFraction, bool shared) : In
 
     public override void Keep(StepContext context, int slot, ReadOnlySpan<float> input, int rows, int columns, int rowStride)
     {
-        EnsureSlots(slot);
         int k = KeepFraction.Count(Fraction, columns);
         ulong seed = context.StepSeed;
         Span<int> indices = Draw(context, seed, slot, rows, columns, k);
-        _seals[slot] = SampleSeal.Keep(context, seed, SampleSeal.Fingerprint(indices));
-        _values[slot] = context.Keep<float>(rows * k);
-        Span<float> kept = context.Kept(_values[slot]);
+        int chunk = context.Chunk;
+        _seals[chunk, slot] = SampleSeal.Keep(context, seed, SampleSeal.Fingerprint(indices));
+        _values[chunk, slot] = context.Keep<float>(rows * k);
+        Span<float> kept = context.Kept(_values[chunk, slot]);
         float scale = columns / (float)k;
         if (rowStride == columns)
         {
@@ -55,10 +55,11 @@ internal sealed class SampledColumnsSketch(float keepFraction, bool shared) : In
     public override void WeightGradient(StepContext context, int slot, ReadOnlySpan<float> outputGradient, int rows, int columns, int outputs, Span<float> weightGradient, bool accumulate)
     {
         int k = KeepFraction.Count(Fraction, columns);
-        ulong seed = SampleSeal.Seed(context, _seals[slot]);
+        int chunk = context.Chunk;
+        ulong seed = SampleSeal.Seed(context, _seals[chunk, slot]);
         Span<int> indices = Draw(context, seed, slot, rows, columns, k);
-        SampleSeal.Verify(context, _seals[slot], SampleSeal.Fingerprint(indices), Description);
-        ReadOnlySpan<float> kept = context.Kept(_values[slot]);
+        SampleSeal.Verify(context, _seals[chunk, slot], SampleSeal.Fingerprint(indices), Description);
+        ReadOnlySpan<float> kept = context.Kept(_values[chunk, slot]);
 
         if (Shared)
         {
@@ -85,7 +86,9 @@ internal sealed class SampledColumnsSketch(float keepFraction, bool shared) : In
     private Span<int> Draw(StepContext context, ulong seed, int slot, int rows, int columns, int k)
     {
         Span<int> indices = context.IndexScratch(Shared ? k : rows * k);
-        CounterRng.UniformIndices(seed, SampleSeal.Stream(context.LayerIndex, slot, Shared ? 2 : 1), 0, columns, indices);
+        // One index set per minibatch when shared (every chunk draws the same), a fresh one per chunk otherwise.
+        ulong stream = Shared ? SampleSeal.Stream(context.LayerIndex, 0, slot, 2) : SampleSeal.Stream(context.LayerIndex, context.Chunk, slot, 1);
+        CounterRng.UniformIndices(seed, stream, 0, columns, indices);
         return indices;
     }
 
@@ -98,16 +101,6 @@ internal sealed class SampledColumnsSketch(float keepFraction, bool shared) : In
         else
         {
             GatherScatter.GatherColumnsPerRow(source, rows, columns, indices, k, scale, destination);
-        }
-    }
-
-    private void EnsureSlots(int slot)
-    {
-        if (slot >= _values.Length)
-        {
-            int size = Math.Max(slot + 1, 2 * _values.Length);
-            Array.Resize(ref _values, size);
-            Array.Resize(ref _seals, size);
         }
     }
 }

@@ -11,8 +11,8 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// </summary>
 internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
 {
-    private RetainedBlock<float> _values;
-    private RetainedBlock<ulong> _seal;
+    private readonly KeptTable<float> _values = new();
+    private readonly KeptTable<ulong> _seal = new();
 
     public float Fraction { get; } = keepFraction;
 
@@ -29,9 +29,9 @@ internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
         int k = KeepFraction.Count(Fraction, plane);
         ulong seed = context.StepSeed;
         Span<int> positions = Draw(context, seed, batch * c * k, plane);
-        _seal = SampleSeal.Keep(context, seed, SampleSeal.Fingerprint(positions));
-        _values = context.Keep<float>(batch * c * k);
-        Span<float> kept = context.Kept(_values);
+        _seal[context.Chunk] = SampleSeal.Keep(context, seed, SampleSeal.Fingerprint(positions));
+        _values[context.Chunk] = context.Keep<float>(batch * c * k);
+        Span<float> kept = context.Kept(_values[context.Chunk]);
         float scale = plane / (float)k;
         for (int n = 0; n < batch; n++)
         {
@@ -47,13 +47,13 @@ internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
         }
     }
 
-    public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient)
+    public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
     {
         int plane = geometry.Height * geometry.Width;
         int count = batch * geometry.Channels * KeepFraction.Count(Fraction, plane);
-        Span<int> positions = Draw(context, SampleSeal.Seed(context, _seal), count, plane);
-        SampleSeal.Verify(context, _seal, SampleSeal.Fingerprint(positions), Description);
-        base.WeightGradient(context, outputGradient, batch, geometry, filters, weightGradient);
+        Span<int> positions = Draw(context, SampleSeal.Seed(context, _seal[context.Chunk]), count, plane);
+        SampleSeal.Verify(context, _seal[context.Chunk], SampleSeal.Fingerprint(positions), Description);
+        base.WeightGradient(context, outputGradient, batch, geometry, filters, weightGradient, accumulate);
     }
 
     protected override ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch)
@@ -62,7 +62,7 @@ internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
         int plane = geometry.Height * geometry.Width, c = geometry.Channels;
         int k = KeepFraction.Count(Fraction, plane);
         ReadOnlySpan<int> positions = context.IndexScratch((first + count) * c * k);
-        ReadOnlySpan<float> kept = context.Kept(_values);
+        ReadOnlySpan<float> kept = context.Kept(_values[context.Chunk]);
         Span<float> images = scratch.Slice(0, count * geometry.ImageSize);
         images.Clear();
         for (int n = 0; n < count; n++)
@@ -84,7 +84,7 @@ internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
     private static Span<int> Draw(StepContext context, ulong seed, int count, int plane)
     {
         Span<int> positions = context.IndexScratch(count);
-        CounterRng.UniformIndices(seed, SampleSeal.Stream(context.LayerIndex, 0, 5), 0, plane, positions);
+        CounterRng.UniformIndices(seed, SampleSeal.Stream(context.LayerIndex, context.Chunk, 0, 5), 0, plane, positions);
         return positions;
     }
 }

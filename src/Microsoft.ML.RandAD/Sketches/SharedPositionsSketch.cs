@@ -16,8 +16,8 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// </remarks>
 internal sealed class SharedPositionsSketch(float keepFraction) : ImageSketch
 {
-    private RetainedBlock<float> _values;
-    private RetainedBlock<ulong> _seal;
+    private readonly KeptTable<float> _values = new();
+    private readonly KeptTable<ulong> _seal = new();
 
     public float Fraction { get; } = keepFraction;
 
@@ -34,9 +34,9 @@ internal sealed class SharedPositionsSketch(float keepFraction) : ImageSketch
         int k = KeepFraction.Count(Fraction, geometry.Height * geometry.Width);
         ulong seed = context.StepSeed;
         Span<int> positions = Draw(context, seed, k, geometry);
-        _seal = SampleSeal.Keep(context, seed, SampleSeal.Fingerprint(positions));
-        _values = context.Keep<float>(batch * k * c);
-        Span<float> kept = context.Kept(_values);
+        _seal[context.Chunk] = SampleSeal.Keep(context, seed, SampleSeal.Fingerprint(positions));
+        _values[context.Chunk] = context.Keep<float>(batch * k * c);
+        Span<float> kept = context.Kept(_values[context.Chunk]);
         float scale = geometry.Height * geometry.Width / (float)k;
         for (int n = 0; n < batch; n++)
         {
@@ -48,21 +48,25 @@ internal sealed class SharedPositionsSketch(float keepFraction) : ImageSketch
         }
     }
 
-    public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient)
+    public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
     {
         ConvGeometry g = geometry;
         int c = g.Channels;
         int k = KeepFraction.Count(Fraction, g.Height * g.Width);
-        Span<int> positions = Draw(context, SampleSeal.Seed(context, _seal), k, g);
-        SampleSeal.Verify(context, _seal, SampleSeal.Fingerprint(positions), Description);
-        ReadOnlySpan<float> kept = context.Kept(_values);
+        Span<int> positions = Draw(context, SampleSeal.Seed(context, _seal[context.Chunk]), k, g);
+        SampleSeal.Verify(context, _seal[context.Chunk], SampleSeal.Fingerprint(positions), Description);
+        ReadOnlySpan<float> kept = context.Kept(_values[context.Chunk]);
 
         Span<float> scratch = context.SketchScratch(batch * k * (filters + c));
         Span<float> gatheredGradient = scratch.Slice(0, batch * k * filters);
         Span<float> gatheredInput = scratch.Slice(batch * k * filters, batch * k * c);
         Span<int> outputs = k <= 1024 ? stackalloc int[k] : new int[k];
 
-        weightGradient.Slice(0, filters * g.PatchSize).Clear();
+        if (!accumulate)
+        {
+            weightGradient.Slice(0, filters * g.PatchSize).Clear();
+        }
+
         for (int a = 0; a < g.KernelHeight; a++)
         {
             for (int b = 0; b < g.KernelWidth; b++)
@@ -128,7 +132,7 @@ internal sealed class SharedPositionsSketch(float keepFraction) : ImageSketch
     private static Span<int> Draw(StepContext context, ulong seed, int k, in ConvGeometry geometry)
     {
         Span<int> positions = context.IndexScratch(k);
-        CounterRng.UniformIndices(seed, SampleSeal.Stream(context.LayerIndex, 0, 6), 0, geometry.Height * geometry.Width, positions);
+        CounterRng.UniformIndices(seed, SampleSeal.Stream(context.LayerIndex, 0, 0, 6), 0, geometry.Height * geometry.Width, positions); // one set per minibatch
         return positions;
     }
 }

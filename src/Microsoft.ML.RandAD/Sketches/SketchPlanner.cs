@@ -35,25 +35,30 @@ internal static class SketchPlanner
         float fraction = settings.KeepFraction;
         if (settings.MemoryBudgetBytes is long budget)
         {
-            fraction = FractionForBudget(layers, settings, overrides, batchSize, budget);
+            fraction = FractionForBudget(layers, settings, overrides, [.. network.ChunkSizes(batchSize)], budget);
         }
 
         Install(layers, settings, overrides, fraction);
+        int[] chunks = [.. network.ChunkSizes(batchSize)];
         var report = new List<LayerMemory>();
         for (int i = 0; i < layers.Count; i++)
         {
-            report.Add(new LayerMemory(i, layers[i].Description, SketchName(layers[i]), layers[i].RetainedBytes(batchSize)));
+            report.Add(new LayerMemory(i, layers[i].Description, SketchName(layers[i]), Retained(layers[i], chunks)));
         }
 
         return new SketchReport(batchSize, fraction, report);
     }
 
-    private static float FractionForBudget(IReadOnlyList<Layer> layers, RadSettings settings, Dictionary<int, LayerSketch> overrides, int batch, long budget)
+    /// <summary>What a layer keeps over a batch run as chunks of the given sizes.</summary>
+    private static long Retained(Layer layer, int[] chunks) => chunks.Sum(rows => layer.RetainedBytes(rows));
+
+    private static float FractionForBudget(IReadOnlyList<Layer> layers, RadSettings settings, Dictionary<int, LayerSketch> overrides, int[] chunks, long budget)
     {
+        int batch = chunks.Sum();
         long Bytes(float f)
         {
             Install(layers, settings, overrides, f);
-            return layers.Sum(l => l.RetainedBytes(batch));
+            return layers.Sum(l => Retained(l, chunks));
         }
 
         if (Bytes(1f) <= budget)

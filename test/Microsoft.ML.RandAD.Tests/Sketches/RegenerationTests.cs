@@ -80,11 +80,7 @@ public sealed class RegenerationTests
     private static IEnumerable<RetainedBlock<ulong>> Seals(object sketch)
     {
         const BindingFlags flags = BindingFlags.Instance | BindingFlags.NonPublic;
-        if (sketch.GetType().GetField("_seals", flags)?.GetValue(sketch) is RetainedBlock<ulong>[] seals)
-        {
-            return seals.Where(s => s.Count > 0);
-        }
-
-        return [(RetainedBlock<ulong>)sketch.GetType().GetField("_seal", flags)!.GetValue(sketch)!];
+        FieldInfo field = sketch.GetType().GetField("_seals", flags) ?? sketch.GetType().GetField("_seal", flags)!;
+        return ((KeptTable<ulong>)field.GetValue(sketch)!).All;
     }
 }
