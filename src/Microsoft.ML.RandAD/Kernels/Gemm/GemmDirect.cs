@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
@@ -13,6 +15,7 @@ internal static unsafe class GemmDirect
     public static bool IsPreferred(in GemmArguments args) => args.MultiplyAdds <= MaxMultiplyAdds;
 
     /// <summary>Computes the product described by <paramref name="args"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TVec>(in GemmArguments args)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
@@ -23,7 +26,7 @@ internal static unsafe class GemmDirect
         {
             // B stored transposed: turn it into a k×n row-major copy once, so rows load as vectors.
             b = GemmScratch.ForCurrentThread.B((nint)args.K * args.N);
-            GemmPacking.Panel<TV, TVec>(b, args.B, args.BColStride, args.BKStride, args.N, args.N, args.K);
+            GemmPacking.Panels<TV, TVec>(b, args.B, args.BColStride, args.BKStride, args.N, args.N, args.K);
             ldb = args.N;
         }
 

@@ -3,13 +3,14 @@ using System.Runtime.CompilerServices;
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
-/// The packed, cache-blocked, threaded GEMM: splits C between threads, then runs the classic five loops
-/// (column block, k block, row micro-panel, column micro-panel, micro-kernel) on each part.
+/// The packed, cache-blocked, threaded GEMM: splits C between threads, then runs the classic loops
+/// (row block, k block, column block, row micro-panel, column micro-panel, micro-kernel) on each part.
 /// </summary>
 /// <remarks>
-/// <para>Loop order per part: for each column block jc (NC wide) and k block pc (KC deep), pack op(B) once into
-/// an L2-resident block; then for each micro-panel of MR rows pack op(A) (it stays in L1) and sweep it over
-/// every NR-wide panel of the B block.</para>
+/// <para>Loop order per part: for each row block ic (MC tall) and k block pc (KC deep), pack op(A) once; for
+/// each column block jc (NC wide) pack op(B) into an L2-resident block; then sweep each MR-row micro-panel of
+/// A (it stays in L1) over every NR-wide panel of the B block. A is packed once per k block whatever n is,
+/// B once per row block.</para>
 /// <para>Threads split C into disjoint rows or columns (whichever repeats less packing and wastes fewer tile
 /// slots); each packs into its own buffers, so there is no synchronization inside a call. The k blocking
 /// depends only on k and the path, and every element is summed in k order in one lane, so the result is
@@ -50,15 +51,16 @@ internal static unsafe class GemmDriver
         int partsM = Math.Min(threads, tilesM);
         int partsN = Math.Min(threads, tilesN);
 
-        // Per-part time in multiply-add lanes: the padded tiles of the biggest part, plus the packing every
-        // part repeats (all of B when rows are split, all of A once per column block when columns are).
+        // Per-part time in multiply-add lanes: the padded tiles of the biggest part, plus packing. A part
+        // packs its own rows of A once, and all of B once per row block it owns, when rows are split; all of A
+        // once, and its own columns of B once per row block, when columns are.
         double k = args.K;
-        double costM = (double)Ceiling(tilesM, partsM) * TTile.Rows * tilesN * TTile.Cols * k
-            + (PackCostInMultiplyAdds * k * args.N)
-            + (PackCostInMultiplyAdds * k * args.M / partsM * Ceiling(args.N, TTile.NcMax));
-        double costN = (double)tilesM * TTile.Rows * Ceiling(tilesN, partsN) * TTile.Cols * k
-            + (PackCostInMultiplyAdds * k * args.M * Ceiling(Ceiling(args.N, partsN), TTile.NcMax))
-            + (PackCostInMultiplyAdds * k * args.N / partsN);
+        int rowBlocksM = Ceiling(Ceiling(args.M, partsM), TTile.McMax);
+        int rowBlocksN = Ceiling(args.M, TTile.McMax);
+        double costM = ((double)Ceiling(tilesM, partsM) * TTile.Rows * tilesN * TTile.Cols * k)
+            + (PackCostInMultiplyAdds * k * (((double)args.M / partsM) + ((double)args.N * rowBlocksM)));
+        double costN = ((double)tilesM * TTile.Rows * Ceiling(tilesN, partsN) * TTile.Cols * k)
+            + (PackCostInMultiplyAdds * k * (args.M + ((double)args.N / partsN * rowBlocksN)));
 
         work.SplitRows = costM <= costN;
         work.Parts = work.SplitRows ? partsM : partsN;
@@ -85,6 +87,7 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>C[m0..m1, n0..n1) on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRegion<TTile, TV, TVec>(in GemmArguments args, int m0, int m1, int n0, int n1)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
@@ -93,47 +96,52 @@ internal static unsafe class GemmDriver
         int rows = TTile.Rows, cols = TTile.Cols;
         int k = args.K;
 
-        // Equal k blocks, so a k just above KC does not leave a sliver block that pays a full C update.
-        int kBlocks = Ceiling(k, TTile.KcMax);
-        int kcMax = Ceiling(k, kBlocks);
-        int width = n1 - n0;
-        int ncMax = Ceiling(Ceiling(width, Ceiling(width, TTile.NcMax)), cols) * cols;
+        // Equal blocks, so a size just above a limit does not leave a sliver block that costs a full pass.
+        int kcMax = Balanced(k, TTile.KcMax, 1);
+        int mcMax = Balanced(m1 - m0, TTile.McMax, rows);
+        int ncMax = Balanced(n1 - n0, TTile.NcMax, cols);
 
         GemmScratch scratch = GemmScratch.ForCurrentThread;
-        float* packedA = scratch.A((nint)rows * kcMax);
+        float* packedA = scratch.A((nint)mcMax * kcMax);
         float* packedB = scratch.B((nint)kcMax * ncMax);
 
-        for (int jc = n0; jc < n1; jc += ncMax)
+        for (int ic = m0; ic < m1; ic += mcMax)
         {
-            int nc = Math.Min(ncMax, n1 - jc);
+            int mc = Math.Min(mcMax, m1 - ic);
             for (int pc = 0; pc < k; pc += kcMax)
             {
                 int kc = Math.Min(kcMax, k - pc);
-                for (int jr = 0; jr < nc; jr += cols)
-                {
-                    GemmPacking.Panel<TV, TVec>(
-                        packedB + ((nint)jr * kc), args.B + (pc * args.BKStride) + ((jc + jr) * args.BColStride),
-                        args.BColStride, args.BKStride, Math.Min(cols, nc - jr), cols, kc);
-                }
+
+                // A is packed once per (row block, k block) and reused for every column block.
+                GemmPacking.Panels<TV, TVec>(
+                    packedA, args.A + (ic * args.ARowStride) + (pc * args.AKStride), args.ARowStride, args.AKStride, mc, rows, kc);
 
                 // The first k block applies the caller's beta; later blocks accumulate onto it.
                 float beta = pc == 0 ? args.Beta : 1f;
-                for (int ir = m0; ir < m1; ir += rows)
+                for (int jc = n0; jc < n1; jc += ncMax)
                 {
-                    int tileRows = Math.Min(rows, m1 - ir);
-                    GemmPacking.Panel<TV, TVec>(
-                        packedA, args.A + (ir * args.ARowStride) + (pc * args.AKStride),
-                        args.ARowStride, args.AKStride, tileRows, rows, kc);
+                    int nc = Math.Min(ncMax, n1 - jc);
+                    GemmPacking.Panels<TV, TVec>(
+                        packedB, args.B + (pc * args.BKStride) + (jc * args.BColStride), args.BColStride, args.BKStride, nc, cols, kc);
 
-                    float* c = args.C + (ir * args.Ldc) + jc;
-                    for (int jr = 0; jr < nc; jr += cols)
+                    for (int ir = 0; ir < mc; ir += rows)
                     {
-                        TTile.Multiply(kc, packedA, packedB + ((nint)jr * kc), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
+                        float* a = packedA + ((nint)ir * kc);
+                        float* c = args.C + ((ic + ir) * args.Ldc) + jc;
+                        int tileRows = Math.Min(rows, mc - ir);
+                        for (int jr = 0; jr < nc; jr += cols)
+                        {
+                            TTile.Multiply(kc, a, packedB + ((nint)jr * kc), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
+                        }
                     }
                 }
             }
         }
     }
+
+    /// <summary>The block size that splits <paramref name="length"/> into equal blocks of at most <paramref name="limit"/>, rounded up to a multiple of <paramref name="unit"/>.</summary>
+    private static int Balanced(int length, int limit, int unit) =>
+        Ceiling(Ceiling(Math.Max(length, 1), Ceiling(Math.Max(length, 1), limit)), unit) * unit;
 
     private static int Ceiling(int value, int divisor) => (value + divisor - 1) / divisor;
 

@@ -16,12 +16,20 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </remarks>
 internal static unsafe class GemmMicroKernels
 {
-    /// <summary>C[0..rows, 0..cols) = alpha·(A panel × B panel) + beta·C for a 12×(2·lanes) tile; see <see cref="GemmMicroKernels"/>.</summary>
+    /// <summary>C[0..rows, 0..cols) = alpha·(A panel × B panel) + beta·C for a 12×(2·lanes) tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile12x2<TV, TVec>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
+        int lanes = TV.Lanes;
+        if (cols <= lanes)
+        {
+            // A panel that ends within its first vector (n ≤ 16 on AVX-512): skip the all-zero second half.
+            Tile12x1<TV, TVec>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+            return;
+        }
+
         TVec c0a = TV.Zero; TVec c0b = TV.Zero;
         TVec c1a = TV.Zero; TVec c1b = TV.Zero;
         TVec c2a = TV.Zero; TVec c2b = TV.Zero;
@@ -34,7 +42,6 @@ internal static unsafe class GemmMicroKernels
         TVec c9a = TV.Zero; TVec c9b = TV.Zero;
         TVec c10a = TV.Zero; TVec c10b = TV.Zero;
         TVec c11a = TV.Zero; TVec c11b = TV.Zero;
-        int lanes = TV.Lanes;
         for (int p = 0; p < kc; p++)
         {
             TVec b0 = TV.Load(b), b1 = TV.Load(b + lanes);
@@ -124,19 +131,125 @@ internal static unsafe class GemmMicroKernels
         StoreRow<TV, TVec>(c + (11 * ldc), c11a, c11b, va, vb, beta, cols);
     }
 
-    /// <summary>C[0..rows, 0..cols) = alpha·(A panel × B panel) + beta·C for a 6×(2·lanes) tile; see <see cref="GemmMicroKernels"/>.</summary>
+    /// <summary>The first vector of a 12×(2·lanes) tile: packed B keeps its 2·lanes stride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile12x1<TV, TVec>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        TVec c0a = TV.Zero; TVec c1a = TV.Zero; TVec c2a = TV.Zero; TVec c3a = TV.Zero;
+        TVec c4a = TV.Zero; TVec c5a = TV.Zero; TVec c6a = TV.Zero; TVec c7a = TV.Zero;
+        TVec c8a = TV.Zero; TVec c9a = TV.Zero; TVec c10a = TV.Zero; TVec c11a = TV.Zero;
+        int lanes = TV.Lanes;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TV.Load(b);
+            c0a = TV.MultiplyAdd(TV.Broadcast(a[0]), b0, c0a);
+            c1a = TV.MultiplyAdd(TV.Broadcast(a[1]), b0, c1a);
+            c2a = TV.MultiplyAdd(TV.Broadcast(a[2]), b0, c2a);
+            c3a = TV.MultiplyAdd(TV.Broadcast(a[3]), b0, c3a);
+            c4a = TV.MultiplyAdd(TV.Broadcast(a[4]), b0, c4a);
+            c5a = TV.MultiplyAdd(TV.Broadcast(a[5]), b0, c5a);
+            c6a = TV.MultiplyAdd(TV.Broadcast(a[6]), b0, c6a);
+            c7a = TV.MultiplyAdd(TV.Broadcast(a[7]), b0, c7a);
+            c8a = TV.MultiplyAdd(TV.Broadcast(a[8]), b0, c8a);
+            c9a = TV.MultiplyAdd(TV.Broadcast(a[9]), b0, c9a);
+            c10a = TV.MultiplyAdd(TV.Broadcast(a[10]), b0, c10a);
+            c11a = TV.MultiplyAdd(TV.Broadcast(a[11]), b0, c11a);
+            a += 12;
+            b += 2 * lanes;
+        }
+
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta), zero = TV.Zero;
+        StoreRow<TV, TVec>(c, c0a, zero, va, vb, beta, cols);
+        if (rows <= 1)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (1 * ldc), c1a, zero, va, vb, beta, cols);
+        if (rows <= 2)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (2 * ldc), c2a, zero, va, vb, beta, cols);
+        if (rows <= 3)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (3 * ldc), c3a, zero, va, vb, beta, cols);
+        if (rows <= 4)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (4 * ldc), c4a, zero, va, vb, beta, cols);
+        if (rows <= 5)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (5 * ldc), c5a, zero, va, vb, beta, cols);
+        if (rows <= 6)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (6 * ldc), c6a, zero, va, vb, beta, cols);
+        if (rows <= 7)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (7 * ldc), c7a, zero, va, vb, beta, cols);
+        if (rows <= 8)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (8 * ldc), c8a, zero, va, vb, beta, cols);
+        if (rows <= 9)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (9 * ldc), c9a, zero, va, vb, beta, cols);
+        if (rows <= 10)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (10 * ldc), c10a, zero, va, vb, beta, cols);
+        if (rows <= 11)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (11 * ldc), c11a, zero, va, vb, beta, cols);
+    }
+
+    /// <summary>C[0..rows, 0..cols) = alpha·(A panel × B panel) + beta·C for a 6×(2·lanes) tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile6x2<TV, TVec>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
+        int lanes = TV.Lanes;
+        if (cols <= lanes)
+        {
+            // A panel that ends within its first vector (n ≤ 16 on AVX-512): skip the all-zero second half.
+            Tile6x1<TV, TVec>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+            return;
+        }
+
         TVec c0a = TV.Zero; TVec c0b = TV.Zero;
         TVec c1a = TV.Zero; TVec c1b = TV.Zero;
         TVec c2a = TV.Zero; TVec c2b = TV.Zero;
         TVec c3a = TV.Zero; TVec c3b = TV.Zero;
         TVec c4a = TV.Zero; TVec c4b = TV.Zero;
         TVec c5a = TV.Zero; TVec c5b = TV.Zero;
-        int lanes = TV.Lanes;
         for (int p = 0; p < kc; p++)
         {
             TVec b0 = TV.Load(b), b1 = TV.Load(b + lanes);
@@ -182,6 +295,62 @@ internal static unsafe class GemmMicroKernels
         }
 
         StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
+    }
+
+    /// <summary>The first vector of a 6×(2·lanes) tile: packed B keeps its 2·lanes stride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6x1<TV, TVec>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        TVec c0a = TV.Zero; TVec c1a = TV.Zero; TVec c2a = TV.Zero; TVec c3a = TV.Zero;
+        TVec c4a = TV.Zero; TVec c5a = TV.Zero;
+        int lanes = TV.Lanes;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TV.Load(b);
+            c0a = TV.MultiplyAdd(TV.Broadcast(a[0]), b0, c0a);
+            c1a = TV.MultiplyAdd(TV.Broadcast(a[1]), b0, c1a);
+            c2a = TV.MultiplyAdd(TV.Broadcast(a[2]), b0, c2a);
+            c3a = TV.MultiplyAdd(TV.Broadcast(a[3]), b0, c3a);
+            c4a = TV.MultiplyAdd(TV.Broadcast(a[4]), b0, c4a);
+            c5a = TV.MultiplyAdd(TV.Broadcast(a[5]), b0, c5a);
+            a += 6;
+            b += 2 * lanes;
+        }
+
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta), zero = TV.Zero;
+        StoreRow<TV, TVec>(c, c0a, zero, va, vb, beta, cols);
+        if (rows <= 1)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (1 * ldc), c1a, zero, va, vb, beta, cols);
+        if (rows <= 2)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (2 * ldc), c2a, zero, va, vb, beta, cols);
+        if (rows <= 3)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (3 * ldc), c3a, zero, va, vb, beta, cols);
+        if (rows <= 4)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (4 * ldc), c4a, zero, va, vb, beta, cols);
+        if (rows <= 5)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (5 * ldc), c5a, zero, va, vb, beta, cols);
     }
 
     /// <summary>Writes one row of a tile: alpha·acc + beta·C over the first <paramref name="cols"/> columns; C is not read when beta is 0.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
@@ -12,61 +14,82 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </remarks>
 internal static unsafe class GemmPacking
 {
-    /// <summary>Packs a <paramref name="valid"/>×<paramref name="kc"/> slice into <paramref name="kc"/> groups of <paramref name="width"/> floats.</summary>
+    /// <summary>
+    /// Packs a <paramref name="valid"/>×<paramref name="kc"/> slice into ⌈valid / width⌉ consecutive panels,
+    /// each <paramref name="kc"/> groups of <paramref name="width"/> floats.
+    /// </summary>
     /// <typeparam name="TV">The vector width to copy with.</typeparam>
     /// <typeparam name="TVec">Its vector type.</typeparam>
-    /// <param name="destination">Packed panel, <paramref name="kc"/>·<paramref name="width"/> floats.</param>
+    /// <param name="destination">Packed panels, ⌈valid / width⌉·<paramref name="kc"/>·<paramref name="width"/> floats.</param>
     /// <param name="source">Element (0, 0) of the slice.</param>
     /// <param name="wStride">Distance between consecutive w (rows of A, columns of B).</param>
     /// <param name="kStride">Distance between consecutive k.</param>
-    /// <param name="valid">Rows (or columns) present in the matrix, 1..width; the rest are zero.</param>
+    /// <param name="valid">Rows (or columns) present in the matrix; the last panel is zero-padded past them.</param>
     /// <param name="width">Panel width.</param>
     /// <param name="kc">Number of k steps.</param>
-    public static void Panel<TV, TVec>(float* destination, float* source, nint wStride, nint kStride, int valid, int width, int kc)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Panels<TV, TVec>(float* destination, float* source, nint wStride, nint kStride, int valid, int width, int kc)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
         if (wStride == 1 || valid == 1)
         {
             CopyRuns<TV, TVec>(destination, source, kStride, valid, width, kc);
+            return;
         }
-        else if (kStride == 1 && typeof(TV) == typeof(GemmVector512))
+
+        for (int w = 0; w < valid; w += width)
         {
-            Transpose512(destination, source, wStride, valid, width, kc);
-        }
-        else
-        {
-            TransposeScalar(destination, source, wStride, kStride, valid, width, kc);
+            float* panel = destination + ((nint)w * kc);
+            int count = Math.Min(width, valid - w);
+            if (kStride == 1 && typeof(TV) == typeof(GemmVector512))
+            {
+                Transpose512(panel, source + (w * wStride), wStride, count, width, kc);
+            }
+            else
+            {
+                TransposeScalar(panel, source + (w * wStride), wStride, kStride, count, width, kc);
+            }
         }
     }
 
-    /// <summary>w is contiguous: each k step copies one run of <paramref name="valid"/> floats and pads it.</summary>
+    /// <summary>
+    /// w is contiguous: k step by k step, one run of the source row is split over the panels. Reading whole
+    /// rows in order keeps the hardware prefetcher streaming; a panel at a time would jump a row stride per
+    /// read (a new page each time for a 1024-wide matrix).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRuns<TV, TVec>(float* destination, float* source, nint kStride, int valid, int width, int kc)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
         int lanes = TV.Lanes;
+        nint panelStride = (nint)width * kc;
         for (int p = 0; p < kc; p++)
         {
             float* from = source + (p * kStride);
             float* to = destination + (p * width);
-            for (int w = 0; w < width; w += lanes)
+            for (int w = 0; w < valid; w += width, from += width, to += panelStride)
             {
-                int count = Math.Clamp(valid - w, 0, lanes);
-                int room = Math.Min(lanes, width - w);
-                if (count == lanes && room == lanes)
+                for (int v = 0; v < width; v += lanes)
                 {
-                    TV.Store(to + w, TV.Load(from + w));
-                }
-                else
-                {
-                    TV.StoreFirst(to + w, TV.LoadFirst(from + w, count), room);
+                    int count = Math.Clamp(valid - w - v, 0, lanes);
+                    int room = Math.Min(lanes, width - v);
+                    if (count == lanes && room == lanes)
+                    {
+                        TV.Store(to + v, TV.Load(from + v));
+                    }
+                    else
+                    {
+                        TV.StoreFirst(to + v, TV.LoadFirst(from + v, count), room);
+                    }
                 }
             }
         }
     }
 
     /// <summary>p is contiguous: 16×16 blocks go through registers (<see cref="GemmTranspose512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose512(float* destination, float* source, nint wStride, int valid, int width, int kc)
     {
         for (int w = 0; w < width; w += 16)
@@ -83,6 +106,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Any strides, one element at a time: the scalar path's packing and the fallback.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeScalar(float* destination, float* source, nint wStride, nint kStride, int valid, int width, int kc)
     {
         for (int p = 0; p < kc; p++)

@@ -18,6 +18,9 @@ internal unsafe interface IGemmTile
     /// <summary>Largest k block (KC): a packed A micro-panel, Rows·KC floats, stays in L1 while B streams past it.</summary>
     static abstract int KcMax { get; }
 
+    /// <summary>Largest row block (MC): the packed A block, MC·KC floats, is reused for every column block.</summary>
+    static abstract int McMax { get; }
+
     /// <summary>Largest column block (NC): the packed B block, KC·NC floats, stays in L2.</summary>
     static abstract int NcMax { get; }
 
@@ -33,6 +36,8 @@ internal readonly unsafe struct GemmTile512 : IGemmTile
     public static int Cols => 32;
 
     public static int KcMax => 384;
+
+    public static int McMax => 1008;
 
     public static int NcMax => 480;
 
@@ -50,6 +55,8 @@ internal readonly unsafe struct GemmTile256 : IGemmTile
 
     public static int KcMax => 384;
 
+    public static int McMax => 1008;
+
     public static int NcMax => 480;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -66,6 +73,8 @@ internal readonly unsafe struct GemmTile128 : IGemmTile
 
     public static int KcMax => 384;
 
+    public static int McMax => 1008;
+
     public static int NcMax => 480;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -81,6 +90,8 @@ internal readonly unsafe struct GemmTileScalar : IGemmTile
     public static int Cols => 2;
 
     public static int KcMax => 384;
+
+    public static int McMax => 1008;
 
     public static int NcMax => 480;
 

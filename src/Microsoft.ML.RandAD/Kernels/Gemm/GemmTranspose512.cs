@@ -27,6 +27,7 @@ internal static unsafe class GemmTranspose512
     /// <param name="destination">First destination row.</param>
     /// <param name="destinationStride">Distance between destination rows.</param>
     /// <param name="storeLanes">Floats written per destination row (1..16).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block16(float* source, nint rowStride, int rows, int columns, float* destination, nint destinationStride, int storeLanes)
     {
         Vector512<float> zero = Vector512<float>.Zero;
