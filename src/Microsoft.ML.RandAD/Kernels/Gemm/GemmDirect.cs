@@ -20,68 +20,51 @@ internal static unsafe class GemmDirect
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
+        int lanes = TV.Lanes;
+        int n = args.N, k = args.K;
         float* b = args.B;
         nint ldb = args.BKStride;
-        if (args.BColStride != 1 && args.N > 1)
+        bool padded = false;
+        GemmScratch scratch = GemmScratch.ForCurrentThread;
+        if (args.BColStride != 1 && n > 1)
         {
-            // B stored transposed: turn it into a k×n row-major copy once, so rows load as vectors.
-            b = GemmScratch.ForCurrentThread.B((nint)args.K * args.N);
-            GemmPacking.Panels<TV, TVec>(b, args.B, args.BColStride, args.BKStride, args.N, args.N, args.K);
-            ldb = args.N;
+            // B stored transposed: copy it once as k rows of n, padded with zeros to whole vectors.
+            ldb = Ceiling(n, lanes) * lanes;
+            b = scratch.B(k * ldb);
+            GemmPacking.Panels<TV, TVec>(b, args.B, args.BColStride, args.BKStride, n, (int)ldb, k);
+            padded = true;
         }
 
-        int lanes = TV.Lanes;
-        for (int j = 0; j < args.N; j += 2 * lanes)
+        for (int j = 0; j < n; j += 2 * lanes)
         {
-            int cols = Math.Min(2 * lanes, args.N - j);
-            if (cols <= lanes)
+            int cols = Math.Min(2 * lanes, n - j);
+            float* panel = b + j;
+            nint stride = ldb;
+            if (cols % lanes != 0 && !padded)
             {
-                for (int i = 0; i < args.M; i += 8)
+                // A ragged last block of B read in place: copy it padded, so the kernels load whole vectors
+                // and never read past the matrix (past n on B's last row may be past the caller's span).
+                stride = Ceiling(cols, lanes) * lanes;
+                panel = scratch.A(k * stride);
+                GemmPacking.Panels<TV, TVec>(panel, b + j, 1, ldb, cols, (int)stride, k);
+            }
+
+            float* c = args.C + j;
+            for (int i = 0; i < args.M; i += 6)
+            {
+                float* a = args.A + (i * args.ARowStride);
+                int rows = Math.Min(6, args.M - i);
+                if (cols <= lanes)
                 {
-                    Rows8x1<TV, TVec>(in args, b + j, ldb, i, j, cols);
+                    GemmDirectKernels.Rows6x1<TV, TVec>(k, a, args.ARowStride, args.AKStride, panel, stride, c + (i * args.Ldc), args.Ldc, args.Alpha, args.Beta, rows, cols);
+                }
+                else
+                {
+                    GemmDirectKernels.Rows6x2<TV, TVec>(k, a, args.ARowStride, args.AKStride, panel, stride, c + (i * args.Ldc), args.Ldc, args.Alpha, args.Beta, rows, cols);
                 }
             }
-            else
-            {
-                for (int i = 0; i < args.M; i += 6)
-                {
-                    Rows6x2<TV, TVec>(in args, b + j, ldb, i, j, cols);
-                }
-            }
         }
     }
 
-    private static void Rows8x1<TV, TVec>(in GemmArguments args, float* b, nint ldb, int i, int j, int cols)
-        where TV : IGemmVector<TVec>
-        where TVec : unmanaged
-    {
-        float* a = args.A + (i * args.ARowStride);
-        float* c = args.C + (i * args.Ldc) + j;
-        int rows = Math.Min(8, args.M - i);
-        if (cols == TV.Lanes)
-        {
-            GemmDirectKernels.Rows8x1<TV, TVec, GemmFullVector>(args.K, a, args.ARowStride, args.AKStride, b, ldb, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
-        }
-        else
-        {
-            GemmDirectKernels.Rows8x1<TV, TVec, GemmPartialVector>(args.K, a, args.ARowStride, args.AKStride, b, ldb, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
-        }
-    }
-
-    private static void Rows6x2<TV, TVec>(in GemmArguments args, float* b, nint ldb, int i, int j, int cols)
-        where TV : IGemmVector<TVec>
-        where TVec : unmanaged
-    {
-        float* a = args.A + (i * args.ARowStride);
-        float* c = args.C + (i * args.Ldc) + j;
-        int rows = Math.Min(6, args.M - i);
-        if (cols == 2 * TV.Lanes)
-        {
-            GemmDirectKernels.Rows6x2<TV, TVec, GemmFullVector>(args.K, a, args.ARowStride, args.AKStride, b, ldb, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
-        }
-        else
-        {
-            GemmDirectKernels.Rows6x2<TV, TVec, GemmPartialVector>(args.K, a, args.ARowStride, args.AKStride, b, ldb, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
-        }
-    }
+    private static int Ceiling(int value, int divisor) => (value + divisor - 1) / divisor;
 }
