@@ -80,33 +80,35 @@ public static class Sgemm
 
     private static void Run(in GemmArguments args)
     {
-        bool direct = GemmDirect.IsPreferred(in args);
         switch (KernelSettings.Path)
         {
-            case KernelPath.Vector512 when direct:
-                GemmDirect.Run<GemmVector512, Vector512<float>>(in args);
-                break;
             case KernelPath.Vector512:
-                GemmDriver.Run<GemmTile512, GemmVector512, Vector512<float>>(in args);
-                break;
-            case KernelPath.Vector256 when direct:
-                GemmDirect.Run<GemmVector256, Vector256<float>>(in args);
+                Run<GemmTile512, GemmVector512, Vector512<float>>(in args);
                 break;
             case KernelPath.Vector256:
-                GemmDriver.Run<GemmTile256, GemmVector256, Vector256<float>>(in args);
-                break;
-            case KernelPath.Vector128 when direct:
-                GemmDirect.Run<GemmVector128, Vector128<float>>(in args);
+                Run<GemmTile256, GemmVector256, Vector256<float>>(in args);
                 break;
             case KernelPath.Vector128:
-                GemmDriver.Run<GemmTile128, GemmVector128, Vector128<float>>(in args);
-                break;
-            case KernelPath.Scalar when direct:
-                GemmDirect.Run<GemmScalar, float>(in args);
+                Run<GemmTile128, GemmVector128, Vector128<float>>(in args);
                 break;
             default:
-                GemmDriver.Run<GemmTileScalar, GemmScalar, float>(in args);
+                Run<GemmTileScalar, GemmScalar, float>(in args);
                 break;
+        }
+    }
+
+    private static void Run<TTile, TV, TVec>(in GemmArguments args)
+        where TTile : IGemmTile
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        if (GemmDirect.IsPreferred<TV, TVec>(in args))
+        {
+            GemmDirect.Run<TV, TVec>(in args);
+        }
+        else
+        {
+            GemmDriver.Run<TTile, TV, TVec>(in args);
         }
     }
 

@@ -165,6 +165,10 @@ public sealed class SgemmTests
                 yield return new(ta, tb, 97, 101, 103, -2, 0.5f, PadA: 3, PadB: 3, PadC: 3);
                 yield return new(ta, tb, 128, 48, 96, 1, 1);
                 yield return new(ta, tb, 61, 960, 3, 1, 0);
+
+                // Narrow products: unpacked and split between threads (k ≤ 512), packed one-vector panels (k > 512).
+                yield return new(ta, tb, 1100, 21, 300, 1, 0.5f, PadB: 1);
+                yield return new(ta, tb, 100, 20, 1500, -1, 0, PadA: 2);
             }
         }
 
