@@ -1,0 +1,151 @@
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// Loops of <see cref="GatherScatter"/> on raw pointers (indices already validated). Gathers use vector gathers;
+/// scatter-adds stay one element at a time in index order, because colliding indices must accumulate in the same
+/// order on every path, but without bounds checks.
+/// </summary>
+internal static unsafe class GatherScatterLanes
+{
+    /// <summary><c>destination[r, j] = scale · source[r, indices[j]]</c> for rows [0, rows); <paramref name="indexStride"/> 0 shares one index set, k gives one per row.</summary>
+    public static void Gather<TW, TU, TF>(float* source, int columns, int* indices, int indexStride, int k, float scale, float* destination, int rows)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF scaleVector = TW.BroadcastSingle(scale);
+        for (int r = 0; r < rows; r++, source += columns, destination += k, indices += indexStride)
+        {
+            int j = 0;
+            for (; j <= k - n; j += n)
+            {
+                TW.StoreSingle(TW.MultiplySingle(scaleVector, TW.Gather(source, indices + j)), destination + j);
+            }
+
+            for (; j < k; j++)
+            {
+                destination[j] = scale * source[indices[j]];
+            }
+        }
+    }
+
+    /// <summary>The scalar gather (reference path).</summary>
+    public static void Gather(float* source, int columns, int* indices, int indexStride, int k, float scale, float* destination, int rows)
+    {
+        for (int r = 0; r < rows; r++, source += columns, destination += k, indices += indexStride)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                destination[j] = scale * source[indices[j]];
+            }
+        }
+    }
+
+    /// <summary><c>destination[r, indices[j]] += source[r, j]</c>, j ascending, for rows [0, rows); <paramref name="indexStride"/> as in <see cref="Gather"/>.</summary>
+    public static void ScatterAdd(float* source, int k, int* indices, int indexStride, int columns, float* destination, int rows)
+    {
+        for (int r = 0; r < rows; r++, source += k, destination += columns, indices += indexStride)
+        {
+            int j = 0;
+
+            // Unrolled only to cut loop overhead; the adds still happen in index order.
+            for (; j <= k - 4; j += 4)
+            {
+                destination[indices[j]] += source[j];
+                destination[indices[j + 1]] += source[j + 1];
+                destination[indices[j + 2]] += source[j + 2];
+                destination[indices[j + 3]] += source[j + 3];
+            }
+
+            for (; j < k; j++)
+            {
+                destination[indices[j]] += source[j];
+            }
+        }
+    }
+
+    /// <summary>Columns [0, length) of <c>destination[indices[j], :] += source[j, :]</c>, j ascending; row strides are <paramref name="width"/>.</summary>
+    public static void ScatterAddRows<TW, TU, TF>(float* source, int width, int* indices, int count, float* destination, int length)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        for (int j = 0; j < count; j++, source += width)
+        {
+            AddRun<TW, TU, TF>(source, destination + (long)indices[j] * width, length);
+        }
+    }
+
+    /// <summary>The scalar row scatter-add (reference path).</summary>
+    public static void ScatterAddRows(float* source, int width, int* indices, int count, float* destination, int length)
+    {
+        for (int j = 0; j < count; j++, source += width)
+        {
+            float* target = destination + (long)indices[j] * width;
+            for (int c = 0; c < length; c++)
+            {
+                target[c] += source[c];
+            }
+        }
+    }
+
+    /// <summary><c>destination[i] += source[i]</c> for i &lt; length: whole vectors, then one masked vector.</summary>
+    public static void AddRun<TW, TU, TF>(float* source, float* destination, int length)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        int i = 0;
+        for (; i <= length - n; i += n)
+        {
+            TW.StoreSingle(TW.AddSingle(TW.LoadSingle(destination + i), TW.LoadSingle(source + i)), destination + i);
+        }
+
+        if (i < length)
+        {
+            int rest = length - i;
+            TW.StoreSingleTail(TW.AddSingle(TW.LoadSingleTail(destination + i, rest), TW.LoadSingleTail(source + i, rest)), destination + i, rest);
+        }
+    }
+
+    /// <summary><c>destination[i] = source[i]</c> for i &lt; length: whole vectors, then one masked vector.</summary>
+    public static void CopyRun<TW, TU, TF>(float* source, float* destination, int length)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        int i = 0;
+        for (; i <= length - n; i += n)
+        {
+            TW.StoreSingle(TW.LoadSingle(source + i), destination + i);
+        }
+
+        if (i < length)
+        {
+            TW.StoreSingleTail(TW.LoadSingleTail(source + i, length - i), destination + i, length - i);
+        }
+    }
+
+    /// <summary><c>destination[i] = 0</c> for i &lt; length.</summary>
+    public static void ClearRun<TW, TU, TF>(float* destination, int length)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF zero = TW.BroadcastSingle(0f);
+        int i = 0;
+        for (; i <= length - n; i += n)
+        {
+            TW.StoreSingle(zero, destination + i);
+        }
+
+        if (i < length)
+        {
+            TW.StoreSingleTail(zero, destination + i, length - i);
+        }
+    }
+}
