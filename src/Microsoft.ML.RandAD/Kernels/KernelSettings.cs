@@ -38,7 +38,8 @@ public static class KernelSettings
     private static KernelPath s_path = ReadPathFromEnvironment();
     private static int s_threads = ReadThreadsFromEnvironment();
 
-    /// <summary>The widest path this processor and runtime accelerate.</summary>
+    /// <summary>The default path: the widest width the runtime prefers on this processor (<see cref="Vector512.IsHardwareAccelerated"/> and so on).</summary>
+    /// <remarks>On processors where the runtime prefers 256-bit code despite AVX-512 support, this is <see cref="KernelPath.Vector256"/> while <see cref="KernelPath.Vector512"/> stays selectable.</remarks>
     public static KernelPath BestSupported { get; } =
         Vector512.IsHardwareAccelerated ? KernelPath.Vector512
         : Vector256.IsHardwareAccelerated ? KernelPath.Vector256
@@ -81,7 +82,10 @@ public static class KernelSettings
         KernelPath.Scalar => true,
         KernelPath.Vector128 => Vector128.IsHardwareAccelerated,
         KernelPath.Vector256 => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported,
-        KernelPath.Vector512 => Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported,
+        // Not Vector512.IsHardwareAccelerated: the runtime reports false on CPUs where it *prefers* 256-bit code
+        // (e.g. Intel Cascade Lake, to avoid frequency drops), yet still compiles Vector512 to AVX-512 there.
+        // Such a CPU can select and test the 512-bit path; BestSupported (the default) follows the runtime's preference.
+        KernelPath.Vector512 => System.Runtime.Intrinsics.X86.Avx512F.IsSupported,
         _ => false,
     };
 
