@@ -24,7 +24,9 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// <item><see cref="UniformIndices"/>: element i is <c>(w·d) &gt;&gt; 64</c> where w is the 64-bit word built from words
 /// <c>2(i % 2)</c> (low) and <c>2(i % 2) + 1</c> (high) of block <c>i / 2</c>: the bias is at most d/2^64.</item>
 /// <item><see cref="Rademacher"/>: element i is −magnitude when bit <c>i % 32</c> of word <c>i / 32</c> is set, else +magnitude.</item>
-/// <item><see cref="Gaussian"/>: elements 2j and 2j+1 are Box–Muller of words 2j and 2j+1 (see <see cref="GaussianPair"/>).</item>
+/// <item><see cref="Gaussian"/>: elements 2j and 2j+1 are <c>r·cos θ</c> and <c>r·sin θ</c> with <c>r = σ·sqrt(−2 ln u1)</c>, <c>θ = 2π·u2</c>,
+/// <c>u1 = ((word 2j &gt;&gt; 8) + 1)·2^-24</c> in (0, 1] and <c>u2 = (word 2j+1 &gt;&gt; 8)·2^-24</c>; ln, sin and cos are RandAD's own
+/// single-precision polynomials (Cephes coefficients, exact integer angle reduction), not <see cref="MathF"/>.</item>
 /// </list>
 /// <para>
 /// <b>Continuing a sequence.</b> Elements [s, n) of one call equal a second call of length n − s started at
@@ -35,9 +37,10 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </para>
 /// <para>
 /// The vector paths run Philox on 4, 8 or 16 counters at once and are bit-identical to the scalar path. Gaussian
-/// deviates use <see cref="MathF"/> log/sqrt/sin/cos per pair on every path (vectorized transcendentals would not be
-/// bit-identical to them); only their Philox words are vectorized. Those functions come from the platform's C runtime,
-/// so Gaussian output is identical across paths and thread counts on one machine, not guaranteed across operating systems.
+/// deviates do not use <see cref="MathF"/>'s log/sin/cos (they come from the platform's C runtime and have no bit-identical
+/// vector twin): the transform is defined by RandAD's own polynomials, evaluated with the same IEEE operations (add,
+/// multiply, fused multiply-add, square root) on every path, so Gaussians are bit-identical across paths, thread counts
+/// and operating systems, and within a few ulps of exact Box–Muller.
 /// </para>
 /// </remarks>
 public static unsafe class CounterRng
@@ -160,21 +163,6 @@ public static unsafe class CounterRng
             var job = new RngJob(RngKind.Gaussian, seed, stream, counter, p, destination.Length, WordsPerBlock) { Scale = standardDeviation };
             job.Run();
         }
-    }
-
-    /// <summary>
-    /// Box–Muller of two words: <c>u1 = ((a &gt;&gt; 8) + 1)·2^-24</c> in (0, 1], <c>u2 = (b &gt;&gt; 8)·2^-24</c> in [0, 1),
-    /// <c>r = sqrt(−2 ln u1)·σ</c>, <c>θ = (2π)·u2</c>; outputs <c>r·cos θ</c> and <c>r·sin θ</c>, all in single precision with <see cref="MathF"/>.
-    /// </summary>
-    internal static void GaussianPair(uint a, uint b, float standardDeviation, out float cosine, out float sine)
-    {
-        // 24-bit mantissas so float32 represents u1 and u2 exactly; u1 > 0 keeps the log finite.
-        float u1 = ((a >> 8) + 1) * VectorWidth.UnitStep;
-        float u2 = (b >> 8) * VectorWidth.UnitStep;
-        float r = MathF.Sqrt(-2f * MathF.Log(u1)) * standardDeviation;
-        float angle = 2f * MathF.PI * u2;
-        cosine = r * MathF.Cos(angle);
-        sine = r * MathF.Sin(angle);
     }
 
     /// <summary>The integer threshold of <see cref="BernoulliMask"/>: round-half-even(p·2^24), in [0, 2^24].</summary>

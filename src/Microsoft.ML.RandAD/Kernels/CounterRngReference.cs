@@ -90,7 +90,7 @@ internal static class CounterRngReference
             CounterRng.Block(seed, stream, counter + (ulong)(i / 4), block);
             for (int pair = 0; pair < 2; pair++)
             {
-                CounterRng.GaussianPair(block[2 * pair], block[2 * pair + 1], standardDeviation, out float cosine, out float sine);
+                BoxMuller.Pair(block[2 * pair], block[2 * pair + 1], standardDeviation, out float cosine, out float sine);
                 int at = i + 2 * pair;
                 if (at < destination.Length)
                 {

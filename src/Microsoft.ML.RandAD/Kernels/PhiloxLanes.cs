@@ -96,6 +96,16 @@ internal static unsafe class PhiloxLanes
         where TF : unmanaged
     {
         Blocks<TW, TU, TF>(seed, stream, counter, wordOrderOffsets, out TU x0, out TU x1, out TU x2, out TU x3);
+        TransposeToStreamOrder<TW, TU, TF>(x0, x1, x2, x3, out t0, out t1, out t2, out t3);
+    }
+
+    /// <summary>4×4 transpose inside each 128-bit lane: with <see cref="WordOrderOffsets"/> lanes, "value w of every block" vectors become stream order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TransposeToStreamOrder<TW, TU, TF>(TU x0, TU x1, TU x2, TU x3, out TU t0, out TU t1, out TU t2, out TU t3)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
         TU a = TW.InterleaveLow32(x0, x1), b = TW.InterleaveHigh32(x0, x1);
         TU c = TW.InterleaveLow32(x2, x3), d = TW.InterleaveHigh32(x2, x3);
         t0 = TW.InterleaveLow64(a, c);
@@ -255,26 +265,31 @@ internal static unsafe class PhiloxLanes
         }
     }
 
-    /// <summary>Normal deviates: Philox words in vector lanes, then the scalar Box–Muller of <see cref="CounterRng.GaussianPair"/> per pair, so every path matches the reference exactly.</summary>
+    /// <summary>Normal deviates: elements 4p…4p+3 are <see cref="BoxMuller"/> of words (0, 1) and (2, 3) of block p, computed in vector lanes.</summary>
     public static void Gaussian<TW, TU, TF>(ulong seed, ulong stream, ulong counter, float standardDeviation, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
-        uint* words = stackalloc uint[64];
-        int chunk = 4 * TW.Count;
-        for (int i = 0; i < length; i += chunk, counter += (ulong)TW.Count)
+        int n = TW.Count;
+        TU offsets = WordOrderOffsets<TW, TU, TF>();
+        TF sigma = TW.BroadcastSingle(standardDeviation);
+        float* chunk = stackalloc float[64];
+        for (int i = 0; i < length; i += 4 * n, counter += (ulong)n)
         {
-            int count = Math.Min(chunk, length - i);
-            FillUInt32<TW, TU, TF>(seed, stream, counter, words, (count + 3) & ~3);
-            for (int e = 0; e < count; e += 2)
+            Blocks<TW, TU, TF>(seed, stream, counter, offsets, out TU x0, out TU x1, out TU x2, out TU x3);
+            BoxMuller.Pair<TW, TU, TF>(x0, x1, sigma, out TF cos0, out TF sin0);
+            BoxMuller.Pair<TW, TU, TF>(x2, x3, sigma, out TF cos1, out TF sin1);
+            TransposeToStreamOrder<TW, TU, TF>(TW.AsUInt32(cos0), TW.AsUInt32(sin0), TW.AsUInt32(cos1), TW.AsUInt32(sin1), out TU t0, out TU t1, out TU t2, out TU t3);
+            bool whole = i <= length - 4 * n;
+            float* target = whole ? destination + i : chunk;
+            TW.StoreSingle(TW.AsSingle(t0), target);
+            TW.StoreSingle(TW.AsSingle(t1), target + n);
+            TW.StoreSingle(TW.AsSingle(t2), target + 2 * n);
+            TW.StoreSingle(TW.AsSingle(t3), target + 3 * n);
+            if (!whole)
             {
-                CounterRng.GaussianPair(words[e], words[e + 1], standardDeviation, out float cosine, out float sine);
-                destination[i + e] = cosine;
-                if (e + 1 < count)
-                {
-                    destination[i + e + 1] = sine;
-                }
+                new ReadOnlySpan<float>(chunk, length - i).CopyTo(new Span<float>(destination + i, length - i));
             }
         }
     }

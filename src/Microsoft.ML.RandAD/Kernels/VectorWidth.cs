@@ -105,6 +105,33 @@ internal unsafe interface IVectorWidth<TU, TF>
     /// <summary><paramref name="ifTrue"/> where the mask lane is all ones, <paramref name="ifFalse"/> where it is zero.</summary>
     static abstract TF Select(TU mask, TF ifTrue, TF ifFalse);
 
+    /// <summary>Lane-wise or.</summary>
+    static abstract TU Or(TU left, TU right);
+
+    /// <summary>Lane-wise left shift.</summary>
+    static abstract TU ShiftLeft(TU value, int count);
+
+    /// <summary>The lanes' bits as floats.</summary>
+    static abstract TF AsSingle(TU bits);
+
+    /// <summary>The lanes' float bits.</summary>
+    static abstract TU AsUInt32(TF value);
+
+    /// <summary>Each lane read as a signed 32-bit integer, converted to the nearest float.</summary>
+    static abstract TF ConvertToSingle(TU signedIntegers);
+
+    /// <summary>Lane-wise IEEE subtract.</summary>
+    static abstract TF SubtractSingle(TF left, TF right);
+
+    /// <summary>Lane-wise <c>a·b + c</c> rounded once (as <see cref="MathF.FusedMultiplyAdd"/>).</summary>
+    static abstract TF FusedMultiplyAdd(TF a, TF b, TF c);
+
+    /// <summary>Lane-wise IEEE square root (correctly rounded, as <see cref="MathF.Sqrt"/>).</summary>
+    static abstract TF Sqrt(TF value);
+
+    /// <summary>All ones where <c>left &lt; right</c>.</summary>
+    static abstract TU LessThanSingle(TF left, TF right);
+
     /// <summary><c>(words &gt;&gt; 8) · 2^-24</c>: a float in [0, 1) from the top 24 bits of each word (exact).</summary>
     static abstract TF ToUnitInterval(TU words);
 

@@ -140,6 +140,33 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
         Vector128.ConditionalSelect(mask.AsSingle(), ifTrue, ifFalse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<uint> Or(Vector128<uint> left, Vector128<uint> right) => left | right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<uint> ShiftLeft(Vector128<uint> value, int count) => value << count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> AsSingle(Vector128<uint> bits) => bits.AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<uint> AsUInt32(Vector128<float> value) => value.AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ConvertToSingle(Vector128<uint> signedIntegers) => Vector128.ConvertToSingle(signedIntegers.AsInt32());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> SubtractSingle(Vector128<float> left, Vector128<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FusedMultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sqrt(Vector128<float> value) => Vector128.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<uint> LessThanSingle(Vector128<float> left, Vector128<float> right) => Vector128.LessThan(left, right).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> ToUnitInterval(Vector128<uint> words) =>
         Vector128.ConvertToSingle((words >>> 8).AsInt32()) * Vector128.Create(VectorWidth.UnitStep);
 

@@ -110,6 +110,33 @@ internal readonly unsafe struct Width256 : IVectorWidth<Vector256<uint>, Vector2
         Vector256.ConditionalSelect(mask.AsSingle(), ifTrue, ifFalse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<uint> Or(Vector256<uint> left, Vector256<uint> right) => left | right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<uint> ShiftLeft(Vector256<uint> value, int count) => value << count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AsSingle(Vector256<uint> bits) => bits.AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<uint> AsUInt32(Vector256<float> value) => value.AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ConvertToSingle(Vector256<uint> signedIntegers) => Vector256.ConvertToSingle(signedIntegers.AsInt32());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SubtractSingle(Vector256<float> left, Vector256<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sqrt(Vector256<float> value) => Vector256.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<uint> LessThanSingle(Vector256<float> left, Vector256<float> right) => Vector256.LessThan(left, right).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ToUnitInterval(Vector256<uint> words) =>
         Vector256.ConvertToSingle((words >>> 8).AsInt32()) * Vector256.Create(VectorWidth.UnitStep);
 

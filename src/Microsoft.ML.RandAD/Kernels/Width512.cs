@@ -110,6 +110,33 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
         Vector512.ConditionalSelect(mask.AsSingle(), ifTrue, ifFalse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> Or(Vector512<uint> left, Vector512<uint> right) => left | right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> ShiftLeft(Vector512<uint> value, int count) => value << count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> AsSingle(Vector512<uint> bits) => bits.AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> AsUInt32(Vector512<float> value) => value.AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ConvertToSingle(Vector512<uint> signedIntegers) => Vector512.ConvertToSingle(signedIntegers.AsInt32());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SubtractSingle(Vector512<float> left, Vector512<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FusedMultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sqrt(Vector512<float> value) => Vector512.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> LessThanSingle(Vector512<float> left, Vector512<float> right) => Vector512.LessThan(left, right).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ToUnitInterval(Vector512<uint> words) =>
         Vector512.ConvertToSingle((words >>> 8).AsInt32()) * Vector512.Create(VectorWidth.UnitStep);
 
