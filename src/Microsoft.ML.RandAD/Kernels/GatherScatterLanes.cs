@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
@@ -91,6 +93,7 @@ internal static unsafe class GatherScatterLanes
     }
 
     /// <summary><c>destination[i] += source[i]</c> for i &lt; length: whole vectors, then one masked vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddRun<TW, TU, TF>(float* source, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -105,12 +108,13 @@ internal static unsafe class GatherScatterLanes
 
         if (i < length)
         {
-            int rest = length - i;
-            TW.StoreSingleTail(TW.AddSingle(TW.LoadSingleTail(destination + i, rest), TW.LoadSingleTail(source + i, rest)), destination + i, rest);
+            TF mask = TW.TailMask(length - i);
+            TW.StoreSingleMasked(TW.AddSingle(TW.LoadSingleMasked(destination + i, mask), TW.LoadSingleMasked(source + i, mask)), destination + i, mask);
         }
     }
 
     /// <summary><c>destination[i] = source[i]</c> for i &lt; length: whole vectors, then one masked vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CopyRun<TW, TU, TF>(float* source, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -125,11 +129,13 @@ internal static unsafe class GatherScatterLanes
 
         if (i < length)
         {
-            TW.StoreSingleTail(TW.LoadSingleTail(source + i, length - i), destination + i, length - i);
+            TF mask = TW.TailMask(length - i);
+            TW.StoreSingleMasked(TW.LoadSingleMasked(source + i, mask), destination + i, mask);
         }
     }
 
     /// <summary><c>destination[i] = 0</c> for i &lt; length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ClearRun<TW, TU, TF>(float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -145,7 +151,7 @@ internal static unsafe class GatherScatterLanes
 
         if (i < length)
         {
-            TW.StoreSingleTail(zero, destination + i, length - i);
+            TW.StoreSingleMasked(zero, destination + i, TW.TailMask(length - i));
         }
     }
 }

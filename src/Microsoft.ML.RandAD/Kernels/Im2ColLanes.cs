@@ -13,36 +13,59 @@ internal static unsafe class Im2ColLanes
         where TU : unmanaged
         where TF : unmanaged
     {
-        int c = g.Channels, outHeight = g.OutHeight, outWidth = g.OutWidth, segment = g.KernelWidth * c;
+        int c = g.Channels, outHeight = g.OutHeight, outWidth = g.OutWidth, segment = g.KernelWidth * c, rowStride = g.Width * c;
+        bool oneVector = segment <= TW.Count;
+        TF segmentMask = TW.TailMask(Math.Min(segment, TW.Count));
         float* dst = columns + (long)firstLine * outWidth * g.PatchSize;
         for (int line = firstLine; line < firstLine + lines; line++)
         {
             int n = line / outHeight, oh = line % outHeight;
+            int ih0 = oh * g.Stride - g.Padding;
+            int khLo = Math.Clamp(-ih0, 0, g.KernelHeight), khHi = Math.Clamp(g.Height - ih0, khLo, g.KernelHeight);
             float* image = images + (long)n * g.ImageSize;
             for (int ow = 0; ow < outWidth; ow++, dst += g.PatchSize)
             {
                 int iw0 = ow * g.Stride - g.Padding;
                 int kwLo = Math.Max(0, -iw0), kwHi = Math.Min(g.KernelWidth, g.Width - iw0);
-                for (int kh = 0; kh < g.KernelHeight; kh++)
+
+                // Kernel rows above and below the image are contiguous runs of zeros in the patch row.
+                GatherScatterLanes.ClearRun<TW, TU, TF>(dst, khLo * segment);
+                GatherScatterLanes.ClearRun<TW, TU, TF>(dst + khHi * segment, (g.KernelHeight - khHi) * segment);
+                float* src = image + ((long)(ih0 + khLo) * g.Width + iw0) * c;
+                if (kwLo == 0 && kwHi == g.KernelWidth)
+                {
+                    // Interior column: every kernel row is one whole segment copy; a segment that fits one vector
+                    // (small channel counts) is a single masked load and store with the mask computed once.
+                    if (oneVector)
+                    {
+                        for (int kh = khLo; kh < khHi; kh++, src += rowStride)
+                        {
+                            TW.StoreSingleMasked(TW.LoadSingleMasked(src, segmentMask), dst + kh * segment, segmentMask);
+                        }
+                    }
+                    else
+                    {
+                        for (int kh = khLo; kh < khHi; kh++, src += rowStride)
+                        {
+                            GatherScatterLanes.CopyRun<TW, TU, TF>(src, dst + kh * segment, segment);
+                        }
+                    }
+
+                    continue;
+                }
+
+                for (int kh = khLo; kh < khHi; kh++, src += rowStride)
                 {
                     float* seg = dst + kh * segment;
-                    int ih = oh * g.Stride - g.Padding + kh;
-                    if (ih < 0 || ih >= g.Height || kwHi <= kwLo)
+                    if (kwHi <= kwLo)
                     {
                         GatherScatterLanes.ClearRun<TW, TU, TF>(seg, segment);
                         continue;
                     }
 
-                    if (kwLo > 0)
-                    {
-                        GatherScatterLanes.ClearRun<TW, TU, TF>(seg, kwLo * c);
-                    }
-
-                    GatherScatterLanes.CopyRun<TW, TU, TF>(image + ((long)ih * g.Width + iw0 + kwLo) * c, seg + kwLo * c, (kwHi - kwLo) * c);
-                    if (kwHi < g.KernelWidth)
-                    {
-                        GatherScatterLanes.ClearRun<TW, TU, TF>(seg + kwHi * c, (g.KernelWidth - kwHi) * c);
-                    }
+                    GatherScatterLanes.ClearRun<TW, TU, TF>(seg, kwLo * c);
+                    GatherScatterLanes.CopyRun<TW, TU, TF>(src + kwLo * c, seg + kwLo * c, (kwHi - kwLo) * c);
+                    GatherScatterLanes.ClearRun<TW, TU, TF>(seg + kwHi * c, (g.KernelWidth - kwHi) * c);
                 }
             }
         }
@@ -54,13 +77,17 @@ internal static unsafe class Im2ColLanes
         where TU : unmanaged
         where TF : unmanaged
     {
-        int c = g.Channels, segment = g.KernelWidth * c;
+        int c = g.Channels, segment = g.KernelWidth * c, rowStride = g.Width * c;
+        bool oneVector = segment <= TW.Count;
+        TF segmentMask = TW.TailMask(Math.Min(segment, TW.Count));
         float* src = columns + (long)firstImage * g.OutPositions * g.PatchSize;
         for (int n = firstImage; n < firstImage + count; n++)
         {
             float* image = images + (long)n * g.ImageSize;
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
+                int ih0 = oh * g.Stride - g.Padding;
+                int khLo = Math.Clamp(-ih0, 0, g.KernelHeight), khHi = Math.Clamp(g.Height - ih0, khLo, g.KernelHeight);
                 for (int ow = 0; ow < g.OutWidth; ow++, src += g.PatchSize)
                 {
                     int iw0 = ow * g.Stride - g.Padding;
@@ -70,13 +97,22 @@ internal static unsafe class Im2ColLanes
                         continue;
                     }
 
-                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                    float* pixel = image + ((long)(ih0 + khLo) * g.Width + iw0 + kwLo) * c;
+                    float* seg = src + khLo * segment + kwLo * c;
+                    if (oneVector && kwLo == 0 && kwHi == g.KernelWidth)
                     {
-                        int ih = oh * g.Stride - g.Padding + kh;
-                        if (ih >= 0 && ih < g.Height)
+                        for (int kh = khLo; kh < khHi; kh++, pixel += rowStride, seg += segment)
                         {
-                            GatherScatterLanes.AddRun<TW, TU, TF>(src + kh * segment + kwLo * c, image + ((long)ih * g.Width + iw0 + kwLo) * c, (kwHi - kwLo) * c);
+                            TF sum = TW.AddSingle(TW.LoadSingleMasked(pixel, segmentMask), TW.LoadSingleMasked(seg, segmentMask));
+                            TW.StoreSingleMasked(sum, pixel, segmentMask);
                         }
+
+                        continue;
+                    }
+
+                    for (int kh = khLo; kh < khHi; kh++, pixel += rowStride, seg += segment)
+                    {
+                        GatherScatterLanes.AddRun<TW, TU, TF>(seg, pixel, (kwHi - kwLo) * c);
                     }
                 }
             }

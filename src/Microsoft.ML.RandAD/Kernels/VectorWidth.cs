@@ -87,11 +87,14 @@ internal unsafe interface IVectorWidth<TU, TF>
     /// <summary>Unaligned store.</summary>
     static abstract void StoreSingle(TF value, float* destination);
 
-    /// <summary>Loads the first <paramref name="count"/> (0 &lt; count &lt; <see cref="Count"/>) lanes, zero elsewhere; never touches memory past them.</summary>
-    static abstract TF LoadSingleTail(float* source, int count);
+    /// <summary>A lane mask selecting the first <paramref name="count"/> (0 ≤ count ≤ <see cref="Count"/>) lanes, for the masked loads and stores.</summary>
+    static abstract TF TailMask(int count);
 
-    /// <summary>Stores the first <paramref name="count"/> (0 &lt; count &lt; <see cref="Count"/>) lanes; never touches memory past them.</summary>
-    static abstract void StoreSingleTail(TF value, float* destination, int count);
+    /// <summary>Loads the lanes selected by <paramref name="mask"/> (a <see cref="TailMask"/>), zero elsewhere; never touches memory of other lanes.</summary>
+    static abstract TF LoadSingleMasked(float* source, TF mask);
+
+    /// <summary>Stores the lanes selected by <paramref name="mask"/> (a <see cref="TailMask"/>); never touches memory of other lanes.</summary>
+    static abstract void StoreSingleMasked(TF value, float* destination, TF mask);
 
     /// <summary>Lane-wise IEEE add.</summary>
     static abstract TF AddSingle(TF left, TF right);

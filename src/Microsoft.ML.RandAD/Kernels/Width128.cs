@@ -94,15 +94,19 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
     public static void StoreSingle(Vector128<float> value, float* destination) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> LoadSingleTail(float* source, int count)
+    public static Vector128<float> TailMask(int count) =>
+        Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadSingleMasked(float* source, Vector128<float> mask)
     {
         if (Avx.IsSupported)
         {
-            return Avx.MaskLoad(source, TailMask(count));
+            return Avx.MaskLoad(source, mask);
         }
 
         var value = Vector128<float>.Zero;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < 4 && mask.AsUInt32()[i] != 0; i++)
         {
             value = value.WithElement(i, source[i]);
         }
@@ -111,15 +115,15 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreSingleTail(Vector128<float> value, float* destination, int count)
+    public static void StoreSingleMasked(Vector128<float> value, float* destination, Vector128<float> mask)
     {
         if (Avx.IsSupported)
         {
-            Avx.MaskStore(destination, TailMask(count), value);
+            Avx.MaskStore(destination, mask, value);
             return;
         }
 
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < 4 && mask.AsUInt32()[i] != 0; i++)
         {
             destination[i] = value[i];
         }
@@ -175,10 +179,6 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
         Avx2.IsSupported
             ? Avx2.GatherVector128(source, Vector128.Load(indices), 4)
             : Vector128.Create(source[indices[0]], source[indices[1]], source[indices[2]], source[indices[3]]);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> TailMask(int count) =>
-        Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
 
     // vpmuludq multiplies the even 32-bit lanes into 64-bit products: one instruction, where a full
     // 64-bit lane multiply has no SSE instruction at all.

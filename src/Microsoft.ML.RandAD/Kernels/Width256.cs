@@ -88,12 +88,15 @@ internal readonly unsafe struct Width256 : IVectorWidth<Vector256<uint>, Vector2
     public static void StoreSingle(Vector256<float> value, float* destination) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadSingleTail(float* source, int count) =>
-        Avx.MaskLoad(source, TailMask(count));
+    public static Vector256<float> TailMask(int count) =>
+        Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreSingleTail(Vector256<float> value, float* destination, int count) =>
-        Avx.MaskStore(destination, TailMask(count), value);
+    public static Vector256<float> LoadSingleMasked(float* source, Vector256<float> mask) => Avx.MaskLoad(source, mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSingleMasked(Vector256<float> value, float* destination, Vector256<float> mask) =>
+        Avx.MaskStore(destination, mask, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> AddSingle(Vector256<float> left, Vector256<float> right) => left + right;
@@ -143,10 +146,6 @@ internal readonly unsafe struct Width256 : IVectorWidth<Vector256<uint>, Vector2
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Gather(float* source, int* indices) =>
         Avx2.GatherVector256(source, Vector256.Load(indices), 4);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> TailMask(int count) =>
-        Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
 
     // vpmuludq multiplies the even 32-bit lanes into 64-bit products: one instruction, where a full
     // 64-bit lane multiply has no AVX2 instruction at all.

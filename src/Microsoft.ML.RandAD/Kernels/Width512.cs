@@ -88,12 +88,16 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
     public static void StoreSingle(Vector512<float> value, float* destination) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> LoadSingleTail(float* source, int count) =>
-        Avx512F.MaskLoad(source, TailMask(count), Vector512<float>.Zero);
+    public static Vector512<float> TailMask(int count) =>
+        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreSingleTail(Vector512<float> value, float* destination, int count) =>
-        Avx512F.MaskStore(destination, TailMask(count), value);
+    public static Vector512<float> LoadSingleMasked(float* source, Vector512<float> mask) =>
+        Avx512F.MaskLoad(source, mask, Vector512<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSingleMasked(Vector512<float> value, float* destination, Vector512<float> mask) =>
+        Avx512F.MaskStore(destination, mask, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> AddSingle(Vector512<float> left, Vector512<float> right) => left + right;
@@ -146,10 +150,6 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
         Vector512.Create(
             Avx2.GatherVector256(source, Vector256.Load(indices), 4),
             Avx2.GatherVector256(source, Vector256.Load(indices + 8), 4));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> TailMask(int count) =>
-        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     // vpmuludq multiplies the even 32-bit lanes into 64-bit products: one instruction, where a full
     // 64-bit lane multiply (vpmullq) is three.
