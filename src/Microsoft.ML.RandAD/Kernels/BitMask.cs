@@ -135,10 +135,7 @@ public static unsafe class BitMask
             for (int b = 0; b < end; b++)
             {
                 float v = x[w * 64 + b];
-                if (v > 0)
-                {
-                    bits |= 1UL << b;
-                }
+                bits |= (v > 0 ? 1UL : 0UL) << b; // a set instruction, not a branch: signs of activations are unpredictable
 
                 if (kind != MaskKind.Pack)
                 {

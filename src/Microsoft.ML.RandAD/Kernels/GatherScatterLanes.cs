@@ -3,41 +3,29 @@ using System.Runtime.CompilerServices;
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
-/// Loops of <see cref="GatherScatter"/> on raw pointers (indices already validated). Gathers use vector gathers;
-/// scatter-adds stay one element at a time in index order, because colliding indices must accumulate in the same
-/// order on every path, but without bounds checks.
+/// Loops of <see cref="GatherScatter"/> on raw pointers (indices already validated). Gathers and column scatter-adds go one
+/// element at a time, unrolled and without bounds checks; row scatter-adds add whole rows with vectors.
 /// </summary>
 internal static unsafe class GatherScatterLanes
 {
-    /// <summary><c>destination[r, j] = scale · source[r, indices[j]]</c> for rows [0, rows); <paramref name="indexStride"/> 0 shares one index set, k gives one per row.</summary>
-    public static void Gather<TW, TU, TF>(float* source, int columns, int* indices, int indexStride, int k, float scale, float* destination, int rows)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
-    {
-        int n = TW.Count;
-        TF scaleVector = TW.BroadcastSingle(scale);
-        for (int r = 0; r < rows; r++, source += columns, destination += k, indices += indexStride)
-        {
-            int j = 0;
-            for (; j <= k - n; j += n)
-            {
-                TW.StoreSingle(TW.MultiplySingle(scaleVector, TW.Gather(source, indices + j)), destination + j);
-            }
-
-            for (; j < k; j++)
-            {
-                destination[j] = scale * source[indices[j]];
-            }
-        }
-    }
-
-    /// <summary>The scalar gather (reference path).</summary>
+    /// <summary>
+    /// <c>destination[r, j] = scale · source[r, indices[j]]</c> for rows [0, rows); <paramref name="indexStride"/> 0 shares one
+    /// index set, k gives one per row. Scalar loads on every path: see the remarks of <see cref="GatherScatter"/>.
+    /// </summary>
     public static void Gather(float* source, int columns, int* indices, int indexStride, int k, float scale, float* destination, int rows)
     {
         for (int r = 0; r < rows; r++, source += columns, destination += k, indices += indexStride)
         {
-            for (int j = 0; j < k; j++)
+            int j = 0;
+            for (; j <= k - 4; j += 4)
+            {
+                destination[j] = scale * source[indices[j]];
+                destination[j + 1] = scale * source[indices[j + 1]];
+                destination[j + 2] = scale * source[indices[j + 2]];
+                destination[j + 3] = scale * source[indices[j + 3]];
+            }
+
+            for (; j < k; j++)
             {
                 destination[j] = scale * source[indices[j]];
             }

@@ -137,9 +137,6 @@ internal unsafe interface IVectorWidth<TU, TF>
 
     /// <summary><c>(words &gt;&gt; 8) · 2^-24</c>: a float in [0, 1) from the top 24 bits of each word (exact).</summary>
     static abstract TF ToUnitInterval(TU words);
-
-    /// <summary><c>[source[indices[0]], …, source[indices[Count-1]]]</c>; indices must be valid.</summary>
-    static abstract TF Gather(float* source, int* indices);
 }
 
 /// <summary>Helpers shared by all widths.</summary>

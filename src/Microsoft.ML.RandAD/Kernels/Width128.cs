@@ -175,14 +175,6 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
         Vector128.ConvertToSingle((words >>> 8).AsInt32()) * Vector128.Create(VectorWidth.UnitStep);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Gather(float* source, int* indices) =>
-        Avx2.IsSupported
-            ? Avx2.GatherVector128(source, Vector128.Load(indices), 4)
-            : Vector128.Create(source[indices[0]], source[indices[1]], source[indices[2]], source[indices[3]]);
-
-    // vpmuludq multiplies the even 32-bit lanes into 64-bit products: one instruction, where a full
-    // 64-bit lane multiply has no SSE instruction at all.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<ulong> MultiplyEven(Vector128<uint> left, Vector128<uint> right) =>
         Sse2.IsSupported
             ? Sse2.Multiply(left, right)

@@ -144,12 +144,6 @@ internal readonly unsafe struct Width256 : IVectorWidth<Vector256<uint>, Vector2
         Vector256.ConvertToSingle((words >>> 8).AsInt32()) * Vector256.Create(VectorWidth.UnitStep);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Gather(float* source, int* indices) =>
-        Avx2.GatherVector256(source, Vector256.Load(indices), 4);
-
-    // vpmuludq multiplies the even 32-bit lanes into 64-bit products: one instruction, where a full
-    // 64-bit lane multiply has no AVX2 instruction at all.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<ulong> MultiplyEven(Vector256<uint> left, Vector256<uint> right) =>
         Avx2.IsSupported
             ? Avx2.Multiply(left, right)

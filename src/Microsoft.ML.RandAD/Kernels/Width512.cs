@@ -145,15 +145,6 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
         Vector512.ConvertToSingle((words >>> 8).AsInt32()) * Vector512.Create(VectorWidth.UnitStep);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Gather(float* source, int* indices) =>
-        // .NET exposes no AVX-512 gather; two AVX2 gathers are what the hardware does anyway.
-        Vector512.Create(
-            Avx2.GatherVector256(source, Vector256.Load(indices), 4),
-            Avx2.GatherVector256(source, Vector256.Load(indices + 8), 4));
-
-    // vpmuludq multiplies the even 32-bit lanes into 64-bit products: one instruction, where a full
-    // 64-bit lane multiply (vpmullq) is three.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<ulong> MultiplyEven(Vector512<uint> left, Vector512<uint> right) =>
         Avx512F.IsSupported
             ? Avx512F.Multiply(left, right)
