@@ -237,7 +237,7 @@ public static unsafe class GatherScatter
             switch (_operation)
             {
                 case Operation.ScatterRows:
-                    GatherScatterLanes.ScatterAddRows<TW, TU, TF>(_source + first, _columns, _indices, _k, _destination + first, count);
+                    GatherScatterLoops.ScatterAddRows<TW, TU, TF>(_source + first, _columns, _indices, _k, _destination + first, count);
                     break;
                 default:
                     RunScalar(first, count);
@@ -251,19 +251,19 @@ public static unsafe class GatherScatter
             switch (_operation)
             {
                 case Operation.GatherShared:
-                    GatherScatterLanes.Gather(_source + (long)first * _columns, _columns, _indices, 0, _k, _scale, _destination + (long)first * _k, count);
+                    GatherScatterLoops.Gather(_source + (long)first * _columns, _columns, _indices, 0, _k, _scale, _destination + (long)first * _k, count);
                     break;
                 case Operation.GatherPerRow:
-                    GatherScatterLanes.Gather(_source + (long)first * _columns, _columns, _indices + (long)first * _k, _k, _k, _scale, _destination + (long)first * _k, count);
+                    GatherScatterLoops.Gather(_source + (long)first * _columns, _columns, _indices + (long)first * _k, _k, _k, _scale, _destination + (long)first * _k, count);
                     break;
                 case Operation.ScatterShared:
-                    GatherScatterLanes.ScatterAdd(_source + (long)first * _k, _k, _indices, 0, _columns, _destination + (long)first * _columns, count);
+                    GatherScatterLoops.ScatterAdd(_source + (long)first * _k, _k, _indices, 0, _columns, _destination + (long)first * _columns, count);
                     break;
                 case Operation.ScatterPerRow:
-                    GatherScatterLanes.ScatterAdd(_source + (long)first * _k, _k, _indices + (long)first * _k, _k, _columns, _destination + (long)first * _columns, count);
+                    GatherScatterLoops.ScatterAdd(_source + (long)first * _k, _k, _indices + (long)first * _k, _k, _columns, _destination + (long)first * _columns, count);
                     break;
                 default:
-                    GatherScatterLanes.ScatterAddRows(_source + first, _columns, _indices, _k, _destination + first, count);
+                    GatherScatterLoops.ScatterAddRows(_source + first, _columns, _indices, _k, _destination + first, count);
                     break;
             }
         }

@@ -29,8 +29,8 @@ internal static unsafe class Im2ColLanes
                 int kwLo = Math.Max(0, -iw0), kwHi = Math.Min(g.KernelWidth, g.Width - iw0);
 
                 // Kernel rows above and below the image are contiguous runs of zeros in the patch row.
-                GatherScatterLanes.ClearRun<TW, TU, TF>(dst, khLo * segment);
-                GatherScatterLanes.ClearRun<TW, TU, TF>(dst + khHi * segment, (g.KernelHeight - khHi) * segment);
+                VectorRuns.Clear<TW, TU, TF>(dst, khLo * segment);
+                VectorRuns.Clear<TW, TU, TF>(dst + khHi * segment, (g.KernelHeight - khHi) * segment);
                 float* src = image + ((long)(ih0 + khLo) * g.Width + iw0) * c;
                 if (kwLo == 0 && kwHi == g.KernelWidth)
                 {
@@ -47,7 +47,7 @@ internal static unsafe class Im2ColLanes
                     {
                         for (int kh = khLo; kh < khHi; kh++, src += rowStride)
                         {
-                            GatherScatterLanes.CopyRun<TW, TU, TF>(src, dst + kh * segment, segment);
+                            VectorRuns.Copy<TW, TU, TF>(src, dst + kh * segment, segment);
                         }
                     }
 
@@ -59,13 +59,13 @@ internal static unsafe class Im2ColLanes
                     float* seg = dst + kh * segment;
                     if (kwHi <= kwLo)
                     {
-                        GatherScatterLanes.ClearRun<TW, TU, TF>(seg, segment);
+                        VectorRuns.Clear<TW, TU, TF>(seg, segment);
                         continue;
                     }
 
-                    GatherScatterLanes.ClearRun<TW, TU, TF>(seg, kwLo * c);
-                    GatherScatterLanes.CopyRun<TW, TU, TF>(src + kwLo * c, seg + kwLo * c, (kwHi - kwLo) * c);
-                    GatherScatterLanes.ClearRun<TW, TU, TF>(seg + kwHi * c, (g.KernelWidth - kwHi) * c);
+                    VectorRuns.Clear<TW, TU, TF>(seg, kwLo * c);
+                    VectorRuns.Copy<TW, TU, TF>(src + kwLo * c, seg + kwLo * c, (kwHi - kwLo) * c);
+                    VectorRuns.Clear<TW, TU, TF>(seg + kwHi * c, (g.KernelWidth - kwHi) * c);
                 }
             }
         }
@@ -112,7 +112,7 @@ internal static unsafe class Im2ColLanes
 
                     for (int kh = khLo; kh < khHi; kh++, pixel += rowStride, seg += segment)
                     {
-                        GatherScatterLanes.AddRun<TW, TU, TF>(seg, pixel, (kwHi - kwLo) * c);
+                        VectorRuns.Add<TW, TU, TF>(seg, pixel, (kwHi - kwLo) * c);
                     }
                 }
             }

@@ -1,12 +1,10 @@
-using System.Runtime.CompilerServices;
-
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
 /// Loops of <see cref="GatherScatter"/> on raw pointers (indices already validated). Gathers and column scatter-adds go one
 /// element at a time, unrolled and without bounds checks; row scatter-adds add whole rows with vectors.
 /// </summary>
-internal static unsafe class GatherScatterLanes
+internal static unsafe class GatherScatterLoops
 {
     /// <summary>
     /// <c>destination[r, j] = scale · source[r, indices[j]]</c> for rows [0, rows); <paramref name="indexStride"/> 0 shares one
@@ -63,7 +61,7 @@ internal static unsafe class GatherScatterLanes
     {
         for (int j = 0; j < count; j++, source += width)
         {
-            AddRun<TW, TU, TF>(source, destination + (long)indices[j] * width, length);
+            VectorRuns.Add<TW, TU, TF>(source, destination + (long)indices[j] * width, length);
         }
     }
 
@@ -77,69 +75,6 @@ internal static unsafe class GatherScatterLanes
             {
                 target[c] += source[c];
             }
-        }
-    }
-
-    /// <summary><c>destination[i] += source[i]</c> for i &lt; length: whole vectors, then one masked vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddRun<TW, TU, TF>(float* source, float* destination, int length)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
-    {
-        int n = TW.Count;
-        int i = 0;
-        for (; i <= length - n; i += n)
-        {
-            TW.StoreSingle(TW.AddSingle(TW.LoadSingle(destination + i), TW.LoadSingle(source + i)), destination + i);
-        }
-
-        if (i < length)
-        {
-            TF mask = TW.TailMask(length - i);
-            TW.StoreSingleMasked(TW.AddSingle(TW.LoadSingleMasked(destination + i, mask), TW.LoadSingleMasked(source + i, mask)), destination + i, mask);
-        }
-    }
-
-    /// <summary><c>destination[i] = source[i]</c> for i &lt; length: whole vectors, then one masked vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyRun<TW, TU, TF>(float* source, float* destination, int length)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
-    {
-        int n = TW.Count;
-        int i = 0;
-        for (; i <= length - n; i += n)
-        {
-            TW.StoreSingle(TW.LoadSingle(source + i), destination + i);
-        }
-
-        if (i < length)
-        {
-            TF mask = TW.TailMask(length - i);
-            TW.StoreSingleMasked(TW.LoadSingleMasked(source + i, mask), destination + i, mask);
-        }
-    }
-
-    /// <summary><c>destination[i] = 0</c> for i &lt; length.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ClearRun<TW, TU, TF>(float* destination, int length)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
-    {
-        int n = TW.Count;
-        TF zero = TW.BroadcastSingle(0f);
-        int i = 0;
-        for (; i <= length - n; i += n)
-        {
-            TW.StoreSingle(zero, destination + i);
-        }
-
-        if (i < length)
-        {
-            TW.StoreSingleMasked(zero, destination + i, TW.TailMask(length - i));
         }
     }
 }
