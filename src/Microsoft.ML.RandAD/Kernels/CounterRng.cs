@@ -54,7 +54,8 @@ public static unsafe class CounterRng
     /// <summary>Elements per Philox block for <see cref="Rademacher"/>.</summary>
     public const int SignsPerBlock = 128;
 
-    private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
+    // Philox4x32 round multipliers and Weyl key increments (Salmon et al. 2011), shared with the vector paths.
+    internal const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
 
     /// <summary>Fills <paramref name="destination"/> with uniform 32-bit words.</summary>
     /// <param name="seed">The key.</param>

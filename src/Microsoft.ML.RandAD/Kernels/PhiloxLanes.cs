@@ -14,11 +14,9 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </remarks>
 internal static unsafe class PhiloxLanes
 {
-    private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
-
     /// <summary>
     /// Lane order for word-ordered output: lane 4L+m (128-bit lane L, position m) holds block <c>(N/4)·m + L</c>,
-    /// so after a 4×4 transpose inside each 128-bit lane, vector m stored at word <c>4N·m/4</c> is in stream order.
+    /// so after a 4×4 transpose inside each 128-bit lane, vector m stored at word <c>N·m</c> of the chunk is in stream order.
     /// </summary>
     public static TU WordOrderOffsets<TW, TU, TF>()
         where TW : IVectorWidth<TU, TF>
@@ -72,14 +70,14 @@ internal static unsafe class PhiloxLanes
         uint k0 = (uint)seed, k1 = (uint)(seed >> 32);
         for (int round = 0; round < 10; round++)
         {
-            TW.MultiplyHighLow(c0, M0, out TU high0, out TU low0);
-            TW.MultiplyHighLow(c2, M1, out TU high1, out TU low1);
+            TW.MultiplyHighLow(c0, CounterRng.M0, out TU high0, out TU low0);
+            TW.MultiplyHighLow(c2, CounterRng.M1, out TU high1, out TU low1);
             c0 = TW.Xor(TW.Xor(high1, c1), TW.Broadcast(k0));
             c1 = low1;
             c2 = TW.Xor(TW.Xor(high0, c3), TW.Broadcast(k1));
             c3 = low0;
-            k0 += W0;
-            k1 += W1;
+            k0 += CounterRng.W0;
+            k1 += CounterRng.W1;
         }
 
         x0 = c0;
