@@ -19,6 +19,9 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </remarks>
 public static class Sgemm
 {
+    /// <summary>When set, every call appends its shape (benchmarks use it to replay a training step's products).</summary>
+    internal static List<GemmCall>? Trace { get; set; }
+
     /// <summary>Computes <c>C = alpha·op(A)·op(B) + beta·C</c>.</summary>
     /// <param name="transposeA">Whether A is stored k×m (op(A) = Aᵀ) instead of m×k.</param>
     /// <param name="transposeB">Whether B is stored n×k (op(B) = Bᵀ) instead of k×n.</param>
@@ -45,6 +48,7 @@ public static class Sgemm
         CheckMatrix(a.Length, transposeA ? k : m, transposeA ? m : k, lda, nameof(a), nameof(lda));
         CheckMatrix(b.Length, transposeB ? n : k, transposeB ? k : n, ldb, nameof(b), nameof(ldb));
         CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
+        Trace?.Add(new GemmCall(transposeA, transposeB, m, n, k));
         if (m == 0 || n == 0)
         {
             return;
