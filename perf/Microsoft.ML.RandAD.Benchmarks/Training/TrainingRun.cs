@@ -66,7 +66,7 @@ internal static class TrainingRun
             ["best_epoch_samples_per_s"] = epochs.Max(e => e.SamplesPerSecond).ToString("F0", CultureInfo.InvariantCulture),
             ["train_seconds"] = total.ToString("F2", CultureInfo.InvariantCulture),
             ["test_accuracy"] = accuracy.ToString("F4", CultureInfo.InvariantCulture),
-            ["retained_bytes"] = network.Ledger.RetainedBytes.ToString(CultureInfo.InvariantCulture),
+            ["retained_bytes"] = epochs[^1].RetainedBytes.ToString(CultureInfo.InvariantCulture),
             ["planned_bytes"] = plan.RetainedBytes.ToString(CultureInfo.InvariantCulture),
             ["transient_bytes"] = network.TransientBytes.ToString(CultureInfo.InvariantCulture),
             ["parameter_bytes"] = network.Ledger.ParameterBytes.ToString(CultureInfo.InvariantCulture),
