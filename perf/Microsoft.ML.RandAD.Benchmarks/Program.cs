@@ -1,3 +1,16 @@
 using BenchmarkDotNet.Running;
+using Microsoft.ML.RandAD.Benchmarks.Training;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Verbs run in this process (one configuration per process, for peak-memory figures); anything else goes to BenchmarkDotNet.
+return args.FirstOrDefault() switch
+{
+    "train" => TrainingRun.Run(args[1..]),
+    "step-flops" => StepFlopRate.Run(args[1..]),
+    _ => RunBenchmarks(args),
+};
+
+static int RunBenchmarks(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(TrainingRun).Assembly).Run(args);
+    return 0;
+}

@@ -1,11 +1,22 @@
+using System.Runtime.Intrinsics;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
 /// One bit per element: what a ReLU keeps for its backward pass (x &gt; 0), 32× smaller than the float input.
 /// Bit <c>i</c> lives in word <c>i / 64</c> at position <c>i % 64</c>.
 /// </summary>
-public static class BitMask
+/// <remarks>
+/// Vector paths compare whole vectors and collect the sign bits (ExtractMostSignificantBits) into mask words;
+/// <see cref="Apply"/> broadcasts each half-word and tests one bit per lane. Every path gives the same bits and
+/// the same floats as the scalar one (selects, not Max, so NaN and −0 behave identically). Inputs of more than
+/// 2^18 elements are split over <see cref="WorkerPool"/> in whole mask words; element-wise work cannot depend on the split.
+/// Outputs may alias inputs exactly (<c>y</c> = <c>x</c>, <c>destination</c> = <c>gradient</c>), not partially.
+/// </remarks>
+public static unsafe class BitMask
 {
+    private const int PartElements = 1 << 18;
+
     /// <summary>Number of 64-bit words that hold <paramref name="length"/> bits.</summary>
     /// <param name="length">Number of elements.</param>
     /// <returns>The word count.</returns>
@@ -14,22 +25,15 @@ public static class BitMask
     /// <summary>Sets bit i to <c>x[i] &gt; 0</c> (NaN gives 0).</summary>
     /// <param name="x">The values.</param>
     /// <param name="mask">At least <see cref="WordCount"/>(x.Length) words; bits past the end are cleared.</param>
+    /// <exception cref="ArgumentException">The mask is too short.</exception>
     public static void PackGreaterThanZero(ReadOnlySpan<float> x, Span<ulong> mask)
     {
-        int words = WordCount(x.Length);
-        for (int w = 0; w < words; w++)
+        ThrowIfMaskTooShort(mask, x.Length);
+        fixed (float* px = x)
+        fixed (ulong* pm = mask)
         {
-            ulong bits = 0;
-            int end = Math.Min(64, x.Length - w * 64);
-            for (int b = 0; b < end; b++)
-            {
-                if (x[w * 64 + b] > 0)
-                {
-                    bits |= 1UL << b;
-                }
-            }
-
-            mask[w] = bits;
+            var job = new MaskJob(MaskKind.Pack, px, null, pm, x.Length, 0f);
+            job.Run();
         }
     }
 
@@ -37,12 +41,36 @@ public static class BitMask
     /// <param name="x">Input.</param>
     /// <param name="y">Output (may alias <paramref name="x"/>).</param>
     /// <param name="mask">The mask words.</param>
+    /// <exception cref="ArgumentException">The output or the mask is too short.</exception>
     public static void ReluForward(ReadOnlySpan<float> x, Span<float> y, Span<ulong> mask)
     {
-        PackGreaterThanZero(x, mask);
-        for (int i = 0; i < x.Length; i++)
+        ThrowIfMaskTooShort(mask, x.Length);
+        ThrowIfTooShort(y.Length, x.Length, nameof(y));
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (ulong* pm = mask)
         {
-            y[i] = x[i] > 0 ? x[i] : 0;
+            var job = new MaskJob(MaskKind.Relu, px, py, pm, x.Length, 0f);
+            job.Run();
+        }
+    }
+
+    /// <summary>LeakyReLU forward fused with the mask: <c>y = x &gt; 0 ? x : negativeSlope·x</c>, bit i = <c>x[i] &gt; 0</c>.</summary>
+    /// <param name="x">Input.</param>
+    /// <param name="negativeSlope">Factor applied where x is not positive (the backward pass passes it to <see cref="Apply"/>).</param>
+    /// <param name="y">Output (may alias <paramref name="x"/>).</param>
+    /// <param name="mask">The mask words.</param>
+    /// <exception cref="ArgumentException">The output or the mask is too short.</exception>
+    public static void LeakyReluForward(ReadOnlySpan<float> x, float negativeSlope, Span<float> y, Span<ulong> mask)
+    {
+        ThrowIfMaskTooShort(mask, x.Length);
+        ThrowIfTooShort(y.Length, x.Length, nameof(y));
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (ulong* pm = mask)
+        {
+            var job = new MaskJob(MaskKind.LeakyRelu, px, py, pm, x.Length, negativeSlope);
+            job.Run();
         }
     }
 
@@ -51,12 +79,157 @@ public static class BitMask
     /// <param name="gradient">Incoming gradient.</param>
     /// <param name="negativeScale">Factor where the bit is clear.</param>
     /// <param name="destination">Output (may alias <paramref name="gradient"/>).</param>
+    /// <exception cref="ArgumentException">The destination or the mask is too short.</exception>
     public static void Apply(ReadOnlySpan<ulong> mask, ReadOnlySpan<float> gradient, float negativeScale, Span<float> destination)
     {
-        for (int i = 0; i < gradient.Length; i++)
+        if (mask.Length < WordCount(gradient.Length))
         {
-            bool set = ((mask[i >> 6] >> (i & 63)) & 1) != 0;
-            destination[i] = set ? gradient[i] : negativeScale * gradient[i];
+            throw new ArgumentException($"The mask has {mask.Length} words; {gradient.Length} elements need {WordCount(gradient.Length)}.", nameof(mask));
+        }
+
+        ThrowIfTooShort(destination.Length, gradient.Length, nameof(destination));
+        fixed (ulong* pm = mask)
+        fixed (float* pg = gradient)
+        fixed (float* pd = destination)
+        {
+            var job = new MaskJob(MaskKind.Apply, pg, pd, pm, gradient.Length, negativeScale);
+            job.Run();
+        }
+    }
+
+    private static void ThrowIfMaskTooShort(Span<ulong> mask, int length)
+    {
+        if (mask.Length < WordCount(length))
+        {
+            throw new ArgumentException($"The mask has {mask.Length} words; {length} elements need {WordCount(length)}.", nameof(mask));
+        }
+    }
+
+    private static void ThrowIfTooShort(int actual, int needed, string name)
+    {
+        if (actual < needed)
+        {
+            throw new ArgumentException($"{name} has {actual} elements; the input has {needed}.", name);
+        }
+    }
+
+    /// <summary>The scalar path: the reference every vector path is tested against.</summary>
+    private static void RunScalar(MaskKind kind, float* x, float* y, ulong* mask, int length, float slope)
+    {
+        if (kind == MaskKind.Apply)
+        {
+            for (int i = 0; i < length; i++)
+            {
+                bool set = ((mask[i >> 6] >> (i & 63)) & 1) != 0;
+                y[i] = set ? x[i] : slope * x[i];
+            }
+
+            return;
+        }
+
+        int words = WordCount(length);
+        for (int w = 0; w < words; w++)
+        {
+            ulong bits = 0;
+            int end = Math.Min(64, length - w * 64);
+            for (int b = 0; b < end; b++)
+            {
+                float v = x[w * 64 + b];
+                bits |= (v > 0 ? 1UL : 0UL) << b; // a set instruction, not a branch: signs of activations are unpredictable
+
+                if (kind != MaskKind.Pack)
+                {
+                    y[w * 64 + b] = v > 0 ? v : kind == MaskKind.Relu ? 0 : slope * v;
+                }
+            }
+
+            mask[w] = bits;
+        }
+    }
+
+    private static void RunVector<TW, TU, TF>(MaskKind kind, float* x, float* y, ulong* mask, int length, float slope)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        switch (kind)
+        {
+            case MaskKind.Pack:
+                BitMaskLanes.Forward<TW, TU, TF, MaskOnly>(x, y, mask, length, slope);
+                break;
+            case MaskKind.Relu:
+                BitMaskLanes.Forward<TW, TU, TF, ReluPart>(x, y, mask, length, slope);
+                break;
+            case MaskKind.LeakyRelu:
+                BitMaskLanes.Forward<TW, TU, TF, LeakyReluPart>(x, y, mask, length, slope);
+                break;
+            default:
+                BitMaskLanes.Apply<TW, TU, TF>(mask, x, slope, y, length);
+                break;
+        }
+    }
+
+    private enum MaskKind
+    {
+        Pack,
+        Relu,
+        LeakyRelu,
+        Apply,
+    }
+
+    /// <summary>One call; for Apply, X is the gradient and Y the destination.</summary>
+    private struct MaskJob(MaskKind kind, float* x, float* y, ulong* mask, int length, float slope)
+    {
+        private readonly MaskKind _kind = kind;
+        private readonly float* _x = x, _y = y;
+        private readonly ulong* _mask = mask;
+        private readonly int _length = length;
+        private readonly float _slope = slope;
+        private KernelPath _path;
+
+        public void Run()
+        {
+            _path = KernelSettings.Path;
+            int parts = (_length + PartElements - 1) / PartElements;
+            if (parts <= 1)
+            {
+                RunRange(0, _length);
+                return;
+            }
+
+            fixed (MaskJob* self = &this)
+            {
+                WorkerPool.Run(&RunPart, self, parts);
+            }
+        }
+
+        private static void RunPart(void* context, int part, int partCount)
+        {
+            ref MaskJob job = ref *(MaskJob*)context;
+            int start = part * PartElements;
+            job.RunRange(start, Math.Min(PartElements, job._length - start));
+        }
+
+        private readonly void RunRange(int start, int length)
+        {
+            float* x = _x + start;
+            float* y = _y == null ? null : _y + start;
+            ulong* mask = _mask + start / 64;
+            switch (_path)
+            {
+                case KernelPath.Vector512:
+                    RunVector<Width512, Vector512<uint>, Vector512<float>>(_kind, x, y, mask, length, _slope);
+                    break;
+                case KernelPath.Vector256:
+                    RunVector<Width256, Vector256<uint>, Vector256<float>>(_kind, x, y, mask, length, _slope);
+                    break;
+                case KernelPath.Vector128:
+                    RunVector<Width128, Vector128<uint>, Vector128<float>>(_kind, x, y, mask, length, _slope);
+                    break;
+                default:
+                    RunScalar(_kind, x, y, mask, length, _slope);
+                    break;
+            }
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
@@ -6,15 +8,54 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// path and thread count, without storing it.
 /// </summary>
 /// <remarks>
-/// Block <c>t</c> of a call is Philox4x32-10 with key = <c>seed</c> (two 32-bit halves) applied to the
-/// 128-bit counter (<c>counter + t</c> as the low 64 bits, <c>stream</c> as the high 64 bits); it yields four 32-bit words.
-/// Element <c>i</c> of <see cref="FillUInt32"/> is word <c>i % 4</c> of block <c>i / 4</c>.
-/// Element <c>i</c> of <see cref="UniformIndices"/> is <c>(w64 · d) >> 64</c> where w64 is the 64-bit word built from words
-/// <c>2(i % 2)</c> (low) and <c>2(i % 2) + 1</c> (high) of block <c>i / 2</c>: the bias is at most d/2^64.
+/// <para>
+/// Block <c>t</c> of a call is Philox4x32-10 (Salmon et al., Random123) with key words
+/// <c>(k0, k1) = (low, high 32 bits of seed)</c> applied to the counter words
+/// <c>(c0, c1, c2, c3) = (low, high 32 bits of counter + t, low, high 32 bits of stream)</c>, where
+/// <c>counter + t</c> wraps modulo 2^64. It yields four 32-bit words <c>x0…x3</c> in Random123's order, so
+/// Random123's published known answers hold (for example counter 0, key 0 gives 6627e8d5 e169c58d bc57ac4c 9b00dbd8).
+/// The <em>word stream</em> of a call is x0…x3 of block 0, then of block 1, and so on.
+/// </para>
+/// <list type="bullet">
+/// <item><see cref="FillUInt32"/>: element i is word i of the stream (block i/4, word i%4).</item>
+/// <item><see cref="UniformFloats"/>: element i is <c>(word i &gt;&gt; 8)·2^-24</c>, in [0, 1) with 24 random bits.</item>
+/// <item><see cref="BernoulliMask"/>: bit i is <c>(word i &gt;&gt; 8) &lt; round(p·2^24)</c>, i.e. set exactly when element i of
+/// <see cref="UniformFloats"/> is below p rounded (half to even) to a multiple of 2^-24.</item>
+/// <item><see cref="UniformIndices"/>: element i is <c>(w·d) &gt;&gt; 64</c> where w is the 64-bit word built from words
+/// <c>2(i % 2)</c> (low) and <c>2(i % 2) + 1</c> (high) of block <c>i / 2</c>: the bias is at most d/2^64.</item>
+/// <item><see cref="Rademacher"/>: element i is −magnitude when bit <c>i % 32</c> of word <c>i / 32</c> is set, else +magnitude.</item>
+/// <item><see cref="Gaussian"/>: elements 2j and 2j+1 are <c>r·cos θ</c> and <c>r·sin θ</c> with <c>r = σ·sqrt(−2 ln u1)</c>, <c>θ = 2π·u2</c>,
+/// <c>u1 = ((word 2j &gt;&gt; 8) + 1)·2^-24</c> in (0, 1] and <c>u2 = (word 2j+1 &gt;&gt; 8)·2^-24</c>; ln, sin and cos are RandAD's own
+/// single-precision polynomials (Cephes coefficients, exact integer angle reduction), not <see cref="MathF"/>.</item>
+/// </list>
+/// <para>
+/// <b>Continuing a sequence.</b> Elements [s, n) of one call equal a second call of length n − s started at
+/// <c>counter + s / P</c>, where P is the elements per block (<see cref="WordsPerBlock"/> for words, floats, Gaussians and
+/// Bernoulli bits; <see cref="IndicesPerBlock"/>; <see cref="SignsPerBlock"/>) and s is a multiple of P
+/// (of 64 for <see cref="BernoulliMask"/>, which writes whole mask words). The parallel kernels split work exactly this way, which is
+/// why results do not depend on the thread count.
+/// </para>
+/// <para>
+/// The vector paths run Philox on 4, 8 or 16 counters at once and are bit-identical to the scalar path. Gaussian
+/// deviates do not use <see cref="MathF"/>'s log/sin/cos (they come from the platform's C runtime and have no bit-identical
+/// vector twin): the transform is defined by RandAD's own polynomials, evaluated with the same IEEE operations (add,
+/// multiply, fused multiply-add, square root) on every path, so Gaussians are bit-identical across paths, thread counts
+/// and operating systems, and within a few ulps of exact Box–Muller.
+/// </para>
 /// </remarks>
-public static class CounterRng
+public static unsafe class CounterRng
 {
-    private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
+    /// <summary>Elements per Philox block for <see cref="FillUInt32"/>, <see cref="UniformFloats"/>, <see cref="Gaussian"/> and <see cref="BernoulliMask"/>.</summary>
+    public const int WordsPerBlock = 4;
+
+    /// <summary>Elements per Philox block for <see cref="UniformIndices"/>.</summary>
+    public const int IndicesPerBlock = 2;
+
+    /// <summary>Elements per Philox block for <see cref="Rademacher"/>.</summary>
+    public const int SignsPerBlock = 128;
+
+    // Philox4x32 round multipliers and Weyl key increments (Salmon et al. 2011), shared with the vector paths.
+    internal const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
 
     /// <summary>Fills <paramref name="destination"/> with uniform 32-bit words.</summary>
     /// <param name="seed">The key.</param>
@@ -23,37 +64,75 @@ public static class CounterRng
     /// <param name="destination">Where the words go.</param>
     public static void FillUInt32(ulong seed, ulong stream, ulong counter, Span<uint> destination)
     {
-        Span<uint> block = stackalloc uint[4];
-        for (int i = 0; i < destination.Length; i += 4)
+        fixed (uint* p = destination)
         {
-            Block(seed, stream, counter + (ulong)(i / 4), block);
-            for (int w = 0; w < 4 && i + w < destination.Length; w++)
+            var job = new RngJob(RngKind.UInt32, seed, stream, counter, p, destination.Length, WordsPerBlock);
+            job.Run();
+        }
+    }
+
+    /// <summary>Fills <paramref name="destination"/> with floats uniform on [0, 1), multiples of 2^-24 (for dropout and sampling).</summary>
+    /// <param name="seed">The key.</param>
+    /// <param name="stream">Independent stream number.</param>
+    /// <param name="counter">First block index (each block gives 4 floats).</param>
+    /// <param name="destination">Where the values go.</param>
+    public static void UniformFloats(ulong seed, ulong stream, ulong counter, Span<float> destination)
+    {
+        fixed (float* p = destination)
+        {
+            var job = new RngJob(RngKind.UniformFloats, seed, stream, counter, p, destination.Length, WordsPerBlock);
+            job.Run();
+        }
+    }
+
+    /// <summary>
+    /// Writes a dropout keep mask in <see cref="BitMask"/> layout: bit i is set with probability
+    /// <paramref name="keepProbability"/> (rounded to a multiple of 2^-24), independently per element.
+    /// </summary>
+    /// <param name="seed">The key.</param>
+    /// <param name="stream">Independent stream number.</param>
+    /// <param name="counter">First block index (each block gives 4 bits; a mask word uses 16 blocks).</param>
+    /// <param name="keepProbability">Probability that a bit is set, in [0, 1].</param>
+    /// <param name="length">Number of elements (bits).</param>
+    /// <param name="mask">At least <see cref="BitMask.WordCount"/>(length) words; bits past <paramref name="length"/> are cleared.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The probability is outside [0, 1] or NaN, or the length is negative.</exception>
+    /// <exception cref="ArgumentException">The mask is too short.</exception>
+    public static void BernoulliMask(ulong seed, ulong stream, ulong counter, float keepProbability, int length, Span<ulong> mask)
+    {
+        if (!(keepProbability >= 0f && keepProbability <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(keepProbability), keepProbability, "The keep probability must lie in [0, 1].");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (mask.Length < BitMask.WordCount(length))
+        {
+            throw new ArgumentException($"The mask has {mask.Length} words; {length} bits need {BitMask.WordCount(length)}.", nameof(mask));
+        }
+
+        fixed (ulong* p = mask)
+        {
+            var job = new RngJob(RngKind.Bernoulli, seed, stream, counter, p, length, WordsPerBlock)
             {
-                destination[i + w] = block[w];
-            }
+                Threshold = BernoulliThreshold(keepProbability),
+            };
+            job.Run();
         }
     }
 
     /// <summary>Fills <paramref name="destination"/> with integers uniform on [0, <paramref name="bound"/>).</summary>
     /// <param name="seed">The key.</param>
     /// <param name="stream">Independent stream number.</param>
-    /// <param name="counter">First block index.</param>
+    /// <param name="counter">First block index (each block gives 2 indices).</param>
     /// <param name="bound">Exclusive upper bound, at least 1.</param>
     /// <param name="destination">Where the integers go.</param>
     public static void UniformIndices(ulong seed, ulong stream, ulong counter, int bound, Span<int> destination)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bound, 1);
-        Span<uint> block = stackalloc uint[4];
-        for (int i = 0; i < destination.Length; i++)
+        fixed (int* p = destination)
         {
-            if ((i & 1) == 0)
-            {
-                Block(seed, stream, counter + (ulong)(i / 2), block);
-            }
-
-            int h = 2 * (i & 1);
-            ulong w = block[h] | ((ulong)block[h + 1] << 32);
-            destination[i] = (int)Math.BigMul(w, (ulong)bound, out _);
+            var job = new RngJob(RngKind.Indices, seed, stream, counter, p, destination.Length, IndicesPerBlock) { Threshold = (uint)bound };
+            job.Run();
         }
     }
 
@@ -65,16 +144,10 @@ public static class CounterRng
     /// <param name="destination">Where the values go.</param>
     public static void Rademacher(ulong seed, ulong stream, ulong counter, float magnitude, Span<float> destination)
     {
-        Span<uint> block = stackalloc uint[4];
-        for (int i = 0; i < destination.Length; i++)
+        fixed (float* p = destination)
         {
-            if ((i & 127) == 0)
-            {
-                Block(seed, stream, counter + (ulong)(i / 128), block);
-            }
-
-            uint bit = (block[(i >> 5) & 3] >> (i & 31)) & 1;
-            destination[i] = bit != 0 ? -magnitude : magnitude;
+            var job = new RngJob(RngKind.Rademacher, seed, stream, counter, p, destination.Length, SignsPerBlock) { Scale = magnitude };
+            job.Run();
         }
     }
 
@@ -86,32 +159,17 @@ public static class CounterRng
     /// <param name="destination">Where the values go.</param>
     public static void Gaussian(ulong seed, ulong stream, ulong counter, float standardDeviation, Span<float> destination)
     {
-        Span<uint> block = stackalloc uint[4];
-        for (int i = 0; i < destination.Length; i += 4)
+        fixed (float* p = destination)
         {
-            Block(seed, stream, counter + (ulong)(i / 4), block);
-            for (int pair = 0; pair < 2; pair++)
-            {
-                // u1 in (0, 1], u2 in [0, 1): 24-bit mantissas so float32 represents them exactly.
-                float u1 = ((block[2 * pair] >> 8) + 1) * (1f / 16777216f);
-                float u2 = (block[2 * pair + 1] >> 8) * (1f / 16777216f);
-                float r = MathF.Sqrt(-2f * MathF.Log(u1)) * standardDeviation;
-                float angle = 2f * MathF.PI * u2;
-                int at = i + 2 * pair;
-                if (at < destination.Length)
-                {
-                    destination[at] = r * MathF.Cos(angle);
-                }
-
-                if (at + 1 < destination.Length)
-                {
-                    destination[at + 1] = r * MathF.Sin(angle);
-                }
-            }
+            var job = new RngJob(RngKind.Gaussian, seed, stream, counter, p, destination.Length, WordsPerBlock) { Scale = standardDeviation };
+            job.Run();
         }
     }
 
-    /// <summary>One Philox4x32-10 block.</summary>
+    /// <summary>The integer threshold of <see cref="BernoulliMask"/>: round-half-even(p·2^24), in [0, 2^24].</summary>
+    internal static uint BernoulliThreshold(float keepProbability) => (uint)MathF.Round(keepProbability * 16777216f);
+
+    /// <summary>One Philox4x32-10 block (the reference every vector path is tested against).</summary>
     internal static void Block(ulong seed, ulong stream, ulong counter, Span<uint> output)
     {
         uint c0 = (uint)counter, c1 = (uint)(counter >> 32), c2 = (uint)stream, c3 = (uint)(stream >> 32);
@@ -133,5 +191,130 @@ public static class CounterRng
         output[1] = c1;
         output[2] = c2;
         output[3] = c3;
+    }
+
+    /// <summary>Runs the job's range [start, start + length) on the active path (called once, or once per part).</summary>
+    private static void Generate(in RngJob job, KernelPath path, int start, int length)
+    {
+        ulong counter = job.Counter + (ulong)(start / job.PerBlock);
+        switch (path)
+        {
+            case KernelPath.Vector512:
+                GenerateVector<Width512, Vector512<uint>, Vector512<float>>(job, counter, start, length);
+                break;
+            case KernelPath.Vector256:
+                GenerateVector<Width256, Vector256<uint>, Vector256<float>>(job, counter, start, length);
+                break;
+            case KernelPath.Vector128:
+                GenerateVector<Width128, Vector128<uint>, Vector128<float>>(job, counter, start, length);
+                break;
+            default:
+                GenerateScalar(job, counter, start, length);
+                break;
+        }
+    }
+
+    private static void GenerateVector<TW, TU, TF>(in RngJob job, ulong counter, int start, int length)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        switch (job.Kind)
+        {
+            case RngKind.UInt32:
+                PhiloxLanes.FillUInt32<TW, TU, TF>(job.Seed, job.Stream, counter, (uint*)job.Destination + start, length);
+                break;
+            case RngKind.UniformFloats:
+                PhiloxLanes.UniformFloats<TW, TU, TF>(job.Seed, job.Stream, counter, (float*)job.Destination + start, length);
+                break;
+            case RngKind.Bernoulli:
+                PhiloxLanes.BernoulliMask<TW, TU, TF>(job.Seed, job.Stream, counter, job.Threshold, length, (ulong*)job.Destination + start / 64);
+                break;
+            case RngKind.Indices:
+                PhiloxLanes.UniformIndices<TW, TU, TF>(job.Seed, job.Stream, counter, job.Threshold, (int*)job.Destination + start, length);
+                break;
+            case RngKind.Rademacher:
+                PhiloxLanes.Rademacher<TW, TU, TF>(job.Seed, job.Stream, counter, job.Scale, (float*)job.Destination + start, length);
+                break;
+            default:
+                PhiloxLanes.Gaussian<TW, TU, TF>(job.Seed, job.Stream, counter, job.Scale, (float*)job.Destination + start, length);
+                break;
+        }
+    }
+
+    private static void GenerateScalar(in RngJob job, ulong counter, int start, int length)
+    {
+        switch (job.Kind)
+        {
+            case RngKind.UInt32:
+                CounterRngReference.FillUInt32(job.Seed, job.Stream, counter, new Span<uint>((uint*)job.Destination + start, length));
+                break;
+            case RngKind.UniformFloats:
+                CounterRngReference.UniformFloats(job.Seed, job.Stream, counter, new Span<float>((float*)job.Destination + start, length));
+                break;
+            case RngKind.Bernoulli:
+                CounterRngReference.BernoulliMask(job.Seed, job.Stream, counter, job.Threshold, length, new Span<ulong>((ulong*)job.Destination + start / 64, BitMask.WordCount(length)));
+                break;
+            case RngKind.Indices:
+                CounterRngReference.UniformIndices(job.Seed, job.Stream, counter, (int)job.Threshold, new Span<int>((int*)job.Destination + start, length));
+                break;
+            case RngKind.Rademacher:
+                CounterRngReference.Rademacher(job.Seed, job.Stream, counter, job.Scale, new Span<float>((float*)job.Destination + start, length));
+                break;
+            default:
+                CounterRngReference.Gaussian(job.Seed, job.Stream, counter, job.Scale, new Span<float>((float*)job.Destination + start, length));
+                break;
+        }
+    }
+
+    private enum RngKind
+    {
+        UInt32,
+        UniformFloats,
+        Bernoulli,
+        Indices,
+        Rademacher,
+        Gaussian,
+    }
+
+    /// <summary>One fill request; large ones are split into parts at block boundaries (see the remarks on continuing a sequence).</summary>
+    private struct RngJob(RngKind kind, ulong seed, ulong stream, ulong counter, void* destination, int length, int perBlock)
+    {
+        // Parts are a fixed number of elements, a multiple of every per-block count and of 64 (one mask word),
+        // so the split depends only on the length. Gaussians cost ~20x more per element than words.
+        private const int PartElements = 1 << 16, GaussianPartElements = 1 << 12;
+
+        public readonly RngKind Kind = kind;
+        public readonly ulong Seed = seed, Stream = stream, Counter = counter;
+        public readonly void* Destination = destination;
+        public readonly int Length = length, PerBlock = perBlock;
+        public uint Threshold;
+        public float Scale;
+        private KernelPath _path;
+        private int _partElements;
+
+        public void Run()
+        {
+            _path = KernelSettings.Path;
+            _partElements = Kind == RngKind.Gaussian ? GaussianPartElements : PartElements;
+            int parts = (int)(((long)Length + _partElements - 1) / _partElements);
+            if (parts <= 1)
+            {
+                Generate(this, _path, 0, Length);
+                return;
+            }
+
+            fixed (RngJob* self = &this)
+            {
+                WorkerPool.Run(&RunPart, self, parts);
+            }
+        }
+
+        private static void RunPart(void* context, int part, int partCount)
+        {
+            ref RngJob job = ref *(RngJob*)context;
+            int start = part * job._partElements;
+            Generate(job, job._path, start, Math.Min(job._partElements, job.Length - start));
+        }
     }
 }

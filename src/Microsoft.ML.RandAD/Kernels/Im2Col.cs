@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
@@ -26,6 +28,17 @@ public readonly record struct ConvGeometry(int Channels, int Height, int Width, 
 
     /// <summary>Output positions per image (OutHeight·OutWidth).</summary>
     public int OutPositions => OutHeight * OutWidth;
+
+    /// <summary>Throws unless every size is positive (padding non-negative) and the padded image holds at least one kernel.</summary>
+    /// <exception cref="ArgumentException">The geometry is not a valid convolution.</exception>
+    public void Validate()
+    {
+        if (Channels < 1 || Height < 1 || Width < 1 || KernelHeight < 1 || KernelWidth < 1 || Stride < 1 || Padding < 0
+            || Height + 2 * Padding < KernelHeight || Width + 2 * Padding < KernelWidth)
+        {
+            throw new ArgumentException($"Convolution of {Height}×{Width}×{Channels} images with a {KernelHeight}×{KernelWidth} kernel, stride {Stride}, padding {Padding} is not valid: sizes and stride must be positive, padding non-negative, and the padded image at least as large as the kernel.", "geometry");
+        }
+    }
 }
 
 /// <summary>
@@ -33,45 +46,43 @@ public readonly record struct ConvGeometry(int Channels, int Height, int Width, 
 /// (image n, oh, ow) and one column per patch element (kh, kw, c), c fastest, so a convolution is the
 /// product <c>cols · Wᵀ</c> with W of shape filters × PatchSize, and its output is again NHWC.
 /// </summary>
-public static class Im2Col
+/// <remarks>
+/// The vector paths copy each (kh) segment of a patch row as one contiguous run of the image (KernelWidth·Channels floats
+/// minus what the padding clips), with full vectors and one masked vector for the rest, for any stride. Results are
+/// identical on every path: Pack only moves floats, and col2im adds the rows into each image element in ascending
+/// row order, as the scalar reference does. Large calls are split over <see cref="WorkerPool"/>: Pack by
+/// (image, output row) lines, col2im by whole images, so the split cannot change any sum.
+/// The <c>firstImage</c> overloads process a chunk of a batch (e.g. to bound the column matrix's memory): images are indexed
+/// in the whole batch span, the column matrix holds only the chunk's rows.
+/// </remarks>
+public static unsafe class Im2Col
 {
+    private const long PartElements = 1 << 16;
+
     /// <summary>Builds the column matrix (count·OutPositions)×PatchSize; padded positions get 0.</summary>
     /// <param name="geometry">The convolution shape.</param>
     /// <param name="images">count NHWC images.</param>
     /// <param name="count">Number of images.</param>
     /// <param name="columns">The column matrix, overwritten.</param>
-    public static void Pack(in ConvGeometry geometry, ReadOnlySpan<float> images, int count, Span<float> columns)
+    /// <exception cref="ArgumentException">The geometry is invalid or a span is too short.</exception>
+    public static void Pack(in ConvGeometry geometry, ReadOnlySpan<float> images, int count, Span<float> columns) =>
+        Pack(geometry, images, 0, count, columns);
+
+    /// <summary>Builds the column matrix of images [firstImage, firstImage + count) of a batch: (count·OutPositions)×PatchSize, padded positions 0.</summary>
+    /// <param name="geometry">The convolution shape.</param>
+    /// <param name="images">The batch of NHWC images.</param>
+    /// <param name="firstImage">Index in the batch of the first image to pack.</param>
+    /// <param name="count">Number of images to pack.</param>
+    /// <param name="columns">The column matrix of those images, overwritten.</param>
+    /// <exception cref="ArgumentException">The geometry is invalid or a span is too short.</exception>
+    public static void Pack(in ConvGeometry geometry, ReadOnlySpan<float> images, int firstImage, int count, Span<float> columns)
     {
-        var g = geometry;
-        int row = 0;
-        for (int n = 0; n < count; n++)
+        Check(geometry, images.Length, firstImage, count, columns.Length);
+        fixed (float* pi = images)
+        fixed (float* pc = columns)
         {
-            var image = images.Slice(n * g.ImageSize, g.ImageSize);
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                for (int ow = 0; ow < g.OutWidth; ow++, row++)
-                {
-                    var dst = columns.Slice(row * g.PatchSize, g.PatchSize);
-                    int at = 0;
-                    for (int kh = 0; kh < g.KernelHeight; kh++)
-                    {
-                        int ih = oh * g.Stride - g.Padding + kh;
-                        for (int kw = 0; kw < g.KernelWidth; kw++, at += g.Channels)
-                        {
-                            int iw = ow * g.Stride - g.Padding + kw;
-                            var patch = dst.Slice(at, g.Channels);
-                            if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width)
-                            {
-                                patch.Clear();
-                            }
-                            else
-                            {
-                                image.Slice((ih * g.Width + iw) * g.Channels, g.Channels).CopyTo(patch);
-                            }
-                        }
-                    }
-                }
-            }
+            var job = new Im2ColJob(geometry, pi + (long)firstImage * geometry.ImageSize, pc, count, accumulate: false, unpack: false);
+            job.Run();
         }
     }
 
@@ -80,34 +91,151 @@ public static class Im2Col
     /// <param name="columns">The column matrix (count·OutPositions)×PatchSize.</param>
     /// <param name="count">Number of images.</param>
     /// <param name="images">count NHWC images, overwritten.</param>
-    public static void Unpack(in ConvGeometry geometry, ReadOnlySpan<float> columns, int count, Span<float> images)
+    /// <exception cref="ArgumentException">The geometry is invalid or a span is too short.</exception>
+    public static void Unpack(in ConvGeometry geometry, ReadOnlySpan<float> columns, int count, Span<float> images) =>
+        Unpack(geometry, columns, 0, count, images);
+
+    /// <summary>col2im into images [firstImage, firstImage + count) of a batch, overwriting them (other images untouched).</summary>
+    /// <param name="geometry">The convolution shape.</param>
+    /// <param name="columns">The column matrix of those images, (count·OutPositions)×PatchSize.</param>
+    /// <param name="firstImage">Index in the batch of the first image.</param>
+    /// <param name="count">Number of images.</param>
+    /// <param name="images">The batch of NHWC images.</param>
+    /// <exception cref="ArgumentException">The geometry is invalid or a span is too short.</exception>
+    public static void Unpack(in ConvGeometry geometry, ReadOnlySpan<float> columns, int firstImage, int count, Span<float> images) =>
+        Unpack(geometry, columns, firstImage, count, images, accumulate: false);
+
+    /// <summary>
+    /// col2im that <em>adds</em> to <paramref name="images"/> instead of overwriting them: each image element becomes its old value
+    /// plus its column entries, added in ascending row order (e.g. to sum the input gradients of two uses of one tensor).
+    /// </summary>
+    /// <param name="geometry">The convolution shape.</param>
+    /// <param name="columns">The column matrix (count·OutPositions)×PatchSize.</param>
+    /// <param name="count">Number of images.</param>
+    /// <param name="images">count NHWC images, added to.</param>
+    /// <exception cref="ArgumentException">The geometry is invalid or a span is too short.</exception>
+    public static void UnpackAccumulate(in ConvGeometry geometry, ReadOnlySpan<float> columns, int count, Span<float> images) =>
+        Unpack(geometry, columns, 0, count, images, accumulate: true);
+
+    /// <summary>Accumulating col2im (see <see cref="UnpackAccumulate(in ConvGeometry, ReadOnlySpan{float}, int, Span{float})"/>) into images [firstImage, firstImage + count) of a batch.</summary>
+    /// <param name="geometry">The convolution shape.</param>
+    /// <param name="columns">The column matrix of those images.</param>
+    /// <param name="firstImage">Index in the batch of the first image.</param>
+    /// <param name="count">Number of images.</param>
+    /// <param name="images">The batch of NHWC images, added to.</param>
+    /// <exception cref="ArgumentException">The geometry is invalid or a span is too short.</exception>
+    public static void UnpackAccumulate(in ConvGeometry geometry, ReadOnlySpan<float> columns, int firstImage, int count, Span<float> images) =>
+        Unpack(geometry, columns, firstImage, count, images, accumulate: true);
+
+    private static void Unpack(in ConvGeometry geometry, ReadOnlySpan<float> columns, int firstImage, int count, Span<float> images, bool accumulate)
     {
-        var g = geometry;
-        images.Slice(0, count * g.ImageSize).Clear();
-        int row = 0;
-        for (int n = 0; n < count; n++)
+        Check(geometry, images.Length, firstImage, count, columns.Length);
+        fixed (float* pi = images)
+        fixed (float* pc = columns)
         {
-            var image = images.Slice(n * g.ImageSize, g.ImageSize);
-            for (int oh = 0; oh < g.OutHeight; oh++)
+            var job = new Im2ColJob(geometry, pi + (long)firstImage * geometry.ImageSize, (float*)pc, count, accumulate, unpack: true);
+            job.Run();
+        }
+    }
+
+    private static void Check(in ConvGeometry g, int imagesLength, int firstImage, int count, int columnsLength)
+    {
+        g.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(firstImage);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        long imagesNeeded = (long)(firstImage + count) * g.ImageSize;
+        if (imagesLength < imagesNeeded)
+        {
+            throw new ArgumentException($"images has {imagesLength} floats; images [{firstImage}, {firstImage + count}) of {g.Height}×{g.Width}×{g.Channels} need {imagesNeeded}.", "images");
+        }
+
+        long columnsNeeded = (long)count * g.OutPositions * g.PatchSize;
+        if (columnsLength < columnsNeeded)
+        {
+            throw new ArgumentException($"columns has {columnsLength} floats; {count} images × {g.OutPositions} positions × {g.PatchSize} patch elements need {columnsNeeded}.", "columns");
+        }
+    }
+
+    /// <summary>One call; a part is a range of (image, output row) lines for Pack, of whole images for col2im.</summary>
+    private struct Im2ColJob(ConvGeometry geometry, float* images, float* columns, int count, bool accumulate, bool unpack)
+    {
+        private readonly ConvGeometry _g = geometry;
+        private readonly float* _images = images, _columns = columns;
+        private readonly bool _accumulate = accumulate, _unpack = unpack;
+        private KernelPath _path;
+        private int _span, _perPart;
+
+        public void Run()
+        {
+            _path = KernelSettings.Path;
+            _span = _unpack ? count : count * _g.OutHeight;
+            long work = (long)count * _g.OutPositions * _g.PatchSize;
+            int parts = (int)Math.Clamp(work / PartElements, 1, Math.Max(1, _span));
+            _perPart = (_span + parts - 1) / parts;
+            if (parts <= 1)
             {
-                for (int ow = 0; ow < g.OutWidth; ow++, row++)
-                {
-                    var src = columns.Slice(row * g.PatchSize, g.PatchSize);
-                    int at = 0;
-                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                RunRange(0, _span);
+                return;
+            }
+
+            fixed (Im2ColJob* self = &this)
+            {
+                WorkerPool.Run(&RunPart, self, (_span + _perPart - 1) / _perPart);
+            }
+        }
+
+        private static void RunPart(void* context, int part, int partCount)
+        {
+            ref Im2ColJob job = ref *(Im2ColJob*)context;
+            int first = part * job._perPart;
+            job.RunRange(first, Math.Min(job._perPart, job._span - first));
+        }
+
+        private readonly void RunRange(int first, int count)
+        {
+            if (_unpack && !_accumulate)
+            {
+                new Span<float>(_images + (long)first * _g.ImageSize, count * _g.ImageSize).Clear();
+            }
+
+            switch (_path)
+            {
+                case KernelPath.Vector512:
+                    RunVector<Width512, Vector512<uint>, Vector512<float>>(first, count);
+                    break;
+                case KernelPath.Vector256:
+                    RunVector<Width256, Vector256<uint>, Vector256<float>>(first, count);
+                    break;
+                case KernelPath.Vector128:
+                    RunVector<Width128, Vector128<uint>, Vector128<float>>(first, count);
+                    break;
+                default:
+                    // The scalar path: the reference every vector path is tested against.
+                    if (_unpack)
                     {
-                        int ih = oh * g.Stride - g.Padding + kh;
-                        for (int kw = 0; kw < g.KernelWidth; kw++, at += g.Channels)
-                        {
-                            int iw = ow * g.Stride - g.Padding + kw;
-                            if (ih >= 0 && ih < g.Height && iw >= 0 && iw < g.Width)
-                            {
-                                var dst = image.Slice((ih * g.Width + iw) * g.Channels, g.Channels);
-                                System.Numerics.Tensors.TensorPrimitives.Add(dst, src.Slice(at, g.Channels), dst);
-                            }
-                        }
+                        Im2ColLanes.UnpackAdd(_g, _columns, _images, first, count);
                     }
-                }
+                    else
+                    {
+                        Im2ColLanes.Pack(_g, _images, _columns, first, count);
+                    }
+
+                    break;
+            }
+        }
+
+        private readonly void RunVector<TW, TU, TF>(int first, int count)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            if (_unpack)
+            {
+                Im2ColLanes.UnpackAdd<TW, TU, TF>(_g, _columns, _images, first, count);
+            }
+            else
+            {
+                Im2ColLanes.Pack<TW, TU, TF>(_g, _images, _columns, first, count);
             }
         }
     }

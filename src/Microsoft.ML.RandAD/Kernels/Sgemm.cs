@@ -1,11 +1,27 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
 /// Single-precision general matrix multiply on row-major storage:
 /// <c>C = alpha·op(A)·op(B) + beta·C</c>, where op(A) is m×k and op(B) is k×n.
 /// </summary>
+/// <remarks>
+/// <para>Runs on the path <see cref="KernelSettings.Path"/> selects at the time of the call, over up to
+/// <see cref="KernelSettings.ThreadCount"/> threads. Small products run directly on the calling thread;
+/// larger ones are packed into cache-sized panels and split between threads (see the Gemm folder).</para>
+/// <para>Reproducible: for a given path, every element is summed over k in the same order whatever the
+/// thread count or scheduling, so repeated calls give bit-identical results.</para>
+/// <para>Follows BLAS conventions: when alpha is 0 or k is 0, A and B are not read; when beta is 0, C is
+/// not read, so NaN or garbage in C does not propagate. Elements of C outside the m×n region (past n in a
+/// row of stride ldc) are never written.</para>
+/// </remarks>
 public static class Sgemm
 {
+    /// <summary>When set, every call appends its shape (benchmarks use it to replay a training step's products).</summary>
+    internal static List<GemmCall>? Trace { get; set; }
+
     /// <summary>Computes <c>C = alpha·op(A)·op(B) + beta·C</c>.</summary>
     /// <param name="transposeA">Whether A is stored k×m (op(A) = Aᵀ) instead of m×k.</param>
     /// <param name="transposeB">Whether B is stored n×k (op(B) = Bᵀ) instead of k×n.</param>
@@ -20,26 +36,114 @@ public static class Sgemm
     /// <param name="beta">Scale of the existing C; when 0, C is overwritten (NaN in C does not propagate).</param>
     /// <param name="c">C, row-major m×n.</param>
     /// <param name="ldc">Row stride of C.</param>
-    public static void Multiply(
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or a leading dimension is shorter than its row.</exception>
+    /// <exception cref="ArgumentException">A span is too short for the dimensions and leading dimension given.</exception>
+    public static unsafe void Multiply(
         bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
-        // Reference implementation; the packed, vectorized, threaded one replaces it.
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        CheckMatrix(a.Length, transposeA ? k : m, transposeA ? m : k, lda, nameof(a), nameof(lda));
+        CheckMatrix(b.Length, transposeB ? n : k, transposeB ? k : n, ldb, nameof(b), nameof(ldb));
+        CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
+        Trace?.Add(new GemmCall(transposeA, transposeB, m, n, k));
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0 || alpha == 0)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var args = new GemmArguments
+            {
+                A = pa,
+                ARowStride = transposeA ? 1 : lda,
+                AKStride = transposeA ? lda : 1,
+                B = pb,
+                BKStride = transposeB ? 1 : ldb,
+                BColStride = transposeB ? ldb : 1,
+                C = pc,
+                Ldc = ldc,
+                M = m,
+                N = n,
+                K = k,
+                Alpha = alpha,
+                Beta = beta,
+            };
+            Run(in args);
+        }
+    }
+
+    private static void Run(in GemmArguments args)
+    {
+        switch (KernelSettings.Path)
+        {
+            case KernelPath.Vector512:
+                Run<GemmTile512, GemmVector512, Vector512<float>>(in args);
+                break;
+            case KernelPath.Vector256:
+                Run<GemmTile256, GemmVector256, Vector256<float>>(in args);
+                break;
+            case KernelPath.Vector128:
+                Run<GemmTile128, GemmVector128, Vector128<float>>(in args);
+                break;
+            default:
+                Run<GemmTileScalar, GemmScalar, float>(in args);
+                break;
+        }
+    }
+
+    private static void Run<TTile, TV, TVec>(in GemmArguments args)
+        where TTile : IGemmTile
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        if (GemmDirect.IsPreferred<TV, TVec>(in args))
+        {
+            GemmDirect.Run<TV, TVec>(in args);
+        }
+        else
+        {
+            GemmDriver.Run<TTile, TV, TVec>(in args);
+        }
+    }
+
+    /// <summary>C = beta·C, the whole product when alpha or k is 0 (beta 0 clears, so NaN does not survive).</summary>
+    private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
+    {
         for (int i = 0; i < m; i++)
         {
-            for (int j = 0; j < n; j++)
+            Span<float> row = c.Slice(i * ldc, n);
+            if (beta == 0)
             {
-                float sum = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    float x = transposeA ? a[p * lda + i] : a[i * lda + p];
-                    float y = transposeB ? b[j * ldb + p] : b[p * ldb + j];
-                    sum += x * y;
-                }
-
-                ref float cij = ref c[i * ldc + j];
-                cij = beta == 0 ? alpha * sum : alpha * sum + beta * cij;
+                row.Clear();
             }
+            else if (beta != 1)
+            {
+                TensorPrimitives.Multiply(row, beta, row);
+            }
+        }
+    }
+
+    private static void CheckMatrix(int length, int rows, int cols, int ld, string name, string ldName)
+    {
+        if (ld < Math.Max(1, cols))
+        {
+            throw new ArgumentOutOfRangeException(ldName, ld, $"{ldName} must be at least max(1, {cols}), the length of a stored row.");
+        }
+
+        long needed = rows == 0 || cols == 0 ? 0 : ((long)(rows - 1) * ld) + cols;
+        if (length < needed)
+        {
+            throw new ArgumentException($"{name} holds {length} floats; a {rows}×{cols} matrix with leading dimension {ld} needs {needed}.", name);
         }
     }
 }

@@ -21,8 +21,8 @@ internal sealed class BatchNormLayer : Layer
     private ParameterBlock _beta;
     private ParameterBlock _runningMean;
     private ParameterBlock _runningVariance;
-    private RetainedBlock<float> _normalized;
-    private RetainedBlock<float> _inverseStd;
+    private readonly KeptTable<float> _normalized = new();
+    private readonly KeptTable<float> _inverseStd = new();
 
     public BatchNormLayer(TensorShape shape, float momentum, float epsilon)
         : base(shape, shape)
@@ -38,6 +38,10 @@ internal sealed class BatchNormLayer : Layer
     public float Epsilon { get; }
 
     public override string Description => $"BatchNorm({_features})";
+
+    public override bool CouplesRows => true;
+
+    public override long RetainedBytes(int batch) => 4L * batch * InputShape.Size + 4L * _features;
 
     public override IReadOnlyList<ParameterSpec> Parameters =>
     [
@@ -86,10 +90,10 @@ internal sealed class BatchNormLayer : Layer
         x.CopyTo(y);
         RowVector.AddToRows(y, rows, shift); // y = x − μ
 
-        _normalized = context.Keep<float>(n);
-        _inverseStd = context.Keep<float>(_features);
-        Span<float> normalized = context.Kept(_normalized);
-        Span<float> inverseStd = context.Kept(_inverseStd);
+        _normalized[context.Chunk] = context.Keep<float>(n);
+        _inverseStd[context.Chunk] = context.Keep<float>(_features);
+        Span<float> normalized = context.Kept(_normalized[context.Chunk]);
+        Span<float> inverseStd = context.Kept(_inverseStd[context.Chunk]);
         TensorPrimitives.Multiply(y, y, normalized);
         RowVector.SumRows(normalized, rows, scale); // Σ (x − μ)²
         UpdateRunningStatistics(mean, scale, rows);
@@ -109,13 +113,14 @@ internal sealed class BatchNormLayer : Layer
         int rows = context.Batch * _spatial;
         int n = rows * _features;
         ReadOnlySpan<float> dy = outputGradient.Slice(0, n);
-        ReadOnlySpan<float> normalized = context.Kept(_normalized);
-        ReadOnlySpan<float> inverseStd = context.Kept(_inverseStd);
+        ReadOnlySpan<float> normalized = context.Kept(_normalized[context.Chunk]);
+        ReadOnlySpan<float> inverseStd = context.Kept(_inverseStd[context.Chunk]);
         Span<float> scratch = context.Scratch(n + 2 * _features);
         Span<float> product = scratch.Slice(0, n);
         Span<float> negBetaGrad = scratch.Slice(n, _features);
         Span<float> negGammaGrad = scratch.Slice(n + _features, _features);
 
+        // Batch statistics couple the rows, so the network never splits a batch-norm network into chunks.
         RowVector.SumRows(dy, rows, _beta.Gradient);
         TensorPrimitives.Multiply(dy, normalized, product);
         RowVector.SumRows(product, rows, _gamma.Gradient);

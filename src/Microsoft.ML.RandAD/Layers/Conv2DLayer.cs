@@ -10,13 +10,12 @@ namespace Microsoft.ML.RandAD.Layers;
 /// filters × (kh·kw·C), so the output is again channels-last.
 /// </summary>
 /// <remarks>
-/// Gradients, per chunk of images (the column matrix is rebuilt in the backward pass instead of kept):
-/// <c>dW += dYᵀ·cols(X̂)</c> with X̂ from the sketch (exact or RAD), <c>db = Σ dY</c>,
-/// <c>dX = col2im(dY·W)</c> (exact).
+/// Gradients: <c>dW = dYᵀ·cols(X̂)</c> from the sketch (exact or RAD; the column matrix is rebuilt in the
+/// backward pass, never kept), <c>db = Σ dY</c>, <c>dX = col2im(dY·W)</c> (exact), a chunk of images at a time.
 /// </remarks>
 internal sealed class Conv2DLayer : Layer
 {
-    // Column-matrix bytes per chunk: big enough for efficient products, small enough to stay in L3.
+    // Column-matrix bytes per chunk: big enough for efficient products, small enough to stay in cache.
     private const int ChunkBytes = 8 << 20;
 
     private readonly ConvGeometry _geometry;
@@ -81,31 +80,27 @@ internal sealed class Conv2DLayer : Layer
     {
         ConvGeometry g = _geometry;
         int batch = context.Batch;
-        int chunk = ChunkImages();
-        int columnFloats = chunk * g.OutPositions * g.PatchSize;
-        int imageFloats = Sketch.KeepsExactInput ? 0 : chunk * g.ImageSize;
-        Span<float> scratch = context.Scratch(columnFloats + imageFloats);
-        Span<float> columns = scratch.Slice(0, columnFloats);
-        Span<float> rebuilt = scratch.Slice(columnFloats, imageFloats);
+        RowVector.SumRows(outputGradient.Slice(0, batch * g.OutPositions * _filters), batch * g.OutPositions, _bias.Gradient, context.Accumulate);
+        Sketch.WeightGradient(context, outputGradient, batch, g, _filters, _weight.Gradient, context.Accumulate);
+        if (inputGradient.IsEmpty)
+        {
+            return;
+        }
 
-        RowVector.SumRows(outputGradient.Slice(0, batch * g.OutPositions * _filters), batch * g.OutPositions, _bias.Gradient);
+        // dX = col2im(dY·W), a chunk of images at a time.
+        int chunk = ChunkImages();
+        Span<float> columns = context.Scratch(chunk * g.OutPositions * g.PatchSize);
         for (int first = 0; first < batch; first += chunk)
         {
             int count = Math.Min(chunk, batch - first);
             int rows = count * g.OutPositions;
             ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * _filters, rows * _filters);
-
-            ReadOnlySpan<float> images = Sketch.Images(context, first, count, g, rebuilt);
-            Im2Col.Pack(g, images, count, columns);
-            Sgemm.Multiply(true, false, _filters, g.PatchSize, rows, 1f, dy, _filters, columns, g.PatchSize, first == 0 ? 0f : 1f, _weight.Gradient, g.PatchSize);
-
-            if (!inputGradient.IsEmpty)
-            {
-                Sgemm.Multiply(false, false, rows, g.PatchSize, _filters, 1f, dy, _filters, _weight.Values, g.PatchSize, 0f, columns, g.PatchSize);
-                Im2Col.Unpack(g, columns, count, inputGradient.Slice(first * g.ImageSize, count * g.ImageSize));
-            }
+            Sgemm.Multiply(false, false, rows, g.PatchSize, _filters, 1f, dy, _filters, _weight.Values, g.PatchSize, 0f, columns, g.PatchSize);
+            Im2Col.Unpack(g, columns, count, inputGradient.Slice(first * g.ImageSize, count * g.ImageSize));
         }
     }
+
+    public override long RetainedBytes(int batch) => Sketch.RetainedBytes(batch, _geometry);
 
     private int ChunkImages() => Math.Max(1, ChunkBytes / (4 * _geometry.OutPositions * _geometry.PatchSize));
 

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Sketches;
 using Microsoft.ML.RandAD.Tensors;
@@ -36,6 +35,8 @@ internal sealed class DenseLayer : Layer
 
     public override bool KeepsInput => Sketch.KeepsExactInput;
 
+    public override long RetainedBytes(int batch) => Sketch.RetainedBytes(batch, _inputs);
+
     public override IReadOnlyList<ParameterSpec> Parameters =>
     [
         new("weight", [_inputs, _outputs], _init, FanIn: _inputs, FanOut: _outputs),
@@ -52,12 +53,7 @@ internal sealed class DenseLayer : Layer
     {
         int batch = context.Batch;
         Sgemm.Multiply(false, false, batch, _outputs, _inputs, 1f, input, _inputs, _weight.Values, _outputs, 0f, output, _outputs);
-        ReadOnlySpan<float> bias = _bias.Values;
-        for (int r = 0; r < batch; r++)
-        {
-            Span<float> row = output.Slice(r * _outputs, _outputs);
-            TensorPrimitives.Add(row, bias, row);
-        }
+        RowVector.AddToRows(output.Slice(0, batch * _outputs), batch, _bias.Values);
 
         if (context.Training)
         {
@@ -68,14 +64,8 @@ internal sealed class DenseLayer : Layer
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
         int batch = context.Batch;
-        Sketch.WeightGradient(context, 0, outputGradient, batch, _inputs, _outputs, _weight.Gradient, accumulate: false);
-
-        Span<float> biasGradient = _bias.Gradient;
-        outputGradient.Slice(0, _outputs).CopyTo(biasGradient);
-        for (int r = 1; r < batch; r++)
-        {
-            TensorPrimitives.Add(biasGradient, outputGradient.Slice(r * _outputs, _outputs), biasGradient);
-        }
+        Sketch.WeightGradient(context, 0, outputGradient, batch, _inputs, _outputs, _weight.Gradient, context.Accumulate);
+        RowVector.SumRows(outputGradient.Slice(0, batch * _outputs), batch, _bias.Gradient, context.Accumulate);
 
         if (!inputGradient.IsEmpty)
         {

@@ -37,11 +37,16 @@ internal sealed class DropoutLayer : Layer
             return;
         }
 
-        DropoutKernel.Apply(context.StepSeed, StreamOf(context), Rate, input.Slice(0, n), output.Slice(0, n));
+        DropoutKernel.Apply(context.StepSeed, StreamOf(context.LayerIndex, context.Chunk), Rate, input.Slice(0, n), output.Slice(0, n));
     }
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
+        if (inputGradient.IsEmpty)
+        {
+            return; // first layer: nothing below needs the gradient, and it has no parameters
+        }
+
         int n = context.Batch * InputShape.Size;
         if (Rate == 0f)
         {
@@ -50,8 +55,9 @@ internal sealed class DropoutLayer : Layer
         }
 
         // Same (seed, stream, counter) as the forward pass: the identical mask, regenerated.
-        DropoutKernel.Apply(context.StepSeed, StreamOf(context), Rate, outputGradient.Slice(0, n), inputGradient.Slice(0, n));
+        DropoutKernel.Apply(context.StepSeed, StreamOf(context.LayerIndex, context.Chunk), Rate, outputGradient.Slice(0, n), inputGradient.Slice(0, n));
     }
 
-    private static ulong StreamOf(StepContext context) => ((ulong)context.LayerIndex << 8) | Stream;
+    /// <summary>The mask's random stream: its own per layer and per chunk of rows.</summary>
+    internal static ulong StreamOf(int layer, int chunk) => ((ulong)(ushort)layer << 48) | ((ulong)(ushort)chunk << 32) | Stream;
 }

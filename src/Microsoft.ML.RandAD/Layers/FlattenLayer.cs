@@ -18,6 +18,11 @@ internal sealed class FlattenLayer(TensorShape input) : Layer(input, TensorShape
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
+        if (inputGradient.IsEmpty)
+        {
+            return; // first layer: nothing below needs the gradient, and it has no parameters
+        }
+
         int n = context.Batch * InputShape.Size;
         outputGradient.Slice(0, n).CopyTo(inputGradient);
     }

@@ -17,6 +17,8 @@ internal sealed class GeluLayer(TensorShape shape) : Layer(shape, shape)
 
     public override bool KeepsInput => true;
 
+    public override long RetainedBytes(int batch) => 4L * batch * InputShape.Size;
+
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int n = context.Batch * InputShape.Size;
@@ -31,6 +33,11 @@ internal sealed class GeluLayer(TensorShape shape) : Layer(shape, shape)
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
+        if (inputGradient.IsEmpty)
+        {
+            return; // first layer: nothing below needs the gradient, and it has no parameters
+        }
+
         int n = context.Batch * InputShape.Size;
         ReadOnlySpan<float> x = context.KeptInput;
         Span<float> scratch = context.Scratch(2 * n);

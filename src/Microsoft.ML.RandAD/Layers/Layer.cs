@@ -39,6 +39,18 @@ internal abstract class Layer
     /// </summary>
     public virtual bool KeepsInput => false;
 
+    /// <summary>
+    /// Bytes this layer keeps between forward and backward for a batch, computed from its shapes and sketch:
+    /// the memory planner's prediction of what the ledger will count (a test holds them equal).
+    /// </summary>
+    public virtual long RetainedBytes(int batch) => 0;
+
+    /// <summary>
+    /// Whether an output row depends on other rows of the batch (batch normalization). A network with such a
+    /// layer runs each batch as one chunk.
+    /// </summary>
+    public virtual bool CouplesRows => false;
+
     /// <summary>Parameter tensors this layer owns, in a fixed order.</summary>
     public virtual IReadOnlyList<ParameterSpec> Parameters => [];
 

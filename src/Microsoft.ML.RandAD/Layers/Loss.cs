@@ -23,15 +23,16 @@ internal abstract class Loss
     /// <param name="width">Outputs per row.</param>
     /// <param name="gradient">batch × width, overwritten with ∂loss/∂outputs.</param>
     /// <returns>The weighted mean loss.</returns>
-    public double Evaluate(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int batch, int width, Span<float> gradient)
+    public double Evaluate(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int batch, int width, Span<float> gradient) =>
+        EvaluatePart(outputs, targets, weights, batch, width, gradient, WeightSum(weights, batch)) / WeightSum(weights, batch);
+
+    /// <summary>The total weight of a batch (its row count when unweighted); throws when not positive.</summary>
+    public static double WeightSum(ReadOnlySpan<float> weights, int batch)
     {
         double weightSum = weights.IsEmpty ? batch : 0;
-        if (!weights.IsEmpty)
+        for (int r = 0; r < weights.Length && r < batch; r++)
         {
-            for (int r = 0; r < batch; r++)
-            {
-                weightSum += weights[r];
-            }
+            weightSum += weights[r];
         }
 
         if (!(weightSum > 0))
@@ -39,6 +40,15 @@ internal abstract class Loss
             throw new InvalidOperationException("The example weights of a batch sum to zero or less; every batch needs positive total weight.");
         }
 
+        return weightSum;
+    }
+
+    /// <summary>
+    /// One chunk of a batch whose total weight is <paramref name="weightSum"/>: returns Σ wᵢ·Lᵢ over the chunk's rows
+    /// and writes the gradient of the batch's weighted mean with respect to them.
+    /// </summary>
+    public double EvaluatePart(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int batch, int width, Span<float> gradient, double weightSum)
+    {
         double total = 0;
         int targetWidth = TargetWidth(width);
         for (int r = 0; r < batch; r++)
@@ -49,7 +59,7 @@ internal abstract class Loss
                 outputs.Slice(r * width, width), targets.Slice(r * targetWidth, targetWidth), scale, gradient.Slice(r * width, width));
         }
 
-        return total / weightSum;
+        return total;
     }
 
     /// <summary>

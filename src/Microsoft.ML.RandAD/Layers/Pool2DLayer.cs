@@ -11,7 +11,7 @@ namespace Microsoft.ML.RandAD.Layers;
 internal sealed class Pool2DLayer : Layer
 {
     private readonly PoolGeometry _geometry;
-    private RetainedBlock<byte> _winners;
+    private readonly KeptTable<byte> _winners = new();
 
     public Pool2DLayer(TensorShape input, PoolKind kind, int size, int stride)
         : base(input, OutputOf(input, size, stride))
@@ -33,6 +33,8 @@ internal sealed class Pool2DLayer : Layer
 
     public override string Description => $"{(Kind == PoolKind.Max ? "MaxPool" : "AvgPool")} {Size}×{Size} s{Stride}";
 
+    public override long RetainedBytes(int batch) => Kind == PoolKind.Max ? (long)batch * _geometry.OutImageSize : 0;
+
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = context.Batch;
@@ -45,8 +47,8 @@ internal sealed class Pool2DLayer : Layer
         Span<byte> winners = default;
         if (context.Training)
         {
-            _winners = context.Keep<byte>(batch * _geometry.OutImageSize);
-            winners = context.Kept(_winners);
+            _winners[context.Chunk] = context.Keep<byte>(batch * _geometry.OutImageSize);
+            winners = context.Kept(_winners[context.Chunk]);
         }
 
         Pooling.MaxForward(_geometry, input, batch, output, winners);
@@ -66,7 +68,7 @@ internal sealed class Pool2DLayer : Layer
         }
         else
         {
-            Pooling.MaxBackward(_geometry, outputGradient, context.Kept(_winners), batch, inputGradient);
+            Pooling.MaxBackward(_geometry, outputGradient, context.Kept(_winners[context.Chunk]), batch, inputGradient);
         }
     }
 

@@ -21,7 +21,7 @@ internal sealed class RecurrentLayer : Layer
     private ParameterBlock _inputWeight;
     private ParameterBlock _hiddenWeight;
     private ParameterBlock _bias;
-    private RetainedBlock<ulong> _masks;
+    private readonly KeptTable<ulong> _masks = new();
 
     public RecurrentLayer(TensorShape input, int hidden, InputSketch inputSketch, InputSketch hiddenSketch)
         : base(input, TensorShape.Vector(hidden))
@@ -40,6 +40,11 @@ internal sealed class RecurrentLayer : Layer
     public InputSketch HiddenSketch { get; set; }
 
     public override string Description => $"IRNN {_steps}×{_inputs}→{_hidden}";
+
+    public override long RetainedBytes(int batch) =>
+        8L * _steps * BitMask.WordCount(batch * _hidden)
+        + _steps * InputSketch.RetainedBytes(batch, _inputs)
+        + (_steps - 1) * HiddenSketch.RetainedBytes(batch, _hidden);
 
     public override IReadOnlyList<ParameterSpec> Parameters =>
     [
@@ -64,7 +69,7 @@ internal sealed class RecurrentLayer : Layer
         Span<float> current = scratch.Slice(batch * h, batch * h);
         if (context.Training)
         {
-            _masks = context.Keep<ulong>(_steps * words);
+            _masks[context.Chunk] = context.Keep<ulong>(_steps * words);
         }
 
         for (int t = 0; t < _steps; t++)
@@ -86,7 +91,7 @@ internal sealed class RecurrentLayer : Layer
                     HiddenSketch.Keep(context, t, previous, batch, h, h);
                 }
 
-                BitMask.ReluForward(a, a, context.Kept(_masks).Slice(t * words, words));
+                BitMask.ReluForward(a, a, context.Kept(_masks[context.Chunk]).Slice(t * words, words));
             }
             else
             {
@@ -108,15 +113,15 @@ internal sealed class RecurrentLayer : Layer
         Span<float> dh = scratch.Slice(0, batch * h);
         Span<float> da = scratch.Slice(batch * h, batch * h);
         outputGradient.Slice(0, batch * h).CopyTo(dh);
-        if (_steps == 1)
+        if (_steps == 1 && !context.Accumulate)
         {
             _hiddenWeight.Gradient.Clear();
         }
 
         for (int t = _steps - 1; t >= 0; t--)
         {
-            bool first = t == _steps - 1;
-            BitMask.Apply(context.Kept(_masks).Slice(t * words, words), dh, 0f, da);
+            bool first = t == _steps - 1 && !context.Accumulate;
+            BitMask.Apply(context.Kept(_masks[context.Chunk]).Slice(t * words, words), dh, 0f, da);
             InputSketch.WeightGradient(context, t, da, batch, _inputs, h, _inputWeight.Gradient, accumulate: !first);
             if (t > 0)
             {

@@ -11,12 +11,14 @@ namespace Microsoft.ML.RandAD.Layers;
 /// <remarks>dX = dY where x &gt; 0, slope·dY elsewhere (the derivative at 0 is taken as the slope, like PyTorch).</remarks>
 internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : Layer(shape, shape)
 {
-    private RetainedBlock<ulong> _mask;
+    private readonly KeptTable<ulong> _mask = new();
 
     /// <summary>0 for ReLU; the LeakyReLU slope otherwise.</summary>
     public float NegativeSlope { get; } = negativeSlope;
 
     public override string Description => NegativeSlope == 0 ? "ReLU" : $"LeakyReLU({NegativeSlope})";
+
+    public override long RetainedBytes(int batch) => 8L * BitMask.WordCount(batch * InputShape.Size);
 
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
@@ -37,8 +39,8 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
             return;
         }
 
-        _mask = context.Keep<ulong>(BitMask.WordCount(n));
-        Span<ulong> mask = context.Kept(_mask);
+        _mask[context.Chunk] = context.Keep<ulong>(BitMask.WordCount(n));
+        Span<ulong> mask = context.Kept(_mask[context.Chunk]);
         if (NegativeSlope == 0)
         {
             BitMask.ReluForward(input, output, mask);
@@ -52,8 +54,13 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
+        if (inputGradient.IsEmpty)
+        {
+            return; // first layer: nothing below needs the gradient, and it has no parameters
+        }
+
         int n = context.Batch * InputShape.Size;
-        BitMask.Apply(context.Kept(_mask), outputGradient.Slice(0, n), NegativeSlope, inputGradient.Slice(0, n));
+        BitMask.Apply(context.Kept(_mask[context.Chunk]), outputGradient.Slice(0, n), NegativeSlope, inputGradient.Slice(0, n));
     }
 
     private void LeakyForward(ReadOnlySpan<float> input, Span<float> output)

@@ -13,6 +13,8 @@ internal sealed class StepContext
     private readonly RetainedStack? _stack;
     private readonly MemoryLedger? _ledger;
     private float[] _scratch = [];
+    private float[] _sketchScratch = [];
+    private int[] _indexScratch = [];
 
     private StepContext(RetainedStack? stack, MemoryLedger? ledger)
     {
@@ -20,11 +22,21 @@ internal sealed class StepContext
         _ledger = ledger;
     }
 
-    /// <summary>Examples in the current batch.</summary>
+    /// <summary>Rows in the current call: the chunk's rows in training, the batch in scoring.</summary>
     public int Batch { get; internal set; }
 
     /// <summary>Whether this step will run a backward pass (layers keep state only then).</summary>
     public bool Training => _stack is not null;
+
+    /// <summary>
+    /// Which chunk of the batch's rows this call handles: the network runs the forward pass a chunk at a time
+    /// (so activation buffers stay chunk-sized) and the backward pass chunk by chunk too. Layers index what they
+    /// keep by chunk; RAD sketches that sample per row draw a fresh sample per chunk.
+    /// </summary>
+    public int Chunk { get; internal set; }
+
+    /// <summary>During backward: add to the parameter gradients (every chunk after the first) instead of overwriting them.</summary>
+    public bool Accumulate { get; internal set; }
 
     /// <summary>Index of the layer being run (ledger attribution and random streams).</summary>
     public int LayerIndex { get; internal set; }
@@ -32,7 +44,7 @@ internal sealed class StepContext
     /// <summary>Seed of the current step: a pure function of the network seed and the step number.</summary>
     public ulong StepSeed { get; internal set; }
 
-    /// <summary>During backward: the layer's input as kept by the network (when the layer <see cref="Layer.KeepsInput"/>).</summary>
+    /// <summary>During backward: the current chunk's input as kept by the network (when the layer <see cref="Layer.KeepsInput"/>).</summary>
     public ReadOnlySpan<float> KeptInput => _stack is not null && KeptInputBlock.Count > 0 ? _stack.Get(KeptInputBlock) : default;
 
     /// <summary>Where the network kept the current layer's input (set before its backward pass).</summary>
@@ -77,6 +89,31 @@ internal sealed class StepContext
         return _scratch.AsSpan(0, count);
     }
 
-    /// <summary>Bytes held by the scratch buffer.</summary>
-    public long ScratchBytes => (long)_scratch.Length * sizeof(float);
+    /// <summary>
+    /// Scratch for sketches, separate from <see cref="Scratch"/> because a layer may hold its scratch while it
+    /// hands data to its sketch (a recurrent layer keeps its hidden states there).
+    /// </summary>
+    public Span<float> SketchScratch(int count)
+    {
+        if (_sketchScratch.Length < count)
+        {
+            _sketchScratch = PinnedMemory.Allocate<float>(count);
+        }
+
+        return _sketchScratch.AsSpan(0, count);
+    }
+
+    /// <summary>Scratch for regenerated sample indices (sketches only).</summary>
+    public Span<int> IndexScratch(int count)
+    {
+        if (_indexScratch.Length < count)
+        {
+            _indexScratch = PinnedMemory.Allocate<int>(count);
+        }
+
+        return _indexScratch.AsSpan(0, count);
+    }
+
+    /// <summary>Bytes held by the scratch buffers.</summary>
+    public long ScratchBytes => 4L * (_scratch.Length + _sketchScratch.Length + _indexScratch.Length);
 }

@@ -6,9 +6,11 @@ namespace Microsoft.ML.RandAD.Layers;
 /// <summary><c>y = tanh(x)</c>. Keeps y (fp32): dX = dY·(1 − y²).</summary>
 internal sealed class TanhLayer(TensorShape shape) : Layer(shape, shape)
 {
-    private RetainedBlock<float> _output;
+    private readonly KeptTable<float> _output = new();
 
     public override string Description => "Tanh";
+
+    public override long RetainedBytes(int batch) => 4L * batch * InputShape.Size;
 
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
@@ -16,15 +18,20 @@ internal sealed class TanhLayer(TensorShape shape) : Layer(shape, shape)
         TensorPrimitives.Tanh(input.Slice(0, n), output.Slice(0, n));
         if (context.Training)
         {
-            _output = context.Keep<float>(n);
-            output.Slice(0, n).CopyTo(context.Kept(_output));
+            _output[context.Chunk] = context.Keep<float>(n);
+            output.Slice(0, n).CopyTo(context.Kept(_output[context.Chunk]));
         }
     }
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
+        if (inputGradient.IsEmpty)
+        {
+            return; // first layer: nothing below needs the gradient, and it has no parameters
+        }
+
         int n = context.Batch * InputShape.Size;
-        ReadOnlySpan<float> y = context.Kept(_output);
+        ReadOnlySpan<float> y = context.Kept(_output[context.Chunk]);
         Span<float> dx = inputGradient.Slice(0, n);
         TensorPrimitives.Multiply(y, y, dx);
         TensorPrimitives.Subtract(1f, dx, dx);

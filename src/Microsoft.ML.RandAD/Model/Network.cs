@@ -6,28 +6,47 @@ namespace Microsoft.ML.RandAD.Model;
 
 /// <summary>
 /// A trainable network: layers built from a <see cref="NetworkSpec"/>, every parameter in one flat array,
-/// and the machinery of a training step (retained stack, ledger, ping-pong activation buffers).
+/// and the machinery of a training step (retained stack, ledger, chunked activation buffers).
 /// </summary>
 /// <remarks>
-/// A training step is <see cref="BeginStep"/> (returns the buffer to fill with the batch's features), then
-/// <see cref="ForwardBackward"/> (returns the loss and leaves the gradients in <see cref="Gradients"/>).
-/// Activations that no layer keeps flow through two reused buffers; what a layer keeps for its backward pass
-/// lives on the retained stack, measured by <see cref="Ledger"/>. After the first step at a given batch size,
-/// a step allocates nothing. Scoring goes through <see cref="CreateScorer"/>, one scorer per thread.
+/// <para>
+/// A training step is <see cref="BeginStep"/> (returns the buffer to fill with the batch's features) then
+/// <see cref="ForwardBackward"/>, or <see cref="TrainStep"/>, which pulls the features from a minibatch source.
+/// Either returns the loss and leaves the gradient in <see cref="Gradients"/>.
+/// </para>
+/// <para>
+/// Memory: what a layer keeps for its backward pass lives on the retained stack, measured by <see cref="Ledger"/>;
+/// nothing else survives the forward pass. The forward pass runs the batch a chunk of rows at a time
+/// (<see cref="ChunkRows"/>) through all layers, keeping each chunk's state, then the backward pass runs the chunks
+/// back, accumulating the parameter gradients; so activation buffers are chunk-sized and the retained stack, which
+/// RAD shrinks, is what grows with the batch. Networks whose layers couple rows (batch norm) run one chunk.
+/// After the first step at a given batch size a step allocates nothing. Scoring goes through
+/// <see cref="CreateScorer"/>, one scorer per thread.
+/// </para>
 /// </remarks>
 public sealed class Network
 {
+    // Activation bytes per ping-pong buffer when ChunkRows is automatic.
+    private const int ChunkBufferBytes = 4 << 20;
+
     private readonly List<Layer> _layers;
     private readonly Loss _loss;
     private readonly ParameterBlock[] _blocks;
     private readonly RetainedStack _stack = new();
     private readonly StepContext _context;
-    private readonly RetainedBlock<float>[] _keptInputs;
+    private readonly KeptTable<float>[] _keptInputs;
+    private readonly bool _couplesRows;
+    private readonly int _widest;
+    private readonly StagedFeatures _staged = new();
     private float[] _input = [];
     private float[] _bufferA = [];
     private float[] _bufferB = [];
-    private int _capacity;
+    private float[] _lossGradient = [];
+    private int _capacityRows;
     private int _batch = -1;
+    private int _chunkRows;
+    private bool _firstChunkFilled;
+    private int _requestedChunkRows;
 
     private Network(NetworkSpec spec, List<Layer> layers, float[] parameters, ulong seed)
     {
@@ -38,7 +57,9 @@ public sealed class Network
         Parameters = parameters;
         Gradients = new float[parameters.Length];
         _blocks = ParameterLayout.Bind(layers, Parameters, Gradients);
-        _keptInputs = new RetainedBlock<float>[layers.Count];
+        _keptInputs = [.. layers.Select(_ => new KeptTable<float>())];
+        _couplesRows = layers.Any(l => l.CouplesRows);
+        _widest = Math.Max(layers[0].InputShape.Size, layers.Max(l => l.OutputShape.Size));
         Ledger = new MemoryLedger([.. layers.Select((l, i) => $"{i}: {l.Description}")], 4L * parameters.Length);
         _context = StepContext.ForTraining(_stack, Ledger);
     }
@@ -61,14 +82,29 @@ public sealed class Network
     /// <summary>Every parameter, layer by layer, in one array.</summary>
     public float[] Parameters { get; }
 
-    /// <summary>The gradient of the last <see cref="ForwardBackward"/>, laid out like <see cref="Parameters"/>.</summary>
+    /// <summary>The gradient of the last step, laid out like <see cref="Parameters"/>.</summary>
     public float[] Gradients { get; }
 
     /// <summary>Bytes retained between forward and backward, per layer, in the last step.</summary>
     public MemoryLedger Ledger { get; }
 
     /// <summary>Bytes of the reused activation buffers and scratch (not retained across the passes).</summary>
-    public long TransientBytes => 4L * (_input.Length + _bufferA.Length + _bufferB.Length) + _context.ScratchBytes;
+    public long TransientBytes =>
+        4L * (_input.Length + _bufferA.Length + _bufferB.Length + _lossGradient.Length + _staged.Capacity) + _context.ScratchBytes;
+
+    /// <summary>
+    /// Rows per chunk of the forward pass; 0 (the default) picks them so an activation buffer holds about 4 MB.
+    /// Networks with batch norm always run the whole batch as one chunk.
+    /// </summary>
+    public int ChunkRows
+    {
+        get => _requestedChunkRows;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _requestedChunkRows = value;
+        }
+    }
 
     /// <summary>Loss name, e.g. <c>softmax cross-entropy</c>.</summary>
     public string LossName => _loss.Name;
@@ -125,27 +161,30 @@ public sealed class Network
         return text.ToString();
     }
 
+    /// <summary>
+    /// Chooses how every layer keeps its input for the backward pass (exact or a RAD sketch), planning for
+    /// <paramref name="batchSize"/> when the settings give a memory budget, and reports what each layer retains.
+    /// </summary>
+    /// <param name="settings">The RAD settings.</param>
+    /// <param name="batchSize">The training batch size (for the budget and the report).</param>
+    /// <returns>Per layer, the sketch and the bytes it will retain per step.</returns>
+    public Sketches.SketchReport ConfigureSketches(Sketches.RadSettings settings, int batchSize) =>
+        Sketches.SketchPlanner.Apply(this, settings, batchSize);
+
     /// <summary>Starts a training step of <paramref name="batch"/> examples and returns where to write their features.</summary>
     /// <param name="batch">Examples in the step.</param>
     /// <returns>batch × <see cref="InputSize"/> floats to fill, row per example.</returns>
     public Span<float> BeginStep(int batch)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        EnsureCapacity(batch);
-        _stack.Reset();
-        Ledger.BeginStep(batch);
-        _context.Batch = batch;
-        _context.StepSeed = StepSeedOf(StepCount);
-        _batch = batch;
-        int size = batch * InputSize;
-        if (_layers[0].KeepsInput)
+        Prepare(batch);
+        if (ChunkCount(batch) == 1)
         {
-            _context.LayerIndex = 0;
-            _keptInputs[0] = _context.Keep<float>(size);
-            return _context.Kept(_keptInputs[0]);
+            _firstChunkFilled = true;
+            return ChunkInput(0, batch);
         }
 
-        return _input.AsSpan(0, size);
+        _firstChunkFilled = false;
+        return _staged.Prepare(batch * InputSize);
     }
 
     /// <summary>
@@ -162,6 +201,84 @@ public sealed class Network
             throw new InvalidOperationException("Call BeginStep before ForwardBackward.");
         }
 
+        _staged.Width = InputSize;
+        return Run(_staged, targets, weights);
+    }
+
+    /// <summary>
+    /// Runs a whole training step on a batch of <paramref name="rows"/> examples whose features
+    /// <paramref name="source"/> supplies a chunk of rows at a time, straight into the network's buffers.
+    /// </summary>
+    /// <param name="source">The batch's features.</param>
+    /// <param name="rows">Rows in the batch.</param>
+    /// <param name="targets">The batch's targets.</param>
+    /// <param name="weights">The batch's weights, or empty.</param>
+    /// <returns>The batch loss.</returns>
+    public double TrainStep(IFeatureSource source, int rows, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Prepare(rows);
+        _firstChunkFilled = false;
+        return Run(source, targets, weights);
+    }
+
+    /// <summary>Creates a scorer: its own buffers, so each thread that scores needs its own.</summary>
+    /// <returns>The scorer.</returns>
+    public NetworkScorer CreateScorer() => new(this);
+
+    /// <summary>The random seed of step <paramref name="step"/>: a pure function of the network seed and the step number.</summary>
+    internal ulong StepSeedOf(long step) => SplitMix64(Seed ^ (0x5DEECE66DUL * (ulong)(step + 1)));
+
+    internal static ulong SplitMix64(ulong state)
+    {
+        ulong z = state + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Rows of each chunk a batch of <paramref name="batch"/> runs as.</summary>
+    internal IEnumerable<int> ChunkSizes(int batch)
+    {
+        int rows = ChunkRowsFor(batch);
+        for (int first = 0; first < batch; first += rows)
+        {
+            yield return Math.Min(rows, batch - first);
+        }
+    }
+
+    private int ChunkRowsFor(int batch) => _couplesRows ? batch
+        : _requestedChunkRows > 0 ? _requestedChunkRows
+        : Math.Max(16, ChunkBufferBytes / (4 * _widest));
+
+    private void Prepare(int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        _chunkRows = ChunkRowsFor(batch);
+        EnsureCapacity(Math.Min(batch, _chunkRows), batch);
+        _stack.Reset();
+        Ledger.BeginStep(batch);
+        _context.StepSeed = StepSeedOf(StepCount);
+        _batch = batch;
+    }
+
+    private int ChunkCount(int batch) => (batch + _chunkRows - 1) / _chunkRows;
+
+    /// <summary>Where chunk <paramref name="chunk"/>'s input goes: the retained stack when the first layer keeps it.</summary>
+    private Span<float> ChunkInput(int chunk, int rows)
+    {
+        if (_layers[0].KeepsInput)
+        {
+            _context.LayerIndex = 0;
+            _keptInputs[0][chunk] = _context.Keep<float>(rows * InputSize);
+            return _context.Kept(_keptInputs[0][chunk]);
+        }
+
+        return _input.AsSpan(0, rows * InputSize);
+    }
+
+    private double Run(IFeatureSource features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights)
+    {
         int batch = _batch;
         _batch = -1;
         int targetWidth = _loss.TargetWidth(OutputSize);
@@ -170,40 +287,60 @@ public sealed class Network
             throw new ArgumentException($"A batch of {batch} needs {batch * targetWidth} targets and {batch} weights (or none).");
         }
 
-        Span<float> output = Forward(batch);
-        double loss = _loss.Evaluate(output, targets, weights, batch, OutputSize, output);
-        Backward(output);
+        double weightSum = Loss.WeightSum(weights, batch);
+        int chunks = ChunkCount(batch);
+        double loss = 0;
+        Span<float> lastOutput = default;
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            int first = chunk * _chunkRows, rows = Math.Min(_chunkRows, batch - first);
+            ReadOnlySpan<float> input = _layers[0].KeepsInput && chunk == 0 && _firstChunkFilled
+                ? _context.Kept(_keptInputs[0][0])
+                : chunk == 0 && _firstChunkFilled ? _input.AsSpan(0, rows * InputSize) : Fill(features, chunk, first, rows);
+            lastOutput = Forward(chunk, rows, input);
+
+            // One chunk: the output gradient overwrites the logits in place; several: each chunk's goes aside.
+            Span<float> gradient = chunks == 1 ? lastOutput : _lossGradient.AsSpan(first * OutputSize, rows * OutputSize);
+            loss += _loss.EvaluatePart(
+                lastOutput, targets.Slice(first * targetWidth, rows * targetWidth), weights.IsEmpty ? default : weights.Slice(first, rows),
+                rows, OutputSize, gradient, weightSum);
+        }
+
+        for (int chunk = chunks - 1; chunk >= 0; chunk--)
+        {
+            int first = chunk * _chunkRows, rows = Math.Min(_chunkRows, batch - first);
+            Span<float> gradient = chunks == 1 ? lastOutput : _lossGradient.AsSpan(first * OutputSize, rows * OutputSize);
+            Backward(chunk, rows, gradient, accumulate: chunk != chunks - 1, inBufferA: chunks == 1 && ((_layers.Count - 1) & 1) == 0, inBuffers: chunks == 1);
+        }
+
+        _context.KeptInputBlock = default;
+        _context.Accumulate = false;
         StepCount++;
-        return loss;
+        return loss / weightSum;
     }
 
-    /// <summary>
-    /// Chooses how every layer keeps its input for the backward pass (exact or a RAD sketch), planning for
-    /// <paramref name="batchSize"/> when the settings give a memory budget, and reports what each layer retains.
-    /// </summary>
-    /// <param name="settings">The RAD settings.</param>
-    /// <param name="batchSize">The training batch size (for the budget and the report).</param>
-    /// <returns>Per layer, the sketch and the bytes it will retain per step.</returns>
-    public Sketches.SketchReport ConfigureSketches(Sketches.RadSettings settings, int batchSize) =>
-        Sketches.SketchPlanner.Apply(this, settings, batchSize);
-
-    /// <summary>Creates a scorer: its own buffers, so each thread that scores needs its own.</summary>
-    /// <returns>The scorer.</returns>
-    public NetworkScorer CreateScorer() => new(this);
-
-    private Span<float> Forward(int batch)
+    private ReadOnlySpan<float> Fill(IFeatureSource features, int chunk, int first, int rows)
     {
-        ReadOnlySpan<float> input = _layers[0].KeepsInput ? _context.Kept(_keptInputs[0]) : _input.AsSpan(0, batch * InputSize);
+        _context.Chunk = chunk;
+        Span<float> input = ChunkInput(chunk, rows);
+        features.FillFeatures(first, rows, input);
+        return input;
+    }
+
+    private Span<float> Forward(int chunk, int rows, ReadOnlySpan<float> input)
+    {
+        _context.Chunk = chunk;
+        _context.Batch = rows;
         Span<float> output = default;
         for (int i = 0; i < _layers.Count; i++)
         {
             Layer layer = _layers[i];
-            int size = batch * layer.OutputShape.Size;
+            int size = rows * layer.OutputShape.Size;
             if (i + 1 < _layers.Count && _layers[i + 1].KeepsInput)
             {
                 _context.LayerIndex = i + 1;
-                _keptInputs[i + 1] = _context.Keep<float>(size);
-                output = _context.Kept(_keptInputs[i + 1]);
+                _keptInputs[i + 1][chunk] = _context.Keep<float>(size);
+                output = _context.Kept(_keptInputs[i + 1][chunk]);
             }
             else
             {
@@ -218,49 +355,62 @@ public sealed class Network
         return output;
     }
 
-    private void Backward(Span<float> outputGradient)
+    private void Backward(int chunk, int rows, Span<float> outputGradient, bool accumulate, bool inBufferA, bool inBuffers)
     {
-        // The loss wrote the output gradient over the last layer's output, in buffer (L−1) % 2; each layer
-        // writes its input gradient into the other buffer, which is where the layer before reads it.
-        int batch = _context.Batch;
+        // Each layer writes its input gradient into whichever ping-pong buffer does not hold its output gradient.
+        _context.Chunk = chunk;
+        _context.Batch = rows;
+        _context.Accumulate = accumulate;
         Span<float> gradient = outputGradient;
+        bool gradientInA = inBuffers && inBufferA;
         for (int i = _layers.Count - 1; i >= 0; i--)
         {
             Layer layer = _layers[i];
-            Span<float> inputGradient = i == 0
-                ? default
-                : ((i & 1) == 0 ? _bufferB : _bufferA).AsSpan(0, batch * layer.InputShape.Size);
+            Span<float> inputGradient = i == 0 ? default : (gradientInA ? _bufferB : _bufferA).AsSpan(0, rows * layer.InputShape.Size);
             _context.LayerIndex = i;
-            _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i] : default;
+            _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
             layer.Backward(_context, gradient, inputGradient);
             gradient = inputGradient;
+            gradientInA = !gradientInA;
         }
-
-        _context.KeptInputBlock = default;
     }
 
-    private void EnsureCapacity(int batch)
+    private void EnsureCapacity(int chunkRows, int batch)
     {
-        if (batch <= _capacity)
+        if (chunkRows > _capacityRows)
         {
-            return;
+            _input = PinnedMemory.Allocate<float>(chunkRows * InputSize);
+            _bufferA = PinnedMemory.Allocate<float>(chunkRows * _widest);
+            _bufferB = PinnedMemory.Allocate<float>(chunkRows * _widest);
+            _capacityRows = chunkRows;
         }
 
-        int widest = _layers.Max(l => l.OutputShape.Size);
-        _input = PinnedMemory.Allocate<float>(batch * InputSize);
-        _bufferA = PinnedMemory.Allocate<float>(batch * widest);
-        _bufferB = PinnedMemory.Allocate<float>(batch * widest);
-        _capacity = batch;
+        if (batch > chunkRows && _lossGradient.Length < batch * OutputSize)
+        {
+            _lossGradient = PinnedMemory.Allocate<float>(batch * OutputSize);
+        }
     }
 
-    /// <summary>The random seed of step <paramref name="step"/>: a pure function of the network seed and the step number.</summary>
-    internal ulong StepSeedOf(long step) => SplitMix64(Seed ^ (0x5DEECE66DUL * (ulong)(step + 1)));
-
-    internal static ulong SplitMix64(ulong state)
+    /// <summary>Features written through <see cref="BeginStep"/> when the batch spans several chunks.</summary>
+    private sealed class StagedFeatures : IFeatureSource
     {
-        ulong z = state + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        private float[] _values = [];
+
+        public int Width { get; set; }
+
+        public int Capacity => _values.Length;
+
+        public Span<float> Prepare(int count)
+        {
+            if (_values.Length < count)
+            {
+                _values = PinnedMemory.Allocate<float>(count);
+            }
+
+            return _values.AsSpan(0, count);
+        }
+
+        public void FillFeatures(int firstRow, int rowCount, Span<float> features) =>
+            _values.AsSpan(firstRow * Width, rowCount * Width).CopyTo(features);
     }
 }

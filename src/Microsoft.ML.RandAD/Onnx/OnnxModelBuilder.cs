@@ -93,6 +93,11 @@ internal static class OnnxModelBuilder
             LossKind.BinaryCrossEntropy => OnnxTask.Binary,
             _ => OnnxTask.Regression,
         };
+        if (!Enum.IsDefined(task))
+        {
+            throw new ArgumentException($"Unknown ONNX task {task}.", nameof(options));
+        }
+
         int k = network.OutputSize;
         if (task == OnnxTask.Multiclass && k < 2)
         {
@@ -102,11 +107,6 @@ internal static class OnnxModelBuilder
         if (task == OnnxTask.Binary && k != 1)
         {
             throw new ArgumentException($"A binary export needs exactly 1 network output (the logit); this network has {k}.", nameof(options));
-        }
-
-        if (!Enum.IsDefined(task))
-        {
-            throw new ArgumentException($"Unknown ONNX task {task}.", nameof(options));
         }
 
         return task;

@@ -10,13 +10,16 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// </summary>
 internal sealed class ExactSketch(bool zeroCopy = true) : InputSketch
 {
-    private RetainedBlock<float>[] _slots = [];
+    private readonly KeptTable<float> _slots = new();
 
     /// <inheritdoc/>
     public override bool KeepsExactInput => zeroCopy;
 
     /// <inheritdoc/>
     public override string Description => "exact";
+
+    /// <inheritdoc/>
+    public override long RetainedBytes(int rows, int columns) => 4L * rows * columns;
 
     /// <inheritdoc/>
     public override void Keep(StepContext context, int slot, ReadOnlySpan<float> input, int rows, int columns, int rowStride)
@@ -26,13 +29,8 @@ internal sealed class ExactSketch(bool zeroCopy = true) : InputSketch
             return; // the network already wrote the input onto the retained stack for this layer
         }
 
-        if (slot >= _slots.Length)
-        {
-            Array.Resize(ref _slots, Math.Max(slot + 1, 2 * _slots.Length));
-        }
-
-        _slots[slot] = context.Keep<float>(rows * columns);
-        Span<float> kept = context.Kept(_slots[slot]);
+        _slots[context.Chunk, slot] = context.Keep<float>(rows * columns);
+        Span<float> kept = context.Kept(_slots[context.Chunk, slot]);
         for (int r = 0; r < rows; r++)
         {
             input.Slice(r * rowStride, columns).CopyTo(kept.Slice(r * columns, columns));
@@ -42,7 +40,7 @@ internal sealed class ExactSketch(bool zeroCopy = true) : InputSketch
     /// <inheritdoc/>
     public override void WeightGradient(StepContext context, int slot, ReadOnlySpan<float> outputGradient, int rows, int columns, int outputs, Span<float> weightGradient, bool accumulate)
     {
-        ReadOnlySpan<float> input = zeroCopy ? context.KeptInput : context.Kept(_slots[slot]);
+        ReadOnlySpan<float> input = zeroCopy ? context.KeptInput : context.Kept(_slots[context.Chunk, slot]);
         Sgemm.Multiply(
             transposeA: true, transposeB: false, columns, outputs, rows, 1f,
             input, columns, outputGradient, outputs, accumulate ? 1f : 0f, weightGradient, outputs);

@@ -4,43 +4,63 @@ using Microsoft.ML.RandAD.Layers;
 namespace Microsoft.ML.RandAD.Sketches;
 
 /// <summary>
-/// How a convolution keeps its input images for the weight gradient. The backward pass asks for
-/// <c>x̂</c> a chunk of images at a time and runs im2col on it; exact hands back the kept images,
-/// RAD estimators rebuild an unbiased sparse version from what they kept.
+/// How a convolution keeps its input images (NHWC) for the weight gradient <c>dW = dYᵀ·cols(X̂)</c>.
+/// The default path rebuilds x̂ a chunk of images at a time, runs im2col on it and takes the product;
+/// a sketch with a cheaper route (shared positions) overrides <see cref="WeightGradient"/>.
 /// </summary>
 internal abstract class ImageSketch
 {
+    // Column-matrix bytes per chunk: big enough for efficient products, small enough to stay in cache.
+    private const int ChunkBytes = 8 << 20;
+
     /// <summary>Whether the sketch reads the exact input the network keeps for the layer (zero-copy).</summary>
     public abstract bool KeepsExactInput { get; }
 
     /// <summary>Short name for reports.</summary>
     public abstract string Description { get; }
 
-    /// <summary>Forward pass: records what the backward pass needs of <paramref name="images"/> (count NHWC images).</summary>
-    public abstract void Keep(StepContext context, ReadOnlySpan<float> images, int count, in ConvGeometry geometry);
+    /// <summary>Bytes kept for a batch (equal to what the ledger will count).</summary>
+    public abstract long RetainedBytes(int batch, in ConvGeometry geometry);
 
-    /// <summary>
-    /// Backward pass: <c>x̂</c> for images [<paramref name="first"/>, first + <paramref name="count"/>), either a view of
-    /// kept memory or rebuilt into <paramref name="scratch"/> (count × ImageSize floats).
-    /// </summary>
-    public abstract ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch);
+    /// <summary>Forward pass: records what the backward pass needs of <paramref name="images"/> (batch NHWC images).</summary>
+    public abstract void Keep(StepContext context, ReadOnlySpan<float> images, int batch, in ConvGeometry geometry);
+
+    /// <summary>Backward pass: writes (or adds, when <paramref name="accumulate"/>) dYᵀ·cols(x̂) into <paramref name="weightGradient"/> (filters × PatchSize).</summary>
+    public virtual void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
+    {
+        ConvGeometry g = geometry;
+        int chunk = Math.Max(1, ChunkBytes / (4 * g.OutPositions * g.PatchSize));
+        int columnFloats = chunk * g.OutPositions * g.PatchSize;
+        Span<float> scratch = context.SketchScratch(columnFloats + (KeepsExactInput ? 0 : chunk * g.ImageSize));
+        Span<float> columns = scratch.Slice(0, columnFloats);
+        Span<float> rebuilt = scratch.Slice(columnFloats);
+        for (int first = 0; first < batch; first += chunk)
+        {
+            int count = Math.Min(chunk, batch - first);
+            int rows = count * g.OutPositions;
+            ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * filters, rows * filters);
+            Im2Col.Pack(g, Images(context, first, count, g, rebuilt), count, columns);
+            Sgemm.Multiply(true, false, filters, g.PatchSize, rows, 1f, dy, filters, columns, g.PatchSize, first == 0 && !accumulate ? 0f : 1f, weightGradient, g.PatchSize);
+        }
+    }
+
+    /// <summary>x̂ for images [first, first + count): a view of kept memory, or rebuilt into <paramref name="scratch"/>.</summary>
+    protected abstract ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch);
 }
 
-/// <summary>Exact convolution backward: the kept input images themselves.</summary>
+/// <summary>Exact convolution backward: the kept input images themselves (kept by the network, no copy).</summary>
 internal sealed class ExactImageSketch : ImageSketch
 {
-    /// <inheritdoc/>
     public override bool KeepsExactInput => true;
 
-    /// <inheritdoc/>
     public override string Description => "exact";
 
-    /// <inheritdoc/>
-    public override void Keep(StepContext context, ReadOnlySpan<float> images, int count, in ConvGeometry geometry)
+    public override long RetainedBytes(int batch, in ConvGeometry geometry) => 4L * batch * geometry.ImageSize;
+
+    public override void Keep(StepContext context, ReadOnlySpan<float> images, int batch, in ConvGeometry geometry)
     {
     }
 
-    /// <inheritdoc/>
-    public override ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch) =>
+    protected override ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch) =>
         context.KeptInput.Slice(first * geometry.ImageSize, count * geometry.ImageSize);
 }

@@ -25,6 +25,9 @@ internal abstract class InputSketch
     /// <summary>Forward pass: records what the backward pass needs of <paramref name="input"/> (rows × columns, rows <paramref name="rowStride"/> apart).</summary>
     public abstract void Keep(StepContext context, int slot, ReadOnlySpan<float> input, int rows, int columns, int rowStride);
 
+    /// <summary>Bytes one slot keeps for an input of rows × columns (equal to what the ledger will count).</summary>
+    public abstract long RetainedBytes(int rows, int columns);
+
     /// <summary>
     /// Backward pass: writes <c>dW = x̂ᵀ·dY</c> into <paramref name="weightGradient"/> (columns × outputs),
     /// with <paramref name="outputGradient"/> rows × outputs; adds instead when <paramref name="accumulate"/> is set.

@@ -1,11 +1,14 @@
+using Microsoft.ML.RandAD.Model;
+
 namespace Microsoft.ML.RandAD.Training;
 
 /// <summary>
-/// Where a training loop gets its minibatches: an epoch is a sequence of batches, each first counted
-/// (<see cref="NextBatch"/>) and then copied straight into the network's input buffer (<see cref="Fill"/>),
-/// so rows are copied once.
+/// Where a training loop gets its minibatches: an epoch is a sequence of batches, each first prepared
+/// (<see cref="NextBatch"/>), then its targets copied (<see cref="FillTargets"/>) and its features copied a chunk
+/// of rows at a time straight into the network's buffers (<see cref="IFeatureSource.FillFeatures"/>), so a row is
+/// copied once and no full-batch feature buffer need exist.
 /// </summary>
-public interface IMinibatchSource
+public interface IMinibatchSource : IFeatureSource
 {
     /// <summary>Floats per example.</summary>
     int FeatureSize { get; }
@@ -25,9 +28,8 @@ public interface IMinibatchSource
     /// <returns>Rows in the batch; 0 when the epoch is over.</returns>
     int NextBatch(int maxRows);
 
-    /// <summary>Copies the prepared batch: rows × <see cref="FeatureSize"/> features, rows × <see cref="TargetWidth"/> targets, rows weights (when <see cref="HasWeights"/>).</summary>
-    /// <param name="features">Destination of the features.</param>
+    /// <summary>Copies the prepared batch's targets (rows × <see cref="TargetWidth"/>) and, when <see cref="HasWeights"/>, weights (rows).</summary>
     /// <param name="targets">Destination of the targets.</param>
     /// <param name="weights">Destination of the weights (empty when there are none).</param>
-    void Fill(Span<float> features, Span<float> targets, Span<float> weights);
+    void FillTargets(Span<float> targets, Span<float> weights);
 }

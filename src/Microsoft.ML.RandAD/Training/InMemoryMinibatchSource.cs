@@ -93,18 +93,28 @@ public sealed class InMemoryMinibatchSource : IMinibatchSource
     }
 
     /// <inheritdoc/>
-    public void Fill(Span<float> features, Span<float> targets, Span<float> weights)
+    public void FillTargets(Span<float> targets, Span<float> weights)
     {
-        int d = FeatureSize, t = TargetWidth;
+        int t = TargetWidth;
         for (int r = 0; r < _batchRows; r++)
         {
             int row = _order[_batchStart + r];
-            _features.AsSpan(row * d, d).CopyTo(features.Slice(r * d, d));
             _targets.AsSpan(row * t, t).CopyTo(targets.Slice(r * t, t));
             if (_weights is not null)
             {
                 weights[r] = _weights[row];
             }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void FillFeatures(int firstRow, int rowCount, Span<float> features)
+    {
+        int d = FeatureSize;
+        for (int r = 0; r < rowCount; r++)
+        {
+            int row = _order[_batchStart + firstRow + r];
+            _features.AsSpan(row * d, d).CopyTo(features.Slice(r * d, d));
         }
     }
 }

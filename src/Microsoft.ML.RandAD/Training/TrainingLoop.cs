@@ -118,10 +118,10 @@ public sealed class TrainingLoop
                 break;
             }
 
-            Span<float> features = _network.BeginStep(rows);
+            Span<float> targets = _targets.AsSpan(0, rows * source.TargetWidth);
             Span<float> weights = source.HasWeights ? _weights.AsSpan(0, rows) : default;
-            source.Fill(features, _targets.AsSpan(0, rows * source.TargetWidth), weights);
-            double loss = _network.ForwardBackward(_targets.AsSpan(0, rows * source.TargetWidth), weights);
+            source.FillTargets(targets, weights);
+            double loss = _network.TrainStep(source, rows, targets, weights);
             if (!double.IsFinite(loss))
             {
                 throw new TrainingDivergedException(

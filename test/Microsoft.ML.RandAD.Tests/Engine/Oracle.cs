@@ -91,7 +91,7 @@ internal static class Oracle
         // The mask as the kernel draws it: apply dropout to ones.
         float[] ones = Enumerable.Repeat(1f, x.Length).ToArray();
         float[] mask = new float[x.Length];
-        DropoutKernel.Apply(stepSeed, ((ulong)layerIndex << 8) | 0xD1, rate, ones, mask);
+        DropoutKernel.Apply(stepSeed, DropoutLayer.StreamOf(layerIndex, chunk: 0), rate, ones, mask);
         return x.Select((v, i) => v * mask[i]).ToArray();
     }
 

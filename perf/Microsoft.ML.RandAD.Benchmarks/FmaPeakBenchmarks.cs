@@ -1,0 +1,51 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using Microsoft.ML.RandAD.Kernels;
+
+namespace Microsoft.ML.RandAD.Benchmarks;
+
+/// <summary>
+/// What is this machine's single-precision FMA peak with AVX-512, on 1 and on 2 cores? The ceiling the
+/// GEMM numbers are read against: peak GFLOP/s = 2 flops × 16 lanes × FMAs per second.
+/// </summary>
+/// <remarks>
+/// Each operation is <see cref="IterationsPerThread"/>·12 independent 512-bit FMAs per thread, register
+/// only; <c>[OperationsPerInvoke]</c> makes BenchmarkDotNet report the time of one FMA per thread, so
+/// GFLOP/s = 32 · threads / (mean in ns). Run:
+/// <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- --filter '*FmaPeak*'</c>.
+/// </remarks>
+[Config(typeof(Config))]
+public unsafe class FmaPeakBenchmarks
+{
+    /// <summary>Loop iterations per thread per operation (12 FMAs each).</summary>
+    public const long IterationsPerThread = 2_000_000;
+
+    /// <summary>Threads running the loop at once.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    /// <summary>Applies the thread count (the worker pool runs one part per thread).</summary>
+    [GlobalSetup]
+    public void Setup() => KernelSettings.ThreadCount = Threads;
+
+    /// <summary>One 512-bit FMA per thread (amortized over the loop).</summary>
+    [Benchmark(OperationsPerInvoke = (int)(IterationsPerThread * FmaThroughput.Chains))]
+    public void Fma512()
+    {
+        if (Threads == 1)
+        {
+            FmaThroughput.Run512(IterationsPerThread);
+            return;
+        }
+
+        WorkerPool.Run(&RunPart, null, Threads);
+    }
+
+    private static void RunPart(void* context, int part, int parts) => FmaThroughput.Run512(IterationsPerThread);
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10));
+    }
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+using Microsoft.ML.RandAD.Sketches;
+
+namespace Microsoft.ML.RandAD.Benchmarks.Training;
+
+/// <summary>Command-line options of the <c>train</c> and <c>step</c> verbs.</summary>
+internal sealed record RunOptions
+{
+    public string Model { get; init; } = "mlp";
+
+    public int Epochs { get; init; } = 5;
+
+    public int Batch { get; init; } = 128;
+
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    public int Seed { get; init; } = 1;
+
+    public int Rows { get; init; }
+
+    public int ChunkRows { get; init; }
+
+    public bool Synthetic { get; init; }
+
+    public float KeepFraction { get; init; } = 1f;
+
+    public RadEstimator? Estimator { get; init; }
+
+    public RadSettings Sketch => new() { KeepFraction = KeepFraction, Estimator = Estimator };
+
+    public string SketchName => KeepFraction >= 1f ? "exact" : $"{(Estimator?.ToString() ?? "default")}:{KeepFraction.ToString(CultureInfo.InvariantCulture)}";
+
+    public static RunOptions Parse(string[] args)
+    {
+        var options = new RunOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string value = i + 1 < args.Length ? args[i + 1] : string.Empty;
+            options = args[i] switch
+            {
+                "--model" => options with { Model = value },
+                "--epochs" => options with { Epochs = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--batch" => options with { Batch = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--threads" => options with { Threads = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--seed" => options with { Seed = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--rows" => options with { Rows = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--chunk-rows" => options with { ChunkRows = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--keep" => options with { KeepFraction = float.Parse(value, CultureInfo.InvariantCulture) },
+                "--estimator" => options with { Estimator = Enum.Parse<RadEstimator>(value, ignoreCase: true) },
+                "--synthetic" => options with { Synthetic = true },
+                _ => throw new ArgumentException($"unknown option '{args[i]}'"),
+            };
+            if (args[i] != "--synthetic")
+            {
+                i++;
+            }
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML.RandAD.Datasets;
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Sketches;
+using Microsoft.ML.RandAD.Training;
+
+namespace Microsoft.ML.RandAD.Benchmarks.Training;
+
+/// <summary>
+/// <c>train</c>: trains the MLP or CNN on Fashion-MNIST (or a synthetic stream for memory runs) in this process and
+/// prints one result line: samples/s, test accuracy, retained activation bytes (ledger) and process peak memory.
+/// Run each configuration in a fresh process (eng/perf-training.sh does) so the peak belongs to it alone.
+/// </summary>
+internal static class TrainingRun
+{
+    public static int Run(string[] args)
+    {
+        var options = RunOptions.Parse(args);
+        KernelSettings.ThreadCount = options.Threads;
+        NetworkSpec spec = BenchmarkModels.Get(options.Model);
+        (var optimizer, float rate) = BenchmarkModels.Optimizer(options.Model);
+        var network = Network.Create(spec, seed: (ulong)options.Seed);
+        if (options.ChunkRows > 0)
+        {
+            network.ChunkRows = options.ChunkRows;
+        }
+
+        SketchReport plan = network.ConfigureSketches(options.Sketch, options.Batch);
+        long baseline = ProcessMemory.CurrentBytes();
+        IMinibatchSource train;
+        DataSet? test = null;
+        if (options.Synthetic)
+        {
+            train = new SyntheticMinibatchSource(network.InputSize, 10, options.Rows, options.Seed);
+        }
+        else
+        {
+            DataSplit data = FashionMnist.Load(new DataSetOptions { Log = Console.Error.WriteLine });
+            DataSet trainSet = options.Rows > 0 ? data.Train.Take(options.Rows) : data.Train;
+            test = data.Test;
+            train = new InMemoryMinibatchSource(trainSet.Features, [.. trainSet.Labels.Select(l => (float)l)], null, trainSet.FeatureLength, seed: (ulong)options.Seed);
+            baseline = ProcessMemory.CurrentBytes();
+        }
+
+        var loop = new TrainingLoop(network, new TrainingSettings(optimizer, rate, options.Batch));
+        var epochs = new List<EpochReport>();
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            EpochReport report = loop.RunEpoch(train, epoch);
+            epochs.Add(report);
+            Console.Error.WriteLine($"epoch {epoch + 1}: loss {report.TrainLoss:F4}, {report.SamplesPerSecond:N0} samples/s, {report.Elapsed.TotalSeconds:F2} s");
+        }
+
+        double accuracy = test is null ? double.NaN : Accuracy(network, test);
+        double total = epochs.Sum(e => e.Elapsed.TotalSeconds);
+        var line = new Dictionary<string, string>
+        {
+            ["model"] = options.Model,
+            ["sketch"] = options.SketchName,
+            ["batch"] = options.Batch.ToString(CultureInfo.InvariantCulture),
+            ["threads"] = options.Threads.ToString(CultureInfo.InvariantCulture),
+            ["epochs"] = options.Epochs.ToString(CultureInfo.InvariantCulture),
+            ["samples_per_s"] = (epochs.Sum(e => e.Examples) / total).ToString("F0", CultureInfo.InvariantCulture),
+            ["best_epoch_samples_per_s"] = epochs.Max(e => e.SamplesPerSecond).ToString("F0", CultureInfo.InvariantCulture),
+            ["train_seconds"] = total.ToString("F2", CultureInfo.InvariantCulture),
+            ["test_accuracy"] = accuracy.ToString("F4", CultureInfo.InvariantCulture),
+            ["retained_bytes"] = epochs[^1].RetainedBytes.ToString(CultureInfo.InvariantCulture),
+            ["planned_bytes"] = plan.RetainedBytes.ToString(CultureInfo.InvariantCulture),
+            ["transient_bytes"] = network.TransientBytes.ToString(CultureInfo.InvariantCulture),
+            ["parameter_bytes"] = network.Ledger.ParameterBytes.ToString(CultureInfo.InvariantCulture),
+            ["baseline_rss_bytes"] = baseline.ToString(CultureInfo.InvariantCulture),
+            ["peak_rss_bytes"] = ProcessMemory.PeakBytes().ToString(CultureInfo.InvariantCulture),
+            ["kernels"] = KernelSettings.Describe(),
+        };
+        Console.WriteLine(string.Join(' ', line.Select(kv => $"{kv.Key}={(kv.Value.Contains(' ') ? $"\"{kv.Value}\"" : kv.Value)}")));
+        return 0;
+    }
+
+    private static double Accuracy(Network network, DataSet test)
+    {
+        NetworkScorer scorer = network.CreateScorer();
+        const int batch = 1000;
+        float[] logits = new float[batch * 10];
+        int correct = 0;
+        for (int first = 0; first < test.Count; first += batch)
+        {
+            int rows = Math.Min(batch, test.Count - first);
+            scorer.Score(test.Features.AsSpan(first * test.FeatureLength, rows * test.FeatureLength), rows, logits);
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<float> row = logits.AsSpan(r * 10, 10);
+                int best = 0;
+                for (int c = 1; c < 10; c++)
+                {
+                    best = row[c] > row[best] ? c : best;
+                }
+
+                correct += best == test.Labels[first + r] ? 1 : 0;
+            }
+        }
+
+        return (double)correct / test.Count;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// GEMM without packing A: for small products, where packing and waking a worker cost more than the
+/// arithmetic, and for narrow ones (n within two vectors, moderate k), where a packed A panel would meet a
+/// single B panel and so would be packed for one use.
+/// </summary>
+/// <remarks>
+/// B is read in place when it is stored k×n (a ragged last column block is copied padded, so kernels load
+/// whole vectors without reading past the matrix), or copied once as k×n when stored transposed. Large
+/// narrow products (the convolution shapes, m in the tens of thousands) split their rows between threads;
+/// each element is still summed in k order by one kernel call, so the split does not change the result.
+/// </remarks>
+internal static unsafe class GemmDirect
+{
+    // Up to this many multiply-adds (a 64×64×64 product) the packed driver's fixed costs dominate.
+    private const double MaxSmallMultiplyAdds = 64 * 64 * 64;
+
+    // A narrow product reads its k×(2·lanes) block of B once per six rows of A: up to this k it stays in L2.
+    private const int MaxNarrowK = 512;
+
+    private const int Rows = 6;
+
+    /// <summary>Whether the direct path is the faster one for this product on width <typeparamref name="TV"/>.</summary>
+    public static bool IsPreferred<TV, TVec>(in GemmArguments args)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged =>
+        args.MultiplyAdds <= MaxSmallMultiplyAdds || (args.N <= 2 * TV.Lanes && args.K <= MaxNarrowK);
+
+    /// <summary>Computes the product described by <paramref name="args"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TV, TVec>(in GemmArguments args)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        var work = new Work { Args = args, B = args.B, Ldb = args.BKStride };
+        if (args.BColStride != 1 && args.N > 1)
+        {
+            // B stored transposed: copy it once as k rows of n, zero-padded to whole vectors; every part reads it.
+            int lanes = TV.Lanes;
+            work.Ldb = Ceiling(args.N, lanes) * lanes;
+            work.B = GemmScratch.ForCurrentThread.B(args.K * work.Ldb);
+            work.Padded = true;
+            GemmPacking.Panels<TV, TVec>(work.B, args.B, args.BColStride, args.BKStride, args.N, (int)work.Ldb, args.K);
+        }
+
+        int threads = args.MultiplyAdds <= MaxSmallMultiplyAdds ? 1
+            : (int)Math.Clamp(args.MultiplyAdds / GemmDriver.MinMultiplyAddsPerThread, 1, Math.Min(KernelSettings.ThreadCount, Ceiling(args.M, Rows)));
+        if (threads == 1)
+        {
+            RunRows<TV, TVec>(ref work, 0, args.M);
+        }
+        else
+        {
+            WorkerPool.Run(&RunPart<TV, TVec>, &work, threads);
+        }
+    }
+
+    private static void RunPart<TV, TVec>(void* context, int part, int parts)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        ref Work work = ref Unsafe.AsRef<Work>(context);
+        int blocks = Ceiling(work.Args.M, Rows);
+        int first = (int)((long)blocks * part / parts), last = (int)((long)blocks * (part + 1) / parts);
+        RunRows<TV, TVec>(ref work, first * Rows, Math.Min(work.Args.M, last * Rows));
+    }
+
+    /// <summary>Rows [i0, i1) of C, every column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRows<TV, TVec>(ref Work work, int i0, int i1)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        ref GemmArguments args = ref work.Args;
+        int lanes = TV.Lanes;
+        int k = args.K;
+        for (int j = 0; j < args.N; j += 2 * lanes)
+        {
+            int cols = Math.Min(2 * lanes, args.N - j);
+            float* panel = work.B + j;
+            nint stride = work.Ldb;
+            if (cols % lanes != 0 && !work.Padded)
+            {
+                // A ragged last block of B read in place: copy it padded (past n on B's last row may be past
+                // the caller's span).
+                stride = Ceiling(cols, lanes) * lanes;
+                panel = GemmScratch.ForCurrentThread.A(k * stride);
+                GemmPacking.Panels<TV, TVec>(panel, work.B + j, 1, work.Ldb, cols, (int)stride, k);
+            }
+
+            for (int i = i0; i < i1; i += Rows)
+            {
+                float* a = args.A + (i * args.ARowStride);
+                float* c = args.C + (i * args.Ldc) + j;
+                int rows = Math.Min(Rows, i1 - i);
+                if (cols <= lanes)
+                {
+                    GemmDirectKernels.Rows6x1<TV, TVec>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
+                }
+                else
+                {
+                    GemmDirectKernels.Rows6x2<TV, TVec>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
+                }
+            }
+        }
+    }
+
+    private static int Ceiling(int value, int divisor) => (value + divisor - 1) / divisor;
+
+    /// <summary>The call and the B it reads (in place, or the padded copy), shared by the parts.</summary>
+    private struct Work
+    {
+        public GemmArguments Args;
+        public float* B;
+        public nint Ldb;
+        public bool Padded;
+    }
+}

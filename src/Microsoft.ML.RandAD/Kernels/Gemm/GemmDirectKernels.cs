@@ -1,0 +1,152 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// Register-blocked kernels for small products that read A in place (no packing): A by two strides, so NN
+/// and TN share one kernel, and B by rows of whole vectors, so each k step is one or two plain loads.
+/// </summary>
+/// <remarks>
+/// Six rows keep every row pointer in a register (eight spill three of them on x64). A's rows are reached
+/// through fixed base pointers plus one running offset, so the loop needs one address update per k step
+/// whatever A's layout. B must hold whole vectors: the caller pads a ragged last column block. Sums run
+/// over k in order in one lane, like the packed kernels.
+/// </remarks>
+internal static unsafe class GemmDirectKernels
+{
+    /// <summary>C[0..rows, 0..cols) = alpha·A·B + beta·C for up to 6 rows × 2 full vectors of B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows6x2<TV, TVec>(int k, float* a, nint aRow, nint aK, float* b, nint ldb, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        // Rows past the edge re-read row 0 (always present) and are never stored.
+        float* a0 = a;
+        float* a1 = rows > 1 ? a + (1 * aRow) : a;
+        float* a2 = rows > 2 ? a + (2 * aRow) : a;
+        float* a3 = rows > 3 ? a + (3 * aRow) : a;
+        float* a4 = rows > 4 ? a + (4 * aRow) : a;
+        float* a5 = rows > 5 ? a + (5 * aRow) : a;
+        TVec c0a = TV.Zero; TVec c0b = TV.Zero;
+        TVec c1a = TV.Zero; TVec c1b = TV.Zero;
+        TVec c2a = TV.Zero; TVec c2b = TV.Zero;
+        TVec c3a = TV.Zero; TVec c3b = TV.Zero;
+        TVec c4a = TV.Zero; TVec c4b = TV.Zero;
+        TVec c5a = TV.Zero; TVec c5b = TV.Zero;
+        int lanes = TV.Lanes;
+        nint at = 0;
+        for (int p = 0; p < k; p++)
+        {
+            TVec b0 = TV.Load(b), b1 = TV.Load(b + lanes);
+            TVec a0v = TV.Broadcast(a0[at]); c0a = TV.MultiplyAdd(a0v, b0, c0a); c0b = TV.MultiplyAdd(a0v, b1, c0b);
+            TVec a1v = TV.Broadcast(a1[at]); c1a = TV.MultiplyAdd(a1v, b0, c1a); c1b = TV.MultiplyAdd(a1v, b1, c1b);
+            TVec a2v = TV.Broadcast(a2[at]); c2a = TV.MultiplyAdd(a2v, b0, c2a); c2b = TV.MultiplyAdd(a2v, b1, c2b);
+            TVec a3v = TV.Broadcast(a3[at]); c3a = TV.MultiplyAdd(a3v, b0, c3a); c3b = TV.MultiplyAdd(a3v, b1, c3b);
+            TVec a4v = TV.Broadcast(a4[at]); c4a = TV.MultiplyAdd(a4v, b0, c4a); c4b = TV.MultiplyAdd(a4v, b1, c4b);
+            TVec a5v = TV.Broadcast(a5[at]); c5a = TV.MultiplyAdd(a5v, b0, c5a); c5b = TV.MultiplyAdd(a5v, b1, c5b);
+            at += aK;
+            b += ldb;
+        }
+
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
+        GemmMicroKernels.StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
+        if (rows <= 1)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta, cols);
+        if (rows <= 2)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta, cols);
+        if (rows <= 3)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta, cols);
+        if (rows <= 4)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta, cols);
+        if (rows <= 5)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
+    }
+
+    /// <summary>C[0..rows, 0..cols) = alpha·A·B + beta·C for up to 6 rows × 1 full vector of B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows6x1<TV, TVec>(int k, float* a, nint aRow, nint aK, float* b, nint ldb, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        // Rows past the edge re-read row 0 (always present) and are never stored.
+        float* a0 = a;
+        float* a1 = rows > 1 ? a + (1 * aRow) : a;
+        float* a2 = rows > 2 ? a + (2 * aRow) : a;
+        float* a3 = rows > 3 ? a + (3 * aRow) : a;
+        float* a4 = rows > 4 ? a + (4 * aRow) : a;
+        float* a5 = rows > 5 ? a + (5 * aRow) : a;
+        TVec c0a = TV.Zero;
+        TVec c1a = TV.Zero;
+        TVec c2a = TV.Zero;
+        TVec c3a = TV.Zero;
+        TVec c4a = TV.Zero;
+        TVec c5a = TV.Zero;
+        nint at = 0;
+        for (int p = 0; p < k; p++)
+        {
+            TVec b0 = TV.Load(b);
+            TVec a0v = TV.Broadcast(a0[at]); c0a = TV.MultiplyAdd(a0v, b0, c0a);
+            TVec a1v = TV.Broadcast(a1[at]); c1a = TV.MultiplyAdd(a1v, b0, c1a);
+            TVec a2v = TV.Broadcast(a2[at]); c2a = TV.MultiplyAdd(a2v, b0, c2a);
+            TVec a3v = TV.Broadcast(a3[at]); c3a = TV.MultiplyAdd(a3v, b0, c3a);
+            TVec a4v = TV.Broadcast(a4[at]); c4a = TV.MultiplyAdd(a4v, b0, c4a);
+            TVec a5v = TV.Broadcast(a5[at]); c5a = TV.MultiplyAdd(a5v, b0, c5a);
+            at += aK;
+            b += ldb;
+        }
+
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
+        TVec zero = TV.Zero;
+        GemmMicroKernels.StoreRow<TV, TVec>(c, c0a, zero, va, vb, beta, cols);
+        if (rows <= 1)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (1 * ldc), c1a, zero, va, vb, beta, cols);
+        if (rows <= 2)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (2 * ldc), c2a, zero, va, vb, beta, cols);
+        if (rows <= 3)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (3 * ldc), c3a, zero, va, vb, beta, cols);
+        if (rows <= 4)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (4 * ldc), c4a, zero, va, vb, beta, cols);
+        if (rows <= 5)
+        {
+            return;
+        }
+
+        GemmMicroKernels.StoreRow<TV, TVec>(c + (5 * ldc), c5a, zero, va, vb, beta, cols);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// The packed, cache-blocked, threaded GEMM: splits C between threads, then runs the classic loops
+/// (row block, k block, column block, row micro-panel, column micro-panel, micro-kernel) on each part.
+/// </summary>
+/// <remarks>
+/// <para>Loop order per part: for each row block ic (MC tall) and k block pc (KC deep), pack op(A) once; for
+/// each column block jc (NC wide) pack op(B) into an L2-resident block; then sweep each MR-row micro-panel of
+/// A (it stays in L1) over every NR-wide panel of the B block. A is packed once per k block whatever n is,
+/// B once per row block.</para>
+/// <para>Threads split C into disjoint rows or columns (whichever repeats less packing and wastes fewer tile
+/// slots); each packs into its own buffers, so there is no synchronization inside a call. The k blocking
+/// depends only on k and the path, and every element is summed in k order in one lane, so the result is
+/// bit-identical for any thread count.</para>
+/// </remarks>
+internal static unsafe class GemmDriver
+{
+    /// <summary>Below this many multiply-adds per thread, waking a worker costs more than it saves.</summary>
+    public const double MinMultiplyAddsPerThread = 256 * 1024;
+
+    // Time to pack one element relative to one multiply-add lane of the kernel (~28 lanes vs ~3 packed
+    // elements per cycle): weighs the packing a split repeats on every thread.
+    private const double PackCostInMultiplyAdds = 8;
+
+    /// <summary>Computes the product described by <paramref name="args"/> with tile <typeparamref name="TTile"/>.</summary>
+    public static void Run<TTile, TV, TVec>(in GemmArguments args)
+        where TTile : IGemmTile
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        int threads = (int)Math.Clamp(args.MultiplyAdds / MinMultiplyAddsPerThread, 1, KernelSettings.ThreadCount);
+        if (threads == 1)
+        {
+            RunRegion<TTile, TV, TVec>(in args, 0, args.M, 0, args.N);
+            return;
+        }
+
+        var work = new Partition { Args = args };
+        ChooseSplit<TTile>(in args, threads, ref work);
+        WorkerPool.Run(&RunPart<TTile, TV, TVec>, &work, work.Parts);
+    }
+
+    private static void ChooseSplit<TTile>(in GemmArguments args, int threads, ref Partition work)
+        where TTile : IGemmTile
+    {
+        int tilesM = Ceiling(args.M, TTile.Rows);
+        int tilesN = Ceiling(args.N, TTile.Cols);
+        int partsM = Math.Min(threads, tilesM);
+        int partsN = Math.Min(threads, tilesN);
+
+        // Per-part time in multiply-add lanes: the padded tiles of the biggest part, plus packing. A part
+        // packs its own rows of A once, and all of B once per row block it owns, when rows are split; all of A
+        // once, and its own columns of B once per row block, when columns are.
+        double k = args.K;
+        int rowBlocksM = Ceiling(Ceiling(args.M, partsM), TTile.McMax);
+        int rowBlocksN = Ceiling(args.M, TTile.McMax);
+        double costM = ((double)Ceiling(tilesM, partsM) * TTile.Rows * tilesN * TTile.Cols * k)
+            + (PackCostInMultiplyAdds * k * (((double)args.M / partsM) + ((double)args.N * rowBlocksM)));
+        double costN = ((double)tilesM * TTile.Rows * Ceiling(tilesN, partsN) * TTile.Cols * k)
+            + (PackCostInMultiplyAdds * k * (args.M + ((double)args.N / partsN * rowBlocksN)));
+
+        work.SplitRows = costM <= costN;
+        work.Parts = work.SplitRows ? partsM : partsN;
+        work.Tiles = work.SplitRows ? tilesM : tilesN;
+    }
+
+    private static void RunPart<TTile, TV, TVec>(void* context, int part, int parts)
+        where TTile : IGemmTile
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        ref Partition work = ref Unsafe.AsRef<Partition>(context);
+        int first = (int)((long)work.Tiles * part / parts);
+        int last = (int)((long)work.Tiles * (part + 1) / parts);
+        ref GemmArguments args = ref work.Args;
+        if (work.SplitRows)
+        {
+            RunRegion<TTile, TV, TVec>(in args, first * TTile.Rows, Math.Min(args.M, last * TTile.Rows), 0, args.N);
+        }
+        else
+        {
+            RunRegion<TTile, TV, TVec>(in args, 0, args.M, first * TTile.Cols, Math.Min(args.N, last * TTile.Cols));
+        }
+    }
+
+    /// <summary>C[m0..m1, n0..n1) on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRegion<TTile, TV, TVec>(in GemmArguments args, int m0, int m1, int n0, int n1)
+        where TTile : IGemmTile
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        int rows = TTile.Rows, cols = TTile.Cols;
+        int k = args.K;
+
+        // Equal blocks, so a size just above a limit does not leave a sliver block that costs a full pass.
+        int kcMax = Balanced(k, TTile.KcMax, 1);
+        int mcMax = Balanced(m1 - m0, TTile.McMax, rows);
+        int ncMax = Balanced(n1 - n0, TTile.NcMax, cols);
+
+        GemmScratch scratch = GemmScratch.ForCurrentThread;
+        float* packedA = scratch.A((nint)mcMax * kcMax);
+        float* packedB = scratch.B((nint)kcMax * ncMax);
+
+        for (int ic = m0; ic < m1; ic += mcMax)
+        {
+            int mc = Math.Min(mcMax, m1 - ic);
+            for (int pc = 0; pc < k; pc += kcMax)
+            {
+                int kc = Math.Min(kcMax, k - pc);
+
+                // A is packed once per (row block, k block) and reused for every column block.
+                GemmPacking.Panels<TV, TVec>(
+                    packedA, args.A + (ic * args.ARowStride) + (pc * args.AKStride), args.ARowStride, args.AKStride, mc, rows, kc);
+
+                // The first k block applies the caller's beta; later blocks accumulate onto it.
+                float beta = pc == 0 ? args.Beta : 1f;
+                for (int jc = n0; jc < n1; jc += ncMax)
+                {
+                    int nc = Math.Min(ncMax, n1 - jc);
+                    GemmPacking.Panels<TV, TVec>(
+                        packedB, args.B + (pc * args.BKStride) + (jc * args.BColStride), args.BColStride, args.BKStride, nc, cols, kc);
+
+                    for (int ir = 0; ir < mc; ir += rows)
+                    {
+                        float* a = packedA + ((nint)ir * kc);
+                        float* c = args.C + ((ic + ir) * args.Ldc) + jc;
+                        int tileRows = Math.Min(rows, mc - ir);
+                        for (int jr = 0; jr < nc; jr += cols)
+                        {
+                            TTile.Multiply(kc, a, packedB + ((nint)jr * kc), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The block size that splits <paramref name="length"/> into equal blocks of at most <paramref name="limit"/>, rounded up to a multiple of <paramref name="unit"/>.</summary>
+    private static int Balanced(int length, int limit, int unit) =>
+        Ceiling(Ceiling(Math.Max(length, 1), Ceiling(Math.Max(length, 1), limit)), unit) * unit;
+
+    private static int Ceiling(int value, int divisor) => (value + divisor - 1) / divisor;
+
+    /// <summary>What each part of a threaded call needs: the call and how C is split.</summary>
+    private struct Partition
+    {
+        public GemmArguments Args;
+        public bool SplitRows;
+        public int Tiles;
+        public int Parts;
+    }
+}

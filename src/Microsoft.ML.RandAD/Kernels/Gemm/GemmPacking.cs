@@ -1,0 +1,128 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// Packs a slice of A or B into the layout the micro-kernels stream: for each k step, <c>width</c>
+/// consecutive floats (one per row of A, or one per column of B), zero-padded past the matrix edge.
+/// </summary>
+/// <remarks>
+/// Element (w, p) of the slice is at <c>source[w·wStride + p·kStride]</c>: w runs across the panel
+/// (rows of A, columns of B), p along k. When w is contiguous (A transposed, B not) packing is a strided
+/// copy; when p is contiguous (A not transposed, B transposed) it is a transposition. The zero padding is
+/// what lets the kernels run full tiles at the edges without reading outside the caller's matrices.
+/// </remarks>
+internal static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Packs a <paramref name="valid"/>×<paramref name="kc"/> slice into ⌈valid / width⌉ consecutive panels,
+    /// each <paramref name="kc"/> groups of <paramref name="width"/> floats.
+    /// </summary>
+    /// <typeparam name="TV">The vector width to copy with.</typeparam>
+    /// <typeparam name="TVec">Its vector type.</typeparam>
+    /// <param name="destination">Packed panels, ⌈valid / width⌉·<paramref name="kc"/>·<paramref name="width"/> floats.</param>
+    /// <param name="source">Element (0, 0) of the slice.</param>
+    /// <param name="wStride">Distance between consecutive w (rows of A, columns of B).</param>
+    /// <param name="kStride">Distance between consecutive k.</param>
+    /// <param name="valid">Rows (or columns) present in the matrix; the last panel is zero-padded past them.</param>
+    /// <param name="width">Panel width.</param>
+    /// <param name="kc">Number of k steps.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Panels<TV, TVec>(float* destination, float* source, nint wStride, nint kStride, int valid, int width, int kc)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        if (wStride == 1 || valid == 1)
+        {
+            CopyRuns<TV, TVec>(destination, source, kStride, valid, width, kc);
+            return;
+        }
+
+        for (int w = 0; w < valid; w += width)
+        {
+            float* panel = destination + ((nint)w * kc);
+            int count = Math.Min(width, valid - w);
+            if (kStride == 1 && typeof(TV) == typeof(GemmVector512))
+            {
+                Transpose512(panel, source + (w * wStride), wStride, count, width, kc);
+            }
+            else
+            {
+                TransposeScalar(panel, source + (w * wStride), wStride, kStride, count, width, kc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// w is contiguous: k step by k step, one run of the source row is split over the panels. Reading whole
+    /// rows in order keeps the hardware prefetcher streaming; a panel at a time would jump a row stride per
+    /// read (a new page each time for a 1024-wide matrix).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyRuns<TV, TVec>(float* destination, float* source, nint kStride, int valid, int width, int kc)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        int lanes = TV.Lanes;
+        nint panelStride = (nint)width * kc;
+        for (int p = 0; p < kc; p++)
+        {
+            float* from = source + (p * kStride);
+            float* to = destination + (p * width);
+            for (int w = 0; w < valid; w += width, from += width, to += panelStride)
+            {
+                for (int v = 0; v < width; v += lanes)
+                {
+                    int count = Math.Clamp(valid - w - v, 0, lanes);
+                    int room = Math.Min(lanes, width - v);
+                    if (count == lanes && room == lanes)
+                    {
+                        TV.Store(to + v, TV.Load(from + v));
+                    }
+                    else
+                    {
+                        TV.StoreFirst(to + v, TV.LoadFirst(from + v, count), room);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>p is contiguous: 16×16 blocks go through registers (<see cref="GemmTranspose512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose512(float* destination, float* source, nint wStride, int valid, int width, int kc)
+    {
+        for (int w = 0; w < width; w += 16)
+        {
+            int rows = Math.Clamp(valid - w, 0, 16);
+            int lanes = Math.Min(16, width - w);
+            for (int p = 0; p < kc; p += 16)
+            {
+                GemmTranspose512.Block16(
+                    source + (w * wStride) + p, wStride, rows, Math.Min(16, kc - p),
+                    destination + (p * width) + w, width, lanes);
+            }
+        }
+    }
+
+    /// <summary>Any strides, one element at a time: the scalar path's packing and the fallback.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeScalar(float* destination, float* source, nint wStride, nint kStride, int valid, int width, int kc)
+    {
+        for (int p = 0; p < kc; p++)
+        {
+            float* from = source + (p * kStride);
+            float* to = destination + (p * width);
+            int w = 0;
+            for (; w < valid; w++)
+            {
+                to[w] = from[w * wStride];
+            }
+
+            for (; w < width; w++)
+            {
+                to[w] = 0;
+            }
+        }
+    }
+}

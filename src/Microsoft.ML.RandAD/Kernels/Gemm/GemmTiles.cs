@@ -1,0 +1,101 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// A micro-kernel together with the cache blocking that feeds it: the packed driver is generic over this,
+/// so each path's tile shape and block sizes are constants in its specialized code.
+/// </summary>
+internal unsafe interface IGemmTile
+{
+    /// <summary>Rows of C per tile (MR): floats of packed A per k step.</summary>
+    static abstract int Rows { get; }
+
+    /// <summary>Columns of C per tile (NR): floats of packed B per k step.</summary>
+    static abstract int Cols { get; }
+
+    /// <summary>Largest k block (KC): a packed A micro-panel, Rows·KC floats, stays in L1 while B streams past it.</summary>
+    static abstract int KcMax { get; }
+
+    /// <summary>Largest row block (MC): the packed A block, MC·KC floats, is reused for every column block.</summary>
+    static abstract int McMax { get; }
+
+    /// <summary>Largest column block (NC): the packed B block, KC·NC floats, stays in L2.</summary>
+    static abstract int NcMax { get; }
+
+    /// <summary>Runs the micro-kernel on one tile; see <see cref="GemmMicroKernels"/>.</summary>
+    static abstract void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols);
+}
+
+/// <summary>AVX-512: 12×32 tiles (24 zmm accumulators); 12·384·4 = 18 KB of A in L1, 384·480·4 = 720 KB of B in L2.</summary>
+internal readonly unsafe struct GemmTile512 : IGemmTile
+{
+    public static int Rows => 12;
+
+    public static int Cols => 32;
+
+    public static int KcMax => 384;
+
+    public static int McMax => 1008;
+
+    public static int NcMax => 480;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols) =>
+        GemmMicroKernels.Tile12x2<GemmVector512, Vector512<float>>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+}
+
+/// <summary>AVX2: 6×16 tiles (12 ymm accumulators of 16 registers).</summary>
+internal readonly unsafe struct GemmTile256 : IGemmTile
+{
+    public static int Rows => 6;
+
+    public static int Cols => 16;
+
+    public static int KcMax => 384;
+
+    public static int McMax => 1008;
+
+    public static int NcMax => 480;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols) =>
+        GemmMicroKernels.Tile6x2<GemmVector256, Vector256<float>>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+}
+
+/// <summary>128-bit: 6×8 tiles (12 xmm accumulators).</summary>
+internal readonly unsafe struct GemmTile128 : IGemmTile
+{
+    public static int Rows => 6;
+
+    public static int Cols => 8;
+
+    public static int KcMax => 384;
+
+    public static int McMax => 1008;
+
+    public static int NcMax => 480;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols) =>
+        GemmMicroKernels.Tile6x2<GemmVector128, Vector128<float>>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+}
+
+/// <summary>Scalar: 6×2 tiles (12 float accumulators), the reference the vector paths are tested against.</summary>
+internal readonly unsafe struct GemmTileScalar : IGemmTile
+{
+    public static int Rows => 6;
+
+    public static int Cols => 2;
+
+    public static int KcMax => 384;
+
+    public static int McMax => 1008;
+
+    public static int NcMax => 480;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols) =>
+        GemmMicroKernels.Tile6x2<GemmScalar, float>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+}
