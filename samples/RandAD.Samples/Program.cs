@@ -43,5 +43,5 @@ Console.WriteLine();
 Console.WriteLine($"RandAD models: {epochs} passes, batch 128, Adam 1e-3, seed 1. Retained activations: the engine's ledger, bytes kept between forward and backward per training step.");
 if (!settings.Rad)
 {
-    Console.WriteLine("RAD rows (keep fraction 0.1) not run: add --rad (they need the engine's randomized sketches).");
+    Console.WriteLine("RAD rows (keep fraction 0.1) left out (--no-rad).");
 }

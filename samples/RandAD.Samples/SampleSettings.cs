@@ -4,10 +4,10 @@ namespace RandAD.Samples;
 internal sealed record SampleSettings(bool Quick, bool SkipBaselines, bool Rad, int? Epochs, bool Help)
 {
     /// <summary>
-    /// RAD rows (keep fraction 0.1) run by default only once the engine's sketches accept f &lt; 1; until then
-    /// they need <c>--rad</c>. LEAD: flip this to true when <c>Network.ConfigureSketches</c> supports f &lt; 1.
+    /// RAD rows (keep fraction 0.1) run by default once the engine's sketches accept f &lt; 1; until then
+    /// they needed <c>--rad</c>. The engine on main accepts them now, so they run unless <c>--no-rad</c>.
     /// </summary>
-    public const bool RadRowsByDefault = false;
+    public const bool RadRowsByDefault = true;
 
     public const string Usage = """
         usage: dotnet run --project samples/RandAD.Samples -c Release [-- options]

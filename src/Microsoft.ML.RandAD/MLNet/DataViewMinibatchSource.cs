@@ -173,15 +173,18 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Fill(Span<float> features, Span<float> targets, Span<float> weights)
+    public void FillTargets(Span<float> targets, Span<float> weights)
     {
-        _stagedFeatures.AsSpan(0, _staged * FeatureSize).CopyTo(features);
         _stagedTargets.AsSpan(0, _staged).CopyTo(targets);
         if (!weights.IsEmpty)
         {
             _stagedWeights.AsSpan(0, _staged).CopyTo(weights);
         }
     }
+
+    /// <inheritdoc/>
+    public void FillFeatures(int firstRow, int rowCount, Span<float> features) =>
+        _stagedFeatures.AsSpan(firstRow * FeatureSize, rowCount * FeatureSize).CopyTo(features);
 
     /// <summary>Closes the open cursor.</summary>
     public void Dispose()

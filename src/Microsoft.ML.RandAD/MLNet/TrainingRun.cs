@@ -137,7 +137,8 @@ internal static class TrainingRun
         int rows;
         while ((rows = source.NextBatch(batch)) > 0)
         {
-            source.Fill(input, targets, source.HasWeights ? weights : default);
+            source.FillTargets(targets, source.HasWeights ? weights : default);
+            source.FillFeatures(0, rows, input);
             scorer.Score(input, rows, output);
             for (int r = 0; r < rows; r++)
             {

@@ -48,11 +48,11 @@ public sealed class OptionsTests
     [TestMethod]
     public void RadOptionsMapToTheEngineSettings()
     {
-        var options = new RandADMulticlassTrainer.Options { KeepFraction = 0.1f, RadEstimator = Sketches.RadEstimator.SampledShared, ActivationMemoryBudgetBytes = 1 << 20 };
-        Sketches.RadSettings settings = options.ToRadSettings();
+        var options = new RandADMulticlassTrainer.Options { KeepFraction = 0.1f, RadEstimator = RandAD.Sketches.RadEstimator.SampledShared, ActivationMemoryBudgetBytes = 1 << 20 };
+        RandAD.Sketches.RadSettings settings = options.ToRadSettings();
 
         Assert.AreEqual(0.1f, settings.KeepFraction);
-        Assert.AreEqual(Sketches.RadEstimator.SampledShared, settings.Estimator);
+        Assert.AreEqual(RandAD.Sketches.RadEstimator.SampledShared, settings.Estimator);
         Assert.AreEqual(1L << 20, settings.MemoryBudgetBytes);
         Assert.AreEqual(1f, new RandADBinaryTrainer.Options().ToRadSettings().KeepFraction);
     }

@@ -40,7 +40,8 @@ public sealed class StreamingSourceTests
         int rows;
         while ((rows = source.NextBatch(batch)) > 0)
         {
-            source.Fill(features, targets, default);
+            source.FillTargets(targets, default);
+            source.FillFeatures(0, rows, features);
             for (int r = 0; r < rows; r++)
             {
                 Assert.AreEqual(targets[r], features[2 * r], "features and target of a row stay together");
