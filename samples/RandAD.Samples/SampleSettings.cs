@@ -4,8 +4,8 @@ namespace RandAD.Samples;
 internal sealed record SampleSettings(bool Quick, bool SkipBaselines, bool Rad, int? Epochs, bool Help)
 {
     /// <summary>
-    /// RAD rows (keep fraction 0.1) run by default once the engine's sketches accept f &lt; 1; until then
-    /// they needed <c>--rad</c>. The engine on main accepts them now, so they run unless <c>--no-rad</c>.
+    /// Whether the RAD rows (keep fraction 0.1) run without <c>--rad</c>: they need the engine's randomized
+    /// sketches (<c>Network.ConfigureSketches</c> with f &lt; 1), which main has; <c>--no-rad</c> leaves them out.
     /// </summary>
     public const bool RadRowsByDefault = true;
 
