@@ -19,10 +19,10 @@ internal static class Figures
         foreach (IGrouping<(string Dataset, string Model), ResultRow> pair in rows.Where(r => r.Kind == ResultRow.Curve).GroupBy(r => (r.Dataset, r.Model)))
         {
             string title = $"{DatasetTitle(pair.Key.Dataset)}, {ModelZoo.Title(pair.Key.Model)}";
-            written.Add(Curves(pair.ToList(), r => r.TrainLoss, $"{title}: training loss ({BandNote})", "cross-entropy on the fixed training subset",
-                Path.Combine(folder, $"{pair.Key.Dataset}-{pair.Key.Model}-loss.png")));
-            written.Add(Curves(pair.ToList(), r => r.TestAccuracy, $"{title}: test accuracy ({pair.First().TestRows:N0} test images, {BandNote})", "test accuracy",
-                Path.Combine(folder, $"{pair.Key.Dataset}-{pair.Key.Model}-accuracy.png")));
+            written.Add(Curves(pair.ToList(), r => r.TrainLoss, logScale: true, $"{title}: training loss ({BandNote})",
+                $"cross-entropy on the fixed training subset (log scale)", Path.Combine(folder, $"{pair.Key.Dataset}-{pair.Key.Model}-loss.png")));
+            written.Add(Curves(pair.ToList(), r => r.TestAccuracy, logScale: false, $"{title}: test accuracy ({BandNote})",
+                $"accuracy on {pair.First().TestRows:N0} test images", Path.Combine(folder, $"{pair.Key.Dataset}-{pair.Key.Model}-accuracy.png")));
         }
 
         foreach (IGrouping<(string Dataset, string Model), ResultRow> sweep in rows.Where(r => r.Kind == ResultRow.Sweep).GroupBy(r => (r.Dataset, r.Model)))
@@ -38,8 +38,38 @@ internal static class Figures
 
     private static string DatasetTitle(string name) => name == ExperimentData.Fashion ? "Fashion-MNIST" : name == ExperimentData.Mnist ? "MNIST subset" : name;
 
-    private static string Curves(List<ResultRow> rows, Func<ResultRow, double> value, string title, string yLabel, string path)
+    /// <summary>
+    /// ScottPlot 5 has no log axis: plot log10 of the values and put ticks at 1-2-5 values labelled in plain numbers. Used
+    /// for the loss (its early drop would flatten the late differences between estimators) and the sweep's bytes (a 20× range).
+    /// </summary>
+    private static void UseLogTicks(IAxis axis, IEnumerable<double> rawValues)
     {
+        double[] finite = [.. rawValues.Where(v => double.IsFinite(v) && v > 0)];
+        if (finite.Length == 0)
+        {
+            return;
+        }
+
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        double min = finite.Min(), max = finite.Max();
+        for (int decade = (int)Math.Floor(Math.Log10(min)) - 1; decade <= (int)Math.Ceiling(Math.Log10(max)); decade++)
+        {
+            foreach (double mantissa in new[] { 1.0, 1.5, 2.0, 3.0, 5.0, 7.0 })
+            {
+                double tick = mantissa * Math.Pow(10, decade);
+                if (tick >= min / 1.25 && tick <= max * 1.25)
+                {
+                    ticks.AddMajor(Math.Log10(tick), tick.ToString("#,##0.###", CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        axis.TickGenerator = ticks;
+    }
+
+    private static string Curves(List<ResultRow> rows, Func<ResultRow, double> rawValue, bool logScale, string title, string yLabel, string path)
+    {
+        Func<ResultRow, double> value = logScale ? r => Math.Log10(rawValue(r)) : rawValue;
         var plot = new Plot();
         int colorIndex = 0;
         foreach (string key in OrderedEstimators(rows))
@@ -69,10 +99,22 @@ internal static class Figures
             line.LegendText = $"{arm[0].Label} (lr {arm[0].LearningRate.ToString("G3", CultureInfo.InvariantCulture)}, {arm.Select(r => r.Seed).Distinct().Count()} seeds)";
         }
 
+        if (logScale)
+        {
+            UseLogTicks(plot.Axes.Left, rows.Select(rawValue));
+        }
+        else if (rows.Any(r => r.Iteration > 0))
+        {
+            // Scale to the trained checkpoints: the untrained 10% at iteration 0 would squash the differences that matter.
+            double[] trained = [.. rows.Where(r => r.Iteration > 0).Select(value).Where(double.IsFinite)];
+            double low = trained.Min(), high = trained.Max(), margin = Math.Max(0.005, 0.05 * (high - low));
+            plot.Axes.SetLimitsY(low - margin, high + margin);
+        }
+
         plot.Title(title, 14);
         plot.XLabel("iteration");
         plot.YLabel(yLabel);
-        plot.ShowLegend(value(rows[0]) > 0.5 && yLabel.StartsWith("test", StringComparison.Ordinal) ? Alignment.LowerRight : Alignment.UpperRight);
+        plot.ShowLegend(logScale ? Alignment.UpperRight : Alignment.LowerRight);
         plot.SavePng(path, Width, Height);
         return path;
     }
@@ -93,7 +135,7 @@ internal static class Figures
             }
 
             var points = line.GroupBy(r => r.KeepFraction).Select(g => (
-                    F: g.Key, Batch: g.First().BatchSize, X: g.Average(r => (double)r.RetainedBytes) / 1e3,
+                    F: g.Key, Batch: g.First().BatchSize, X: Math.Log10(g.Average(r => (double)r.RetainedBytes) / 1e3),
                     Mean: g.Average(r => r.TestAccuracy), Min: g.Min(r => r.TestAccuracy), Max: g.Max(r => r.TestAccuracy)))
                 .OrderBy(p => p.X).ToArray();
             if (points.Length == 0)
@@ -125,9 +167,9 @@ internal static class Figures
             }
         }
 
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic();
+        UseLogTicks(plot.Axes.Bottom, rows.Select(r => r.RetainedBytes / 1e3));
         plot.Title($"{title}: test accuracy vs retained activation memory ({rows.Max(r => r.Iteration):N0} steps)", 14);
-        plot.XLabel("retained activation bytes per step, from the ledger (kB)");
+        plot.XLabel("retained activation bytes per step, from the ledger (kB, log scale)");
         plot.YLabel("final test accuracy (mean, band = min–max over seeds)");
         plot.ShowLegend(Alignment.LowerRight);
         plot.SavePng(path, Width, Height);
