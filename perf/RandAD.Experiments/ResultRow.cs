@@ -36,13 +36,14 @@ internal sealed record ResultRow(
         "kind,dataset,model,estimator,label,seed,batch_size,keep_fraction,learning_rate,iteration," +
         "train_loss,minibatch_loss,test_loss,test_accuracy,test_rows,retained_bytes,planned_bytes,wall_seconds";
 
+    // "R" everywhere: the plot command must rebuild exactly the tables the run printed.
     public string ToCsv() => string.Join(',',
         Kind, Dataset, Model, Estimator, Quote(Label), Seed.ToString(CultureInfo.InvariantCulture), BatchSize.ToString(CultureInfo.InvariantCulture),
         KeepFraction.ToString("R", CultureInfo.InvariantCulture), LearningRate.ToString("R", CultureInfo.InvariantCulture),
-        Iteration.ToString(CultureInfo.InvariantCulture), TrainLoss.ToString("G6", CultureInfo.InvariantCulture),
-        MinibatchLoss.ToString("G6", CultureInfo.InvariantCulture), TestLoss.ToString("G6", CultureInfo.InvariantCulture), TestAccuracy.ToString("G6", CultureInfo.InvariantCulture),
+        Iteration.ToString(CultureInfo.InvariantCulture), TrainLoss.ToString("R", CultureInfo.InvariantCulture),
+        MinibatchLoss.ToString("R", CultureInfo.InvariantCulture), TestLoss.ToString("R", CultureInfo.InvariantCulture), TestAccuracy.ToString("R", CultureInfo.InvariantCulture),
         TestRows.ToString(CultureInfo.InvariantCulture), RetainedBytes.ToString(CultureInfo.InvariantCulture),
-        PlannedBytes.ToString(CultureInfo.InvariantCulture), WallSeconds.ToString("F3", CultureInfo.InvariantCulture));
+        PlannedBytes.ToString(CultureInfo.InvariantCulture), WallSeconds.ToString("R", CultureInfo.InvariantCulture));
 
     public static ResultRow Parse(string line)
     {

@@ -39,6 +39,7 @@ public sealed class ExperimentHarnessTests
         List<ResultRow> reread = ResultRow.ReadAll(Path.Combine(folder.Path, "results.csv"));
         Assert.AreEqual(Summary.ToMarkdown(rows), Summary.ToMarkdown(reread));
         StringAssert.Contains(File.ReadAllText(Path.Combine(folder.Path, "summary.md")), "RAD f=0.1 per-row sample");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(folder.Path, "memory.md")), "paper Table 1");
 
         foreach (string name in new[] { "mnist-fc-loss.png", "mnist-fc-accuracy.png", "mnist-fc-memory-sweep.png" })
         {
