@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The paper-reproduction runs behind docs/results.md (perf/RandAD.Experiments).
+#   eng/run-experiments.sh quick      ~10 min on 2 cores: every model and estimator, short runs -> artifacts/experiments/quick
+#   eng/run-experiments.sh full       the committed figures: the ConvNet in one process and FC/IRNN/sweep/memory in another
+#                                     (one kernel thread each, so the two cores are used without GEMM barrier waits),
+#                                     then the merged figures and tables -> artifacts/experiments/full
+#   eng/run-experiments.sh publish DIR   copy DIR's figures and tables into docs/figures (what docs/results.md shows)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+project=perf/RandAD.Experiments
+out=artifacts/experiments
+
+build() { dotnet publish "$project" -c Release -o "$out/bin" >/dev/null; }
+
+case "${1:-}" in
+  quick)
+    build
+    "$out/bin/RandAD.Experiments" paper --quick --out "$out/quick" | tee "$out/quick.log"
+    ;;
+  full)
+    build
+    mkdir -p "$out/full"
+    "$out/bin/RandAD.Experiments" paper --full --models conv --out "$out/full/conv" > "$out/full/conv.log" 2>&1 &
+    conv=$!
+    "$out/bin/RandAD.Experiments" paper --full --models fc,irnn,memory --out "$out/full/fc-irnn" > "$out/full/fc-irnn.log" 2>&1
+    wait "$conv"
+    "$out/bin/RandAD.Experiments" plot "$out/full/fc-irnn/results.csv" "$out/full/conv/results.csv" --out "$out/full"
+    cp "$out/full/fc-irnn/memory.md" "$out/full/fc-irnn/memory.csv" "$out/full/"
+    ;;
+  publish)
+    from=${2:?usage: eng/run-experiments.sh publish DIR}
+    mkdir -p docs/figures
+    cp "$from"/*.png "$from"/summary.md "$from"/summary.csv docs/figures/
+    if [ -f "$from/memory.md" ]; then cp "$from"/memory.md "$from"/memory.csv docs/figures/; fi
+    ;;
+  *)
+    sed -n '2,8p' "$0"
+    exit 2
+    ;;
+esac

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using Microsoft.ML.RandAD.Kernels;
+
+namespace RandAD.Experiments;
+
+/// <summary>The console commands: argument parsing around <see cref="PaperExperiment"/>, <see cref="Figures"/> and friends.</summary>
+internal static class ExperimentCommands
+{
+    public static int Paper(string[] args, TextWriter log)
+    {
+        string planName = args.Contains("--full") ? "full" : args.Contains("--quick") ? "quick" : Option(args, "--plan") ?? throw new ArgumentException("Choose --quick, --full or --plan NAME.");
+        ExperimentPlan plan = ExperimentPlan.Named(planName);
+        if (Option(args, "--models") is string models)
+        {
+            plan = plan.OnlyModels(models.Split(','));
+        }
+
+        string output = Option(args, "--out") ?? Path.Combine("artifacts", "experiments", planName);
+        ConfigureThreads(args);
+        log.WriteLine($"{KernelSettings.Describe()}; threads {KernelSettings.ThreadCount}");
+        var clock = Stopwatch.StartNew();
+        List<ResultRow> rows = new PaperExperiment(plan, output, log).Run();
+        WriteReports(rows, output, log);
+        log.WriteLine($"plan {plan.Name} finished in {clock.Elapsed:hh\\:mm\\:ss} → {Path.GetFullPath(output)}");
+        return 0;
+    }
+
+    public static int Plot(string[] args, TextWriter log)
+    {
+        string[] csvs = [.. args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))];
+        if (csvs.Length == 0)
+        {
+            throw new ArgumentException("plot needs at least one results CSV.");
+        }
+
+        string output = Option(args, "--out") ?? Path.GetDirectoryName(Path.GetFullPath(csvs[0]))!;
+        List<ResultRow> rows = [.. csvs.SelectMany(ResultRow.ReadAll)];
+        WriteReports(rows, output, log);
+        return 0;
+    }
+
+    public static int Memory(string[] args, TextWriter log)
+    {
+        string output = Option(args, "--out") ?? Path.Combine("artifacts", "experiments", "memory");
+        ConfigureThreads(args);
+        Directory.CreateDirectory(output);
+        List<MemoryRow> rows = MemoryReport.Build(150, args.Contains("--measure"), log);
+        MemoryReport.Write(rows, output);
+        log.WriteLine(MemoryReport.ToMarkdown(rows));
+        return 0;
+    }
+
+    public static int Speed(string[] args, TextWriter log)
+    {
+        ConfigureThreads(args);
+        SpeedProbe.Run(log, int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture), args.Length > 1 ? args[1] : "fc,conv,irnn");
+        return 0;
+    }
+
+    private static void WriteReports(IReadOnlyList<ResultRow> rows, string output, TextWriter log)
+    {
+        Summary.Write(rows, output);
+        foreach (string png in Figures.Render(rows, output))
+        {
+            log.WriteLine($"figure {png}");
+        }
+
+        log.WriteLine(Summary.ToMarkdown(rows));
+    }
+
+    /// <summary>
+    /// One kernel thread unless told otherwise: on 2 cores shared with other work, a second thread mostly waits at the
+    /// GEMM's barrier (measured: FC steps 20–60% slower with 2 threads on a loaded machine).
+    /// </summary>
+    private static void ConfigureThreads(string[] args)
+    {
+        string? threads = Option(args, "--threads") ?? Environment.GetEnvironmentVariable(KernelSettings.ThreadsVariable) ?? "1";
+        KernelSettings.ThreadCount = int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}

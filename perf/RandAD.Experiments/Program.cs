@@ -1,0 +1,34 @@
+using RandAD.Experiments;
+
+// Commands (see docs/results.md):
+//   paper --quick | --full | --plan tiny   [--out DIR] [--models fc,irnn,conv,memory] [--threads N]
+//   plot CSV [CSV ...] [--out DIR]          figures and summaries again from results CSVs (several are merged)
+//   memory [--measure] [--out DIR]          the Table 1 comparison only
+//   speed STEPS MODELS                      ms per step of every arm, to size the plans
+try
+{
+    return args.FirstOrDefault() switch
+    {
+        "paper" => ExperimentCommands.Paper(args[1..], Console.Out),
+        "plot" => ExperimentCommands.Plot(args[1..], Console.Out),
+        "memory" => ExperimentCommands.Memory(args[1..], Console.Out),
+        "speed" => ExperimentCommands.Speed(args[1..], Console.Out),
+        _ => Usage(),
+    };
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return Usage();
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: RandAD.Experiments paper (--quick | --full | --plan NAME) [--out DIR] [--models fc,irnn,conv,memory] [--threads N]
+               RandAD.Experiments plot CSV [CSV ...] [--out DIR]
+               RandAD.Experiments memory [--measure] [--out DIR]
+               RandAD.Experiments speed STEPS fc,conv,irnn
+        """);
+    return 2;
+}
