@@ -51,6 +51,12 @@ internal abstract class Layer
     /// </summary>
     public virtual bool CouplesRows => false;
 
+    /// <summary>
+    /// Whether the next layer keeps this layer's output exactly (set by the network whenever the sketches change);
+    /// the output is then available in the backward pass as <see cref="StepContext.KeptOutput"/>.
+    /// </summary>
+    public bool OutputKeptByNext { get; internal set; }
+
     /// <summary>Parameter tensors this layer owns, in a fixed order.</summary>
     public virtual IReadOnlyList<ParameterSpec> Parameters => [];
 

@@ -18,14 +18,20 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
 
     public override string Description => NegativeSlope == 0 ? "ReLU" : $"LeakyReLU({NegativeSlope})";
 
-    public override long RetainedBytes(int batch) => 8L * BitMask.WordCount(batch * InputShape.Size);
+    public override long RetainedBytes(int batch) => ReadsOutput ? 0 : 8L * BitMask.WordCount(batch * InputShape.Size);
+
+    /// <summary>
+    /// The backward pass reads the sign of the output the next layer keeps instead of a mask of its own (for a
+    /// non-negative slope, y &gt; 0 exactly where x &gt; 0), so in exact backprop a ReLU keeps nothing.
+    /// </summary>
+    private bool ReadsOutput => OutputKeptByNext && NegativeSlope >= 0;
 
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int n = context.Batch * InputShape.Size;
         input = input.Slice(0, n);
         output = output.Slice(0, n);
-        if (!context.Training)
+        if (!context.Training || ReadsOutput)
         {
             if (NegativeSlope == 0)
             {
@@ -60,6 +66,12 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
         }
 
         int n = context.Batch * InputShape.Size;
+        if (ReadsOutput)
+        {
+            ReluFromOutput.Backward(context.KeptOutput.Slice(0, n), outputGradient.Slice(0, n), NegativeSlope, inputGradient.Slice(0, n));
+            return;
+        }
+
         BitMask.Apply(context.Kept(_mask[context.Chunk]), outputGradient.Slice(0, n), NegativeSlope, inputGradient.Slice(0, n));
     }
 

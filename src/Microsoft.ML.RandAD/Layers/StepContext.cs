@@ -47,6 +47,12 @@ internal sealed class StepContext
     /// <summary>During backward: the current chunk's input as kept by the network (when the layer <see cref="Layer.KeepsInput"/>).</summary>
     public ReadOnlySpan<float> KeptInput => _stack is not null && KeptInputBlock.Count > 0 ? _stack.Get(KeptInputBlock) : default;
 
+    /// <summary>During backward: the current chunk's output as kept by the next layer (when <see cref="Layer.OutputKeptByNext"/>).</summary>
+    public ReadOnlySpan<float> KeptOutput => _stack is not null && KeptOutputBlock.Count > 0 ? _stack.Get(KeptOutputBlock) : default;
+
+    /// <summary>Where the next layer kept the current layer's output (set before its backward pass).</summary>
+    internal RetainedBlock<float> KeptOutputBlock { get; set; }
+
     /// <summary>Where the network kept the current layer's input (set before its backward pass).</summary>
     internal RetainedBlock<float> KeptInputBlock { get; set; }
 

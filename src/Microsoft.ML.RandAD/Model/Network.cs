@@ -62,6 +62,7 @@ public sealed class Network
         _widest = Math.Max(layers[0].InputShape.Size, layers.Max(l => l.OutputShape.Size));
         Ledger = new MemoryLedger([.. layers.Select((l, i) => $"{i}: {l.Description}")], 4L * parameters.Length);
         _context = StepContext.ForTraining(_stack, Ledger);
+        LinkKeptOutputs(layers);
     }
 
     /// <summary>The architecture.</summary>
@@ -170,6 +171,15 @@ public sealed class Network
     /// <returns>Per layer, the sketch and the bytes it will retain per step.</returns>
     public Sketches.SketchReport ConfigureSketches(Sketches.RadSettings settings, int batchSize) =>
         Sketches.SketchPlanner.Apply(this, settings, batchSize);
+
+    /// <summary>Tells each layer whether the next one keeps its output exactly (whenever the sketches change).</summary>
+    internal static void LinkKeptOutputs(IReadOnlyList<Layer> layers)
+    {
+        for (int i = 0; i < layers.Count; i++)
+        {
+            layers[i].OutputKeptByNext = i + 1 < layers.Count && layers[i + 1].KeepsInput;
+        }
+    }
 
     /// <summary>Starts a training step of <paramref name="batch"/> examples and returns where to write their features.</summary>
     /// <param name="batch">Examples in the step.</param>
@@ -314,6 +324,7 @@ public sealed class Network
         }
 
         _context.KeptInputBlock = default;
+        _context.KeptOutputBlock = default;
         _context.Accumulate = false;
         StepCount++;
         return loss / weightSum;
@@ -369,6 +380,7 @@ public sealed class Network
             Span<float> inputGradient = i == 0 ? default : (gradientInA ? _bufferB : _bufferA).AsSpan(0, rows * layer.InputShape.Size);
             _context.LayerIndex = i;
             _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
+            _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[i + 1][chunk] : default;
             layer.Backward(_context, gradient, inputGradient);
             gradient = inputGradient;
             gradientInA = !gradientInA;

@@ -40,8 +40,9 @@ public sealed record RadSettings
     public static RadSettings Exact { get; } = new() { KeepFraction = 1f };
 
     /// <summary>
-    /// The estimator for every sketchable layer, or null for each layer type's default (fully connected and
-    /// recurrent: <see cref="RadEstimator.SampledPerRow"/>; convolution: <see cref="RadEstimator.SampledShared"/>).
+    /// The estimator for every sketchable layer, or null for the per-layer default: <see cref="RadEstimator.SampledPerRow"/>
+    /// for every layer type (lowest variance in our measurements, docs/rad.md); <see cref="RadEstimator.SampledShared"/>
+    /// trades variance for a cheaper weight gradient.
     /// </summary>
     public RadEstimator? Estimator { get; init; }
 

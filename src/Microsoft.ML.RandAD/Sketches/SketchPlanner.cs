@@ -93,6 +93,12 @@ internal static class SketchPlanner
 
     private static void Install(IReadOnlyList<Layer> layers, RadSettings settings, Dictionary<int, LayerSketch> overrides, float fraction)
     {
+        InstallSketches(layers, settings, overrides, fraction);
+        Network.LinkKeptOutputs(layers);
+    }
+
+    private static void InstallSketches(IReadOnlyList<Layer> layers, RadSettings settings, Dictionary<int, LayerSketch> overrides, float fraction)
+    {
         for (int i = 0; i < layers.Count; i++)
         {
             (RadEstimator? estimator, float f) = overrides.TryGetValue(i, out LayerSketch? own) ? (own.Estimator, own.KeepFraction) : (settings.Estimator, fraction);
@@ -106,7 +112,7 @@ internal static class SketchPlanner
                     recurrent.HiddenSketch = ForLinear(estimator ?? RadEstimator.SampledPerRow, f, zeroCopy: false, recurrent.Description);
                     break;
                 case Conv2DLayer conv:
-                    conv.Sketch = ForConvolution(estimator ?? RadEstimator.SampledShared, f, conv.Description);
+                    conv.Sketch = ForConvolution(estimator ?? RadEstimator.SampledPerRow, f, conv.Description);
                     break;
             }
         }

@@ -18,6 +18,8 @@ public sealed class NetworkTests
         ["cnn", new NetworkSpec(InputSpec.Image(2, 8, 8), [new Conv2DSpec(4, 3, 1, 1), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(3, 3, 1, 0), new ActivationSpec(ActivationKind.Sigmoid), new Pool2DSpec(PoolKind.Average, 2), new FlattenSpec(), new DenseSpec(3)], new LossSpec(LossKind.SoftmaxCrossEntropy))],
         ["irnn", new NetworkSpec(InputSpec.Sequence(5, 3), [new RecurrentSpec(6), new DenseSpec(2)], new LossSpec(LossKind.Huber, 0.5f))],
         ["regression", NetworkSpec.Mlp(7, [5, 5], 2, new LossSpec(LossKind.MeanSquaredError), ActivationKind.Tanh)],
+        // ReLU and LeakyReLU before an exact Dense read the sign of the kept output instead of keeping a mask.
+        ["mlp-relu-leaky", new NetworkSpec(InputSpec.Vector(9), [new DenseSpec(8), new ActivationSpec(ActivationKind.Relu), new DenseSpec(7), new ActivationSpec(ActivationKind.LeakyRelu, 0.2f), new DenseSpec(3)], new LossSpec(LossKind.SoftmaxCrossEntropy))],
     ];
 
     /// <summary>Exact backprop and RAD with each layer type's default estimator and with shared sampling.</summary>
@@ -159,22 +161,32 @@ public sealed class NetworkTests
         CollectionAssert.AreNotEqual(Network.Create(spec, 1).Parameters, Network.Create(spec, 2).Parameters);
     }
 
+    /// <summary>
+    /// Exact: each Dense keeps its input in fp32 and a ReLU keeps nothing (its backward pass reads the sign of the
+    /// output the next Dense keeps). RAD per row, f = 0.5: each Dense keeps ⌈D/2⌉ floats per row plus a 16-byte
+    /// seal, and each ReLU a 1-bit mask (64-bit words).
+    /// </summary>
     [TestMethod]
-    [DataRow(128)]
-    [DataRow(150)]
-    [DataRow(7)]
-    public void LedgerCountsTheAnalyticRetainedBytesOfAnMlp(int batch)
+    [DataRow(128, 1f)]
+    [DataRow(150, 1f)]
+    [DataRow(7, 1f)]
+    [DataRow(150, 0.5f)]
+    [DataRow(7, 0.5f)]
+    public void LedgerCountsTheAnalyticRetainedBytesOfAnMlp(int batch, float keep)
     {
         var network = Network.Create(NetworkSpec.Mlp(784, [256, 256], 10, new LossSpec(LossKind.SoftmaxCrossEntropy)), seed: 1);
+        network.ConfigureSketches(new RadSettings { KeepFraction = keep, Estimator = RadEstimator.SampledPerRow }, batch);
         network.BeginStep(batch).Fill(0.5f);
         network.ForwardBackward(new float[batch]);
         MemoryLedger ledger = network.Ledger;
 
-        long mask = 8L * ((batch * 256 + 63) / 64); // 1 bit per ReLU unit, in 64-bit words
-        long[] expected = [4L * batch * 784, mask, 4L * batch * 256, mask, 4L * batch * 256];
+        long mask = 8L * ((batch * 256 + 63) / 64);
+        long[] expected = keep == 1f
+            ? [4L * batch * 784, 0, 4L * batch * 256, 0, 4L * batch * 256]
+            : [4L * batch * 392 + 16, mask, 4L * batch * 128 + 16, mask, 4L * batch * 128 + 16];
         for (int i = 0; i < expected.Length; i++)
         {
-            Assert.AreEqual(expected[i], ledger.LayerRetainedBytes(i), $"layer {ledger.LayerNames[i]}");
+            Assert.AreEqual(expected[i], ledger.LayerRetainedBytes(i), $"layer {ledger.LayerNames[i]}, f={keep}");
         }
 
         Assert.AreEqual(expected.Sum(), ledger.RetainedBytes);
