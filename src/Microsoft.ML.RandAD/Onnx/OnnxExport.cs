@@ -37,7 +37,7 @@ namespace Microsoft.ML.RandAD.Onnx;
 /// </para>
 /// <para>Dropout is the identity in the exported graph. Nothing about the network is changed by exporting it.</para>
 /// </remarks>
-public static class OnnxExport
+public static partial class OnnxExport
 {
     /// <summary>Writes the model to a file, atomically: a failed export leaves no file (and an existing one untouched).</summary>
     /// <param name="network">The trained network.</param>
