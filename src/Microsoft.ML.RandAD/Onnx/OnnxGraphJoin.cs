@@ -10,8 +10,8 @@ namespace Microsoft.ML.RandAD.Onnx;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item>The front is pruned to what <c>Value</c> needs: its other nodes, the inputs nothing reads, unused
-/// initializers and value infos go (ML.NET's converter exports every column it sees, the label too).</item>
+/// <item>The front is pruned to what <c>Value</c> needs: its other nodes, the inputs nothing reads and unused
+/// initializers go (ML.NET's converter exports every column it sees, the label too), and so do its value infos.</item>
 /// <item>The back's names are kept unless the front already uses them: clashing value and node names get a
 /// suffix; a graph output of the back that clashes is an error, since those names are the model's contract.</item>
 /// <item>One ai.onnx opset for both: the higher one, the front's nodes rewritten for it
@@ -72,7 +72,8 @@ internal readonly record struct OnnxGraphJoin(string Value)
         graph.Node.AddRange(backGraph.Node);
         graph.Initializer.AddRange(frontGraph.Initializer);
         graph.Initializer.AddRange(backGraph.Initializer);
-        graph.ValueInfo.AddRange(frontGraph.ValueInfo);
+        // The front's value infos are left out: they are optional shape hints, and ML.NET's are sometimes wrong
+        // (OneHotEncoding declares [-1, 2] for a [-1, 1, 2] value), which ONNX Runtime warns about on every load.
         graph.ValueInfo.AddRange(backGraph.ValueInfo);
 
         ModelProto model = back.Clone();

@@ -79,6 +79,30 @@ public sealed class OnnxPipelineExportTests
     }
 
     [TestMethod]
+    public void CategoricalAndMissingValueStepsExport()
+    {
+        // One-hot encoding of a text column and missing-value replacement: ML.NET writes them with ai.onnx.ml
+        // operators and opset-12 standard ones, all carried into the joined opset-17 model.
+        IDataView data = Ml.Transforms.Expression("Color", "b => b > 12 ? \"warm\" : \"cold\"", "B").Fit(Data).Transform(Data);
+        ITransformer model = Ml.Transforms.Categorical.OneHotEncoding("ColorKey", "Color")
+            .Append(Ml.Transforms.ReplaceMissingValues("C"))
+            .Append(Ml.Transforms.Concatenate("Features", "A", "C", "ColorKey"))
+            .Append(Ml.Transforms.NormalizeMinMax("Features"))
+            .Append(Ml.Regression.Trainers.RandAD(labelColumnName: "Target", hiddenLayerSizes: [4], numberOfIterations: 1))
+            .Fit(data);
+        float[] expected = [.. model.Transform(data).GetColumn<float>("Score")];
+        byte[] onnx = PipelineParityCheck.Export(Ml, model, data);
+        using var session = new InferenceSession(onnx);
+        CollectionAssert.AreEquivalent(new[] { "A", "C", "Color" }, session.InputMetadata.Keys.ToArray());
+        using var a = OrtValue.CreateTensorValueFromMemory(PipelineParityCheck.FloatRows(data, "A").SelectMany(r => r).ToArray(), [90, 1]);
+        using var c = OrtValue.CreateTensorValueFromMemory(PipelineParityCheck.FloatRows(data, "C").SelectMany(r => r).ToArray(), [90, 5]);
+        using var color = OrtValue.CreateFromStringTensor(new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<string>(data.GetColumn<string>("Color").ToArray(), [90, 1]));
+        using var runOptions = new RunOptions();
+        using var results = session.Run(runOptions, ["A", "C", "Color"], [a, c, color], [OnnxNames.Score]);
+        PipelineParityCheck.Compare(expected, results[0].GetTensorDataAsSpan<float>().ToArray(), relative: true, "one-hot pipeline");
+    }
+
+    [TestMethod]
     public void SplitDataIsAcceptedAsInputData()
     {
         // TrainTestSplit returns filtered views; the converter must still start at the raw columns.
