@@ -36,7 +36,7 @@ internal static class ConvertToOnnxGuard
     /// <exception cref="NotSupportedException">The caller is ML.NET's ONNX converter.</exception>
     public static void ThrowIfCalledByConvertToOnnx()
     {
-        foreach (StackFrame frame in new StackTrace(skipFrames: 2, fNeedFileInfo: false).GetFrames())
+        foreach (StackFrame frame in new StackTrace(fNeedFileInfo: false).GetFrames())
         {
             if (frame.GetMethod()?.DeclaringType?.FullName == ConverterClass)
             {
