@@ -43,7 +43,9 @@ internal static class PreprocessingConverter
             (ModelProto? prefix, string? prefixProblem) = TryConvert(steps, count, inputSchema, keep: null);
             if (prefix is null && count == 0)
             {
-                throw new NotSupportedException($"Cannot export the pipeline to ONNX: ML.NET's converter cannot take the input columns: {prefixProblem}");
+                throw new NotSupportedException(
+                    $"Cannot export the pipeline to ONNX: ML.NET's converter cannot take the input columns (it declares every one as a graph input, " +
+                    $"used or not: pass data without the columns ONNX cannot hold). ML.NET said: {prefixProblem}");
             }
 
             if (prefix is null)
