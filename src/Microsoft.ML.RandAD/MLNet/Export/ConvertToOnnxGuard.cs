@@ -18,8 +18,8 @@ namespace Microsoft.ML.RandAD.MLNet.Export;
 /// <para>
 /// The one thing ML.NET's converter does with our transformer is call its <c>Transform</c>, from its own
 /// <c>OnnxExportExtensions</c> class. So <c>Transform</c> looks at its callers (once per call, not per row; about
-/// 5 µs measured here, of a 35 µs call) and throws when that class is among them. Its conversion methods are far too large for the
-/// JIT to inline away, so the frame is there whenever the call comes from the converter.
+/// 5 µs measured here, of a 35 µs call) and throws when that class is among them. Its conversion methods are far
+/// too large for the JIT to inline away, so the frame is there whenever the call comes from the converter.
 /// </para>
 /// </remarks>
 internal static class ConvertToOnnxGuard
