@@ -18,7 +18,7 @@ namespace Microsoft.ML.RandAD.MLNet;
 /// | Is normalization required? | Yes (e.g. `NormalizeMinMax`) |
 /// | Is caching required? | No: rows stream through cursors in minibatches with a seeded shuffle buffer |
 /// | Required NuGet in addition to Microsoft.ML | Microsoft.ML.RandAD |
-/// | Exportable to ONNX | Yes: the network; `Model.Save` stores it as ONNX inside the zip |
+/// | Exportable to ONNX | Yes, with `mlContext.Model.ConvertToOnnxWithRandAD(model, data, path)` (the whole pipeline, raw columns in) or `OnnxExport.Save(transformer, path)` (the network). **Not** with ML.NET's `Model.ConvertToOnnx`: it cannot see inside the RandAD step and is refused (it would write a graph without the preprocessing and the network). `Model.Save` stores the network as ONNX inside the zip |
 /// | Memory behaviour | Parameters, optimizer state, shuffle buffer and retained activations; `KeepFraction` f < 1 (RAD) keeps about f of the activations. |
 ///
 /// Input: `Label` Boolean (or Single/Double 0/1), `Features` a known-size Single vector, optional weight.

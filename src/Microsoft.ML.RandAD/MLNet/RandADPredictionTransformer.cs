@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.MLNet.Export;
 using Microsoft.ML.RandAD.MLNet.Persistence;
 using Microsoft.ML.RandAD.MLNet.Scoring;
 
@@ -13,6 +14,13 @@ namespace Microsoft.ML.RandAD.MLNet;
 /// <c>Model.Save</c> writes an equivalent chain of ML.NET's own transformers (the network as ONNX run by
 /// <c>ApplyOnnxModel</c>, then column plumbing), so <c>Model.Load</c> returns ML.NET types that score through ONNX
 /// Runtime; see <see cref="Persistence"/>.
+/// <para>
+/// <b>ONNX</b>: export with <c>mlContext.Model.ConvertToOnnxWithRandAD(model, data, path)</c> (the whole pipeline,
+/// raw columns in) or <c>OnnxExport.Save(transformer, path)</c> (the network alone). ML.NET's own
+/// <c>mlContext.Model.ConvertToOnnx</c> does not know this transformer and would silently write a graph without the
+/// preprocessing and the network; <see cref="Transform"/> therefore throws <see cref="NotSupportedException"/>
+/// when that converter calls it.
+/// </para>
 /// </remarks>
 public abstract class RandADPredictionTransformer : ISingleFeaturePredictionTransformer<RandADModelParameters>
 {
@@ -44,9 +52,11 @@ public abstract class RandADPredictionTransformer : ISingleFeaturePredictionTran
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new ScoringRowMapper(Bind(inputSchema));
 
     /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">Called by ML.NET's <c>Model.ConvertToOnnx</c>, which cannot export this transformer (see remarks).</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ConvertToOnnxGuard.ThrowIfCalledByConvertToOnnx();
         return new ScoredDataView(input, Bind(input.Schema));
     }
 

@@ -19,6 +19,13 @@ namespace Microsoft.ML.RandAD.Onnx;
 /// multiclass <c>logits</c> [N, K] float, <c>probabilities</c> [N, K] float (softmax), <c>predicted_label</c> [N]
 /// int64 (0-based argmax); binary <c>score</c> [N] float (logit), <c>probability</c> [N] float (sigmoid),
 /// <c>predicted_label</c> [N] bool (score &gt; 0); regression <c>score</c> [N] float ([N, K] for K outputs).
+/// A multiclass RandAD prediction transformer (the overloads that take one) whose label values are known adds
+/// <c>predicted_label_value</c> [N]: the original label (<see cref="OnnxNames.PredictedLabelValue"/>).
+/// </para>
+/// <para>
+/// <b>Whole pipeline</b>: to export the ML.NET preprocessing in front of the network too (raw columns in), use
+/// <c>mlContext.Model.ConvertToOnnxWithRandAD</c> — never ML.NET's <c>mlContext.Model.ConvertToOnnx</c>, which cannot
+/// see inside a RandAD step (<see cref="RandADOnnx"/>).
 /// </para>
 /// <para>
 /// <b>Single-row form</b> (<see cref="OnnxExportOptions.SingleRow"/>): input <c>[D]</c>; [N, K] outputs become
@@ -37,7 +44,7 @@ namespace Microsoft.ML.RandAD.Onnx;
 /// </para>
 /// <para>Dropout is the identity in the exported graph. Nothing about the network is changed by exporting it.</para>
 /// </remarks>
-public static class OnnxExport
+public static partial class OnnxExport
 {
     /// <summary>Writes the model to a file, atomically: a failed export leaves no file (and an existing one untouched).</summary>
     /// <param name="network">The trained network.</param>

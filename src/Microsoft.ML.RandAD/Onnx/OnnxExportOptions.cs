@@ -64,4 +64,13 @@ public sealed class OnnxExportOptions
     /// Extra <c>metadata_props</c> entries. Keys must not start with <c>randad.</c>, which the exporter writes itself.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; set; }
+
+    /// <summary>
+    /// Multiclass: the original label of each class, which adds the output <see cref="OnnxNames.PredictedLabelValue"/>.
+    /// Set by the ML.NET side from the trained label's key values; <see langword="null"/> leaves the output out.
+    /// </summary>
+    internal OnnxLabelValues? LabelValues { get; set; }
+
+    /// <summary>A copy (the exporters adjust a copy, never the caller's options).</summary>
+    internal OnnxExportOptions Clone() => (OnnxExportOptions)MemberwiseClone();
 }

@@ -29,7 +29,7 @@ internal static class OnnxModelBuilder
 
         var g = new OnnxGraphBuilder();
         g.Claim(options.InputName);
-        IReadOnlyList<string> outputs = OnnxTaskHeads.OutputNames(task);
+        IReadOnlyList<string> outputs = OnnxTaskHeads.OutputNames(task, options.LabelValues);
         foreach (string output in outputs)
         {
             g.Claim(output);
@@ -50,7 +50,7 @@ internal static class OnnxModelBuilder
             offset += count;
         }
 
-        OnnxTaskHeads.Add(g, x, task, options.SingleRow);
+        OnnxTaskHeads.Add(g, x, task, options.SingleRow, options.LabelValues);
         g.Graph.Name = options.ModelName ?? "randad_network";
         g.Graph.DocString = $"RandAD {task.ToString().ToLowerInvariant()} network{(options.SingleRow ? " (single row)" : string.Empty)}.";
 
@@ -64,6 +64,10 @@ internal static class OnnxModelBuilder
             Graph = g.Graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = options.Opset });
+        if (options.LabelValues is not null)
+        {
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = "ai.onnx.ml", Version = OnnxLabelValues.MlOpset });
+        }
         AddMetadata(model, network, options, task, outputs);
         return model;
     }
@@ -102,6 +106,11 @@ internal static class OnnxModelBuilder
         if (task == OnnxTask.Multiclass && k < 2)
         {
             throw new ArgumentException($"A multiclass export needs at least 2 network outputs; this network has {k}.", nameof(options));
+        }
+
+        if (task == OnnxTask.Multiclass && options.LabelValues is { } labels && labels.Count != k)
+        {
+            throw new ArgumentException($"{labels.Count} label values were given for a network with {k} classes.", nameof(options));
         }
 
         if (task == OnnxTask.Binary && k != 1)

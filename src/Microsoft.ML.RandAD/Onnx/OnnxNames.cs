@@ -28,6 +28,13 @@ public static class OnnxNames
     /// </summary>
     public const string Score = "score";
 
+    /// <summary>
+    /// Multiclass, when the label values are known (exports of a trained ML.NET pipeline): the predicted class as
+    /// the original label value (what <c>MapKeyToValue("PredictedLabel")</c> gives in ML.NET), <c>[N]</c> strings,
+    /// floats or int64s as the label was.
+    /// </summary>
+    public const string PredictedLabelValue = "predicted_label_value";
+
     /// <summary>Binary: sigmoid of the score, <c>[N]</c> floats.</summary>
     public const string Probability = "probability";
 

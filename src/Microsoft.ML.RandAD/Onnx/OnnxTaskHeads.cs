@@ -9,14 +9,15 @@ namespace Microsoft.ML.RandAD.Onnx;
 /// </summary>
 internal static class OnnxTaskHeads
 {
-    public static IReadOnlyList<string> OutputNames(OnnxTask task) => task switch
+    public static IReadOnlyList<string> OutputNames(OnnxTask task, OnnxLabelValues? labels) => task switch
     {
+        OnnxTask.Multiclass when labels is not null => [OnnxNames.Logits, OnnxNames.Probabilities, OnnxNames.PredictedLabel, OnnxNames.PredictedLabelValue],
         OnnxTask.Multiclass => [OnnxNames.Logits, OnnxNames.Probabilities, OnnxNames.PredictedLabel],
         OnnxTask.Binary => [OnnxNames.Score, OnnxNames.Probability, OnnxNames.PredictedLabel],
         _ => [OnnxNames.Score],
     };
 
-    public static void Add(OnnxGraphBuilder g, GraphTensor last, OnnxTask task, bool singleRow)
+    public static void Add(OnnxGraphBuilder g, GraphTensor last, OnnxTask task, bool singleRow, OnnxLabelValues? labels)
     {
         long k = last.Shape.Size;
         long[] perRow = singleRow ? [1] : [Batch];
@@ -31,6 +32,12 @@ internal static class OnnxTaskHeads
                 g.Output(OnnxNames.Logits, DataType.Float, $"The network's {k} raw outputs (class logits).", perClass);
                 g.Output(OnnxNames.Probabilities, DataType.Float, $"Softmax of the logits: the {k} class probabilities (ML.NET's multiclass Score column).", perClass);
                 g.Output(OnnxNames.PredictedLabel, DataType.Int64, "0-based index of the largest logit (the first on ties); ML.NET's PredictedLabel key is this + 1.", perRow);
+                if (labels is not null)
+                {
+                    labels.AddEncoder(g, OnnxNames.PredictedLabel, OnnxNames.PredictedLabelValue);
+                    g.Output(OnnxNames.PredictedLabelValue, labels.Type, "The predicted class as the original label value (ML.NET's MapKeyToValue of PredictedLabel).", perRow);
+                }
+
                 break;
             case OnnxTask.Binary:
                 g.AddNode("Squeeze", OnnxNames.Score, [last.Name, g.Int64s(1)], [OnnxNames.Score]);

@@ -99,7 +99,7 @@ public sealed class OnnxMetadataTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.ToBytes(network, new OnnxExportOptions { InputName = "logits" })).Message, "logits");
         Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.ToBytes(network, new OnnxExportOptions { InputName = " " }));
         Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.ToBytes(network, new OnnxExportOptions { Metadata = new Dictionary<string, string> { ["randad.spec"] = "x" } }));
-        Assert.ThrowsExactly<ArgumentNullException>(() => OnnxExport.ToBytes(null!));
+        Assert.ThrowsExactly<ArgumentNullException>(() => OnnxExport.ToBytes((Network)null!));
 
         Network regression = Network.Create(NetworkSpec.Mlp(4, [3], 1, new LossSpec(LossKind.MeanSquaredError)), seed: 1);
         Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.ToBytes(regression, new OnnxExportOptions { Task = OnnxTask.Multiclass }));

@@ -78,6 +78,7 @@ internal static class OnnxParityCheck
                 Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float => result.GetTensorDataAsSpan<float>().ToArray(),
                 Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64 => result.GetTensorDataAsSpan<long>().ToArray(),
                 Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Bool => result.GetTensorDataAsSpan<bool>().ToArray(),
+                Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.String => result.GetStringTensorAsArray(),
                 var other => throw new AssertFailedException($"Unexpected output type {other}."),
             };
         }
