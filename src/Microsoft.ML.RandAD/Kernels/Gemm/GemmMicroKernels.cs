@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
@@ -29,6 +30,8 @@ internal static unsafe class GemmMicroKernels
             Tile12x1<TV, TVec>(kc, a, b, c, ldc, alpha, beta, rows, cols);
             return;
         }
+
+        PrefetchTile(c, ldc, rows, 2 * lanes);
 
         TVec c0a = TV.Zero; TVec c0b = TV.Zero;
         TVec c1a = TV.Zero; TVec c1b = TV.Zero;
@@ -131,7 +134,7 @@ internal static unsafe class GemmMicroKernels
         StoreRow<TV, TVec>(c + (11 * ldc), c11a, c11b, va, vb, beta, cols);
     }
 
-    /// <summary>The first vector of a 12×(2·lanes) tile: packed B keeps its 2·lanes stride.</summary>
+    /// <summary>The first vector of a 12×(2·lanes) tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile12x1<TV, TVec>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TV : IGemmVector<TVec>
@@ -244,6 +247,8 @@ internal static unsafe class GemmMicroKernels
             return;
         }
 
+        PrefetchTile(c, ldc, rows, 2 * lanes);
+
         TVec c0a = TV.Zero; TVec c0b = TV.Zero;
         TVec c1a = TV.Zero; TVec c1b = TV.Zero;
         TVec c2a = TV.Zero; TVec c2b = TV.Zero;
@@ -297,7 +302,7 @@ internal static unsafe class GemmMicroKernels
         StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
     }
 
-    /// <summary>The first vector of a 6×(2·lanes) tile: packed B keeps its 2·lanes stride.</summary>
+    /// <summary>The first vector of a 6×(2·lanes) tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile6x1<TV, TVec>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TV : IGemmVector<TVec>
@@ -351,6 +356,25 @@ internal static unsafe class GemmMicroKernels
         }
 
         StoreRow<TV, TVec>(c + (5 * ldc), c5a, zero, va, vb, beta, cols);
+    }
+
+    /// <summary>
+    /// Asks for the tile's rows of C ahead of the epilogue: C rows lie a full row stride apart (a new page
+    /// each for a 1024-wide C), so without this the epilogue waits on a cache miss per row; with it the
+    /// misses resolve into L2 while the k loop runs. L2 rather than L1, because the B panel streaming
+    /// through L1 (kc·2·lanes floats) would evict them again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, nint ldc, int rows, int cols)
+    {
+        if (Sse.IsSupported)
+        {
+            for (int r = 0; r < rows; r++, c += ldc)
+            {
+                Sse.Prefetch1(c);
+                Sse.Prefetch1(c + cols - 1);
+            }
+        }
     }
 
     /// <summary>Writes one row of a tile: alpha·acc + beta·C over the first <paramref name="cols"/> columns; C is not read when beta is 0.</summary>

@@ -28,7 +28,7 @@ internal unsafe interface IGemmTile
     static abstract void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols);
 }
 
-/// <summary>AVX-512: 12×32 tiles (24 zmm accumulators); 12·384·4 = 18 KB of A in L1, 384·480·4 = 720 KB of B in L2.</summary>
+/// <summary>AVX-512: 12×32 tiles (24 zmm accumulators); 12·384·4 = 18 KB of A in L1, 384·480·4 = 720 KB of B in L2; up to 1536 rows of A packed per k block, so B is packed once for m ≤ 1536.</summary>
 internal readonly unsafe struct GemmTile512 : IGemmTile
 {
     public static int Rows => 12;
@@ -37,7 +37,7 @@ internal readonly unsafe struct GemmTile512 : IGemmTile
 
     public static int KcMax => 384;
 
-    public static int McMax => 1008;
+    public static int McMax => 1536;
 
     public static int NcMax => 480;
 
@@ -55,7 +55,7 @@ internal readonly unsafe struct GemmTile256 : IGemmTile
 
     public static int KcMax => 384;
 
-    public static int McMax => 1008;
+    public static int McMax => 1536;
 
     public static int NcMax => 480;
 
@@ -73,7 +73,7 @@ internal readonly unsafe struct GemmTile128 : IGemmTile
 
     public static int KcMax => 384;
 
-    public static int McMax => 1008;
+    public static int McMax => 1536;
 
     public static int NcMax => 480;
 
@@ -91,7 +91,7 @@ internal readonly unsafe struct GemmTileScalar : IGemmTile
 
     public static int KcMax => 384;
 
-    public static int McMax => 1008;
+    public static int McMax => 1536;
 
     public static int NcMax => 480;
 
