@@ -102,8 +102,8 @@ internal static unsafe class GemmDriver
         int ncMax = Balanced(n1 - n0, TTile.NcMax, cols);
 
         GemmScratch scratch = GemmScratch.ForCurrentThread;
-        float* packedA = scratch.A((nint)mcMax * kcMax);
-        float* packedB = scratch.B((nint)kcMax * ncMax);
+        float* packedA = scratch.A(mcMax / rows * GemmPacking.PanelStride(rows, kcMax));
+        float* packedB = scratch.B(ncMax / cols * GemmPacking.PanelStride(cols, kcMax));
 
         for (int ic = m0; ic < m1; ic += mcMax)
         {
@@ -126,12 +126,12 @@ internal static unsafe class GemmDriver
 
                     for (int ir = 0; ir < mc; ir += rows)
                     {
-                        float* a = packedA + ((nint)ir * kc);
+                        float* a = packedA + (ir / rows * GemmPacking.PanelStride(rows, kc));
                         float* c = args.C + ((ic + ir) * args.Ldc) + jc;
                         int tileRows = Math.Min(rows, mc - ir);
                         for (int jr = 0; jr < nc; jr += cols)
                         {
-                            TTile.Multiply(kc, a, packedB + ((nint)jr * kc), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
+                            TTile.Multiply(kc, a, packedB + (jr / cols * GemmPacking.PanelStride(cols, kc)), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
                         }
                     }
                 }
