@@ -11,8 +11,10 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// each column block jc (NC wide) pack op(B) into an L2-resident block; then sweep each MR-row micro-panel of
 /// A (it stays in L1) over every NR-wide panel of the B block. A is packed once per k block whatever n is,
 /// B once per row block.</para>
-/// <para>Threads split C into disjoint rows or columns (whichever repeats less packing and wastes fewer tile
-/// slots); each packs into its own buffers, so there is no synchronization inside a call. The k blocking
+/// <para>Products whose packed operands fit a few MB are threaded by <see cref="GemmSharedPanels"/> (pack
+/// together, multiply apart). Larger ones split C into disjoint rows or columns (whichever repeats less
+/// packing and wastes fewer tile slots) and each part packs into its own buffers, so there is no
+/// synchronization inside the call; there the repeated packing is a few percent of the multiply. The k blocking
 /// depends only on k and the path, and every element is summed in k order in one lane, so the result is
 /// bit-identical for any thread count.</para>
 /// </remarks>
@@ -38,10 +40,23 @@ internal static unsafe class GemmDriver
             return;
         }
 
+        if (GemmSharedPanels.Fits<TTile>(in args))
+        {
+            // Nothing is packed twice, so split C where the tiles divide most evenly.
+            int tilesM = Ceiling(args.M, TTile.Rows), tilesN = Ceiling(args.N, TTile.Cols);
+            bool splitRows = (long)Ceiling(tilesM, threads) * tilesN <= (long)tilesM * Ceiling(tilesN, threads);
+            GemmSharedPanels.Run<TTile, TV, TVec>(in args, threads, splitRows);
+            return;
+        }
+
         var work = new Partition { Args = args };
         ChooseSplit<TTile>(in args, threads, ref work);
         WorkerPool.Run(&RunPart<TTile, TV, TVec>, &work, work.Parts);
     }
+
+    /// <summary>The block size that splits <paramref name="length"/> into equal blocks of at most <paramref name="limit"/>, rounded up to a multiple of <paramref name="unit"/>.</summary>
+    public static int Balanced(int length, int limit, int unit) =>
+        Ceiling(Ceiling(Math.Max(length, 1), Ceiling(Math.Max(length, 1), limit)), unit) * unit;
 
     private static void ChooseSplit<TTile>(in GemmArguments args, int threads, ref Partition work)
         where TTile : IGemmTile
@@ -138,10 +153,6 @@ internal static unsafe class GemmDriver
             }
         }
     }
-
-    /// <summary>The block size that splits <paramref name="length"/> into equal blocks of at most <paramref name="limit"/>, rounded up to a multiple of <paramref name="unit"/>.</summary>
-    private static int Balanced(int length, int limit, int unit) =>
-        Ceiling(Ceiling(Math.Max(length, 1), Ceiling(Math.Max(length, 1), limit)), unit) * unit;
 
     private static int Ceiling(int value, int divisor) => (value + divisor - 1) / divisor;
 
