@@ -56,6 +56,10 @@ internal static unsafe class GemmPacking
             {
                 Transpose512(panel, source + (w * wStride), wStride, count, width, kc);
             }
+            else if (kStride == 1 && typeof(TV) == typeof(GemmVector256))
+            {
+                Transpose256(panel, source + (w * wStride), wStride, count, width, kc);
+            }
             else
             {
                 TransposeScalar(panel, source + (w * wStride), wStride, kStride, count, width, kc);
@@ -156,6 +160,23 @@ internal static unsafe class GemmPacking
             {
                 GemmTranspose512.Block16(
                     source + (w * wStride) + p, wStride, rows, Math.Min(16, kc - p),
+                    destination + (p * width) + w, width, lanes);
+            }
+        }
+    }
+
+    /// <summary>p is contiguous: 8×8 blocks go through registers (<see cref="GemmTranspose256"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose256(float* destination, float* source, nint wStride, int valid, int width, int kc)
+    {
+        for (int w = 0; w < width; w += 8)
+        {
+            int rows = Math.Clamp(valid - w, 0, 8);
+            int lanes = Math.Min(8, width - w);
+            for (int p = 0; p < kc; p += 8)
+            {
+                GemmTranspose256.Block8(
+                    source + (w * wStride) + p, wStride, rows, Math.Min(8, kc - p),
                     destination + (p * width) + w, width, lanes);
             }
         }
