@@ -33,10 +33,27 @@ internal static unsafe class GemmDriver
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
+        // Pack A as it lies: by rows when its rows run along k, interleaved when its columns do.
+        if (args.AKStride == 1)
+        {
+            Run<TTile, TV, TVec, GemmRowsA>(in args);
+        }
+        else
+        {
+            Run<TTile, TV, TVec, GemmInterleavedA>(in args);
+        }
+    }
+
+    private static void Run<TTile, TV, TVec, TA>(in GemmArguments args)
+        where TTile : IGemmTile
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+        where TA : IGemmAPanel
+    {
         int threads = (int)Math.Clamp(args.MultiplyAdds / MinMultiplyAddsPerThread, 1, KernelSettings.ThreadCount);
         if (threads == 1)
         {
-            RunRegion<TTile, TV, TVec>(in args, 0, args.M, 0, args.N);
+            RunRegion<TTile, TV, TVec, TA>(in args, 0, args.M, 0, args.N);
             return;
         }
 
@@ -45,13 +62,13 @@ internal static unsafe class GemmDriver
             // Nothing is packed twice, so split C where the tiles divide most evenly.
             int tilesM = Ceiling(args.M, TTile.Rows), tilesN = Ceiling(args.N, TTile.Cols);
             bool splitRows = (long)Ceiling(tilesM, threads) * tilesN <= (long)tilesM * Ceiling(tilesN, threads);
-            GemmSharedPanels.Run<TTile, TV, TVec>(in args, threads, splitRows);
+            GemmSharedPanels.Run<TTile, TV, TVec, TA>(in args, threads, splitRows);
             return;
         }
 
         var work = new Partition { Args = args };
         ChooseSplit<TTile>(in args, threads, ref work);
-        WorkerPool.Run(&RunPart<TTile, TV, TVec>, &work, work.Parts);
+        WorkerPool.Run(&RunPart<TTile, TV, TVec, TA>, &work, work.Parts);
     }
 
     /// <summary>The block size that splits <paramref name="length"/> into equal blocks of at most <paramref name="limit"/>, rounded up to a multiple of <paramref name="unit"/>.</summary>
@@ -82,10 +99,11 @@ internal static unsafe class GemmDriver
         work.Tiles = work.SplitRows ? tilesM : tilesN;
     }
 
-    private static void RunPart<TTile, TV, TVec>(void* context, int part, int parts)
+    private static void RunPart<TTile, TV, TVec, TA>(void* context, int part, int parts)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         ref Partition work = ref Unsafe.AsRef<Partition>(context);
         int first = (int)((long)work.Tiles * part / parts);
@@ -93,20 +111,21 @@ internal static unsafe class GemmDriver
         ref GemmArguments args = ref work.Args;
         if (work.SplitRows)
         {
-            RunRegion<TTile, TV, TVec>(in args, first * TTile.Rows, Math.Min(args.M, last * TTile.Rows), 0, args.N);
+            RunRegion<TTile, TV, TVec, TA>(in args, first * TTile.Rows, Math.Min(args.M, last * TTile.Rows), 0, args.N);
         }
         else
         {
-            RunRegion<TTile, TV, TVec>(in args, 0, args.M, first * TTile.Cols, Math.Min(args.N, last * TTile.Cols));
+            RunRegion<TTile, TV, TVec, TA>(in args, 0, args.M, first * TTile.Cols, Math.Min(args.N, last * TTile.Cols));
         }
     }
 
     /// <summary>C[m0..m1, n0..n1) on the calling thread.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRegion<TTile, TV, TVec>(in GemmArguments args, int m0, int m1, int n0, int n1)
+    private static void RunRegion<TTile, TV, TVec, TA>(in GemmArguments args, int m0, int m1, int n0, int n1)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         int rows = TTile.Rows, cols = TTile.Cols;
         int k = args.K;
@@ -117,7 +136,7 @@ internal static unsafe class GemmDriver
         int ncMax = Balanced(n1 - n0, TTile.NcMax, cols);
 
         GemmScratch scratch = GemmScratch.ForCurrentThread;
-        float* packedA = scratch.A(mcMax / rows * GemmPacking.PanelStride(rows, kcMax));
+        float* packedA = scratch.A(mcMax / rows * TA.PanelStride(rows, kcMax));
         float* packedB = scratch.B(ncMax / cols * GemmPacking.PanelStride(cols, kcMax));
 
         for (int ic = m0; ic < m1; ic += mcMax)
@@ -128,7 +147,7 @@ internal static unsafe class GemmDriver
                 int kc = Math.Min(kcMax, k - pc);
 
                 // A is packed once per (row block, k block) and reused for every column block.
-                GemmPacking.Panels<TV, TVec>(
+                TA.Pack<TV, TVec>(
                     packedA, args.A + (ic * args.ARowStride) + (pc * args.AKStride), args.ARowStride, args.AKStride, mc, rows, kc);
 
                 // The first k block applies the caller's beta; later blocks accumulate onto it.
@@ -141,12 +160,12 @@ internal static unsafe class GemmDriver
 
                     for (int ir = 0; ir < mc; ir += rows)
                     {
-                        float* a = packedA + (ir / rows * GemmPacking.PanelStride(rows, kc));
+                        float* a = packedA + (ir / rows * TA.PanelStride(rows, kc));
                         float* c = args.C + ((ic + ir) * args.Ldc) + jc;
                         int tileRows = Math.Min(rows, mc - ir);
                         for (int jr = 0; jr < nc; jr += cols)
                         {
-                            TTile.Multiply(kc, a, packedB + (jr / cols * GemmPacking.PanelStride(cols, kc)), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
+                            TTile.Multiply<TA>(kc, a, packedB + (jr / cols * GemmPacking.PanelStride(cols, kc)), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
                         }
                     }
                 }

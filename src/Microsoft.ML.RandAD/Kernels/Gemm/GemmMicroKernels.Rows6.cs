@@ -7,15 +7,16 @@ internal static unsafe partial class GemmMicroKernels
 {
     /// <summary>C[0..rows, 0..cols) = alpha·(A panel × B panel) + beta·C for a 6×(2·lanes) tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile6x2<TV, TVec>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+    public static void Tile6x2<TV, TVec, TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         int lanes = TV.Lanes;
         if (cols <= lanes)
         {
             // A panel that ends within its first vector (n ≤ 16 on AVX-512): skip the all-zero second half.
-            Tile6x1<TV, TVec>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+            Tile6x1<TV, TVec, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
             return;
         }
 
@@ -30,13 +31,13 @@ internal static unsafe partial class GemmMicroKernels
         for (int p = 0; p < kc; p++)
         {
             TVec b0 = TV.Load(b), b1 = TV.Load(b + lanes);
-            TVec a0 = TV.Broadcast(a[0]); c0a = TV.MultiplyAdd(a0, b0, c0a); c0b = TV.MultiplyAdd(a0, b1, c0b);
-            TVec a1 = TV.Broadcast(a[1]); c1a = TV.MultiplyAdd(a1, b0, c1a); c1b = TV.MultiplyAdd(a1, b1, c1b);
-            TVec a2 = TV.Broadcast(a[2]); c2a = TV.MultiplyAdd(a2, b0, c2a); c2b = TV.MultiplyAdd(a2, b1, c2b);
-            TVec a3 = TV.Broadcast(a[3]); c3a = TV.MultiplyAdd(a3, b0, c3a); c3b = TV.MultiplyAdd(a3, b1, c3b);
-            TVec a4 = TV.Broadcast(a[4]); c4a = TV.MultiplyAdd(a4, b0, c4a); c4b = TV.MultiplyAdd(a4, b1, c4b);
-            TVec a5 = TV.Broadcast(a[5]); c5a = TV.MultiplyAdd(a5, b0, c5a); c5b = TV.MultiplyAdd(a5, b1, c5b);
-            a += 6;
+            TVec a0 = TV.Broadcast(a[TA.Offset(0)]); c0a = TV.MultiplyAdd(a0, b0, c0a); c0b = TV.MultiplyAdd(a0, b1, c0b);
+            TVec a1 = TV.Broadcast(a[TA.Offset(1)]); c1a = TV.MultiplyAdd(a1, b0, c1a); c1b = TV.MultiplyAdd(a1, b1, c1b);
+            TVec a2 = TV.Broadcast(a[TA.Offset(2)]); c2a = TV.MultiplyAdd(a2, b0, c2a); c2b = TV.MultiplyAdd(a2, b1, c2b);
+            TVec a3 = TV.Broadcast(a[TA.Offset(3)]); c3a = TV.MultiplyAdd(a3, b0, c3a); c3b = TV.MultiplyAdd(a3, b1, c3b);
+            TVec a4 = TV.Broadcast(a[TA.Offset(4)]); c4a = TV.MultiplyAdd(a4, b0, c4a); c4b = TV.MultiplyAdd(a4, b1, c4b);
+            TVec a5 = TV.Broadcast(a[TA.Offset(5)]); c5a = TV.MultiplyAdd(a5, b0, c5a); c5b = TV.MultiplyAdd(a5, b1, c5b);
+            a += TA.Step(6);
             b += 2 * lanes;
         }
 
@@ -76,9 +77,10 @@ internal static unsafe partial class GemmMicroKernels
 
     /// <summary>The first vector of a 6×(2·lanes) tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6x1<TV, TVec>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+    private static void Tile6x1<TV, TVec, TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         TVec c0a = TV.Zero; TVec c1a = TV.Zero; TVec c2a = TV.Zero; TVec c3a = TV.Zero;
         TVec c4a = TV.Zero; TVec c5a = TV.Zero;
@@ -86,13 +88,13 @@ internal static unsafe partial class GemmMicroKernels
         for (int p = 0; p < kc; p++)
         {
             TVec b0 = TV.Load(b);
-            c0a = TV.MultiplyAdd(TV.Broadcast(a[0]), b0, c0a);
-            c1a = TV.MultiplyAdd(TV.Broadcast(a[1]), b0, c1a);
-            c2a = TV.MultiplyAdd(TV.Broadcast(a[2]), b0, c2a);
-            c3a = TV.MultiplyAdd(TV.Broadcast(a[3]), b0, c3a);
-            c4a = TV.MultiplyAdd(TV.Broadcast(a[4]), b0, c4a);
-            c5a = TV.MultiplyAdd(TV.Broadcast(a[5]), b0, c5a);
-            a += 6;
+            c0a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(0)]), b0, c0a);
+            c1a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(1)]), b0, c1a);
+            c2a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(2)]), b0, c2a);
+            c3a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(3)]), b0, c3a);
+            c4a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(4)]), b0, c4a);
+            c5a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(5)]), b0, c5a);
+            a += TA.Step(6);
             b += 2 * lanes;
         }
 

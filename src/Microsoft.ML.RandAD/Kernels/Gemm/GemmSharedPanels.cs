@@ -24,10 +24,11 @@ internal static unsafe class GemmSharedPanels
         ((long)RoundUp(args.M, TTile.Rows) + RoundUp(args.N, TTile.Cols)) * args.K <= MaxPackedFloats;
 
     /// <summary>Computes the product with <paramref name="threads"/> threads, C split along rows or columns as given.</summary>
-    public static void Run<TTile, TV, TVec>(in GemmArguments args, int threads, bool splitRows)
+    public static void Run<TTile, TV, TVec, TA>(in GemmArguments args, int threads, bool splitRows)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         int kcMax = GemmDriver.Balanced(args.K, TTile.KcMax, 1);
         var work = new Work
@@ -38,23 +39,24 @@ internal static unsafe class GemmSharedPanels
             PanelsB = Ceiling(args.N, TTile.Cols),
             SplitRows = splitRows,
         };
-        work.BlockA = work.PanelsA * GemmPacking.PanelStride(TTile.Rows, kcMax);
+        work.BlockA = work.PanelsA * TA.PanelStride(TTile.Rows, kcMax);
         work.BlockB = work.PanelsB * GemmPacking.PanelStride(TTile.Cols, kcMax);
         int kBlocks = Ceiling(args.K, kcMax);
         GemmScratch scratch = GemmScratch.ForCurrentThread;
         work.PackedA = scratch.A(kBlocks * work.BlockA);
         work.PackedB = scratch.B(kBlocks * work.BlockB);
 
-        WorkerPool.Run(&PackPart<TTile, TV, TVec>, &work, threads);
-        WorkerPool.Run(&MultiplyPart<TTile, TV, TVec>, &work, Math.Min(threads, splitRows ? work.PanelsA : work.PanelsB));
+        WorkerPool.Run(&PackPart<TTile, TV, TVec, TA>, &work, threads);
+        WorkerPool.Run(&MultiplyPart<TTile, TV, TVec, TA>, &work, Math.Min(threads, splitRows ? work.PanelsA : work.PanelsB));
     }
 
     /// <summary>Packs this part's share of the A panels and of the B panels, for every k block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackPart<TTile, TV, TVec>(void* context, int part, int parts)
+    private static void PackPart<TTile, TV, TVec, TA>(void* context, int part, int parts)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         ref Work work = ref Unsafe.AsRef<Work>(context);
         ref GemmArguments args = ref work.Args;
@@ -67,8 +69,8 @@ internal static unsafe class GemmSharedPanels
             int i = a0 * rows, j = b0 * cols;
             if (a1 > a0)
             {
-                GemmPacking.Panels<TV, TVec>(
-                    work.PackedA + (block * work.BlockA) + (a0 * GemmPacking.PanelStride(rows, kc)),
+                TA.Pack<TV, TVec>(
+                    work.PackedA + (block * work.BlockA) + (a0 * TA.PanelStride(rows, kc)),
                     args.A + (i * args.ARowStride) + (pc * args.AKStride), args.ARowStride, args.AKStride,
                     Math.Min(args.M, a1 * rows) - i, rows, kc);
             }
@@ -85,10 +87,11 @@ internal static unsafe class GemmSharedPanels
 
     /// <summary>Multiplies this part's rows (or columns) of C from the shared panels, in the packed driver's loop order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyPart<TTile, TV, TVec>(void* context, int part, int parts)
+    private static void MultiplyPart<TTile, TV, TVec, TA>(void* context, int part, int parts)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         ref Work work = ref Unsafe.AsRef<Work>(context);
         ref GemmArguments args = ref work.Args;
@@ -99,7 +102,7 @@ internal static unsafe class GemmSharedPanels
         for (int pc = 0, block = 0; pc < args.K; pc += work.KcMax, block++)
         {
             int kc = Math.Min(work.KcMax, args.K - pc);
-            nint strideA = GemmPacking.PanelStride(rows, kc), strideB = GemmPacking.PanelStride(cols, kc);
+            nint strideA = TA.PanelStride(rows, kc), strideB = GemmPacking.PanelStride(cols, kc);
             float* blockA = work.PackedA + (block * work.BlockA), blockB = work.PackedB + (block * work.BlockB);
             float beta = pc == 0 ? args.Beta : 1f;
 
@@ -116,7 +119,7 @@ internal static unsafe class GemmSharedPanels
                     for (int jp = jc; jp < jEnd; jp++)
                     {
                         int j = jp * cols;
-                        TTile.Multiply(kc, a, blockB + (jp * strideB), c + j, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, args.N - j));
+                        TTile.Multiply<TA>(kc, a, blockB + (jp * strideB), c + j, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, args.N - j));
                     }
                 }
             }
