@@ -20,8 +20,8 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </remarks>
 internal static unsafe class GemmDriver
 {
-    /// <summary>Below this many multiply-adds per thread, waking a worker costs more than it saves.</summary>
-    public const double MinMultiplyAddsPerThread = 256 * 1024;
+    // Below this many multiply-adds per thread, waking a worker and packing apart cost more than they save.
+    private const double MinMultiplyAddsPerThread = 256 * 1024;
 
     // Time to pack one element relative to one multiply-add lane of the kernel (~28 lanes vs ~3 packed
     // elements per cycle): weighs the packing a split repeats on every thread.
