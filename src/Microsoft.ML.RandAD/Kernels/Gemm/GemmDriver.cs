@@ -11,10 +11,10 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// each column block jc (NC wide) pack op(B) into an L2-resident block; then sweep each MR-row micro-panel of
 /// A (it stays in L1) over every NR-wide panel of the B block. A is packed once per k block whatever n is,
 /// B once per row block.</para>
-/// <para>Products whose packed operands fit a few MB are threaded by <see cref="GemmSharedPanels"/> (pack
-/// together, multiply apart). Larger ones split C into disjoint rows or columns (whichever repeats less
-/// packing and wastes fewer tile slots) and each part packs into its own buffers, so there is no
-/// synchronization inside the call; there the repeated packing is a few percent of the multiply. The k blocking
+/// <para>Threaded products go to <see cref="GemmSharedPanels"/> (the operand the threads share is packed once,
+/// together) when that operand fits a few MB. Larger ones split C into disjoint rows or columns (whichever
+/// repeats less packing and wastes fewer tile slots) and each part packs into its own buffers, so there is
+/// no synchronization inside the call; there the repeated packing is a few percent of the multiply. The k blocking
 /// depends only on k and the path, and every element is summed in k order in one lane, so the result is
 /// bit-identical for any thread count.</para>
 /// </remarks>
@@ -57,12 +57,12 @@ internal static unsafe class GemmDriver
             return;
         }
 
-        if (GemmSharedPanels.Fits<TTile>(in args))
+        // Split C where the tiles divide most evenly; the operand the parts share is then packed once.
+        int tilesM = Ceiling(args.M, TTile.Rows), tilesN = Ceiling(args.N, TTile.Cols);
+        bool splitRows = (long)Ceiling(tilesM, threads) * tilesN <= (long)tilesM * Ceiling(tilesN, threads);
+        if (GemmSharedPanels.Fits<TTile>(in args, splitRows))
         {
-            // Nothing is packed twice, so split C where the tiles divide most evenly.
-            int tilesM = Ceiling(args.M, TTile.Rows), tilesN = Ceiling(args.N, TTile.Cols);
-            bool splitRows = (long)Ceiling(tilesM, threads) * tilesN <= (long)tilesM * Ceiling(tilesN, threads);
-            GemmSharedPanels.Run<TTile, TV, TVec, TA>(in args, threads, splitRows);
+            GemmSharedPanels.Run<TTile, TV, TVec, TA>(in args, Math.Min(threads, splitRows ? tilesM : tilesN), splitRows);
             return;
         }
 

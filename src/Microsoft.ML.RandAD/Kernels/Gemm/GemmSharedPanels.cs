@@ -3,25 +3,31 @@ using System.Runtime.CompilerServices;
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
-/// Threaded GEMM for products whose packed operands fit in a few MB (the layers of a training step): the
-/// threads first pack all of A and B together, each a share of the panels, then multiply apart, each its
-/// share of C, reading the panels every thread packed.
+/// Threaded GEMM that packs the operand the threads share only once: split C by rows and the threads first
+/// pack B together (each a share of its panels), then each packs its own rows of A as it goes and
+/// multiplies; split by columns and A is the shared one.
 /// </summary>
 /// <remarks>
-/// <para>Splitting C alone (<see cref="GemmDriver"/>) makes each thread pack the whole operand it shares:
-/// for 128×784×256 that is 100–200 K floats per thread, a quarter of its multiply time. Here nothing is packed
-/// twice, at the price of a second dispatch to the worker pool (the barrier between the phases).</para>
+/// <para>Splitting C with each part packing both operands (<see cref="GemmDriver"/>'s fallback) makes every
+/// thread pack all of the shared operand: for 256×784×128 that is 100 K floats per thread, a tenth of its
+/// multiply time. Here it is packed once, at the price of a second dispatch to the worker pool (the barrier
+/// between packing and multiplying). The private operand is packed a block at a time, just before use,
+/// so it is still in L2 when the kernel reads it.</para>
 /// <para>Same blocking, kernels and summation order as the per-part driver, so the results are the same bits.</para>
 /// </remarks>
 internal static unsafe class GemmSharedPanels
 {
-    /// <summary>Largest packed A plus packed B, in floats (4 MB), packed into one shared buffer.</summary>
-    public const long MaxPackedFloats = 1L << 20;
+    /// <summary>
+    /// Largest packed shared operand, in floats (1 MB). Past it the shared panels are evicted to L3 between
+    /// being packed and being read (1024³ ran 10–30 % slower shared than with each part packing its own B
+    /// just before use), while the packing each part repeats in the fallback is down to a few percent.
+    /// </summary>
+    public const long MaxSharedFloats = 1L << 18;
 
-    /// <summary>Whether the packed operands of <paramref name="args"/> fit the shared buffer.</summary>
-    public static bool Fits<TTile>(in GemmArguments args)
+    /// <summary>Whether the shared operand (B when rows are split, A when columns are) fits the shared buffer.</summary>
+    public static bool Fits<TTile>(in GemmArguments args, bool splitRows)
         where TTile : IGemmTile =>
-        ((long)RoundUp(args.M, TTile.Rows) + RoundUp(args.N, TTile.Cols)) * args.K <= MaxPackedFloats;
+        (long)(splitRows ? RoundUp(args.N, TTile.Cols) : RoundUp(args.M, TTile.Rows)) * args.K <= MaxSharedFloats;
 
     /// <summary>Computes the product with <paramref name="threads"/> threads, C split along rows or columns as given.</summary>
     public static void Run<TTile, TV, TVec, TA>(in GemmArguments args, int threads, bool splitRows)
@@ -35,24 +41,23 @@ internal static unsafe class GemmSharedPanels
         {
             Args = args,
             KcMax = kcMax,
-            PanelsA = Ceiling(args.M, TTile.Rows),
-            PanelsB = Ceiling(args.N, TTile.Cols),
             SplitRows = splitRows,
+            Panels = splitRows ? Ceiling(args.N, TTile.Cols) : Ceiling(args.M, TTile.Rows),
         };
-        work.BlockA = work.PanelsA * TA.PanelStride(TTile.Rows, kcMax);
-        work.BlockB = work.PanelsB * GemmPacking.PanelStride(TTile.Cols, kcMax);
-        int kBlocks = Ceiling(args.K, kcMax);
+        work.Block = work.Panels * (splitRows ? GemmPacking.PanelStride(TTile.Cols, kcMax) : TA.PanelStride(TTile.Rows, kcMax));
+        nint floats = Ceiling(args.K, kcMax) * work.Block;
         GemmScratch scratch = GemmScratch.ForCurrentThread;
-        work.PackedA = scratch.A(kBlocks * work.BlockA);
-        work.PackedB = scratch.B(kBlocks * work.BlockB);
 
-        WorkerPool.Run(&PackPart<TTile, TV, TVec, TA>, &work, threads);
-        WorkerPool.Run(&MultiplyPart<TTile, TV, TVec, TA>, &work, Math.Min(threads, splitRows ? work.PanelsA : work.PanelsB));
+        // The caller's own private panels go to its other buffer, so the two never overlap.
+        work.Shared = splitRows ? scratch.B(floats) : scratch.A(floats);
+
+        WorkerPool.Run(&PackShared<TTile, TV, TVec, TA>, &work, Math.Min(threads, work.Panels));
+        WorkerPool.Run(&MultiplyPart<TTile, TV, TVec, TA>, &work, threads);
     }
 
-    /// <summary>Packs this part's share of the A panels and of the B panels, for every k block.</summary>
+    /// <summary>Packs this part's share of the shared operand's panels, for every k block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackPart<TTile, TV, TVec, TA>(void* context, int part, int parts)
+    private static void PackShared<TTile, TV, TVec, TA>(void* context, int part, int parts)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
@@ -60,32 +65,31 @@ internal static unsafe class GemmSharedPanels
     {
         ref Work work = ref Unsafe.AsRef<Work>(context);
         ref GemmArguments args = ref work.Args;
-        int rows = TTile.Rows, cols = TTile.Cols;
-        (int a0, int a1) = Share(work.PanelsA, part, parts);
-        (int b0, int b1) = Share(work.PanelsB, part, parts);
+        (int first, int end) = Share(work.Panels, part, parts);
         for (int pc = 0, block = 0; pc < args.K; pc += work.KcMax, block++)
         {
             int kc = Math.Min(work.KcMax, args.K - pc);
-            int i = a0 * rows, j = b0 * cols;
-            if (a1 > a0)
+            float* panels = work.Shared + (block * work.Block);
+            if (work.SplitRows)
             {
-                TA.Pack<TV, TVec>(
-                    work.PackedA + (block * work.BlockA) + (a0 * TA.PanelStride(rows, kc)),
-                    args.A + (i * args.ARowStride) + (pc * args.AKStride), args.ARowStride, args.AKStride,
-                    Math.Min(args.M, a1 * rows) - i, rows, kc);
-            }
-
-            if (b1 > b0)
-            {
+                int j = first * TTile.Cols;
                 GemmPacking.Panels<TV, TVec>(
-                    work.PackedB + (block * work.BlockB) + (b0 * GemmPacking.PanelStride(cols, kc)),
+                    panels + (first * GemmPacking.PanelStride(TTile.Cols, kc)),
                     args.B + (pc * args.BKStride) + (j * args.BColStride), args.BColStride, args.BKStride,
-                    Math.Min(args.N, b1 * cols) - j, cols, kc);
+                    Math.Min(args.N, end * TTile.Cols) - j, TTile.Cols, kc);
+            }
+            else
+            {
+                int i = first * TTile.Rows;
+                TA.Pack<TV, TVec>(
+                    panels + (first * TA.PanelStride(TTile.Rows, kc)),
+                    args.A + (i * args.ARowStride) + (pc * args.AKStride), args.ARowStride, args.AKStride,
+                    Math.Min(args.M, end * TTile.Rows) - i, TTile.Rows, kc);
             }
         }
     }
 
-    /// <summary>Multiplies this part's rows (or columns) of C from the shared panels, in the packed driver's loop order.</summary>
+    /// <summary>Multiplies this part's rows (or columns) of C: packs its own panels of the other operand a block at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyPart<TTile, TV, TVec, TA>(void* context, int part, int parts)
         where TTile : IGemmTile
@@ -96,30 +100,64 @@ internal static unsafe class GemmSharedPanels
         ref Work work = ref Unsafe.AsRef<Work>(context);
         ref GemmArguments args = ref work.Args;
         int rows = TTile.Rows, cols = TTile.Cols;
-        (int a0, int a1) = work.SplitRows ? Share(work.PanelsA, part, parts) : (0, work.PanelsA);
-        (int b0, int b1) = work.SplitRows ? (0, work.PanelsB) : Share(work.PanelsB, part, parts);
-        int chunk = Math.Max(1, TTile.NcMax / cols);
-        for (int pc = 0, block = 0; pc < args.K; pc += work.KcMax, block++)
+        int tiles = work.SplitRows ? Ceiling(args.M, rows) : Ceiling(args.N, cols);
+        (int first, int end) = Share(tiles, part, parts);
+        int m0 = 0, m1 = args.M, n0 = 0, n1 = args.N;
+        if (work.SplitRows)
         {
-            int kc = Math.Min(work.KcMax, args.K - pc);
-            nint strideA = TA.PanelStride(rows, kc), strideB = GemmPacking.PanelStride(cols, kc);
-            float* blockA = work.PackedA + (block * work.BlockA), blockB = work.PackedB + (block * work.BlockB);
-            float beta = pc == 0 ? args.Beta : 1f;
+            (m0, m1) = (first * rows, Math.Min(args.M, end * rows));
+        }
+        else
+        {
+            (n0, n1) = (first * cols, Math.Min(args.N, end * cols));
+        }
 
-            // Column chunks of NC keep the B panels a row micro-panel sweeps over within L2.
-            for (int jc = b0; jc < b1; jc += chunk)
+        if (m1 <= m0 || n1 <= n0)
+        {
+            return;
+        }
+
+        int mcMax = work.SplitRows ? GemmDriver.Balanced(m1 - m0, TTile.McMax, rows) : RoundUp(args.M, rows);
+        int ncMax = GemmDriver.Balanced(n1 - n0, TTile.NcMax, cols);
+        GemmScratch scratch = GemmScratch.ForCurrentThread;
+        float* ownA = work.SplitRows ? scratch.A(mcMax / rows * TA.PanelStride(rows, work.KcMax)) : null;
+        float* ownB = work.SplitRows ? null : scratch.B(ncMax / cols * GemmPacking.PanelStride(cols, work.KcMax));
+
+        for (int ic = m0; ic < m1; ic += mcMax)
+        {
+            int mc = Math.Min(mcMax, m1 - ic);
+            for (int pc = 0, block = 0; pc < args.K; pc += work.KcMax, block++)
             {
-                int jEnd = Math.Min(b1, jc + chunk);
-                for (int ip = a0; ip < a1; ip++)
+                int kc = Math.Min(work.KcMax, args.K - pc);
+                nint strideA = TA.PanelStride(rows, kc), strideB = GemmPacking.PanelStride(cols, kc);
+                float* shared = work.Shared + (block * work.Block);
+                float* blockA = shared + (ic / rows * strideA);
+                if (work.SplitRows)
                 {
-                    int i = ip * rows;
-                    float* a = blockA + (ip * strideA);
-                    float* c = args.C + (i * args.Ldc);
-                    int tileRows = Math.Min(rows, args.M - i);
-                    for (int jp = jc; jp < jEnd; jp++)
+                    blockA = ownA;
+                    TA.Pack<TV, TVec>(ownA, args.A + (ic * args.ARowStride) + (pc * args.AKStride), args.ARowStride, args.AKStride, mc, rows, kc);
+                }
+
+                float beta = pc == 0 ? args.Beta : 1f;
+                for (int jc = n0; jc < n1; jc += ncMax)
+                {
+                    int nc = Math.Min(ncMax, n1 - jc);
+                    float* blockB = shared + (jc / cols * strideB);
+                    if (!work.SplitRows)
                     {
-                        int j = jp * cols;
-                        TTile.Multiply<TA>(kc, a, blockB + (jp * strideB), c + j, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, args.N - j));
+                        blockB = ownB;
+                        GemmPacking.Panels<TV, TVec>(ownB, args.B + (pc * args.BKStride) + (jc * args.BColStride), args.BColStride, args.BKStride, nc, cols, kc);
+                    }
+
+                    for (int ir = 0; ir < mc; ir += rows)
+                    {
+                        float* a = blockA + (ir / rows * strideA);
+                        float* c = args.C + ((ic + ir) * args.Ldc) + jc;
+                        int tileRows = Math.Min(rows, mc - ir);
+                        for (int jr = 0; jr < nc; jr += cols)
+                        {
+                            TTile.Multiply<TA>(kc, a, blockB + (jr / cols * strideB), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
+                        }
                     }
                 }
             }
@@ -133,17 +171,14 @@ internal static unsafe class GemmSharedPanels
 
     private static int RoundUp(int value, int unit) => Ceiling(value, unit) * unit;
 
-    /// <summary>The call, the k blocking and where each k block's panels live.</summary>
+    /// <summary>The call, the k blocking and where each k block's shared panels live.</summary>
     private struct Work
     {
         public GemmArguments Args;
         public int KcMax;
-        public int PanelsA;
-        public int PanelsB;
-        public nint BlockA;
-        public nint BlockB;
-        public float* PackedA;
-        public float* PackedB;
         public bool SplitRows;
+        public int Panels;
+        public nint Block;
+        public float* Shared;
     }
 }
