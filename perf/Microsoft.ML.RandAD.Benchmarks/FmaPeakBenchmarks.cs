@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Columns;
 using Microsoft.ML.RandAD.Kernels;
 
 namespace Microsoft.ML.RandAD.Benchmarks;
@@ -46,6 +48,13 @@ public unsafe class FmaPeakBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10));
+        public Config()
+        {
+            AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10));
+
+            // One operation is one 512-bit FMA on each thread: 32 flops per thread.
+            static double? Flops(BenchmarkCase b) => 32.0 * (int)b.Parameters["Threads"];
+            AddColumn(StatisticColumn.Min, new GflopsColumn("GFLOP/s", Flops, s => s.Mean), new GflopsColumn("best GFLOP/s", Flops, s => s.Min));
+        }
     }
 }

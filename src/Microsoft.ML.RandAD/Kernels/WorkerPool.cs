@@ -22,9 +22,9 @@ internal interface IParallelWork
 /// </remarks>
 internal static unsafe class WorkerPool
 {
-    // Spin this many iterations before blocking: covers the gap between consecutive kernels of a
+    // Wait this long for the next call before blocking: covers the gap between consecutive kernels of a
     // training step (tens of microseconds) without burning a core when the engine is idle.
-    private const int SpinIterations = 20_000;
+    private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 500; // 2 ms
 
     private static readonly object s_gate = new();
     private static readonly List<Thread> s_threads = [];
@@ -207,13 +207,17 @@ internal static unsafe class WorkerPool
         int seen = Volatile.Read(ref s_generation);
         while (true)
         {
-            int spins = 0;
+            // SpinWait spins briefly, then yields the core (sched_yield / SwitchToThread) between checks. A
+            // pure spin would hold the core for a whole time slice: when the machine is oversubscribed and the
+            // caller's thread shares this core, the caller's own parts would then run at half speed or less.
+            var spinner = new SpinWait();
+            long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
             int generation;
             while ((generation = Volatile.Read(ref s_generation)) == seen)
             {
-                if (++spins < SpinIterations)
+                if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
                 {
-                    Thread.SpinWait(20);
+                    spinner.SpinOnce(sleep1Threshold: -1);
                     continue;
                 }
 
@@ -224,7 +228,8 @@ internal static unsafe class WorkerPool
                 }
 
                 Interlocked.Decrement(ref s_sleepers);
-                spins = 0;
+                spinner.Reset();
+                deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
             }
 
             seen = generation;

@@ -23,6 +23,10 @@ internal static unsafe class GemmDirect
 
     private const int Rows = 6;
 
+    // Threads split rows here without packing anything, so a worker pays off on half the work the packed
+    // driver needs (the 128×256×10 output layer of a training step runs on both cores).
+    private const double MinMultiplyAddsPerThread = 128 * 1024;
+
     /// <summary>Whether the direct path is the faster one for this product on width <typeparamref name="TV"/>.</summary>
     public static bool IsPreferred<TV, TVec>(in GemmArguments args)
         where TV : IGemmVector<TVec>
@@ -47,7 +51,7 @@ internal static unsafe class GemmDirect
         }
 
         int threads = args.MultiplyAdds <= MaxSmallMultiplyAdds ? 1
-            : (int)Math.Clamp(args.MultiplyAdds / GemmDriver.MinMultiplyAddsPerThread, 1, Math.Min(KernelSettings.ThreadCount, Ceiling(args.M, Rows)));
+            : (int)Math.Clamp(args.MultiplyAdds / MinMultiplyAddsPerThread, 1, Math.Min(KernelSettings.ThreadCount, Ceiling(args.M, Rows)));
         if (threads == 1)
         {
             RunRows<TV, TVec>(ref work, 0, args.M);

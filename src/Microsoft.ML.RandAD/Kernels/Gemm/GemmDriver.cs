@@ -11,15 +11,17 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// each column block jc (NC wide) pack op(B) into an L2-resident block; then sweep each MR-row micro-panel of
 /// A (it stays in L1) over every NR-wide panel of the B block. A is packed once per k block whatever n is,
 /// B once per row block.</para>
-/// <para>Threads split C into disjoint rows or columns (whichever repeats less packing and wastes fewer tile
-/// slots); each packs into its own buffers, so there is no synchronization inside a call. The k blocking
+/// <para>Threaded products go to <see cref="GemmSharedPanels"/> (the operand the threads share is packed once,
+/// together) when that operand fits a few MB. Larger ones split C into disjoint rows or columns (whichever
+/// repeats less packing and wastes fewer tile slots) and each part packs into its own buffers, so there is
+/// no synchronization inside the call; there the repeated packing is a few percent of the multiply. The k blocking
 /// depends only on k and the path, and every element is summed in k order in one lane, so the result is
 /// bit-identical for any thread count.</para>
 /// </remarks>
 internal static unsafe class GemmDriver
 {
-    /// <summary>Below this many multiply-adds per thread, waking a worker costs more than it saves.</summary>
-    public const double MinMultiplyAddsPerThread = 256 * 1024;
+    // Below this many multiply-adds per thread, waking a worker and packing apart cost more than they save.
+    private const double MinMultiplyAddsPerThread = 256 * 1024;
 
     // Time to pack one element relative to one multiply-add lane of the kernel (~28 lanes vs ~3 packed
     // elements per cycle): weighs the packing a split repeats on every thread.
@@ -31,17 +33,47 @@ internal static unsafe class GemmDriver
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
+        // Pack A as it lies: by rows when its rows run along k, interleaved when its columns do.
+        if (args.AKStride == 1)
+        {
+            Run<TTile, TV, TVec, GemmRowsA>(in args);
+        }
+        else
+        {
+            Run<TTile, TV, TVec, GemmInterleavedA>(in args);
+        }
+    }
+
+    private static void Run<TTile, TV, TVec, TA>(in GemmArguments args)
+        where TTile : IGemmTile
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+        where TA : IGemmAPanel
+    {
         int threads = (int)Math.Clamp(args.MultiplyAdds / MinMultiplyAddsPerThread, 1, KernelSettings.ThreadCount);
         if (threads == 1)
         {
-            RunRegion<TTile, TV, TVec>(in args, 0, args.M, 0, args.N);
+            RunRegion<TTile, TV, TVec, TA>(in args, 0, args.M, 0, args.N);
+            return;
+        }
+
+        // Split C where the tiles divide most evenly; the operand the parts share is then packed once.
+        int tilesM = Ceiling(args.M, TTile.Rows), tilesN = Ceiling(args.N, TTile.Cols);
+        bool splitRows = (long)Ceiling(tilesM, threads) * tilesN <= (long)tilesM * Ceiling(tilesN, threads);
+        if (GemmSharedPanels.Fits<TTile>(in args, splitRows))
+        {
+            GemmSharedPanels.Run<TTile, TV, TVec, TA>(in args, Math.Min(threads, splitRows ? tilesM : tilesN), splitRows);
             return;
         }
 
         var work = new Partition { Args = args };
         ChooseSplit<TTile>(in args, threads, ref work);
-        WorkerPool.Run(&RunPart<TTile, TV, TVec>, &work, work.Parts);
+        WorkerPool.Run(&RunPart<TTile, TV, TVec, TA>, &work, work.Parts);
     }
+
+    /// <summary>The block size that splits <paramref name="length"/> into equal blocks of at most <paramref name="limit"/>, rounded up to a multiple of <paramref name="unit"/>.</summary>
+    public static int Balanced(int length, int limit, int unit) =>
+        Ceiling(Ceiling(Math.Max(length, 1), Ceiling(Math.Max(length, 1), limit)), unit) * unit;
 
     private static void ChooseSplit<TTile>(in GemmArguments args, int threads, ref Partition work)
         where TTile : IGemmTile
@@ -67,10 +99,11 @@ internal static unsafe class GemmDriver
         work.Tiles = work.SplitRows ? tilesM : tilesN;
     }
 
-    private static void RunPart<TTile, TV, TVec>(void* context, int part, int parts)
+    private static void RunPart<TTile, TV, TVec, TA>(void* context, int part, int parts)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         ref Partition work = ref Unsafe.AsRef<Partition>(context);
         int first = (int)((long)work.Tiles * part / parts);
@@ -78,20 +111,21 @@ internal static unsafe class GemmDriver
         ref GemmArguments args = ref work.Args;
         if (work.SplitRows)
         {
-            RunRegion<TTile, TV, TVec>(in args, first * TTile.Rows, Math.Min(args.M, last * TTile.Rows), 0, args.N);
+            RunRegion<TTile, TV, TVec, TA>(in args, first * TTile.Rows, Math.Min(args.M, last * TTile.Rows), 0, args.N);
         }
         else
         {
-            RunRegion<TTile, TV, TVec>(in args, 0, args.M, first * TTile.Cols, Math.Min(args.N, last * TTile.Cols));
+            RunRegion<TTile, TV, TVec, TA>(in args, 0, args.M, first * TTile.Cols, Math.Min(args.N, last * TTile.Cols));
         }
     }
 
     /// <summary>C[m0..m1, n0..n1) on the calling thread.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRegion<TTile, TV, TVec>(in GemmArguments args, int m0, int m1, int n0, int n1)
+    private static void RunRegion<TTile, TV, TVec, TA>(in GemmArguments args, int m0, int m1, int n0, int n1)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
+        where TA : IGemmAPanel
     {
         int rows = TTile.Rows, cols = TTile.Cols;
         int k = args.K;
@@ -102,8 +136,8 @@ internal static unsafe class GemmDriver
         int ncMax = Balanced(n1 - n0, TTile.NcMax, cols);
 
         GemmScratch scratch = GemmScratch.ForCurrentThread;
-        float* packedA = scratch.A((nint)mcMax * kcMax);
-        float* packedB = scratch.B((nint)kcMax * ncMax);
+        float* packedA = scratch.A(mcMax / rows * TA.PanelStride(rows, kcMax));
+        float* packedB = scratch.B(ncMax / cols * GemmPacking.PanelStride(cols, kcMax));
 
         for (int ic = m0; ic < m1; ic += mcMax)
         {
@@ -113,7 +147,7 @@ internal static unsafe class GemmDriver
                 int kc = Math.Min(kcMax, k - pc);
 
                 // A is packed once per (row block, k block) and reused for every column block.
-                GemmPacking.Panels<TV, TVec>(
+                TA.Pack<TV, TVec>(
                     packedA, args.A + (ic * args.ARowStride) + (pc * args.AKStride), args.ARowStride, args.AKStride, mc, rows, kc);
 
                 // The first k block applies the caller's beta; later blocks accumulate onto it.
@@ -126,22 +160,18 @@ internal static unsafe class GemmDriver
 
                     for (int ir = 0; ir < mc; ir += rows)
                     {
-                        float* a = packedA + ((nint)ir * kc);
+                        float* a = packedA + (ir / rows * TA.PanelStride(rows, kc));
                         float* c = args.C + ((ic + ir) * args.Ldc) + jc;
                         int tileRows = Math.Min(rows, mc - ir);
                         for (int jr = 0; jr < nc; jr += cols)
                         {
-                            TTile.Multiply(kc, a, packedB + ((nint)jr * kc), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
+                            TTile.Multiply<TA>(kc, a, packedB + (jr / cols * GemmPacking.PanelStride(cols, kc)), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
                         }
                     }
                 }
             }
         }
     }
-
-    /// <summary>The block size that splits <paramref name="length"/> into equal blocks of at most <paramref name="limit"/>, rounded up to a multiple of <paramref name="unit"/>.</summary>
-    private static int Balanced(int length, int limit, int unit) =>
-        Ceiling(Ceiling(Math.Max(length, 1), Ceiling(Math.Max(length, 1), limit)), unit) * unit;
 
     private static int Ceiling(int value, int divisor) => (value + divisor - 1) / divisor;
 

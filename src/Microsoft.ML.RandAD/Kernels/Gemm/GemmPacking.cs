@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
@@ -14,13 +16,21 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </remarks>
 internal static unsafe class GemmPacking
 {
+    // Gap between consecutive panels, in floats (one cache line). Without it, panels kc·width floats apart
+    // (12 KB, 32 KB, ...) start in the same L1 set, and packing k step by k step, which writes one line
+    // to each panel in turn, evicts its own writes.
+    private const int PanelGap = 16;
+
+    /// <summary>Distance from one packed panel to the next.</summary>
+    public static nint PanelStride(int width, int kc) => ((nint)width * kc) + PanelGap;
+
     /// <summary>
-    /// Packs a <paramref name="valid"/>×<paramref name="kc"/> slice into ⌈valid / width⌉ consecutive panels,
-    /// each <paramref name="kc"/> groups of <paramref name="width"/> floats.
+    /// Packs a <paramref name="valid"/>×<paramref name="kc"/> slice into ⌈valid / width⌉ panels, each <paramref name="kc"/>
+    /// groups of <paramref name="width"/> floats, <see cref="PanelStride"/> apart.
     /// </summary>
     /// <typeparam name="TV">The vector width to copy with.</typeparam>
     /// <typeparam name="TVec">Its vector type.</typeparam>
-    /// <param name="destination">Packed panels, ⌈valid / width⌉·<paramref name="kc"/>·<paramref name="width"/> floats.</param>
+    /// <param name="destination">Packed panels, ⌈valid / width⌉·<see cref="PanelStride"/> floats.</param>
     /// <param name="source">Element (0, 0) of the slice.</param>
     /// <param name="wStride">Distance between consecutive w (rows of A, columns of B).</param>
     /// <param name="kStride">Distance between consecutive k.</param>
@@ -40,11 +50,15 @@ internal static unsafe class GemmPacking
 
         for (int w = 0; w < valid; w += width)
         {
-            float* panel = destination + ((nint)w * kc);
+            float* panel = destination + (w / width * PanelStride(width, kc));
             int count = Math.Min(width, valid - w);
             if (kStride == 1 && typeof(TV) == typeof(GemmVector512))
             {
                 Transpose512(panel, source + (w * wStride), wStride, count, width, kc);
+            }
+            else if (kStride == 1 && typeof(TV) == typeof(GemmVector256))
+            {
+                Transpose256(panel, source + (w * wStride), wStride, count, width, kc);
             }
             else
             {
@@ -63,13 +77,31 @@ internal static unsafe class GemmPacking
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
+        if (typeof(TV) == typeof(GemmVector512) && width <= 16)
+        {
+            CopyNarrowRuns512(destination, source, kStride, valid, width, kc);
+            return;
+        }
+
         int lanes = TV.Lanes;
-        nint panelStride = (nint)width * kc;
+        nint panelStride = PanelStride(width, kc);
+        int full = valid / width;
         for (int p = 0; p < kc; p++)
         {
             float* from = source + (p * kStride);
             float* to = destination + (p * width);
-            for (int w = 0; w < valid; w += width, from += width, to += panelStride)
+            int q = 0;
+            if (width == 2 * lanes)
+            {
+                // B panels are two vectors wide: whole panels are two plain copies, no per-vector edge test.
+                for (; q < full; q++, from += width, to += panelStride)
+                {
+                    TV.Store(to, TV.Load(from));
+                    TV.Store(to + lanes, TV.Load(from + lanes));
+                }
+            }
+
+            for (int w = q * width; w < valid; w += width, from += width, to += panelStride)
             {
                 for (int v = 0; v < width; v += lanes)
                 {
@@ -88,6 +120,34 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary>
+    /// Panels at most one 512-bit vector wide (A of a TN product, 12 rows): one masked load and store per
+    /// panel and k step, the masks made once rather than per element.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyNarrowRuns512(float* destination, float* source, nint kStride, int valid, int width, int kc)
+    {
+        nint panelStride = PanelStride(width, kc);
+        int full = valid / width, rest = valid - (full * width);
+        Vector512<float> zero = Vector512<float>.Zero;
+        Vector512<float> panelMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle();
+        Vector512<float> restMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rest)).AsSingle();
+        for (int p = 0; p < kc; p++)
+        {
+            float* from = source + (p * kStride);
+            float* to = destination + (p * width);
+            for (int q = 0; q < full; q++, from += width, to += panelStride)
+            {
+                Avx512F.MaskStore(to, panelMask, Avx512F.MaskLoad(from, panelMask, zero));
+            }
+
+            if (rest > 0)
+            {
+                Avx512F.MaskStore(to, panelMask, Avx512F.MaskLoad(from, restMask, zero));
+            }
+        }
+    }
+
     /// <summary>p is contiguous: 16×16 blocks go through registers (<see cref="GemmTranspose512"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose512(float* destination, float* source, nint wStride, int valid, int width, int kc)
@@ -100,6 +160,23 @@ internal static unsafe class GemmPacking
             {
                 GemmTranspose512.Block16(
                     source + (w * wStride) + p, wStride, rows, Math.Min(16, kc - p),
+                    destination + (p * width) + w, width, lanes);
+            }
+        }
+    }
+
+    /// <summary>p is contiguous: 8×8 blocks go through registers (<see cref="GemmTranspose256"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose256(float* destination, float* source, nint wStride, int valid, int width, int kc)
+    {
+        for (int w = 0; w < width; w += 8)
+        {
+            int rows = Math.Clamp(valid - w, 0, 8);
+            int lanes = Math.Min(8, width - w);
+            for (int p = 0; p < kc; p += 8)
+            {
+                GemmTranspose256.Block8(
+                    source + (w * wStride) + p, wStride, rows, Math.Min(8, kc - p),
                     destination + (p * width) + w, width, lanes);
             }
         }

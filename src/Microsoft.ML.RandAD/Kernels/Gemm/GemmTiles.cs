@@ -24,11 +24,12 @@ internal unsafe interface IGemmTile
     /// <summary>Largest column block (NC): the packed B block, KC·NC floats, stays in L2.</summary>
     static abstract int NcMax { get; }
 
-    /// <summary>Runs the micro-kernel on one tile; see <see cref="GemmMicroKernels"/>.</summary>
-    static abstract void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols);
+    /// <summary>Runs the micro-kernel on one tile whose A micro-panel has layout <typeparamref name="TA"/>; see <see cref="GemmMicroKernels"/>.</summary>
+    static abstract void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel;
 }
 
-/// <summary>AVX-512: 12×32 tiles (24 zmm accumulators); 12·384·4 = 18 KB of A in L1, 384·480·4 = 720 KB of B in L2.</summary>
+/// <summary>AVX-512: 12×32 tiles (24 zmm accumulators); 12·384·4 = 18 KB of A in L1, 384·480·4 = 720 KB of B in L2; up to 1536 rows of A packed per k block, so B is packed once for m ≤ 1536.</summary>
 internal readonly unsafe struct GemmTile512 : IGemmTile
 {
     public static int Rows => 12;
@@ -37,13 +38,14 @@ internal readonly unsafe struct GemmTile512 : IGemmTile
 
     public static int KcMax => 384;
 
-    public static int McMax => 1008;
+    public static int McMax => 1536;
 
     public static int NcMax => 480;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols) =>
-        GemmMicroKernels.Tile12x2<GemmVector512, Vector512<float>>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+    public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel =>
+        GemmMicroKernels.Tile12x2<GemmVector512, Vector512<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
 }
 
 /// <summary>AVX2: 6×16 tiles (12 ymm accumulators of 16 registers).</summary>
@@ -55,13 +57,14 @@ internal readonly unsafe struct GemmTile256 : IGemmTile
 
     public static int KcMax => 384;
 
-    public static int McMax => 1008;
+    public static int McMax => 1536;
 
     public static int NcMax => 480;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols) =>
-        GemmMicroKernels.Tile6x2<GemmVector256, Vector256<float>>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+    public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel =>
+        GemmMicroKernels.Tile6x2<GemmVector256, Vector256<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
 }
 
 /// <summary>128-bit: 6×8 tiles (12 xmm accumulators).</summary>
@@ -73,13 +76,14 @@ internal readonly unsafe struct GemmTile128 : IGemmTile
 
     public static int KcMax => 384;
 
-    public static int McMax => 1008;
+    public static int McMax => 1536;
 
     public static int NcMax => 480;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols) =>
-        GemmMicroKernels.Tile6x2<GemmVector128, Vector128<float>>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+    public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel =>
+        GemmMicroKernels.Tile6x2<GemmVector128, Vector128<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
 }
 
 /// <summary>Scalar: 6×2 tiles (12 float accumulators), the reference the vector paths are tested against.</summary>
@@ -91,11 +95,12 @@ internal readonly unsafe struct GemmTileScalar : IGemmTile
 
     public static int KcMax => 384;
 
-    public static int McMax => 1008;
+    public static int McMax => 1536;
 
     public static int NcMax => 480;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Multiply(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols) =>
-        GemmMicroKernels.Tile6x2<GemmScalar, float>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+    public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel =>
+        GemmMicroKernels.Tile6x2<GemmScalar, float, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
 }

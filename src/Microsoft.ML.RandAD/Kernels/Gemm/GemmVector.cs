@@ -123,7 +123,7 @@ internal readonly unsafe struct GemmVector256 : IGemmVector<Vector256<float>>
         Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
 }
 
-/// <summary>128-bit lanes, portable (SSE or NEON); partial loads and stores go lane by lane.</summary>
+/// <summary>128-bit lanes, portable (SSE or NEON): partial loads and stores go lane by lane, so no x86-only masked moves.</summary>
 internal readonly unsafe struct GemmVector128 : IGemmVector<Vector128<float>>
 {
     public static int Lanes => Vector128<float>.Count;
@@ -137,17 +137,12 @@ internal readonly unsafe struct GemmVector128 : IGemmVector<Vector128<float>>
     public static Vector128<float> Load(float* source) => Vector128.Load(source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> LoadFirst(float* source, int count)
-    {
-        // Edges only: a plain copy through the stack keeps this path free of x86-only masked moves.
-        float* lanes = stackalloc float[4] { 0, 0, 0, 0 };
-        for (int i = 0; i < count; i++)
-        {
-            lanes[i] = source[i];
-        }
-
-        return Vector128.Load(lanes);
-    }
+    public static Vector128<float> LoadFirst(float* source, int count) =>
+        Vector128.Create(
+            count > 0 ? source[0] : 0f,
+            count > 1 ? source[1] : 0f,
+            count > 2 ? source[2] : 0f,
+            count > 3 ? source[3] : 0f);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* destination, Vector128<float> value) => Vector128.Store(value, destination);

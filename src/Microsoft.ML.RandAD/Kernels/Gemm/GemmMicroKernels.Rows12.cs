@@ -1,0 +1,225 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>The 12-row tiles: 12×32 on AVX-512, all 32 zmm registers in use.</summary>
+internal static unsafe partial class GemmMicroKernels
+{
+    /// <summary>C[0..rows, 0..cols) = alpha·(A panel × B panel) + beta·C for a 12×(2·lanes) tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile12x2<TV, TVec, TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+        where TA : IGemmAPanel
+    {
+        int lanes = TV.Lanes;
+        if (cols <= lanes)
+        {
+            // A panel that ends within its first vector (n ≤ 16 on AVX-512): skip the all-zero second half.
+            Tile12x1<TV, TVec, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+            return;
+        }
+
+        PrefetchTile(c, ldc, rows, 2 * lanes);
+
+        TVec c0a = TV.Zero; TVec c0b = TV.Zero;
+        TVec c1a = TV.Zero; TVec c1b = TV.Zero;
+        TVec c2a = TV.Zero; TVec c2b = TV.Zero;
+        TVec c3a = TV.Zero; TVec c3b = TV.Zero;
+        TVec c4a = TV.Zero; TVec c4b = TV.Zero;
+        TVec c5a = TV.Zero; TVec c5b = TV.Zero;
+        TVec c6a = TV.Zero; TVec c6b = TV.Zero;
+        TVec c7a = TV.Zero; TVec c7b = TV.Zero;
+        TVec c8a = TV.Zero; TVec c8b = TV.Zero;
+        TVec c9a = TV.Zero; TVec c9b = TV.Zero;
+        TVec c10a = TV.Zero; TVec c10b = TV.Zero;
+        TVec c11a = TV.Zero; TVec c11b = TV.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TV.Load(b), b1 = TV.Load(b + lanes);
+            TVec a0 = TV.Broadcast(a[TA.Offset(0)]); c0a = TV.MultiplyAdd(a0, b0, c0a); c0b = TV.MultiplyAdd(a0, b1, c0b);
+            TVec a1 = TV.Broadcast(a[TA.Offset(1)]); c1a = TV.MultiplyAdd(a1, b0, c1a); c1b = TV.MultiplyAdd(a1, b1, c1b);
+            TVec a2 = TV.Broadcast(a[TA.Offset(2)]); c2a = TV.MultiplyAdd(a2, b0, c2a); c2b = TV.MultiplyAdd(a2, b1, c2b);
+            TVec a3 = TV.Broadcast(a[TA.Offset(3)]); c3a = TV.MultiplyAdd(a3, b0, c3a); c3b = TV.MultiplyAdd(a3, b1, c3b);
+            TVec a4 = TV.Broadcast(a[TA.Offset(4)]); c4a = TV.MultiplyAdd(a4, b0, c4a); c4b = TV.MultiplyAdd(a4, b1, c4b);
+            TVec a5 = TV.Broadcast(a[TA.Offset(5)]); c5a = TV.MultiplyAdd(a5, b0, c5a); c5b = TV.MultiplyAdd(a5, b1, c5b);
+            TVec a6 = TV.Broadcast(a[TA.Offset(6)]); c6a = TV.MultiplyAdd(a6, b0, c6a); c6b = TV.MultiplyAdd(a6, b1, c6b);
+            TVec a7 = TV.Broadcast(a[TA.Offset(7)]); c7a = TV.MultiplyAdd(a7, b0, c7a); c7b = TV.MultiplyAdd(a7, b1, c7b);
+            TVec a8 = TV.Broadcast(a[TA.Offset(8)]); c8a = TV.MultiplyAdd(a8, b0, c8a); c8b = TV.MultiplyAdd(a8, b1, c8b);
+            TVec a9 = TV.Broadcast(a[TA.Offset(9)]); c9a = TV.MultiplyAdd(a9, b0, c9a); c9b = TV.MultiplyAdd(a9, b1, c9b);
+            TVec a10 = TV.Broadcast(a[TA.Offset(10)]); c10a = TV.MultiplyAdd(a10, b0, c10a); c10b = TV.MultiplyAdd(a10, b1, c10b);
+            TVec a11 = TV.Broadcast(a[TA.Offset(11)]); c11a = TV.MultiplyAdd(a11, b0, c11a); c11b = TV.MultiplyAdd(a11, b1, c11b);
+            a += TA.Step(12);
+            b += 2 * lanes;
+        }
+
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
+        StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
+        if (rows <= 1)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta, cols);
+        if (rows <= 2)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta, cols);
+        if (rows <= 3)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta, cols);
+        if (rows <= 4)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta, cols);
+        if (rows <= 5)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
+        if (rows <= 6)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (6 * ldc), c6a, c6b, va, vb, beta, cols);
+        if (rows <= 7)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (7 * ldc), c7a, c7b, va, vb, beta, cols);
+        if (rows <= 8)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (8 * ldc), c8a, c8b, va, vb, beta, cols);
+        if (rows <= 9)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (9 * ldc), c9a, c9b, va, vb, beta, cols);
+        if (rows <= 10)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (10 * ldc), c10a, c10b, va, vb, beta, cols);
+        if (rows <= 11)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (11 * ldc), c11a, c11b, va, vb, beta, cols);
+    }
+
+    /// <summary>The first vector of a 12×(2·lanes) tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile12x1<TV, TVec, TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+        where TA : IGemmAPanel
+    {
+        TVec c0a = TV.Zero; TVec c1a = TV.Zero; TVec c2a = TV.Zero; TVec c3a = TV.Zero;
+        TVec c4a = TV.Zero; TVec c5a = TV.Zero; TVec c6a = TV.Zero; TVec c7a = TV.Zero;
+        TVec c8a = TV.Zero; TVec c9a = TV.Zero; TVec c10a = TV.Zero; TVec c11a = TV.Zero;
+        int lanes = TV.Lanes;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TV.Load(b);
+            c0a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(0)]), b0, c0a);
+            c1a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(1)]), b0, c1a);
+            c2a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(2)]), b0, c2a);
+            c3a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(3)]), b0, c3a);
+            c4a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(4)]), b0, c4a);
+            c5a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(5)]), b0, c5a);
+            c6a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(6)]), b0, c6a);
+            c7a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(7)]), b0, c7a);
+            c8a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(8)]), b0, c8a);
+            c9a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(9)]), b0, c9a);
+            c10a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(10)]), b0, c10a);
+            c11a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(11)]), b0, c11a);
+            a += TA.Step(12);
+            b += 2 * lanes;
+        }
+
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta), zero = TV.Zero;
+        StoreRow<TV, TVec>(c, c0a, zero, va, vb, beta, cols);
+        if (rows <= 1)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (1 * ldc), c1a, zero, va, vb, beta, cols);
+        if (rows <= 2)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (2 * ldc), c2a, zero, va, vb, beta, cols);
+        if (rows <= 3)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (3 * ldc), c3a, zero, va, vb, beta, cols);
+        if (rows <= 4)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (4 * ldc), c4a, zero, va, vb, beta, cols);
+        if (rows <= 5)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (5 * ldc), c5a, zero, va, vb, beta, cols);
+        if (rows <= 6)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (6 * ldc), c6a, zero, va, vb, beta, cols);
+        if (rows <= 7)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (7 * ldc), c7a, zero, va, vb, beta, cols);
+        if (rows <= 8)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (8 * ldc), c8a, zero, va, vb, beta, cols);
+        if (rows <= 9)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (9 * ldc), c9a, zero, va, vb, beta, cols);
+        if (rows <= 10)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (10 * ldc), c10a, zero, va, vb, beta, cols);
+        if (rows <= 11)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (11 * ldc), c11a, zero, va, vb, beta, cols);
+    }
+}

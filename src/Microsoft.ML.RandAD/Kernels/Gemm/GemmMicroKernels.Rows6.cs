@@ -1,0 +1,134 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>The 6-row tiles: 6×16 on AVX2, 6×8 on 128-bit vectors, 6×2 scalar, within 16 registers.</summary>
+internal static unsafe partial class GemmMicroKernels
+{
+    /// <summary>C[0..rows, 0..cols) = alpha·(A panel × B panel) + beta·C for a 6×(2·lanes) tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile6x2<TV, TVec, TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+        where TA : IGemmAPanel
+    {
+        int lanes = TV.Lanes;
+        if (cols <= lanes)
+        {
+            // A panel that ends within its first vector (n ≤ 16 on AVX-512): skip the all-zero second half.
+            Tile6x1<TV, TVec, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+            return;
+        }
+
+        PrefetchTile(c, ldc, rows, 2 * lanes);
+
+        TVec c0a = TV.Zero; TVec c0b = TV.Zero;
+        TVec c1a = TV.Zero; TVec c1b = TV.Zero;
+        TVec c2a = TV.Zero; TVec c2b = TV.Zero;
+        TVec c3a = TV.Zero; TVec c3b = TV.Zero;
+        TVec c4a = TV.Zero; TVec c4b = TV.Zero;
+        TVec c5a = TV.Zero; TVec c5b = TV.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TV.Load(b), b1 = TV.Load(b + lanes);
+            TVec a0 = TV.Broadcast(a[TA.Offset(0)]); c0a = TV.MultiplyAdd(a0, b0, c0a); c0b = TV.MultiplyAdd(a0, b1, c0b);
+            TVec a1 = TV.Broadcast(a[TA.Offset(1)]); c1a = TV.MultiplyAdd(a1, b0, c1a); c1b = TV.MultiplyAdd(a1, b1, c1b);
+            TVec a2 = TV.Broadcast(a[TA.Offset(2)]); c2a = TV.MultiplyAdd(a2, b0, c2a); c2b = TV.MultiplyAdd(a2, b1, c2b);
+            TVec a3 = TV.Broadcast(a[TA.Offset(3)]); c3a = TV.MultiplyAdd(a3, b0, c3a); c3b = TV.MultiplyAdd(a3, b1, c3b);
+            TVec a4 = TV.Broadcast(a[TA.Offset(4)]); c4a = TV.MultiplyAdd(a4, b0, c4a); c4b = TV.MultiplyAdd(a4, b1, c4b);
+            TVec a5 = TV.Broadcast(a[TA.Offset(5)]); c5a = TV.MultiplyAdd(a5, b0, c5a); c5b = TV.MultiplyAdd(a5, b1, c5b);
+            a += TA.Step(6);
+            b += 2 * lanes;
+        }
+
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
+        StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
+        if (rows <= 1)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta, cols);
+        if (rows <= 2)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta, cols);
+        if (rows <= 3)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta, cols);
+        if (rows <= 4)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta, cols);
+        if (rows <= 5)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
+    }
+
+    /// <summary>The first vector of a 6×(2·lanes) tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6x1<TV, TVec, TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+        where TA : IGemmAPanel
+    {
+        TVec c0a = TV.Zero; TVec c1a = TV.Zero; TVec c2a = TV.Zero; TVec c3a = TV.Zero;
+        TVec c4a = TV.Zero; TVec c5a = TV.Zero;
+        int lanes = TV.Lanes;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TV.Load(b);
+            c0a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(0)]), b0, c0a);
+            c1a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(1)]), b0, c1a);
+            c2a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(2)]), b0, c2a);
+            c3a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(3)]), b0, c3a);
+            c4a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(4)]), b0, c4a);
+            c5a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(5)]), b0, c5a);
+            a += TA.Step(6);
+            b += 2 * lanes;
+        }
+
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta), zero = TV.Zero;
+        StoreRow<TV, TVec>(c, c0a, zero, va, vb, beta, cols);
+        if (rows <= 1)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (1 * ldc), c1a, zero, va, vb, beta, cols);
+        if (rows <= 2)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (2 * ldc), c2a, zero, va, vb, beta, cols);
+        if (rows <= 3)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (3 * ldc), c3a, zero, va, vb, beta, cols);
+        if (rows <= 4)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (4 * ldc), c4a, zero, va, vb, beta, cols);
+        if (rows <= 5)
+        {
+            return;
+        }
+
+        StoreRow<TV, TVec>(c + (5 * ldc), c5a, zero, va, vb, beta, cols);
+    }
+}
