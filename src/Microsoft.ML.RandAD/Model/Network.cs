@@ -111,6 +111,9 @@ public sealed class Network
 
     internal IReadOnlyList<Layer> Layers => _layers;
 
+    /// <summary>When set, every training step adds its per-layer times to it (benchmarks only).</summary>
+    internal StepProfile? Profile { get; set; }
+
     internal ReadOnlySpan<ParameterBlock> Blocks => _blocks;
 
     /// <summary>Builds a network with freshly initialized parameters.</summary>
@@ -301,9 +304,11 @@ public sealed class Network
 
             // One chunk: the output gradient overwrites the logits in place; several: each chunk's goes aside.
             Span<float> gradient = chunks == 1 ? lastOutput : _lossGradient.AsSpan(first * OutputSize, rows * OutputSize);
+            long start = Profile?.Now() ?? 0;
             loss += _loss.EvaluatePart(
                 lastOutput, targets.Slice(first * targetWidth, rows * targetWidth), weights.IsEmpty ? default : weights.Slice(first, rows),
                 rows, OutputSize, gradient, weightSum);
+            Profile?.AddLoss(start);
         }
 
         for (int chunk = chunks - 1; chunk >= 0; chunk--)
@@ -316,6 +321,7 @@ public sealed class Network
         _context.KeptInputBlock = default;
         _context.Accumulate = false;
         StepCount++;
+        Profile?.CountStep();
         return loss / weightSum;
     }
 
@@ -348,7 +354,9 @@ public sealed class Network
             }
 
             _context.LayerIndex = i;
+            long start = Profile?.Now() ?? 0;
             layer.Forward(_context, input, output);
+            Profile?.AddForward(i, start);
             input = output;
         }
 
@@ -369,7 +377,9 @@ public sealed class Network
             Span<float> inputGradient = i == 0 ? default : (gradientInA ? _bufferB : _bufferA).AsSpan(0, rows * layer.InputShape.Size);
             _context.LayerIndex = i;
             _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
+            long start = Profile?.Now() ?? 0;
             layer.Backward(_context, gradient, inputGradient);
+            Profile?.AddBackward(i, start);
             gradient = inputGradient;
             gradientInA = !gradientInA;
         }
@@ -389,28 +399,5 @@ public sealed class Network
         {
             _lossGradient = PinnedMemory.Allocate<float>(batch * OutputSize);
         }
-    }
-
-    /// <summary>Features written through <see cref="BeginStep"/> when the batch spans several chunks.</summary>
-    private sealed class StagedFeatures : IFeatureSource
-    {
-        private float[] _values = [];
-
-        public int Width { get; set; }
-
-        public int Capacity => _values.Length;
-
-        public Span<float> Prepare(int count)
-        {
-            if (_values.Length < count)
-            {
-                _values = PinnedMemory.Allocate<float>(count);
-            }
-
-            return _values.AsSpan(0, count);
-        }
-
-        public void FillFeatures(int firstRow, int rowCount, Span<float> features) =>
-            _values.AsSpan(firstRow * Width, rowCount * Width).CopyTo(features);
     }
 }
