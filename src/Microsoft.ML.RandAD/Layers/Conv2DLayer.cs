@@ -15,9 +15,6 @@ namespace Microsoft.ML.RandAD.Layers;
 /// </remarks>
 internal sealed class Conv2DLayer : Layer
 {
-    // Column-matrix bytes per chunk: big enough for efficient products, small enough to stay in cache.
-    private const int ChunkBytes = 8 << 20;
-
     private readonly ConvGeometry _geometry;
     private readonly int _filters;
     private readonly Initializer _init;
@@ -102,7 +99,7 @@ internal sealed class Conv2DLayer : Layer
 
     public override long RetainedBytes(int batch) => Sketch.RetainedBytes(batch, _geometry);
 
-    private int ChunkImages() => Math.Max(1, ChunkBytes / (4 * _geometry.OutPositions * _geometry.PatchSize));
+    private int ChunkImages() => Im2Col.ChunkImages(_geometry);
 
     private static TensorShape OutputOf(TensorShape input, Conv2DSpec spec)
     {

@@ -10,9 +10,6 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// </summary>
 internal abstract class ImageSketch
 {
-    // Column-matrix bytes per chunk: big enough for efficient products, small enough to stay in cache.
-    private const int ChunkBytes = 8 << 20;
-
     /// <summary>Whether the sketch reads the exact input the network keeps for the layer (zero-copy).</summary>
     public abstract bool KeepsExactInput { get; }
 
@@ -29,7 +26,7 @@ internal abstract class ImageSketch
     public virtual void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
     {
         ConvGeometry g = geometry;
-        int chunk = Math.Max(1, ChunkBytes / (4 * g.OutPositions * g.PatchSize));
+        int chunk = Im2Col.ChunkImages(g);
         int columnFloats = chunk * g.OutPositions * g.PatchSize;
         Span<float> scratch = context.SketchScratch(columnFloats + (KeepsExactInput ? 0 : chunk * g.ImageSize));
         Span<float> columns = scratch.Slice(0, columnFloats);
