@@ -26,8 +26,10 @@ namespace Microsoft.ML.RandAD.Model;
 /// </remarks>
 public sealed class Network
 {
-    // Activation bytes per ping-pong buffer when ChunkRows is automatic.
-    private const int ChunkBufferBytes = 4 << 20;
+    // Activation bytes per ping-pong buffer when ChunkRows is automatic: small enough that a layer's input and output stay
+    // in a core's L2 (1 MB) between the element-wise layers (ReLU, pooling, copies). CNN benchmark, 1 thread, CPU time:
+    // 16-row chunks (this rule gives 10, raised to the 16-row floor) ran the step in 42–44 ms against 46–49 ms with 83-row (4 MB) chunks.
+    private const int ChunkBufferBytes = 512 << 10;
 
     private readonly List<Layer> _layers;
     private readonly Loss _loss;
@@ -93,7 +95,7 @@ public sealed class Network
         4L * (_input.Length + _bufferA.Length + _bufferB.Length + _lossGradient.Length + _staged.Capacity) + _context.ScratchBytes;
 
     /// <summary>
-    /// Rows per chunk of the forward pass; 0 (the default) picks them so an activation buffer holds about 4 MB.
+    /// Rows per chunk of the forward pass; 0 (the default) picks them so an activation buffer holds about 512 KB (at least 16 rows).
     /// Networks with batch norm always run the whole batch as one chunk.
     /// </summary>
     public int ChunkRows
