@@ -7,7 +7,8 @@ namespace Microsoft.ML.RandAD.Layers;
 
 /// <summary>
 /// 2-D convolution over channels-last images by im2col + GEMM: <c>Y = cols(X)·Wᵀ + b</c>, W stored
-/// filters × (kh·kw·C), so the output is again channels-last.
+/// filters × (kh·kw·C), so the output is again channels-last. Small patches (a first layer's 5×5×1) run as a direct
+/// convolution instead (<see cref="DirectConvolution"/>), forward and weight gradient.
 /// </summary>
 /// <remarks>
 /// Gradients: <c>dW = dYᵀ·cols(X̂)</c> from the sketch (exact or RAD; the column matrix is rebuilt in the
@@ -55,6 +56,26 @@ internal sealed class Conv2DLayer : Layer
     {
         ConvGeometry g = _geometry;
         int batch = context.Batch;
+        if (DirectConvolution.IsPreferred(g, _filters))
+        {
+            DirectConvolution.Forward(g, input, batch, _weight.Values, _bias.Values, _filters, output);
+        }
+        else
+        {
+            ForwardByProducts(context, input, output);
+        }
+
+        if (context.Training)
+        {
+            Sketch.Keep(context, input, batch, g);
+        }
+    }
+
+    /// <summary>im2col + GEMM a chunk of images at a time, then the bias.</summary>
+    private void ForwardByProducts(StepContext context, ReadOnlySpan<float> input, Span<float> output)
+    {
+        ConvGeometry g = _geometry;
+        int batch = context.Batch;
         int chunk = ChunkImages();
         Span<float> columns = context.Scratch(chunk * g.OutPositions * g.PatchSize);
         for (int first = 0; first < batch; first += chunk)
@@ -65,11 +86,6 @@ internal sealed class Conv2DLayer : Layer
             Span<float> y = output.Slice(first * g.OutPositions * _filters, rows * _filters);
             Sgemm.Multiply(false, true, rows, _filters, g.PatchSize, 1f, columns, g.PatchSize, _weight.Values, g.PatchSize, 0f, y, _filters);
             RowVector.AddToRows(y, rows, _bias.Values);
-        }
-
-        if (context.Training)
-        {
-            Sketch.Keep(context, input, batch, g);
         }
     }
 
