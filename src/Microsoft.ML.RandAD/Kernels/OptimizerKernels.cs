@@ -9,9 +9,20 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// element (no fused multiply-adds, correctly rounded square root and division), so every path gives bit-identical
 /// results. Long runs are split over <see cref="WorkerPool"/> in fixed parts, which cannot change any element.
 /// </summary>
+/// <remarks>
+/// Optimizer state that falls below the smallest normal float (2^-126) is stored as 0. A parameter whose gradient is
+/// exactly 0 step after step (a weight of a pixel that is 0 in every image, a dead unit) has its moment or velocity
+/// decay geometrically (×0.9 per step) into the subnormal range, and x86 processors without flush-to-zero (.NET never sets
+/// it) take a microcode assist of ~100+ cycles on every operation with a subnormal operand. Measured on the MLP benchmark:
+/// the Adam update grew from 0.25 ms to 3–6.5 ms once a quarter of the first moments had decayed that far (Fashion-MNIST
+/// epochs 3–5 ran at 18K samples/s against 43K for epoch 2). Values that small change the update by less than 2^-126·lr/ε.
+/// </remarks>
 internal static unsafe class OptimizerKernels
 {
     private const int PartElements = 1 << 15;
+
+    /// <summary>2^-126, the smallest normal float; state below it in magnitude is flushed to 0.</summary>
+    private const float SmallestNormal = 1.17549435E-38f;
 
     /// <summary>
     /// Adam / AdamW: <c>g += l2·w; m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; w −= decay·w; w −= step·m/(√v·c + ε)</c>,
@@ -46,6 +57,19 @@ internal static unsafe class OptimizerKernels
             };
             job.Run();
         }
+    }
+
+    /// <summary>0 when |x| &lt; 2^-126 (subnormal or zero), x otherwise (NaN stays NaN).</summary>
+    private static float FlushSubnormal(float x) => MathF.Abs(x) < SmallestNormal ? 0f : x;
+
+    /// <summary>The vector twin of <see cref="FlushSubnormal(float)"/>.</summary>
+    private static TF FlushSubnormal<TW, TU, TF>(TF x)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        TF magnitude = TW.AsSingle(TW.And(TW.AsUInt32(x), TW.Broadcast(0x7FFF_FFFFu)));
+        return TW.Select(TW.LessThanSingle(magnitude, TW.BroadcastSingle(SmallestNormal)), TW.BroadcastSingle(0f), x);
     }
 
     private static void ThrowIfShorter(int length, int gradient, int first, int second)
@@ -104,8 +128,8 @@ internal static unsafe class OptimizerKernels
                 if (Adam)
                 {
                     float grad = _g[i] + (L2 * _w[i]);
-                    _first[i] = (Beta1 * _first[i]) + ((1 - Beta1) * grad);
-                    _second[i] = (Beta2 * _second[i]) + ((1 - Beta2) * grad * grad);
+                    _first[i] = FlushSubnormal((Beta1 * _first[i]) + ((1 - Beta1) * grad));
+                    _second[i] = FlushSubnormal((Beta2 * _second[i]) + ((1 - Beta2) * grad * grad));
                     float weight = _w[i] - (Decay * _w[i]);
                     _w[i] = weight - (Step * _first[i] / ((MathF.Sqrt(_second[i]) * Correction) + Epsilon));
                 }
@@ -114,7 +138,7 @@ internal static unsafe class OptimizerKernels
                     float grad = _g[i] + (L2 * _w[i]);
                     if (Beta1 != 0)
                     {
-                        _first[i] = (Beta1 * _first[i]) + grad;
+                        _first[i] = FlushSubnormal((Beta1 * _first[i]) + grad);
                         grad = Nesterov ? grad + (Beta1 * _first[i]) : _first[i];
                     }
 
@@ -140,8 +164,8 @@ internal static unsafe class OptimizerKernels
                 {
                     TF wi = TW.LoadSingle(w + i);
                     TF grad = TW.AddSingle(TW.LoadSingle(g + i), TW.MultiplySingle(l2, wi));
-                    TF mi = TW.AddSingle(TW.MultiplySingle(beta1, TW.LoadSingle(first + i)), TW.MultiplySingle(keep1, grad));
-                    TF vi = TW.AddSingle(TW.MultiplySingle(beta2, TW.LoadSingle(second + i)), TW.MultiplySingle(TW.MultiplySingle(keep2, grad), grad));
+                    TF mi = FlushSubnormal<TW, TU, TF>(TW.AddSingle(TW.MultiplySingle(beta1, TW.LoadSingle(first + i)), TW.MultiplySingle(keep1, grad)));
+                    TF vi = FlushSubnormal<TW, TU, TF>(TW.AddSingle(TW.MultiplySingle(beta2, TW.LoadSingle(second + i)), TW.MultiplySingle(TW.MultiplySingle(keep2, grad), grad)));
                     TF weight = TW.SubtractSingle(wi, TW.MultiplySingle(decay, wi));
                     TF denominator = TW.AddSingle(TW.MultiplySingle(TW.Sqrt(vi), correction), epsilon);
                     TW.StoreSingle(mi, first + i);
@@ -158,7 +182,7 @@ internal static unsafe class OptimizerKernels
                 TF grad = TW.AddSingle(TW.LoadSingle(g + i), TW.MultiplySingle(l2, wi));
                 if (Beta1 != 0)
                 {
-                    TF ui = TW.AddSingle(TW.MultiplySingle(beta1, TW.LoadSingle(first + i)), grad);
+                    TF ui = FlushSubnormal<TW, TU, TF>(TW.AddSingle(TW.MultiplySingle(beta1, TW.LoadSingle(first + i)), grad));
                     TW.StoreSingle(ui, first + i);
                     grad = Nesterov ? TW.AddSingle(grad, TW.MultiplySingle(beta1, ui)) : ui;
                 }
