@@ -232,15 +232,7 @@ public sealed class Network
     public NetworkScorer CreateScorer() => new(this);
 
     /// <summary>The random seed of step <paramref name="step"/>: a pure function of the network seed and the step number.</summary>
-    internal ulong StepSeedOf(long step) => SplitMix64(Seed ^ (0x5DEECE66DUL * (ulong)(step + 1)));
-
-    internal static ulong SplitMix64(ulong state)
-    {
-        ulong z = state + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    internal ulong StepSeedOf(long step) => new SplitMix64(Seed ^ (0x5DEECE66DUL * (ulong)(step + 1))).Next();
 
     /// <summary>Rows of each chunk a batch of <paramref name="batch"/> runs as.</summary>
     internal IEnumerable<int> ChunkSizes(int batch)
