@@ -40,10 +40,14 @@ internal static class StepFlopRate
             Step();
         }
 
+        // The trace is a plain list: record it with one thread (kernels that spread whole products over the threads would
+        // append from several at once); the shapes do not depend on the thread count.
         var shapes = new List<Microsoft.ML.RandAD.Kernels.GemmCall>();
+        KernelSettings.ThreadCount = 1;
         Sgemm.Trace = shapes;
         Step();
         Sgemm.Trace = null;
+        KernelSettings.ThreadCount = options.Threads;
 
         int steps = options.Steps > 0 ? options.Steps : options.Model == "cnn" ? 40 : 300;
         (double stepSeconds, double stepCpu, double stepFastest) = Measure(Step, steps);

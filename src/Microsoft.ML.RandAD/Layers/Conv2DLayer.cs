@@ -71,23 +71,9 @@ internal sealed class Conv2DLayer : Layer
         }
     }
 
-    /// <summary>im2col + GEMM a chunk of images at a time, then the bias.</summary>
-    private void ForwardByProducts(StepContext context, ReadOnlySpan<float> input, Span<float> output)
-    {
-        ConvGeometry g = _geometry;
-        int batch = context.Batch;
-        int chunk = ChunkImages();
-        Span<float> columns = context.Scratch(chunk * g.OutPositions * g.PatchSize);
-        for (int first = 0; first < batch; first += chunk)
-        {
-            int count = Math.Min(chunk, batch - first);
-            int rows = count * g.OutPositions;
-            Im2Col.Pack(g, input.Slice(first * g.ImageSize, count * g.ImageSize), count, columns);
-            Span<float> y = output.Slice(first * g.OutPositions * _filters, rows * _filters);
-            Sgemm.Multiply(false, true, rows, _filters, g.PatchSize, 1f, columns, g.PatchSize, _weight.Values, g.PatchSize, 0f, y, _filters);
-            RowVector.AddToRows(y, rows, _bias.Values);
-        }
-    }
+    /// <summary>im2col + GEMM a column chunk of images at a time (chunks spread over the threads), then the bias.</summary>
+    private void ForwardByProducts(StepContext context, ReadOnlySpan<float> input, Span<float> output) =>
+        ConvolutionProducts.Forward(_geometry, input, context.Batch, _weight.Values, _bias.Values, _filters, output);
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
@@ -100,22 +86,11 @@ internal sealed class Conv2DLayer : Layer
             return;
         }
 
-        // dX = col2im(dY·W), a chunk of images at a time.
-        int chunk = ChunkImages();
-        Span<float> columns = context.Scratch(chunk * g.OutPositions * g.PatchSize);
-        for (int first = 0; first < batch; first += chunk)
-        {
-            int count = Math.Min(chunk, batch - first);
-            int rows = count * g.OutPositions;
-            ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * _filters, rows * _filters);
-            Sgemm.Multiply(false, false, rows, g.PatchSize, _filters, 1f, dy, _filters, _weight.Values, g.PatchSize, 0f, columns, g.PatchSize);
-            Im2Col.Unpack(g, columns, count, inputGradient.Slice(first * g.ImageSize, count * g.ImageSize));
-        }
+        // dX = col2im(dY·W), a column chunk of images at a time.
+        ConvolutionProducts.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient);
     }
 
     public override long RetainedBytes(int batch) => Sketch.RetainedBytes(batch, _geometry);
-
-    private int ChunkImages() => Im2Col.ChunkImages(_geometry);
 
     private static TensorShape OutputOf(TensorShape input, Conv2DSpec spec)
     {

@@ -33,6 +33,14 @@ internal abstract class ImageSketch
             return;
         }
 
+        if (KeepsExactInput)
+        {
+            // The kept images themselves: column chunks spread over the threads.
+            Span<float> partials = context.SketchScratch(ConvolutionProducts.WeightGradientParts * filters * g.PatchSize);
+            ConvolutionProducts.WeightGradient(g, Images(context, 0, batch, g, default), outputGradient, batch, filters, weightGradient, accumulate, partials);
+            return;
+        }
+
         int chunk = Im2Col.ChunkImages(g);
         int columnFloats = chunk * g.OutPositions * g.PatchSize;
         Span<float> scratch = context.SketchScratch(columnFloats + (KeepsExactInput ? 0 : chunk * g.ImageSize));
