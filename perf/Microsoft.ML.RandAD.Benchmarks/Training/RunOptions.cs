@@ -22,6 +22,12 @@ internal sealed record RunOptions
 
     public bool Synthetic { get; init; }
 
+    /// <summary>step-flops: also print each layer's forward and backward time, the loss's and the optimizer's.</summary>
+    public bool Profile { get; init; }
+
+    /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
+    public int Steps { get; init; }
+
     public float KeepFraction { get; init; } = 1f;
 
     public RadEstimator? Estimator { get; init; }
@@ -48,9 +54,11 @@ internal sealed record RunOptions
                 "--keep" => options with { KeepFraction = float.Parse(value, CultureInfo.InvariantCulture) },
                 "--estimator" => options with { Estimator = Enum.Parse<RadEstimator>(value, ignoreCase: true) },
                 "--synthetic" => options with { Synthetic = true },
+                "--profile" => options with { Profile = true },
+                "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] != "--synthetic")
+            if (args[i] is not "--synthetic" and not "--profile")
             {
                 i++;
             }

@@ -9,7 +9,9 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// <c>step-flops</c>: how close a training step runs to the GEMM kernel. Records the products one step makes
 /// (their shapes, through Sgemm's trace), times the step, then times each product alone on the same kernel and
 /// thread count. Step rate = step FLOPs / step time; GEMM rate = the same FLOPs / the products' own time; their
-/// ratio is the share of the step spent in products at full kernel speed (target ≥ 60%).
+/// ratio is the share of the step spent in products at full kernel speed (target ≥ 60%). Every time is also taken on
+/// the calling thread's CPU clock: on a machine shared with other jobs that is the stable figure for one thread.
+/// Options: <c>--steps N</c>, <c>--chunk-rows N</c>, <c>--profile</c> (per-layer forward/backward, loss, optimizer).
 /// </summary>
 internal static class StepFlopRate
 {
@@ -18,6 +20,7 @@ internal static class StepFlopRate
         var options = RunOptions.Parse(args);
         KernelSettings.ThreadCount = options.Threads;
         var network = Network.Create(BenchmarkModels.Get(options.Model), seed: 1);
+        network.ChunkRows = options.ChunkRows;
         network.ConfigureSketches(options.Sketch, options.Batch);
         (OptimizerSpec spec, float rate) = BenchmarkModels.Optimizer(options.Model);
         var optimizer = new Optimizer(network, spec);
@@ -37,31 +40,82 @@ internal static class StepFlopRate
             Step();
         }
 
+        // The trace is a plain list: record it with one thread (kernels that spread whole products over the threads would
+        // append from several at once); the shapes do not depend on the thread count.
         var shapes = new List<Microsoft.ML.RandAD.Kernels.GemmCall>();
+        KernelSettings.ThreadCount = 1;
         Sgemm.Trace = shapes;
         Step();
         Sgemm.Trace = null;
+        KernelSettings.ThreadCount = options.Threads;
 
-        double stepSeconds = Median(Repeat(Step, options.Model == "cnn" ? 40 : 300));
-        double gemmSeconds = shapes.Sum(TimeAlone);
+        int steps = options.Steps > 0 ? options.Steps : options.Model == "cnn" ? 40 : 300;
+        (double stepSeconds, double stepCpu, double stepFastest) = Measure(Step, steps);
+        double gemmSeconds = shapes.Sum(s => TimeAlone(s).Wall);
+        double gemmCpu = shapes.Sum(s => TimeAlone(s).Cpu);
+        double gemmFastest = shapes.Sum(s => TimeAlone(s).Fastest);
         double flops = shapes.Sum(s => s.Flops);
-        Console.WriteLine($"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} products={shapes.Count}");
+        Console.WriteLine($"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} chunk-rows={network.ChunkSizes(options.Batch).First()} products={shapes.Count}");
         foreach (IGrouping<GemmCall, GemmCall> group in shapes.GroupBy(s => s))
         {
-            Console.WriteLine($"  {group.Key,-28} ×{group.Count(),-4} {TimeAlone(group.Key) * 1e6,9:F1} µs  {group.Key.Flops / TimeAlone(group.Key) / 1e9,7:F1} GFLOP/s");
+            (double wall, double cpu, _) = TimeAlone(group.Key);
+            Console.WriteLine($"  {group.Key,-28} ×{group.Count(),-4} {wall * 1e6,9:F1} µs  {group.Key.Flops / wall / 1e9,7:F1} GFLOP/s   cpu {cpu * 1e6,9:F1} µs");
         }
 
         Console.WriteLine($"step {stepSeconds * 1e3:F3} ms ({options.Batch / stepSeconds:N0} samples/s), step FLOPs {flops / 1e6:F1} M");
         Console.WriteLine($"step rate {flops / stepSeconds / 1e9:F1} GFLOP/s, GEMM rate on the same shapes {flops / gemmSeconds / 1e9:F1} GFLOP/s, ratio {gemmSeconds / stepSeconds:P1}");
+        Console.WriteLine(
+            $"calling thread's CPU time{(ThreadClock.IsThreadCpuTime ? string.Empty : " (unavailable: wall)")}: step {stepCpu * 1e3:F3} ms ({options.Batch / stepCpu:N0} samples/s), " +
+            $"step rate {flops / stepCpu / 1e9:F1} GFLOP/s, GEMM rate {flops / gemmCpu / 1e9:F1} GFLOP/s, ratio {gemmCpu / stepCpu:P1}");
+        Console.WriteLine(
+            $"fastest (minimum CPU time of the repeats): step {stepFastest * 1e3:F3} ms ({options.Batch / stepFastest:N0} samples/s), " +
+            $"step rate {flops / stepFastest / 1e9:F1} GFLOP/s, GEMM rate {flops / gemmFastest / 1e9:F1} GFLOP/s, ratio {gemmFastest / stepFastest:P1}");
+        if (options.Profile)
+        {
+            PrintProfile(network, () => optimizer.Step(rate), Step, steps);
+        }
+
         return 0;
     }
 
-    private static readonly Dictionary<GemmCall, double> s_alone = [];
-
-    /// <summary>Median seconds of one product of this shape, on dense operands.</summary>
-    private static double TimeAlone(GemmCall s)
+    /// <summary>
+    /// Mean time per step of each layer's forward and backward calls and of the loss, median of the optimizer's; on the
+    /// calling thread's CPU clock with one thread (immune to other jobs), on the wall clock with more.
+    /// </summary>
+    private static void PrintProfile(Network network, Action update, Action step, int steps)
     {
-        if (s_alone.TryGetValue(s, out double seconds))
+        bool cpu = KernelSettings.ThreadCount == 1 && ThreadClock.IsThreadCpuTime;
+        var profile = cpu ? new StepProfile(network.Layers.Count, ThreadClock.Ticks, ThreadClock.TicksPerSecond) : new StepProfile(network.Layers.Count);
+        network.Profile = profile;
+        for (int i = 0; i < steps; i++)
+        {
+            step();
+        }
+
+        network.Profile = null;
+        (double updateSeconds, double updateCpu, _) = Measure(update, steps);
+        double total = 0;
+        Console.WriteLine($"profile (mean {(cpu ? "thread CPU" : "wall")} ms per step):   forward  backward");
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            double forward = profile.MillisecondsPerStep(profile.ForwardTicks[i]), backward = profile.MillisecondsPerStep(profile.BackwardTicks[i]);
+            total += forward + backward;
+            Console.WriteLine($"  {i,2} {network.Layers[i].Description,-28} {forward,8:F3} {backward,9:F3}");
+        }
+
+        double loss = profile.MillisecondsPerStep(profile.LossTicks);
+        Console.WriteLine($"  loss {loss,39:F3}");
+        double optimizer = cpu ? updateCpu : updateSeconds;
+        Console.WriteLine($"  optimizer (median) {optimizer * 1e3,25:F3}");
+        Console.WriteLine($"  sum {total + loss + optimizer * 1e3,40:F3}");
+    }
+
+    private static readonly Dictionary<GemmCall, (double Wall, double Cpu, double Fastest)> s_alone = [];
+
+    /// <summary>Seconds of one product of this shape on dense operands: median wall, median and minimum CPU of the calling thread.</summary>
+    private static (double Wall, double Cpu, double Fastest) TimeAlone(GemmCall s)
+    {
+        if (s_alone.TryGetValue(s, out (double, double, double) seconds))
         {
             return seconds;
         }
@@ -85,22 +139,29 @@ internal static class StepFlopRate
         }
 
         int repeats = (int)Math.Clamp(2e8 / Math.Max(s.Flops, 1), 5, 2000);
-        seconds = Median(Repeat(Call, repeats));
+        seconds = Measure(Call, repeats);
         s_alone[s] = seconds;
         return seconds;
     }
 
-    private static double[] Repeat(Action action, int count)
+    /// <summary>
+    /// Of <paramref name="count"/> calls: median wall time, median CPU time of the calling thread, and its minimum (other jobs
+    /// only ever add time, through the caches and memory they share, so the fastest repeat is the least disturbed).
+    /// </summary>
+    private static (double Wall, double Cpu, double Fastest) Measure(Action action, int count)
     {
-        var times = new double[count];
+        var wall = new double[count];
+        var cpu = new double[count];
         for (int i = 0; i < count; i++)
         {
+            double cpuStart = ThreadClock.Seconds();
             long start = Stopwatch.GetTimestamp();
             action();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            wall[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            cpu[i] = ThreadClock.Seconds() - cpuStart;
         }
 
-        return times;
+        return (Median(wall), Median(cpu), cpu.Min());
     }
 
     private static double Median(double[] values)

@@ -10,12 +10,12 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// Vector paths compare whole vectors and collect the sign bits (ExtractMostSignificantBits) into mask words;
 /// <see cref="Apply"/> broadcasts each half-word and tests one bit per lane. Every path gives the same bits and
 /// the same floats as the scalar one (selects, not Max, so NaN and −0 behave identically). Inputs of more than
-/// 2^18 elements are split over <see cref="WorkerPool"/> in whole mask words; element-wise work cannot depend on the split.
+/// 2^16 elements (a 16-image chunk of the CNN's first ReLU has 200K) are split over <see cref="WorkerPool"/> in whole mask words; element-wise work cannot depend on the split.
 /// Outputs may alias inputs exactly (<c>y</c> = <c>x</c>, <c>destination</c> = <c>gradient</c>), not partially.
 /// </remarks>
 public static unsafe class BitMask
 {
-    private const int PartElements = 1 << 18;
+    private const int PartElements = 1 << 16;
 
     /// <summary>Number of 64-bit words that hold <paramref name="length"/> bits.</summary>
     /// <param name="length">Number of elements.</param>

@@ -57,7 +57,21 @@ public readonly record struct ConvGeometry(int Channels, int Height, int Width, 
 /// </remarks>
 public static unsafe class Im2Col
 {
+    /// <summary>
+    /// Bytes of column matrix a convolution builds at a time. Pack writes the matrix and the product reads it straight back
+    /// (backward: the product writes it and col2im reads it), so a chunk should stay in the core's L2 (1 MB on Cascade Lake
+    /// and Zen 4/5). Measured on the CNN benchmark (1 thread, CPU time): 512 KB chunks ran the step in 46–49 ms against
+    /// 68–95 ms with 8 MB chunks, 1 MB in 50–52 ms.
+    /// </summary>
+    public const int ChunkBytes = 512 << 10;
+
     private const long PartElements = 1 << 16;
+
+    /// <summary>Images per chunk of <see cref="ChunkBytes"/> column-matrix bytes (at least one).</summary>
+    /// <param name="geometry">The convolution shape.</param>
+    /// <returns>The images to pack at a time.</returns>
+    public static int ChunkImages(in ConvGeometry geometry) =>
+        (int)Math.Max(1, ChunkBytes / (4L * geometry.OutPositions * geometry.PatchSize));
 
     /// <summary>Builds the column matrix (count·OutPositions)×PatchSize; padded positions get 0.</summary>
     /// <param name="geometry">The convolution shape.</param>

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
@@ -17,144 +17,211 @@ internal readonly record struct PoolGeometry(int Channels, int Height, int Width
     public int ImageSize => Height * Width * Channels;
 
     public int OutImageSize => OutHeight * OutWidth * Channels;
+
+    /// <summary>Whether windows never overlap, so each input element receives at most one gradient.</summary>
+    public bool Disjoint => Stride >= Size;
+
+    /// <summary>Whether the windows tile the image exactly: every input element lies in exactly one window.</summary>
+    public bool Tiles => Stride == Size && Height % Size == 0 && Width % Size == 0;
 }
 
 /// <summary>
 /// Max and average pooling over channels-last images. Max pooling records, per output element, which window
 /// position won (one byte: windows up to 16×16), so its backward pass needs neither the input nor the output.
 /// </summary>
-internal static class Pooling
+/// <remarks>
+/// The channels of a pixel are contiguous, so the vector paths (<see cref="PoolingLanes"/>) take a pixel's channels a
+/// vector at a time (16 channels: one 512-bit vector) and the remaining channels with the scalar code. Every path performs
+/// the same operations per element in the same order as the scalar one, so all paths give bit-identical results (max:
+/// strict greater-than selects, the first maximum wins and a NaN never replaces a value; backward passes add
+/// into a cleared gradient in output order). Calls with many images are split over <see cref="WorkerPool"/> by whole images,
+/// which cannot change any result.
+/// </remarks>
+internal static unsafe class Pooling
 {
+    private const int PartElements = 1 << 16;
+
     /// <summary>Max pooling; <paramref name="winners"/> (may be empty in inference) gets the window index of each maximum (first on ties).</summary>
     public static void MaxForward(in PoolGeometry g, ReadOnlySpan<float> input, int count, Span<float> output, Span<byte> winners)
     {
-        int c = g.Channels;
-        bool record = !winners.IsEmpty;
-        for (int n = 0; n < count; n++)
+        Check(g, input.Length, output.Length, count);
+        if (!winners.IsEmpty && winners.Length < (long)count * g.OutImageSize)
         {
-            ReadOnlySpan<float> image = input.Slice(n * g.ImageSize, g.ImageSize);
-            int outBase = n * g.OutImageSize;
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                for (int ow = 0; ow < g.OutWidth; ow++)
-                {
-                    int at = outBase + (oh * g.OutWidth + ow) * c;
-                    Span<float> best = output.Slice(at, c);
-                    Span<byte> won = record ? winners.Slice(at, c) : default;
-                    int h0 = oh * g.Stride, w0 = ow * g.Stride;
-                    image.Slice((h0 * g.Width + w0) * c, c).CopyTo(best);
-                    if (record)
-                    {
-                        won.Clear();
-                    }
+            throw new ArgumentException($"winners holds {winners.Length} bytes; {count} images need {(long)count * g.OutImageSize}.", nameof(winners));
+        }
 
-                    for (int kh = 0; kh < g.Size; kh++)
-                    {
-                        for (int kw = kh == 0 ? 1 : 0; kw < g.Size; kw++)
-                        {
-                            ReadOnlySpan<float> candidate = image.Slice(((h0 + kh) * g.Width + w0 + kw) * c, c);
-                            byte index = (byte)(kh * g.Size + kw);
-                            for (int ch = 0; ch < c; ch++)
-                            {
-                                // Strictly greater keeps the first maximum; NaN never wins after the first.
-                                if (candidate[ch] > best[ch])
-                                {
-                                    best[ch] = candidate[ch];
-                                    if (record)
-                                    {
-                                        won[ch] = index;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        fixed (float* pi = input, po = output)
+        fixed (byte* pw = winners)
+        {
+            new PoolJob(PoolKind.MaxForward, g, pi, po, pw, count).Run();
         }
     }
 
     /// <summary>Routes each output gradient to the winning input position; overwrites <paramref name="inputGradient"/>.</summary>
     public static void MaxBackward(in PoolGeometry g, ReadOnlySpan<float> outputGradient, ReadOnlySpan<byte> winners, int count, Span<float> inputGradient)
     {
-        int c = g.Channels;
-        inputGradient.Slice(0, count * g.ImageSize).Clear();
-        for (int n = 0; n < count; n++)
+        Check(g, inputGradient.Length, outputGradient.Length, count);
+        if (winners.Length < (long)count * g.OutImageSize)
         {
-            Span<float> image = inputGradient.Slice(n * g.ImageSize, g.ImageSize);
-            int outBase = n * g.OutImageSize;
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                for (int ow = 0; ow < g.OutWidth; ow++)
-                {
-                    int at = outBase + (oh * g.OutWidth + ow) * c;
-                    int h0 = oh * g.Stride, w0 = ow * g.Stride;
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        int index = winners[at + ch];
-                        int kh = index / g.Size, kw = index - kh * g.Size;
-                        image[((h0 + kh) * g.Width + w0 + kw) * c + ch] += outputGradient[at + ch];
-                    }
-                }
-            }
+            throw new ArgumentException($"winners holds {winners.Length} bytes; {count} images need {(long)count * g.OutImageSize}.", nameof(winners));
+        }
+
+        fixed (float* pi = inputGradient, po = outputGradient)
+        fixed (byte* pw = winners)
+        {
+            new PoolJob(PoolKind.MaxBackward, g, pi, po, pw, count).Run();
         }
     }
 
     /// <summary>Average pooling.</summary>
     public static void AverageForward(in PoolGeometry g, ReadOnlySpan<float> input, int count, Span<float> output)
     {
-        int c = g.Channels;
-        float scale = 1f / (g.Size * g.Size);
-        for (int n = 0; n < count; n++)
+        Check(g, input.Length, output.Length, count);
+        fixed (float* pi = input, po = output)
         {
-            ReadOnlySpan<float> image = input.Slice(n * g.ImageSize, g.ImageSize);
-            int outBase = n * g.OutImageSize;
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                for (int ow = 0; ow < g.OutWidth; ow++)
-                {
-                    Span<float> sum = output.Slice(outBase + (oh * g.OutWidth + ow) * c, c);
-                    sum.Clear();
-                    int h0 = oh * g.Stride, w0 = ow * g.Stride;
-                    for (int kh = 0; kh < g.Size; kh++)
-                    {
-                        for (int kw = 0; kw < g.Size; kw++)
-                        {
-                            TensorPrimitives.Add(sum, image.Slice(((h0 + kh) * g.Width + w0 + kw) * c, c), sum);
-                        }
-                    }
-
-                    TensorPrimitives.Multiply(sum, scale, sum);
-                }
-            }
+            new PoolJob(PoolKind.AverageForward, g, pi, po, null, count).Run();
         }
     }
 
     /// <summary>Spreads each output gradient evenly over its window; overwrites <paramref name="inputGradient"/>.</summary>
     public static void AverageBackward(in PoolGeometry g, ReadOnlySpan<float> outputGradient, int count, Span<float> inputGradient)
     {
-        int c = g.Channels;
-        float scale = 1f / (g.Size * g.Size);
-        inputGradient.Slice(0, count * g.ImageSize).Clear();
-        Span<float> share = stackalloc float[c];
-        for (int n = 0; n < count; n++)
+        Check(g, inputGradient.Length, outputGradient.Length, count);
+        fixed (float* pi = inputGradient, po = outputGradient)
         {
-            Span<float> image = inputGradient.Slice(n * g.ImageSize, g.ImageSize);
-            int outBase = n * g.OutImageSize;
-            for (int oh = 0; oh < g.OutHeight; oh++)
+            new PoolJob(PoolKind.AverageBackward, g, pi, po, null, count).Run();
+        }
+    }
+
+    private static void Check(in PoolGeometry g, int inputLength, int outputLength, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (g.Channels < 1 || g.Size < 1 || g.Stride < 1 || g.Size * g.Size > 256 || g.Height < g.Size || g.Width < g.Size)
+        {
+            throw new ArgumentException($"Pooling {g.Height}×{g.Width}×{g.Channels} images with {g.Size}×{g.Size} windows, stride {g.Stride}, is not supported.", nameof(g));
+        }
+
+        if (inputLength < (long)count * g.ImageSize || outputLength < (long)count * g.OutImageSize)
+        {
+            throw new ArgumentException($"{count} images need {(long)count * g.ImageSize} input and {(long)count * g.OutImageSize} output floats; got {inputLength} and {outputLength}.");
+        }
+    }
+
+    private enum PoolKind
+    {
+        MaxForward,
+        MaxBackward,
+        AverageForward,
+        AverageBackward,
+    }
+
+    /// <summary>One call over checked pointers. Input is the pooled images (or their gradient), output the pooled result (or its gradient).</summary>
+    private struct PoolJob(PoolKind kind, PoolGeometry geometry, float* input, float* output, byte* winners, int count)
+    {
+        private readonly PoolKind _kind = kind;
+        private readonly PoolGeometry _g = geometry;
+        private readonly float* _input = input, _output = output;
+        private readonly byte* _winners = winners;
+        private readonly int _count = count;
+        private KernelPath _path;
+        private int _perPart;
+
+        public void Run()
+        {
+            _path = KernelSettings.Path;
+            _perPart = Math.Max(1, PartElements / _g.ImageSize);
+            int parts = (_count + _perPart - 1) / _perPart;
+            if (parts <= 1)
             {
-                for (int ow = 0; ow < g.OutWidth; ow++)
+                RunRange(0, _count);
+                return;
+            }
+
+            fixed (PoolJob* self = &this)
+            {
+                WorkerPool.Run(&RunPart, self, parts);
+            }
+        }
+
+        private static void RunPart(void* context, int part, int partCount)
+        {
+            ref PoolJob job = ref *(PoolJob*)context;
+            int first = part * job._perPart;
+            job.RunRange(first, Math.Min(job._perPart, job._count - first));
+        }
+
+        private readonly void RunRange(int first, int count)
+        {
+            for (int n = first; n < first + count; n++)
+            {
+                float* image = _input + ((long)n * _g.ImageSize);
+                float* pooled = _output + ((long)n * _g.OutImageSize);
+                byte* won = _winners == null ? null : _winners + ((long)n * _g.OutImageSize);
+                if (_kind is PoolKind.MaxBackward or PoolKind.AverageBackward && !_g.Tiles)
                 {
-                    TensorPrimitives.Multiply(outputGradient.Slice(outBase + (oh * g.OutWidth + ow) * c, c), scale, share);
-                    int h0 = oh * g.Stride, w0 = ow * g.Stride;
-                    for (int kh = 0; kh < g.Size; kh++)
-                    {
-                        for (int kw = 0; kw < g.Size; kw++)
-                        {
-                            Span<float> target = image.Slice(((h0 + kh) * g.Width + w0 + kw) * c, c);
-                            TensorPrimitives.Add(target, share, target);
-                        }
-                    }
+                    new Span<float>(image, _g.ImageSize).Clear(); // positions outside every window get 0; overlapping windows add up
                 }
+
+                int vectorChannels = _path switch
+                {
+                    KernelPath.Vector512 => RunVector<Width512, Vector512<uint>, Vector512<float>>(image, pooled, won),
+                    KernelPath.Vector256 => RunVector<Width256, Vector256<uint>, Vector256<float>>(image, pooled, won),
+                    KernelPath.Vector128 => RunVector<Width128, Vector128<uint>, Vector128<float>>(image, pooled, won),
+                    _ => 0,
+                };
+                if (vectorChannels < _g.Channels)
+                {
+                    RunScalar(image, pooled, won, vectorChannels);
+                }
+            }
+        }
+
+        /// <summary>Channels [0, c − c mod lanes) of one image by vectors; returns how many channels it did.</summary>
+        private readonly int RunVector<TW, TU, TF>(float* image, float* pooled, byte* won)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            int channels = _g.Channels - (_g.Channels % TW.Count);
+            if (channels > 0)
+            {
+                switch (_kind)
+                {
+                    case PoolKind.MaxForward:
+                        PoolingLanes.MaxForward<TW, TU, TF>(_g, channels, image, pooled, won);
+                        break;
+                    case PoolKind.MaxBackward:
+                        PoolingLanes.MaxBackward<TW, TU, TF>(_g, channels, pooled, won, image);
+                        break;
+                    case PoolKind.AverageForward:
+                        PoolingLanes.AverageForward<TW, TU, TF>(_g, channels, image, pooled);
+                        break;
+                    default:
+                        PoolingLanes.AverageBackward<TW, TU, TF>(_g, channels, pooled, image);
+                        break;
+                }
+            }
+
+            return channels;
+        }
+
+        /// <summary>The scalar path for channels [firstChannel, c) of one image: the reference the vector paths match bit for bit.</summary>
+        private readonly void RunScalar(float* image, float* pooled, byte* won, int firstChannel)
+        {
+            switch (_kind)
+            {
+                case PoolKind.MaxForward:
+                    PoolingLanes.MaxForwardScalar(_g, firstChannel, image, pooled, won);
+                    break;
+                case PoolKind.MaxBackward:
+                    PoolingLanes.MaxBackwardScalar(_g, firstChannel, pooled, won, image);
+                    break;
+                case PoolKind.AverageForward:
+                    PoolingLanes.AverageForwardScalar(_g, firstChannel, image, pooled);
+                    break;
+                default:
+                    PoolingLanes.AverageBackwardScalar(_g, firstChannel, pooled, image);
+                    break;
             }
         }
     }

@@ -132,8 +132,17 @@ internal unsafe interface IVectorWidth<TU, TF>
     /// <summary>Lane-wise IEEE square root (correctly rounded, as <see cref="MathF.Sqrt"/>).</summary>
     static abstract TF Sqrt(TF value);
 
-    /// <summary>All ones where <c>left &lt; right</c>.</summary>
+    /// <summary>All ones where <c>left &lt; right</c> (false when either is NaN).</summary>
     static abstract TU LessThanSingle(TF left, TF right);
+
+    /// <summary>Lane-wise IEEE divide (correctly rounded).</summary>
+    static abstract TF DivideSingle(TF left, TF right);
+
+    /// <summary>Stores the low byte of each lane: <see cref="Count"/> bytes (lanes must hold values below 256).</summary>
+    static abstract void StoreLowBytes(TU value, byte* destination);
+
+    /// <summary>Loads <see cref="Count"/> bytes, each zero-extended into its lane.</summary>
+    static abstract TU LoadBytes(byte* source);
 
     /// <summary><c>(words &gt;&gt; 8) · 2^-24</c>: a float in [0, 1) from the top 24 bits of each word (exact).</summary>
     static abstract TF ToUnitInterval(TU words);

@@ -171,6 +171,20 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
     public static Vector128<uint> LessThanSingle(Vector128<float> left, Vector128<float> right) => Vector128.LessThan(left, right).AsUInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> DivideSingle(Vector128<float> left, Vector128<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLowBytes(Vector128<uint> value, byte* destination)
+    {
+        Vector128<ushort> words = Vector128.Narrow(value, value);
+        *(uint*)destination = Vector128.Narrow(words, words).AsUInt32().ToScalar();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<uint> LoadBytes(byte* source) =>
+        Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(*(uint*)source).AsByte()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> ToUnitInterval(Vector128<uint> words) =>
         Vector128.ConvertToSingle((words >>> 8).AsInt32()) * Vector128.Create(VectorWidth.UnitStep);
 

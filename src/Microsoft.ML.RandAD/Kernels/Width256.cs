@@ -140,6 +140,20 @@ internal readonly unsafe struct Width256 : IVectorWidth<Vector256<uint>, Vector2
     public static Vector256<uint> LessThanSingle(Vector256<float> left, Vector256<float> right) => Vector256.LessThan(left, right).AsUInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> DivideSingle(Vector256<float> left, Vector256<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLowBytes(Vector256<uint> value, byte* destination)
+    {
+        // Narrow each 128-bit half to 4 bytes and join them: avoids the cross-lane permutes of a 256-bit narrow.
+        Vector128<ushort> words = Vector128.Narrow(value.GetLower(), value.GetUpper());
+        *(ulong*)destination = Vector128.Narrow(words, words).AsUInt64().ToScalar();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<uint> LoadBytes(byte* source) => Avx2.ConvertToVector256Int32(source).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ToUnitInterval(Vector256<uint> words) =>
         Vector256.ConvertToSingle((words >>> 8).AsInt32()) * Vector256.Create(VectorWidth.UnitStep);
 

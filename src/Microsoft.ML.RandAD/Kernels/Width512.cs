@@ -141,6 +141,15 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
     public static Vector512<uint> LessThanSingle(Vector512<float> left, Vector512<float> right) => Vector512.LessThan(left, right).AsUInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> DivideSingle(Vector512<float> left, Vector512<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLowBytes(Vector512<uint> value, byte* destination) => Avx512F.ConvertToVector128Byte(value).Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> LoadBytes(byte* source) => Avx512F.ConvertToVector512UInt32(Vector128.Load(source));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ToUnitInterval(Vector512<uint> words) =>
         Vector512.ConvertToSingle((words >>> 8).AsInt32()) * Vector512.Create(VectorWidth.UnitStep);
 

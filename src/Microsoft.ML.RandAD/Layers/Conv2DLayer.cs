@@ -7,7 +7,8 @@ namespace Microsoft.ML.RandAD.Layers;
 
 /// <summary>
 /// 2-D convolution over channels-last images by im2col + GEMM: <c>Y = cols(X)·Wᵀ + b</c>, W stored
-/// filters × (kh·kw·C), so the output is again channels-last.
+/// filters × (kh·kw·C), so the output is again channels-last. Small patches (a first layer's 5×5×1) run as a direct
+/// convolution instead (<see cref="DirectConvolution"/>), forward and weight gradient.
 /// </summary>
 /// <remarks>
 /// Gradients: <c>dW = dYᵀ·cols(X̂)</c> from the sketch (exact or RAD; the column matrix is rebuilt in the
@@ -15,9 +16,6 @@ namespace Microsoft.ML.RandAD.Layers;
 /// </remarks>
 internal sealed class Conv2DLayer : Layer
 {
-    // Column-matrix bytes per chunk: big enough for efficient products, small enough to stay in cache.
-    private const int ChunkBytes = 8 << 20;
-
     private readonly ConvGeometry _geometry;
     private readonly int _filters;
     private readonly Initializer _init;
@@ -58,16 +56,13 @@ internal sealed class Conv2DLayer : Layer
     {
         ConvGeometry g = _geometry;
         int batch = context.Batch;
-        int chunk = ChunkImages();
-        Span<float> columns = context.Scratch(chunk * g.OutPositions * g.PatchSize);
-        for (int first = 0; first < batch; first += chunk)
+        if (DirectConvolution.IsPreferred(g, _filters))
         {
-            int count = Math.Min(chunk, batch - first);
-            int rows = count * g.OutPositions;
-            Im2Col.Pack(g, input.Slice(first * g.ImageSize, count * g.ImageSize), count, columns);
-            Span<float> y = output.Slice(first * g.OutPositions * _filters, rows * _filters);
-            Sgemm.Multiply(false, true, rows, _filters, g.PatchSize, 1f, columns, g.PatchSize, _weight.Values, g.PatchSize, 0f, y, _filters);
-            RowVector.AddToRows(y, rows, _bias.Values);
+            DirectConvolution.Forward(g, input, batch, _weight.Values, _bias.Values, _filters, output);
+        }
+        else
+        {
+            ForwardByProducts(context, input, output);
         }
 
         if (context.Training)
@@ -75,6 +70,10 @@ internal sealed class Conv2DLayer : Layer
             Sketch.Keep(context, input, batch, g);
         }
     }
+
+    /// <summary>im2col + GEMM a column chunk of images at a time (chunks spread over the threads), then the bias.</summary>
+    private void ForwardByProducts(StepContext context, ReadOnlySpan<float> input, Span<float> output) =>
+        ConvolutionProducts.Forward(_geometry, input, context.Batch, _weight.Values, _bias.Values, _filters, output);
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
@@ -87,22 +86,11 @@ internal sealed class Conv2DLayer : Layer
             return;
         }
 
-        // dX = col2im(dY·W), a chunk of images at a time.
-        int chunk = ChunkImages();
-        Span<float> columns = context.Scratch(chunk * g.OutPositions * g.PatchSize);
-        for (int first = 0; first < batch; first += chunk)
-        {
-            int count = Math.Min(chunk, batch - first);
-            int rows = count * g.OutPositions;
-            ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * _filters, rows * _filters);
-            Sgemm.Multiply(false, false, rows, g.PatchSize, _filters, 1f, dy, _filters, _weight.Values, g.PatchSize, 0f, columns, g.PatchSize);
-            Im2Col.Unpack(g, columns, count, inputGradient.Slice(first * g.ImageSize, count * g.ImageSize));
-        }
+        // dX = col2im(dY·W), a column chunk of images at a time.
+        ConvolutionProducts.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient);
     }
 
     public override long RetainedBytes(int batch) => Sketch.RetainedBytes(batch, _geometry);
-
-    private int ChunkImages() => Math.Max(1, ChunkBytes / (4 * _geometry.OutPositions * _geometry.PatchSize));
 
     private static TensorShape OutputOf(TensorShape input, Conv2DSpec spec)
     {

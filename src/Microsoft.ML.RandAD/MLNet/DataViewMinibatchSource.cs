@@ -1,3 +1,4 @@
+using Microsoft.ML.RandAD.Kernels;
 using System.Numerics.Tensors;
 using Microsoft.ML.Data;
 using Microsoft.ML.RandAD.Training;
@@ -44,7 +45,7 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
     private float[] _stagedWeights = [];
     private int _staged;
     private int _count;
-    private ulong _random;
+    private SplitMix64 _random;
     private long _emitted;
     private long? _rowCount;
     private RowStream? _stream;
@@ -90,7 +91,7 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
     public void StartEpoch(int epoch)
     {
         _stream?.Dispose();
-        _random = Network_SplitMix(_seed ^ (0xD1B54A32D192ED03UL * (ulong)(epoch + 1)));
+        _random = new SplitMix64(SplitMix64.Mix(_seed ^ (0xD1B54A32D192ED03UL * (ulong)(epoch + 1))));
         bool randomCursor = _shuffle && epoch > 0 && _data.CanShuffle;
         long offset = _shuffle && epoch > 0 && !randomCursor && _rowCount is long n && n > 1 ? (long)(NextRandom() % (ulong)n) : 0;
         var columns = new List<DataViewSchema.Column> { _featureColumn, _labelColumn };
@@ -223,13 +224,7 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         }
     }
 
-    private ulong NextRandom()
-    {
-        _random += 0x9E3779B97F4A7C15UL;
-        return Network_SplitMix(_random);
-    }
-
-    private static ulong Network_SplitMix(ulong state) => Model.Network.SplitMix64(state);
+    private ulong NextRandom() => _random.Next();
 
     /// <summary>
     /// One pass of rows: from <c>offset</c> to the end, then (with a second cursor) from the start up to

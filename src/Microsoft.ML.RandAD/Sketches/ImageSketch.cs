@@ -5,14 +5,12 @@ namespace Microsoft.ML.RandAD.Sketches;
 
 /// <summary>
 /// How a convolution keeps its input images (NHWC) for the weight gradient <c>dW = dYᵀ·cols(X̂)</c>.
-/// The default path rebuilds x̂ a chunk of images at a time, runs im2col on it and takes the product;
+/// The default path rebuilds x̂ a chunk of images at a time, runs im2col on it and takes the product (small patches:
+/// a direct convolution, no column matrix);
 /// a sketch with a cheaper route (shared positions) overrides <see cref="WeightGradient"/>.
 /// </summary>
 internal abstract class ImageSketch
 {
-    // Column-matrix bytes per chunk: big enough for efficient products, small enough to stay in cache.
-    private const int ChunkBytes = 8 << 20;
-
     /// <summary>Whether the sketch reads the exact input the network keeps for the layer (zero-copy).</summary>
     public abstract bool KeepsExactInput { get; }
 
@@ -29,7 +27,21 @@ internal abstract class ImageSketch
     public virtual void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
     {
         ConvGeometry g = geometry;
-        int chunk = Math.Max(1, ChunkBytes / (4 * g.OutPositions * g.PatchSize));
+        if (DirectConvolution.IsPreferred(g, filters))
+        {
+            DirectWeightGradient(context, outputGradient, batch, g, filters, weightGradient, accumulate);
+            return;
+        }
+
+        if (KeepsExactInput)
+        {
+            // The kept images themselves: column chunks spread over the threads.
+            Span<float> partials = context.SketchScratch(ConvolutionProducts.WeightGradientParts * filters * g.PatchSize);
+            ConvolutionProducts.WeightGradient(g, Images(context, 0, batch, g, default), outputGradient, batch, filters, weightGradient, accumulate, partials);
+            return;
+        }
+
+        int chunk = Im2Col.ChunkImages(g);
         int columnFloats = chunk * g.OutPositions * g.PatchSize;
         Span<float> scratch = context.SketchScratch(columnFloats + (KeepsExactInput ? 0 : chunk * g.ImageSize));
         Span<float> columns = scratch.Slice(0, columnFloats);
@@ -41,6 +53,19 @@ internal abstract class ImageSketch
             ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * filters, rows * filters);
             Im2Col.Pack(g, Images(context, first, count, g, rebuilt), count, columns);
             Sgemm.Multiply(true, false, filters, g.PatchSize, rows, 1f, dy, filters, columns, g.PatchSize, first == 0 && !accumulate ? 0f : 1f, weightGradient, g.PatchSize);
+        }
+    }
+
+    /// <summary>The weight gradient of a small patch by direct convolution: no column matrix, x̂ rebuilt a chunk of images at a time when it is not kept.</summary>
+    private void DirectWeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry g, int filters, Span<float> weightGradient, bool accumulate)
+    {
+        int chunk = KeepsExactInput ? batch : Im2Col.ChunkImages(g);
+        Span<float> rebuilt = KeepsExactInput ? default : context.SketchScratch(chunk * g.ImageSize);
+        for (int first = 0; first < batch; first += chunk)
+        {
+            int count = Math.Min(chunk, batch - first);
+            ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * filters, count * g.OutPositions * filters);
+            DirectConvolution.WeightGradient(g, Images(context, first, count, g, rebuilt), dy, count, filters, weightGradient, accumulate || first > 0);
         }
     }
 

@@ -6,9 +6,10 @@ namespace Microsoft.ML.RandAD.Sketches;
 
 /// <summary>
 /// Sampled columns: keeps k = ⌈f·D⌉ entries of each input row, drawn uniformly with replacement and scaled by
-/// D/k, so E[x̂] = x. Per row ("different sample") every row draws its own k indices; shared ("same sample")
-/// one index set serves the whole minibatch, and the weight gradient is then a product over the k kept
-/// columns only (about f of the exact cost), scatter-added into the rows of dW.
+/// D/k, so E[x̂] = x. Per row ("different sample") every row draws its own k indices, and the weight gradient adds one
+/// scaled row of dY into dW per kept value; shared ("same sample") one index set serves the whole minibatch, and the
+/// weight gradient is a product over the k kept columns only, scatter-added into the rows of dW. Either costs about f of
+/// the exact product.
 /// </summary>
 /// <remarks>
 /// Stores the kept values (rows·k floats) and a 16-byte seal (seed and fingerprint, see <see cref="SampleSeal"/>);
@@ -76,11 +77,9 @@ internal sealed class SampledColumnsSketch(float keepFraction, bool shared) : In
             return;
         }
 
-        // Per row: rebuild the sparse x̂ (duplicates add up) and take the dense product.
-        Span<float> rebuilt = context.SketchScratch(rows * columns);
-        rebuilt.Clear();
-        GatherScatter.ScatterAddColumnsPerRow(kept, rows, k, indices, columns, rebuilt);
-        Sgemm.Multiply(true, false, columns, outputs, rows, 1f, rebuilt, columns, outputGradient, outputs, accumulate ? 1f : 0f, weightGradient, outputs);
+        // Per row: dW[idx, :] += x̂[r, j]·dY[r, :] straight from the samples (rows·k row updates, f of the dense product's work)
+        // instead of rebuilding x̂ densely and taking the full product.
+        SparseGradient.AddRowProducts(kept, indices, rows, k, outputGradient, outputs, weightGradient, columns, accumulate);
     }
 
     private Span<int> Draw(StepContext context, ulong seed, int slot, int rows, int columns, int k)

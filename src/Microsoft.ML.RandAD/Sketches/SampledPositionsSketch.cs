@@ -7,7 +7,8 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// <summary>
 /// Sampled positions for a convolution, per plane: every (example, channel) plane of H·W values keeps
 /// k = ⌈f·H·W⌉ positions, drawn with replacement and scaled by HW/k (RAD-METHOD.md §3, "conv layers").
-/// The backward pass rebuilds the sparse x̂ a chunk at a time and takes the exact-shaped product.
+/// The backward pass sums the weight gradient straight from the samples (<see cref="SparseGradient.AddConvolutionProducts"/>);
+/// shapes too large for that kernel rebuild the sparse x̂ a chunk at a time and take the exact-shaped product.
 /// </summary>
 internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
 {
@@ -53,6 +54,15 @@ internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
         int count = batch * geometry.Channels * KeepFraction.Count(Fraction, plane);
         Span<int> positions = Draw(context, SampleSeal.Seed(context, _seal[context.Chunk]), count, plane);
         SampleSeal.Verify(context, _seal[context.Chunk], SampleSeal.Fingerprint(positions), Description);
+        if (SparseGradient.CanAddConvolutionProducts(geometry, filters))
+        {
+            // Straight from the samples: f of the dense product's work, no rebuilt images, no column matrix.
+            int k = KeepFraction.Count(Fraction, plane);
+            SparseGradient.AddConvolutionProducts(
+                geometry, filters, context.Kept(_values[context.Chunk]), positions, new SampleLayout(k, PerPlane: true), batch, outputGradient, weightGradient, accumulate);
+            return;
+        }
+
         base.WeightGradient(context, outputGradient, batch, geometry, filters, weightGradient, accumulate);
     }
 

@@ -11,8 +11,9 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// <remarks>
 /// The weight gradient skips im2col entirely. x̂ is non-zero only at the k positions, so for each kernel offset
 /// (a, b), <c>dW[:, a, b, :] = Σ_{n, j} dY[n, o(j, a, b), :]ᵀ · x̂[n, p_j, :]</c> over the samples j whose position
-/// p_j is reached from an output position o with that offset. That is one (filters × batch·k) by
-/// (batch·k × C) product per offset: f of the exact product's work.
+/// p_j is reached from an output position o with that offset: f of the exact product's work. It is summed straight from
+/// the samples (<see cref="SparseGradient.AddConvolutionProducts"/>); shapes too large for that kernel's stack
+/// accumulators take one (filters × batch·k) by (batch·k × C) product per offset.
 /// </remarks>
 internal sealed class SharedPositionsSketch(float keepFraction) : ImageSketch
 {
@@ -56,6 +57,11 @@ internal sealed class SharedPositionsSketch(float keepFraction) : ImageSketch
         Span<int> positions = Draw(context, SampleSeal.Seed(context, _seal[context.Chunk]), k, g);
         SampleSeal.Verify(context, _seal[context.Chunk], SampleSeal.Fingerprint(positions), Description);
         ReadOnlySpan<float> kept = context.Kept(_values[context.Chunk]);
+        if (SparseGradient.CanAddConvolutionProducts(g, filters))
+        {
+            SparseGradient.AddConvolutionProducts(g, filters, kept, positions, new SampleLayout(k, PerPlane: false), batch, outputGradient, weightGradient, accumulate);
+            return;
+        }
 
         Span<float> scratch = context.SketchScratch(batch * k * (filters + c));
         Span<float> gatheredGradient = scratch.Slice(0, batch * k * filters);

@@ -28,6 +28,12 @@ internal sealed class RetainedStack
     private const int Alignment = 64;
     private readonly List<byte[]> _chunks = [];
     private long _highWater;
+
+    // Bytes a single chunk needs for the largest step so far, counting the worst-case alignment padding of every block:
+    // sizing the merged chunk by the depth alone left it short by the padding, so a step with many small blocks (RAD
+    // seals, odd-sized samples) spilled into a second chunk and every Reset allocated again (2.4 MB per CNN step).
+    private long _extent;
+    private long _highWaterExtent;
     private int _chunk;
     private long _top;
     private long _depth;
@@ -56,15 +62,16 @@ internal sealed class RetainedStack
     /// <summary>Empties the stack; merges chunks if the last step needed more than one.</summary>
     public void Reset()
     {
-        if (_chunks.Count > 1 || (_chunks.Count == 1 && _chunks[0].Length < _highWater + Alignment))
+        if (_chunks.Count > 1 || (_chunks.Count == 1 && _chunks[0].Length < _highWaterExtent + Alignment))
         {
             _chunks.Clear();
-            _chunks.Add(NewChunk(_highWater));
+            _chunks.Add(NewChunk(_highWaterExtent));
         }
 
         _chunk = 0;
         _top = 0;
         _depth = 0;
+        _extent = 0;
     }
 
     /// <summary>Pushes <paramref name="count"/> elements; the content is undefined until written.</summary>
@@ -90,8 +97,10 @@ internal sealed class RetainedStack
         }
 
         _depth += bytes;
+        _extent += bytes + Alignment - 1;
         _top = start + bytes;
         _highWater = Math.Max(_highWater, _depth);
+        _highWaterExtent = Math.Max(_highWaterExtent, _extent);
         return new RetainedBlock<T>(_chunk, start, count);
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.ML.RandAD.Kernels;
+
 namespace Microsoft.ML.RandAD.Training;
 
 /// <summary>
@@ -67,15 +69,10 @@ public sealed class InMemoryMinibatchSource : IMinibatchSource
 
         if (_shuffle)
         {
-            ulong state = _seed ^ (0xA0761D6478BD642FUL * (ulong)(epoch + 1));
+            var random = new SplitMix64(_seed ^ (0xA0761D6478BD642FUL * (ulong)(epoch + 1)));
             for (int i = _order.Length - 1; i > 0; i--)
             {
-                state += 0x9E3779B97F4A7C15UL;
-                ulong z = state;
-                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-                z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-                z ^= z >> 31;
-                int j = (int)(z % (ulong)(i + 1));
+                int j = (int)(random.Next() % (ulong)(i + 1));
                 (_order[i], _order[j]) = (_order[j], _order[i]);
             }
         }

@@ -20,6 +20,9 @@ public sealed class NetworkTests
         ["regression", NetworkSpec.Mlp(7, [5, 5], 2, new LossSpec(LossKind.MeanSquaredError), ActivationKind.Tanh)],
         // ReLU and LeakyReLU before an exact Dense read the sign of the kept output instead of keeping a mask.
         ["mlp-relu-leaky", new NetworkSpec(InputSpec.Vector(9), [new DenseSpec(8), new ActivationSpec(ActivationKind.Relu), new DenseSpec(7), new ActivationSpec(ActivationKind.LeakyRelu, 0.2f), new DenseSpec(3)], new LossSpec(LossKind.SoftmaxCrossEntropy))],
+
+        // A direct first convolution (patch 27) and an im2col one (patch 72, several column chunks per chunk of rows).
+        ["cnn-im2col", new NetworkSpec(InputSpec.Image(3, 10, 10), [new Conv2DSpec(8, 3, 1, 1), new ActivationSpec(ActivationKind.Relu), new Conv2DSpec(6, 3, 1, 1), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)], new LossSpec(LossKind.SoftmaxCrossEntropy))],
     ];
 
     /// <summary>Exact backprop and RAD with each layer type's default estimator and with shared sampling.</summary>
@@ -120,6 +123,42 @@ public sealed class NetworkTests
             var loop = new TrainingLoop(network, new TrainingSettings(new OptimizerSpec(), 1e-2f, 8));
             var source = Synthetic(network, rows: 40, spec.Loss.Kind);
             for (int epoch = 0; epoch < 3; epoch++)
+            {
+                loop.RunEpoch(source, epoch);
+            }
+
+            return network.Parameters;
+        }
+    }
+
+    /// <summary>Kernels split work so that no result depends on how many threads run it.</summary>
+    [TestMethod]
+    public void OneAndTwoThreadsGiveBitIdenticalWeights()
+    {
+        foreach ((object[] row, RadSettings sketching) in Architectures.SelectMany(r => Sketchings.Select(k => (r, k))))
+        {
+            var spec = (NetworkSpec)row[1];
+            float[] one, two;
+            using (KernelSettings.Use(KernelSettings.BestSupported, 1))
+            {
+                one = Train(spec, sketching);
+            }
+
+            using (KernelSettings.Use(KernelSettings.BestSupported, 2))
+            {
+                two = Train(spec, sketching);
+            }
+
+            CollectionAssert.AreEqual(one, two, $"{row[0]}, f={sketching.KeepFraction} {sketching.Estimator}: weights differ between 1 and 2 threads");
+        }
+
+        static float[] Train(NetworkSpec spec, RadSettings sketching)
+        {
+            var network = Network.Create(spec, seed: 5);
+            network.ConfigureSketches(sketching, 32);
+            var loop = new TrainingLoop(network, new TrainingSettings(new OptimizerSpec(), 1e-2f, 32));
+            var source = Synthetic(network, rows: 96, spec.Loss.Kind);
+            for (int epoch = 0; epoch < 2; epoch++)
             {
                 loop.RunEpoch(source, epoch);
             }

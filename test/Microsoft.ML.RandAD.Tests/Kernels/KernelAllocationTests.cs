@@ -26,6 +26,20 @@ public sealed class KernelAllocationTests
         var matrix = new float[rows * 784];
         var sketch = new float[rows * 79];
         var perRow = new int[rows * 79];
+        var pool = new PoolGeometry(16, 28, 28, 2, 2);
+        var pooled = new float[images * pool.OutImageSize];
+        var winners = new byte[pooled.Length];
+        var poolInput = new float[images * pool.ImageSize];
+        var conv1 = new ConvGeometry(1, 28, 28, 5, 5, 1, 2);
+        var conv1Output = new float[images * conv1.OutPositions * 16];
+        var conv1Weight = new float[16 * conv1.PatchSize];
+        var conv2 = new ConvGeometry(16, 14, 14, 5, 5, 1, 2);
+        var conv2Gradient = new float[images * conv2.OutPositions * 32];
+        var conv2Weight = new float[32 * conv2.PatchSize];
+        var conv2Samples = new float[images * 16 * 20];
+        int[] conv2Positions = [.. Enumerable.Range(0, 20).Select(i => i * 9)];
+        var parameters = new float[300_000];
+        var state = new float[300_000];
 
         void Step()
         {
@@ -49,6 +63,14 @@ public sealed class KernelAllocationTests
             Im2Col.Pack(g, batch, images, columns);
             Im2Col.Unpack(g, columns, images, batch);
             Im2Col.UnpackAccumulate(g, columns, images, batch);
+            Pooling.MaxForward(pool, poolInput, images, pooled, winners);
+            Pooling.MaxBackward(pool, pooled, winners, images, poolInput);
+            DirectConvolution.Forward(conv1, poolInput.AsSpan(0, images * conv1.ImageSize), images, conv1Weight, conv1Weight.AsSpan(0, 16), 16, conv1Output);
+            DirectConvolution.WeightGradient(conv1, poolInput.AsSpan(0, images * conv1.ImageSize), conv1Output, images, 16, conv1Weight, accumulate: true);
+            SparseGradient.AddRowProducts(sketch, perRow, rows, 79, matrix.AsSpan(0, rows * 256), 256, matrix.AsSpan(rows * 256, 784 * 256), 784, accumulate: false);
+            SparseGradient.AddConvolutionProducts(conv2, 32, conv2Samples, conv2Positions, new SampleLayout(20, PerPlane: false), images, conv2Gradient, conv2Weight, accumulate: true);
+            OptimizerKernels.Adam(parameters, state, state, state, 1e-3f, 1f, 0.9f, 0.999f, 1e-8f, 0f, 0f);
+            OptimizerKernels.Sgd(parameters, state, state, 1e-2f, 0.9f, false, 0f);
         }
 
         KernelTestCases.ForEachPath((path, threads) =>

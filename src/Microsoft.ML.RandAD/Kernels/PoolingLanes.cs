@@ -1,0 +1,276 @@
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// The loops of <see cref="Pooling"/> for one channels-last image: vector versions over a pixel's first channels (written
+/// once over <see cref="IVectorWidth{TU, TF}"/>) and the scalar versions, which do the rest (and everything on the scalar
+/// path). Both perform the same IEEE operations per element in the same order.
+/// </summary>
+/// <remarks>
+/// Backward passes: when windows are disjoint every input element receives at most one value, so each window position is
+/// written once as <c>0 + value</c> (the winner's gradient, else 0), which is exactly what adding into a cleared gradient
+/// gives, signed zeros included; overlapping windows add into the cleared gradient in output order. The caller clears
+/// the image gradient unless the windows tile it.
+/// </remarks>
+internal static unsafe class PoolingLanes
+{
+    /// <summary>Max pooling of channels [0, <paramref name="channels"/>); <paramref name="winners"/> may be null.</summary>
+    public static void MaxForward<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled, byte* winners)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int c = g.Channels, size = g.Size;
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = image + ((((oh * g.Width) + ow) * g.Stride) * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = 0; ch < channels; ch += TW.Count)
+                {
+                    TF best = TW.LoadSingle(origin + ch);
+                    TU won = TW.Broadcast(0);
+                    for (int kh = 0; kh < size; kh++)
+                    {
+                        for (int kw = kh == 0 ? 1 : 0; kw < size; kw++)
+                        {
+                            TF candidate = TW.LoadSingle(origin + (((kh * g.Width) + kw) * c) + ch);
+                            TU greater = TW.LessThanSingle(best, candidate); // false on NaN: the first maximum stays
+                            best = TW.Select(greater, candidate, best);
+                            won = TW.AsUInt32(TW.Select(greater, TW.AsSingle(TW.Broadcast((uint)((kh * size) + kw))), TW.AsSingle(won)));
+                        }
+                    }
+
+                    TW.StoreSingle(best, pooled + at + ch);
+                    if (winners != null)
+                    {
+                        TW.StoreLowBytes(won, winners + at + ch);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Max pooling of channels [<paramref name="firstChannel"/>, C).</summary>
+    public static void MaxForwardScalar(in PoolGeometry g, int firstChannel, float* image, float* pooled, byte* winners)
+    {
+        int c = g.Channels, size = g.Size;
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = image + ((((oh * g.Width) + ow) * g.Stride) * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = firstChannel; ch < c; ch++)
+                {
+                    float best = origin[ch];
+                    int won = 0;
+                    for (int kh = 0; kh < size; kh++)
+                    {
+                        for (int kw = kh == 0 ? 1 : 0; kw < size; kw++)
+                        {
+                            float candidate = origin[(((kh * g.Width) + kw) * c) + ch];
+                            if (candidate > best)
+                            {
+                                best = candidate;
+                                won = (kh * size) + kw;
+                            }
+                        }
+                    }
+
+                    pooled[at + ch] = best;
+                    if (winners != null)
+                    {
+                        winners[at + ch] = (byte)won;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Routes the gradients of channels [0, <paramref name="channels"/>) to the winning positions.</summary>
+    public static void MaxBackward<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, byte* winners, float* imageGradient)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int c = g.Channels, size = g.Size;
+        bool disjoint = g.Disjoint;
+        TF zero = TW.BroadcastSingle(0f);
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = imageGradient + ((((oh * g.Width) + ow) * g.Stride) * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = 0; ch < channels; ch += TW.Count)
+                {
+                    TF gradient = TW.LoadSingle(pooledGradient + at + ch);
+                    TU won = TW.LoadBytes(winners + at + ch);
+                    for (int kh = 0; kh < size; kh++)
+                    {
+                        for (int kw = 0; kw < size; kw++)
+                        {
+                            TU hit = TW.EqualsZero(TW.Subtract(won, TW.Broadcast((uint)((kh * size) + kw))));
+                            TF share = TW.Select(hit, gradient, zero);
+                            float* target = origin + (((kh * g.Width) + kw) * c) + ch;
+                            TW.StoreSingle(TW.AddSingle(disjoint ? zero : TW.LoadSingle(target), share), target);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Routes the gradients of channels [<paramref name="firstChannel"/>, C) to the winning positions.</summary>
+    public static void MaxBackwardScalar(in PoolGeometry g, int firstChannel, float* pooledGradient, byte* winners, float* imageGradient)
+    {
+        int c = g.Channels, size = g.Size;
+        bool disjoint = g.Disjoint;
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = imageGradient + ((((oh * g.Width) + ow) * g.Stride) * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = firstChannel; ch < c; ch++)
+                {
+                    float gradient = pooledGradient[at + ch];
+                    int won = winners[at + ch];
+                    if (!disjoint)
+                    {
+                        int kh = won / size, kw = won - (kh * size);
+                        origin[(((kh * g.Width) + kw) * c) + ch] += gradient;
+                        continue;
+                    }
+
+                    for (int kh = 0; kh < size; kh++)
+                    {
+                        for (int kw = 0; kw < size; kw++)
+                        {
+                            origin[(((kh * g.Width) + kw) * c) + ch] = (kh * size) + kw == won ? 0f + gradient : 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Average pooling of channels [0, <paramref name="channels"/>): <c>(0 + x₀ + x₁ + …)·(1/size²)</c>.</summary>
+    public static void AverageForward<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int c = g.Channels, size = g.Size;
+        TF scale = TW.BroadcastSingle(1f / (size * size));
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = image + ((((oh * g.Width) + ow) * g.Stride) * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = 0; ch < channels; ch += TW.Count)
+                {
+                    TF sum = TW.BroadcastSingle(0f);
+                    for (int kh = 0; kh < size; kh++)
+                    {
+                        for (int kw = 0; kw < size; kw++)
+                        {
+                            sum = TW.AddSingle(sum, TW.LoadSingle(origin + (((kh * g.Width) + kw) * c) + ch));
+                        }
+                    }
+
+                    TW.StoreSingle(TW.MultiplySingle(sum, scale), pooled + at + ch);
+                }
+            }
+        }
+    }
+
+    /// <summary>Average pooling of channels [<paramref name="firstChannel"/>, C).</summary>
+    public static void AverageForwardScalar(in PoolGeometry g, int firstChannel, float* image, float* pooled)
+    {
+        int c = g.Channels, size = g.Size;
+        float scale = 1f / (size * size);
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = image + ((((oh * g.Width) + ow) * g.Stride) * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = firstChannel; ch < c; ch++)
+                {
+                    float sum = 0f;
+                    for (int kh = 0; kh < size; kh++)
+                    {
+                        for (int kw = 0; kw < size; kw++)
+                        {
+                            sum += origin[(((kh * g.Width) + kw) * c) + ch];
+                        }
+                    }
+
+                    pooled[at + ch] = sum * scale;
+                }
+            }
+        }
+    }
+
+    /// <summary>Spreads the gradients of channels [0, <paramref name="channels"/>) over their windows.</summary>
+    public static void AverageBackward<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, float* imageGradient)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int c = g.Channels, size = g.Size;
+        bool disjoint = g.Disjoint;
+        TF zero = TW.BroadcastSingle(0f), scale = TW.BroadcastSingle(1f / (size * size));
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = imageGradient + ((((oh * g.Width) + ow) * g.Stride) * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = 0; ch < channels; ch += TW.Count)
+                {
+                    TF share = TW.MultiplySingle(TW.LoadSingle(pooledGradient + at + ch), scale);
+                    for (int kh = 0; kh < size; kh++)
+                    {
+                        for (int kw = 0; kw < size; kw++)
+                        {
+                            float* target = origin + (((kh * g.Width) + kw) * c) + ch;
+                            TW.StoreSingle(TW.AddSingle(disjoint ? zero : TW.LoadSingle(target), share), target);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Spreads the gradients of channels [<paramref name="firstChannel"/>, C) over their windows.</summary>
+    public static void AverageBackwardScalar(in PoolGeometry g, int firstChannel, float* pooledGradient, float* imageGradient)
+    {
+        int c = g.Channels, size = g.Size;
+        bool disjoint = g.Disjoint;
+        float scale = 1f / (size * size);
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = imageGradient + ((((oh * g.Width) + ow) * g.Stride) * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = firstChannel; ch < c; ch++)
+                {
+                    float share = pooledGradient[at + ch] * scale;
+                    for (int kh = 0; kh < size; kh++)
+                    {
+                        for (int kw = 0; kw < size; kw++)
+                        {
+                            float* target = origin + (((kh * g.Width) + kw) * c) + ch;
+                            *target = (disjoint ? 0f : *target) + share;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

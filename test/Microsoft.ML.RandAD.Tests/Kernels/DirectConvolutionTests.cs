@@ -1,0 +1,164 @@
+using Microsoft.ML.RandAD.Kernels;
+
+namespace Microsoft.ML.RandAD.Tests.Kernels;
+
+[TestClass]
+[DoNotParallelize]
+public sealed class DirectConvolutionTests
+{
+    public static IEnumerable<object[]> Shapes()
+    {
+        // channels, height, width, kernel height, kernel width, stride, padding, filters
+        yield return [1, 28, 28, 5, 5, 1, 2, 16];
+        yield return [1, 7, 6, 3, 3, 1, 1, 5];
+        yield return [3, 7, 6, 3, 3, 2, 1, 17];
+        yield return [2, 9, 8, 2, 3, 1, 0, 32];
+        yield return [1, 5, 5, 5, 5, 1, 2, 1];
+        yield return [4, 6, 7, 2, 2, 2, 0, 8];
+        yield return [3, 4, 4, 3, 3, 3, 2, 16];
+        yield return [1, 1, 9, 1, 5, 1, 0, 20];
+        yield return [1, 12, 13, 4, 3, 1, 3, 12];
+        yield return [2, 9, 10, 5, 5, 1, 2, 24];
+        yield return [3, 8, 8, 4, 4, 2, 1, 16];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Shapes))]
+    public void ForwardAndWeightGradientMatchTheDefinitionAndEveryPathTheScalarOneBitForBit(int channels, int height, int width, int kh, int kw, int stride, int padding, int filters)
+    {
+        var g = new ConvGeometry(channels, height, width, kh, kw, stride, padding);
+        Assert.IsTrue(DirectConvolution.IsPreferred(g, filters));
+        foreach (int count in new[] { 0, 1, 3 })
+        {
+            Check(g, filters, count, seed: count + channels + filters);
+        }
+    }
+
+    [TestMethod]
+    public void ABatchLargeEnoughToSplitOverThreadsMatchesTheScalarPath()
+    {
+        // The CNN's first layer on a 16-image chunk: forward split by lines, weight gradient by taps.
+        Check(new ConvGeometry(1, 28, 28, 5, 5, 1, 2), 16, 16, seed: 3);
+    }
+
+    [TestMethod]
+    public void AccumulatingAddsTheGradientOfTheChunkToTheExistingValues()
+    {
+        var g = new ConvGeometry(1, 8, 8, 3, 3, 1, 1);
+        const int filters = 16, count = 2;
+        float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
+        float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 2);
+        float[] prior = KernelTestCases.RandomFloats(filters * g.PatchSize, 3);
+        KernelTestCases.ForEachPath((path, threads) =>
+        {
+            var fresh = new float[prior.Length];
+            DirectConvolution.WeightGradient(g, images, dy, count, filters, fresh, accumulate: false);
+            float[] accumulated = (float[])prior.Clone();
+            DirectConvolution.WeightGradient(g, images, dy, count, filters, accumulated, accumulate: true);
+            float[] expected = [.. prior.Select((p, i) => p + fresh[i])];
+            KernelTestCases.AssertBitEqual(expected, accumulated, "accumulated weight gradient");
+        });
+    }
+
+    [TestMethod]
+    public void ShapesOutsideItsRangeAndShortSpansAreRejected()
+    {
+        var big = new ConvGeometry(16, 8, 8, 3, 3, 1, 1);
+        Assert.IsFalse(DirectConvolution.IsPreferred(big, 8));
+        Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.Forward(big, new float[big.ImageSize], 1, new float[64 * big.PatchSize], new float[64], 64, new float[64 * 64]));
+        var g = new ConvGeometry(1, 8, 8, 3, 3, 1, 1);
+        Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.Forward(g, new float[g.ImageSize], 1, new float[4 * 9], new float[4], 4, new float[(64 * 4) - 1]));
+        Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.WeightGradient(g, new float[g.ImageSize - 1], new float[64 * 4], 1, 4, new float[36], false));
+    }
+
+    private static void Check(ConvGeometry g, int filters, int count, int seed)
+    {
+        float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, seed);
+        float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, seed + 1);
+        float[] bias = KernelTestCases.RandomFloats(filters, seed + 2);
+        float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, seed + 3);
+        (double[] y, double[] dw, double[] yScale, double[] dwScale) = Definition(g, images, weight, bias, dy, count, filters);
+
+        float[] scalarY = [], scalarDw = [];
+        KernelTestCases.ForEachPath((path, threads) =>
+        {
+            float[] output = Enumerable.Repeat(float.NaN, y.Length).ToArray();
+            DirectConvolution.Forward(g, images, count, weight, bias, filters, output);
+            float[] gradient = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
+            DirectConvolution.WeightGradient(g, images, dy, count, filters, gradient, accumulate: false);
+            AssertClose(y, yScale, output, $"forward {g}, {filters} filters ×{count}");
+            AssertClose(dw, dwScale, gradient, $"weight gradient {g}, {filters} filters ×{count}");
+            if (path == KernelPath.Scalar && threads == 1)
+            {
+                (scalarY, scalarDw) = (output, gradient);
+            }
+            else
+            {
+                KernelTestCases.AssertBitEqual(scalarY, output, $"forward {g}, {filters} filters ×{count} against the scalar path");
+                KernelTestCases.AssertBitEqual(scalarDw, gradient, $"weight gradient {g}, {filters} filters ×{count} against the scalar path");
+            }
+        });
+    }
+
+    /// <summary>Float sums may differ from the double ones by rounding: allow it relative to the magnitude of the terms.</summary>
+    private static void AssertClose(double[] expected, double[] scale, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.AreEqual(expected[i], actual[i], 1e-5 * (1 + scale[i]), $"{what}: element {i}");
+        }
+    }
+
+    /// <summary>The convolution and its weight gradient by definition, in double, with Σ|terms| for the tolerance.</summary>
+    private static (double[] Y, double[] Dw, double[] YScale, double[] DwScale) Definition(ConvGeometry g, float[] x, float[] w, float[] b, float[] dy, int count, int filters)
+    {
+        var y = new double[count * g.OutPositions * filters];
+        var yScale = new double[y.Length];
+        var dw = new double[filters * g.PatchSize];
+        var dwScale = new double[dw.Length];
+        for (int n = 0; n < count; n++)
+        {
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    int pixel = (((n * g.OutHeight) + oh) * g.OutWidth) + ow;
+                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                    {
+                        for (int kw = 0; kw < g.KernelWidth; kw++)
+                        {
+                            int ih = (oh * g.Stride) - g.Padding + kh, iw = (ow * g.Stride) - g.Padding + kw;
+                            if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width)
+                            {
+                                continue;
+                            }
+
+                            for (int c = 0; c < g.Channels; c++)
+                            {
+                                double xv = x[(n * g.ImageSize) + (((ih * g.Width) + iw) * g.Channels) + c];
+                                int tap = (((kh * g.KernelWidth) + kw) * g.Channels) + c;
+                                for (int f = 0; f < filters; f++)
+                                {
+                                    double product = xv * w[(f * g.PatchSize) + tap];
+                                    y[(pixel * filters) + f] += product;
+                                    yScale[(pixel * filters) + f] += Math.Abs(product);
+                                    double term = xv * dy[(pixel * filters) + f];
+                                    dw[(f * g.PatchSize) + tap] += term;
+                                    dwScale[(f * g.PatchSize) + tap] += Math.Abs(term);
+                                }
+                            }
+                        }
+                    }
+
+                    for (int f = 0; f < filters; f++)
+                    {
+                        y[(pixel * filters) + f] += b[f];
+                        yScale[(pixel * filters) + f] += Math.Abs(b[f]);
+                    }
+                }
+            }
+        }
+
+        return (y, dw, yScale, dwScale);
+    }
+}
