@@ -1,6 +1,6 @@
-using Microsoft.ML.RandAD.Kernels;
 using System.Numerics.Tensors;
 using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Training;
 
 namespace Microsoft.ML.RandAD.MLNet;
