@@ -23,7 +23,9 @@ for model in mlp cnn; do
   run step-flops --model "$model" --threads "$threads" --keep 0.1 --estimator SampledPerRow
 done
 # Process peak memory at a batch where activations dominate (synthetic data: no data set in the process).
-for keep in 1 0.1; do
-  run train --model mlp --synthetic --rows 262144 --batch 65536 --epochs 1 --threads "$threads" --keep "$keep"
+for batch in 4096 65536 131072; do
+  for keep in 1 0.1; do
+    run train --model mlp --synthetic --rows $((batch * 4)) --batch "$batch" --epochs 1 --threads "$threads" --keep "$keep"
+  done
 done
 echo "results in $out"

@@ -46,6 +46,9 @@ public sealed class Network
     private float[] _lossGradient = [];
     private int _capacityRows;
     private int _batch = -1;
+
+    // The largest batch the retained stack has been sized for ahead of its first step (see Prepare).
+    private int _reservedBatch;
     private int _chunkRows;
     private bool _firstChunkFilled;
     private int _requestedChunkRows;
@@ -114,6 +117,12 @@ public sealed class Network
 
     internal IReadOnlyList<Layer> Layers => _layers;
 
+    /// <summary>Bytes of storage the retained stack holds.</summary>
+    internal long RetainedCapacityBytes => _stack.CapacityBytes;
+
+    /// <summary>Chunks the retained stack holds (one when it was sized right).</summary>
+    internal int RetainedChunkCount => _stack.ChunkCount;
+
     /// <summary>When set, every training step adds its per-layer times to it (benchmarks only).</summary>
     internal StepProfile? Profile { get; set; }
 
@@ -174,8 +183,11 @@ public sealed class Network
     /// <param name="settings">The RAD settings.</param>
     /// <param name="batchSize">The training batch size (for the budget and the report).</param>
     /// <returns>Per layer, the sketch and the bytes it will retain per step.</returns>
-    public Sketches.SketchReport ConfigureSketches(Sketches.RadSettings settings, int batchSize) =>
-        Sketches.SketchPlanner.Apply(this, settings, batchSize);
+    public Sketches.SketchReport ConfigureSketches(Sketches.RadSettings settings, int batchSize)
+    {
+        _reservedBatch = 0;
+        return Sketches.SketchPlanner.Apply(this, settings, batchSize);
+    }
 
     /// <summary>Tells each layer whether the next one keeps its output exactly (whenever the sketches change).</summary>
     internal static void LinkKeptOutputs(IReadOnlyList<Layer> layers)
@@ -263,6 +275,25 @@ public sealed class Network
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         _chunkRows = ChunkRowsFor(batch);
         EnsureCapacity(Math.Min(batch, _chunkRows), batch);
+        if (batch > _reservedBatch)
+        {
+            // Size the stack for this batch before its first step: grown block by block, the first step's chunks
+            // and the merged chunk that replaces them would both be alive until a collection (2× the retained bytes
+            // at the process peak). What each layer keeps per chunk is known in advance (the planner uses the same
+            // count); a few cache lines per layer and chunk cover the blocks' alignment.
+            long extent = 0;
+            foreach (int rows in ChunkSizes(batch))
+            {
+                foreach (Layer layer in _layers)
+                {
+                    extent += layer.RetainedBytes(rows) + (8 * 64);
+                }
+            }
+
+            _stack.Reserve(extent);
+            _reservedBatch = batch;
+        }
+
         _stack.Reset();
         Ledger.BeginStep(batch);
         _context.StepSeed = StepSeedOf(StepCount);

@@ -44,6 +44,9 @@ internal sealed class RetainedStack
     /// <summary>Largest depth seen since the stack was created.</summary>
     public long HighWater => _highWater;
 
+    /// <summary>Chunks of storage the stack holds (one in steady state).</summary>
+    public int ChunkCount => _chunks.Count;
+
     /// <summary>Bytes of pinned storage the stack holds.</summary>
     public long CapacityBytes
     {
@@ -59,10 +62,13 @@ internal sealed class RetainedStack
         }
     }
 
+    /// <summary>Makes the next <see cref="Reset"/> provide one chunk of at least <paramref name="bytes"/> (block padding included).</summary>
+    public void Reserve(long bytes) => _highWaterExtent = Math.Max(_highWaterExtent, bytes);
+
     /// <summary>Empties the stack; merges chunks if the last step needed more than one.</summary>
     public void Reset()
     {
-        if (_chunks.Count > 1 || (_chunks.Count == 1 && _chunks[0].Length < _highWaterExtent + Alignment))
+        if (_chunks.Count > 1 || (_chunks.Count == 1 && _chunks[0].Length < _highWaterExtent + Alignment) || (_chunks.Count == 0 && _highWaterExtent > 0))
         {
             _chunks.Clear();
             _chunks.Add(NewChunk(_highWaterExtent));

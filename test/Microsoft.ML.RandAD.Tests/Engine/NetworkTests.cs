@@ -102,6 +102,34 @@ public sealed class NetworkTests
 
     private static readonly float[] s_targets = new float[1024];
 
+    /// <summary>
+    /// The retained stack is sized from the plan before the first step, so that step does not grow it block by block
+    /// (the grown chunks and their merged replacement would both be alive at the process peak: 2× the activations).
+    /// </summary>
+    [TestMethod]
+    public void FirstStepFindsTheRetainedStackSizedFromThePlan()
+    {
+        foreach ((object[] row, RadSettings sketching) in Architectures.SelectMany(r => Sketchings.Select(k => (r, k))))
+        {
+            var spec = (NetworkSpec)row[1];
+            var network = Network.Create(spec, seed: 3);
+            network.ChunkRows = 5;
+            long planned = network.ConfigureSketches(sketching, 16).RetainedBytes;
+            var source = Synthetic(network, rows: 16, spec.Loss.Kind);
+            source.StartEpoch(0);
+            int rows = source.NextBatch(16);
+            source.FillTargets(s_targets.AsSpan(0, rows * source.TargetWidth), default);
+            network.TrainStep(source, rows, s_targets.AsSpan(0, rows * source.TargetWidth));
+
+            string what = $"{row[0]}, f={sketching.KeepFraction} {sketching.Estimator}";
+            Assert.AreEqual(planned, network.Ledger.RetainedBytes, $"{what}: retained bytes");
+            Assert.AreEqual(1, network.RetainedChunkCount, $"{what}: the first step needed a second chunk");
+            long capacity = network.RetainedCapacityBytes;
+            long slack = (8 * 64 * network.Layers.Count * network.ChunkSizes(16).Count()) + 64; // alignment allowance per layer and chunk
+            Assert.IsTrue(capacity >= planned && capacity <= planned + slack, $"{what}: capacity {capacity} for {planned} retained bytes");
+        }
+    }
+
     [TestMethod]
     [DataRow(1)]
     [DataRow(2)]

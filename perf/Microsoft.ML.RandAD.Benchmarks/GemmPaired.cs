@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.ML.RandAD.Kernels;
+
+namespace Microsoft.ML.RandAD.Benchmarks;
+
+/// <summary>
+/// <c>gemm-paired</c>: our SGEMM and OpenBLAS's, alternated round by round on the same buffers, so both sides of each
+/// ratio are measured within the same ~0.2 s. On a shared virtual machine whose speed drifts by 2× from minute to
+/// minute (other tenants), BenchmarkDotNet's case-after-case runs can put the two libraries in different periods;
+/// the median of the paired per-round ratios does not depend on that.
+/// </summary>
+/// <remarks>
+/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- gemm-paired [--rounds 21]</c>
+/// (with <c>OPENBLAS_CORETYPE=SkylakeX</c> in the environment for OpenBLAS's AVX-512 kernels).
+/// </remarks>
+internal static unsafe class GemmPaired
+{
+    public static int Run(string[] args)
+    {
+        int rounds = args.Length >= 2 && args[0] == "--rounds" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 21;
+        if (!OpenBlas.IsAvailable)
+        {
+            Console.WriteLine($"{OpenBlas.LibraryName} not found: install libopenblas0-pthread for the comparison.");
+            return 1;
+        }
+
+        Console.WriteLine($"{KernelSettings.Describe()}; OpenBLAS core {OpenBlas.CoreName}; {rounds} rounds of ~100 ms per side");
+        Console.WriteLine("| threads | shape (M×K×N) | RandAD GFLOP/s (median / best) | OpenBLAS GFLOP/s (median / best) | RandAD / OpenBLAS (median of paired rounds) |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (int threads in new[] { 1, 2 })
+        {
+            KernelSettings.ThreadCount = threads;
+            OpenBlas.SetThreads(threads);
+            foreach (var (m, k, n) in new[] { (128, 784, 256), (128, 256, 256), (256, 784, 128), (1024, 1024, 1024) })
+            {
+                Console.WriteLine(Measure(threads, m, k, n, rounds));
+            }
+        }
+
+        return 0;
+    }
+
+    private static string Measure(int threads, int m, int k, int n, int rounds)
+    {
+        float* a = Allocate((long)m * k, 1), b = Allocate((long)k * n, 2), c = Allocate((long)m * n, 3);
+        try
+        {
+            double flops = 2.0 * m * n * k;
+            void Ours() => Sgemm.Multiply(
+                false, false, m, n, k, 1f, new ReadOnlySpan<float>(a, m * k), k, new ReadOnlySpan<float>(b, k * n), n,
+                0f, new Span<float>(c, m * n), n);
+            void Theirs() => OpenBlas.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+
+            // Calls per round for ~100 ms, from a warm-up.
+            Ours();
+            Theirs();
+            var clock = Stopwatch.StartNew();
+            Ours();
+            int calls = (int)Math.Clamp(0.1 / Math.Max(clock.Elapsed.TotalSeconds, 1e-7), 1, 100_000);
+            var ours = new double[rounds];
+            var theirs = new double[rounds];
+            var ratios = new double[rounds];
+            for (int round = 0; round < rounds; round++)
+            {
+                // Alternate which side goes first, so neither always follows the other.
+                if (round % 2 == 0)
+                {
+                    ours[round] = Rate(Ours, calls, flops);
+                    theirs[round] = Rate(Theirs, calls, flops);
+                }
+                else
+                {
+                    theirs[round] = Rate(Theirs, calls, flops);
+                    ours[round] = Rate(Ours, calls, flops);
+                }
+
+                ratios[round] = ours[round] / theirs[round];
+            }
+
+            return string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {threads} | {m}×{k}×{n} | {Median(ours):F1} / {ours.Max():F1} | {Median(theirs):F1} / {theirs.Max():F1} | {Median(ratios):F2}× |");
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(a);
+            NativeMemory.AlignedFree(b);
+            NativeMemory.AlignedFree(c);
+        }
+    }
+
+    private static double Rate(Action product, int calls, double flops)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < calls; i++)
+        {
+            product();
+        }
+
+        return calls * flops / clock.Elapsed.TotalSeconds / 1e9;
+    }
+
+    private static double Median(double[] values)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted[sorted.Length / 2];
+    }
+
+    private static float* Allocate(long count, int seed)
+    {
+        var p = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
+        var random = new Random(seed);
+        for (long i = 0; i < count; i++)
+        {
+            p[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return p;
+    }
+}
