@@ -70,6 +70,7 @@ internal static class StepFlopRate
         Console.WriteLine(
             $"fastest (minimum CPU time of the repeats): step {stepFastest * 1e3:F3} ms ({options.Batch / stepFastest:N0} samples/s), " +
             $"step rate {flops / stepFastest / 1e9:F1} GFLOP/s, GEMM rate {flops / gemmFastest / 1e9:F1} GFLOP/s, ratio {gemmFastest / stepFastest:P1}");
+        PrintPaired(shapes, Step, options.Batch, flops, options.Model == "cnn" ? 3 : 20);
         if (options.Profile)
         {
             PrintProfile(network, () => optimizer.Step(rate), Step, steps);
@@ -108,6 +109,65 @@ internal static class StepFlopRate
         double optimizer = cpu ? updateCpu : updateSeconds;
         Console.WriteLine($"  optimizer (median) {optimizer * 1e3,25:F3}");
         Console.WriteLine($"  sum {total + loss + optimizer * 1e3,40:F3}");
+    }
+
+    /// <summary>
+    /// The ratio measured in pairs: each of 21 rounds times a few steps, then a replay of the same steps' products
+    /// on dense operands, back to back, and the reported ratio is the median of the rounds' ratios. On a VM whose speed
+    /// drifts by 2× from minute to minute, the separate medians above can come from different periods; the paired one cannot.
+    /// </summary>
+    private static void PrintPaired(List<GemmCall> shapes, Action step, int batch, double flops, int stepsPerRound)
+    {
+        var replays = shapes.Select(Replay).ToArray();
+        const int rounds = 21;
+        var ratios = new double[rounds];
+        var stepTimes = new double[rounds];
+        var gemmTimes = new double[rounds];
+        for (int round = 0; round < rounds; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < stepsPerRound; i++)
+            {
+                step();
+            }
+
+            stepTimes[round] = Stopwatch.GetElapsedTime(start).TotalSeconds / stepsPerRound;
+            start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < stepsPerRound; i++)
+            {
+                foreach (Action product in replays)
+                {
+                    product();
+                }
+            }
+
+            gemmTimes[round] = Stopwatch.GetElapsedTime(start).TotalSeconds / stepsPerRound;
+            ratios[round] = gemmTimes[round] / stepTimes[round];
+        }
+
+        double stepMedian = Median(stepTimes), gemmMedian = Median(gemmTimes);
+        Console.WriteLine(
+            $"paired ({rounds} rounds of {stepsPerRound} steps, then their products alone; wall): step {stepMedian * 1e3:F3} ms ({batch / stepMedian:N0} samples/s), " +
+            $"step rate {flops / stepMedian / 1e9:F1} GFLOP/s, GEMM rate {flops / gemmMedian / 1e9:F1} GFLOP/s, ratio (median of rounds) {Median(ratios):P1}");
+    }
+
+    /// <summary>One product of this shape on its own dense operands (allocated once).</summary>
+    private static Action Replay(GemmCall s)
+    {
+        float[] a = new float[s.M * s.K], b = new float[s.K * s.N], c = new float[s.M * s.N];
+        var random = new Random(2);
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = (float)random.NextDouble();
+        }
+
+        for (int i = 0; i < b.Length; i++)
+        {
+            b[i] = (float)(random.NextDouble() - 0.5) * 0.1f;
+        }
+
+        int lda = s.TransposeA ? s.M : s.K, ldb = s.TransposeB ? s.K : s.N;
+        return () => Sgemm.Multiply(s.TransposeA, s.TransposeB, s.M, s.N, s.K, 1f, a, lda, b, ldb, 0f, c, s.N);
     }
 
     private static readonly Dictionary<GemmCall, (double Wall, double Cpu, double Fastest)> s_alone = [];
