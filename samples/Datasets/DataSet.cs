@@ -4,27 +4,59 @@ using System.Text;
 namespace Microsoft.ML.RandAD.Datasets;
 
 /// <summary>
-/// Labelled grayscale images held as one contiguous row-major <see cref="float"/> array
-/// (<see cref="Count"/> × <see cref="FeatureLength"/>), so the engine and IDataView adapters can read
-/// rows without copying.
+/// Labelled grayscale images, row-major, image after image. A data set either wraps a <see cref="float"/> array
+/// (<see cref="Count"/> × <see cref="FeatureLength"/>), or — as the loaders return it — one byte code per pixel
+/// and a palette of at most 256 values (a quarter of the memory): <see cref="CopyImage"/> decodes one image into a
+/// caller's buffer, and <see cref="Features"/> decodes the whole array on first use and keeps it.
 /// </summary>
 public sealed class DataSet
 {
+    private readonly byte[]? _codes;
+    private readonly float[]? _palette;
+    private float[]? _features;
+
     /// <summary>Wraps the arrays without copying them; checks that their sizes and labels agree.</summary>
     public DataSet(string name, float[] features, byte[] labels, int imageHeight, int imageWidth, int classCount,
         IReadOnlyList<string>? classNames = null)
+        : this(name, features, null, null, labels, imageHeight, imageWidth, classCount, classNames)
+    {
+    }
+
+    /// <summary>
+    /// Wraps pixel codes (one byte per pixel: pixel = <paramref name="palette"/>[code]) without copying them; checks
+    /// that the sizes, codes and labels agree.
+    /// </summary>
+    public DataSet(string name, byte[] pixelCodes, float[] palette, byte[] labels, int imageHeight, int imageWidth, int classCount,
+        IReadOnlyList<string>? classNames = null)
+        : this(name, null, pixelCodes ?? throw new ArgumentNullException(nameof(pixelCodes)),
+            palette ?? throw new ArgumentNullException(nameof(palette)), labels, imageHeight, imageWidth, classCount, classNames)
+    {
+    }
+
+    private DataSet(string name, float[]? features, byte[]? codes, float[]? palette, byte[] labels, int imageHeight, int imageWidth,
+        int classCount, IReadOnlyList<string>? classNames)
     {
         ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(features);
+        if (features is null && codes is null)
+            throw new ArgumentNullException(nameof(features));
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageHeight);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageWidth);
         if (classCount is < 1 or > 256)
             throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "Labels are bytes, so 1..256 classes.");
-        if ((long)labels.Length * imageHeight * imageWidth != features.Length)
+        long pixels = features?.Length ?? codes!.Length;
+        if ((long)labels.Length * imageHeight * imageWidth != pixels)
             throw new ArgumentException(
                 $"{name}: {labels.Length} labels need {(long)labels.Length * imageHeight * imageWidth} features " +
-                $"({imageHeight}×{imageWidth} each) but {features.Length} were given.", nameof(features));
+                $"({imageHeight}×{imageWidth} each) but {pixels} were given.", features is null ? nameof(codes) : nameof(features));
+        if (palette is not null)
+        {
+            if (palette.Length is < 1 or > 256)
+                throw new ArgumentException($"{name}: a palette holds 1..256 values, not {palette.Length}.", nameof(palette));
+            if (palette.Length < 256 && codes!.AsSpan().IndexOfAnyInRange((byte)palette.Length, (byte)255) is int badCode and >= 0)
+                throw new ArgumentException($"{name}: pixel code {codes![badCode]} at {badCode} is past the {palette.Length}-entry palette.", nameof(codes));
+        }
+
         int bad = labels.AsSpan().IndexOfAnyInRange((byte)Math.Min(classCount, 255), (byte)255);
         if (bad >= 0 && labels[bad] >= classCount)
             throw new ArgumentException($"{name}: label {labels[bad]} at row {bad} is not below the class count {classCount}.", nameof(labels));
@@ -32,7 +64,9 @@ public sealed class DataSet
             throw new ArgumentException($"{name}: {classNames.Count} class names for {classCount} classes.", nameof(classNames));
 
         Name = name;
-        Features = features;
+        _features = features;
+        _codes = codes;
+        _palette = palette;
         Labels = labels;
         ImageHeight = imageHeight;
         ImageWidth = imageWidth;
@@ -60,9 +94,44 @@ public sealed class DataSet
 
     /// <summary>
     /// Pixels in [0, 1], image after image, each row-major. Shared, not copied: treat it as read-only
-    /// (other consumers of the same data set see any change).
+    /// (other consumers of the same data set see any change). A data set of pixel codes decodes this array on
+    /// first use (4 bytes a pixel from then on); read images with <see cref="CopyImage"/> to avoid that.
     /// </summary>
-    public float[] Features { get; }
+    public float[] Features => _features ?? LazyInitializer.EnsureInitialized(ref _features, Decode);
+
+    /// <summary>Whether the pixels are held as byte codes and a palette (until <see cref="Features"/> is read).</summary>
+    public bool IsEncoded => _codes is not null;
+
+    /// <summary>Bytes the pixels occupy now (codes and palette, plus the decoded array once <see cref="Features"/> was read).</summary>
+    public long PixelBytes => (_codes?.LongLength ?? 0) + (4L * (_palette?.Length ?? 0)) + (4L * (_features?.LongLength ?? 0));
+
+    /// <summary>Writes the <see cref="FeatureLength"/> pixels of image <paramref name="index"/> to <paramref name="destination"/>.</summary>
+    public void CopyImage(int index, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        int length = FeatureLength;
+        if (_features is not null || _codes is null)
+        {
+            Features.AsSpan(index * length, length).CopyTo(destination);
+            return;
+        }
+
+        ReadOnlySpan<byte> codes = _codes.AsSpan(index * length, length);
+        ReadOnlySpan<float> palette = _palette;
+        Span<float> image = destination[..length];
+        for (int p = 0; p < codes.Length; p++)
+            image[p] = palette[codes[p]];
+    }
+
+    private float[] Decode()
+    {
+        var features = new float[_codes!.LongLength];
+        ReadOnlySpan<float> palette = _palette;
+        for (long i = 0; i < features.LongLength; i++)
+            features[i] = palette[_codes[i]];
+        return features;
+    }
 
     /// <summary>One label per image, each below <see cref="ClassCount"/>. Shared like <see cref="Features"/>.</summary>
     public byte[] Labels { get; }
@@ -80,8 +149,11 @@ public sealed class DataSet
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         count = Math.Min(count, Count);
-        return new DataSet(Name, Features.AsSpan(0, count * FeatureLength).ToArray(), Labels.AsSpan(0, count).ToArray(),
-            ImageHeight, ImageWidth, ClassCount, ClassNames);
+        return _features is null && _codes is not null
+            ? new DataSet(Name, _codes.AsSpan(0, count * FeatureLength).ToArray(), _palette!, Labels.AsSpan(0, count).ToArray(),
+                ImageHeight, ImageWidth, ClassCount, ClassNames)
+            : new DataSet(Name, Features.AsSpan(0, count * FeatureLength).ToArray(), Labels.AsSpan(0, count).ToArray(),
+                ImageHeight, ImageWidth, ClassCount, ClassNames);
     }
 
     /// <summary>How many images carry each label.</summary>
@@ -96,12 +168,22 @@ public sealed class DataSet
     /// <summary>Mean of all pixels, summed in double in storage order so it reproduces exactly.</summary>
     public double PixelMean()
     {
-        if (Features.Length == 0)
+        long pixels = (long)Count * FeatureLength;
+        if (pixels == 0)
             return 0;
         double sum = 0;
-        foreach (float pixel in Features)
-            sum += pixel;
-        return sum / Features.Length;
+        if (_features is null && _codes is not null)
+        {
+            foreach (byte code in _codes)
+                sum += _palette![code];
+        }
+        else
+        {
+            foreach (float pixel in Features)
+                sum += pixel;
+        }
+
+        return sum / pixels;
     }
 
     /// <summary>One line: count, image size, pixel mean and the per-class counts.</summary>

@@ -63,24 +63,20 @@ internal sealed class EncodedImages
         return counts;
     }
 
-    /// <summary>A new data set holding the records <paramref name="order"/> names, in that order.</summary>
+    /// <summary>A new data set holding the records <paramref name="order"/> names, in that order (still as codes: decoded on use).</summary>
     public DataSet Decode(string name, IReadOnlyList<string> classNames, ReadOnlySpan<int> order)
     {
         int pixels = PixelsPerImage;
-        var features = new float[(long)order.Length * pixels];
+        var codes = new byte[(long)order.Length * pixels];
         var labels = new byte[order.Length];
         ReadOnlySpan<byte> allLabels = Labels.Span, allCodes = Codes.Span;
-        ReadOnlySpan<float> palette = Palette;
         for (int i = 0; i < order.Length; i++)
         {
             int record = order[i];
             labels[i] = allLabels[record];
-            ReadOnlySpan<byte> codes = allCodes.Slice(record * pixels, pixels);
-            Span<float> image = features.AsSpan(i * pixels, pixels);
-            for (int p = 0; p < codes.Length; p++)
-                image[p] = palette[codes[p]];
+            allCodes.Slice(record * pixels, pixels).CopyTo(codes.AsSpan(i * pixels, pixels));
         }
-        return new DataSet(name, features, labels, Height, Width, ClassCount, classNames);
+        return new DataSet(name, codes, Palette, labels, Height, Width, ClassCount, classNames);
     }
 
     /// <summary>All records in stored order.</summary>

@@ -10,7 +10,8 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 
 /// <summary>
 /// <c>train</c>: trains the MLP or CNN on Fashion-MNIST (or a synthetic stream for memory runs) in this process and
-/// prints one result line: samples/s, test accuracy, retained activation bytes (ledger) and process peak memory.
+/// prints one result line: samples/s, test accuracy, retained activation bytes (ledger) and process peak memory. The data
+/// stay as the loader returns them (a byte per pixel), decoded a chunk at a time.
 /// Run each configuration in a fresh process (eng/perf-training.sh does) so the peak belongs to it alone.
 /// </summary>
 internal static class TrainingRun
@@ -40,7 +41,7 @@ internal static class TrainingRun
             DataSplit data = FashionMnist.Load(new DataSetOptions { Log = Console.Error.WriteLine });
             DataSet trainSet = options.Rows > 0 ? data.Train.Take(options.Rows) : data.Train;
             test = data.Test;
-            train = new InMemoryMinibatchSource(trainSet.Features, [.. trainSet.Labels.Select(l => (float)l)], null, trainSet.FeatureLength, seed: (ulong)options.Seed);
+            train = new DataSetMinibatchSource(trainSet, (ulong)options.Seed);
             baseline = ProcessMemory.CurrentBytes();
         }
 
@@ -83,11 +84,17 @@ internal static class TrainingRun
         NetworkScorer scorer = network.CreateScorer();
         const int batch = 1000;
         float[] logits = new float[batch * 10];
+        float[] images = new float[batch * test.FeatureLength];
         int correct = 0;
         for (int first = 0; first < test.Count; first += batch)
         {
             int rows = Math.Min(batch, test.Count - first);
-            scorer.Score(test.Features.AsSpan(first * test.FeatureLength, rows * test.FeatureLength), rows, logits);
+            for (int r = 0; r < rows; r++)
+            {
+                test.CopyImage(first + r, images.AsSpan(r * test.FeatureLength, test.FeatureLength));
+            }
+
+            scorer.Score(images.AsSpan(0, rows * test.FeatureLength), rows, logits);
             for (int r = 0; r < rows; r++)
             {
                 ReadOnlySpan<float> row = logits.AsSpan(r * 10, 10);

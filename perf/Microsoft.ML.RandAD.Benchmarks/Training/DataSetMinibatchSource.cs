@@ -1,0 +1,65 @@
+using Microsoft.ML.RandAD.Datasets;
+using Microsoft.ML.RandAD.Training;
+
+namespace Microsoft.ML.RandAD.Benchmarks.Training;
+
+/// <summary>
+/// Minibatches straight from a <see cref="DataSet"/> as the loader returns it (one byte a pixel), decoding only the
+/// rows of each chunk: the process never holds the training set as floats. Same seeded order per epoch as
+/// <see cref="InMemoryMinibatchSource"/>.
+/// </summary>
+internal sealed class DataSetMinibatchSource(DataSet data, ulong seed) : IMinibatchSource
+{
+    private readonly int[] _order = new int[data.Count];
+    private int _position;
+    private int _batchStart;
+    private int _batchRows;
+
+    public int FeatureSize => data.FeatureLength;
+
+    public int TargetWidth => 1;
+
+    public bool HasWeights => false;
+
+    public void StartEpoch(int epoch)
+    {
+        for (int i = 0; i < _order.Length; i++)
+        {
+            _order[i] = i;
+        }
+
+        var random = new Kernels.SplitMix64(seed ^ (0xA0761D6478BD642FUL * (ulong)(epoch + 1)));
+        for (int i = _order.Length - 1; i > 0; i--)
+        {
+            int j = (int)(random.Next() % (ulong)(i + 1));
+            (_order[i], _order[j]) = (_order[j], _order[i]);
+        }
+
+        _position = 0;
+    }
+
+    public int NextBatch(int maxRows)
+    {
+        _batchStart = _position;
+        _batchRows = Math.Min(maxRows, _order.Length - _position);
+        _position += _batchRows;
+        return _batchRows;
+    }
+
+    public void FillTargets(Span<float> targets, Span<float> weights)
+    {
+        for (int r = 0; r < _batchRows; r++)
+        {
+            targets[r] = data.Labels[_order[_batchStart + r]];
+        }
+    }
+
+    public void FillFeatures(int firstRow, int rowCount, Span<float> features)
+    {
+        int d = data.FeatureLength;
+        for (int r = 0; r < rowCount; r++)
+        {
+            data.CopyImage(_order[_batchStart + firstRow + r], features.Slice(r * d, d));
+        }
+    }
+}

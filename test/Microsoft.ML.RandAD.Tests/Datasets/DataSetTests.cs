@@ -1,0 +1,58 @@
+using Microsoft.ML.RandAD.Datasets;
+
+namespace Microsoft.ML.RandAD.Tests.Datasets;
+
+[TestClass]
+public sealed class DataSetTests
+{
+    private static DataSet Encoded(int count = 6, int height = 3, int width = 2)
+    {
+        var random = new Random(4);
+        byte[] codes = [.. Enumerable.Range(0, count * height * width).Select(_ => (byte)random.Next(256))];
+        byte[] labels = [.. Enumerable.Range(0, count).Select(i => (byte)(i % 3))];
+        float[] palette = [.. Enumerable.Range(0, 256).Select(k => k / 255f)];
+        return new DataSet("encoded", codes, palette, labels, height, width, classCount: 3);
+    }
+
+    [TestMethod]
+    public void EncodedImagesDecodeLikeTheirFloatArray()
+    {
+        DataSet encoded = Encoded();
+        Assert.IsTrue(encoded.IsEncoded);
+        long codeBytes = encoded.PixelBytes;
+        double meanFromCodes = encoded.PixelMean();
+        var image = new float[encoded.FeatureLength];
+        var fromCopies = new List<float>();
+        for (int i = 0; i < encoded.Count; i++)
+        {
+            encoded.CopyImage(i, image);
+            fromCopies.AddRange(image);
+        }
+
+        Assert.AreEqual(codeBytes, encoded.PixelBytes, "CopyImage must not decode the whole data set");
+        CollectionAssert.AreEqual(fromCopies, encoded.Features, "CopyImage and Features agree");
+        Assert.AreEqual(codeBytes + (4L * encoded.Features.Length), encoded.PixelBytes, "Features is decoded once and kept");
+        Assert.AreEqual(meanFromCodes, encoded.PixelMean(), "the mean is the same from codes and from floats");
+
+        var floats = new DataSet("floats", encoded.Features, encoded.Labels, encoded.ImageHeight, encoded.ImageWidth, 3);
+        Assert.IsFalse(floats.IsEncoded);
+        Assert.AreEqual(meanFromCodes, floats.PixelMean());
+    }
+
+    [TestMethod]
+    public void TakeKeepsTheCodes()
+    {
+        DataSet encoded = Encoded();
+        DataSet first = encoded.Take(4);
+        Assert.IsTrue(first.IsEncoded);
+        CollectionAssert.AreEqual(encoded.Features.AsSpan(0, 4 * encoded.FeatureLength).ToArray(), first.Features);
+    }
+
+    [TestMethod]
+    public void CodesPastThePaletteAreRejected()
+    {
+        byte[] codes = [0, 1, 2, 5];
+        var error = Assert.ThrowsExactly<ArgumentException>(() => new DataSet("bad", codes, [0f, 0.5f, 1f], [0], 2, 2, classCount: 1));
+        StringAssert.Contains(error.Message, "pixel code 5");
+    }
+}
