@@ -16,6 +16,12 @@ run train --model cnn --epochs "${EPOCHS_CNN:-2}" --threads "$threads"
 run train --model mlp --epochs "${EPOCHS_MLP:-5}" --threads "$threads" --keep 0.1 --estimator SampledPerRow
 run train --model mlp --epochs "${EPOCHS_MLP:-5}" --threads "$threads" --keep 0.1 --estimator SampledShared
 run train --model cnn --epochs "${EPOCHS_CNN:-2}" --threads "$threads" --keep 0.1 --estimator SampledShared
+# RAD step time against exact, alternated round by round in one process (paired: immune to the machine's speed drift).
+for model in mlp cnn; do
+  for estimator in SampledShared SampledPerRow; do
+    run step-compare --model "$model" --threads "$threads" --keep 0.1 --estimator "$estimator"
+  done
+done
 # Step FLOP rate against the GEMM kernel on the step's own products.
 for model in mlp cnn; do
   run step-flops --model "$model" --threads "$threads"

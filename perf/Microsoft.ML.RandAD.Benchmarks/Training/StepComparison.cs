@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Optim;
+using Microsoft.ML.RandAD.Sketches;
+
+namespace Microsoft.ML.RandAD.Benchmarks.Training;
+
+/// <summary>
+/// <c>step-compare</c>: the training step with RAD sketches against the exact step, in one process, alternated round by
+/// round (each round: a few exact steps, then as many RAD steps, order alternating), so each ratio compares steps taken
+/// within the same fraction of a second on a machine whose speed drifts. Prints both medians, the median of the
+/// per-round ratios and the retained bytes of each.
+/// </summary>
+/// <remarks>
+/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- step-compare --model mlp|cnn --keep 0.1 --estimator SampledShared [--threads 2]</c>.
+/// </remarks>
+internal static class StepComparison
+{
+    public static int Run(string[] args)
+    {
+        var options = RunOptions.Parse(args);
+        KernelSettings.ThreadCount = options.Threads;
+        NetworkSpec spec = BenchmarkModels.Get(options.Model);
+        (OptimizerSpec optimizerSpec, float rate) = BenchmarkModels.Optimizer(options.Model);
+        var random = new Random(1);
+        float[] x = [.. Enumerable.Range(0, options.Batch * spec.Input.Size).Select(_ => (float)random.NextDouble())];
+        float[] y = [.. Enumerable.Range(0, options.Batch).Select(_ => (float)random.Next(10))];
+
+        Action Prepare(RadSettings sketch, out long retained)
+        {
+            var network = Network.Create(spec, seed: (ulong)options.Seed);
+            network.ConfigureSketches(sketch, options.Batch);
+            var optimizer = new Optimizer(network, optimizerSpec);
+            void Step()
+            {
+                x.CopyTo(network.BeginStep(options.Batch));
+                network.ForwardBackward(y);
+                optimizer.Step(rate);
+            }
+
+            for (int i = 0; i < 30; i++)
+            {
+                Step();
+            }
+
+            retained = network.Ledger.RetainedBytes;
+            return Step;
+        }
+
+        Action exact = Prepare(RadSettings.Exact, out long exactBytes);
+        Action rad = Prepare(options.Sketch, out long radBytes);
+        int steps = options.Steps > 0 ? options.Steps : options.Model == "cnn" ? 3 : 20;
+        const int rounds = 21;
+        var exactTimes = new double[rounds];
+        var radTimes = new double[rounds];
+        var ratios = new double[rounds];
+        for (int round = 0; round < rounds; round++)
+        {
+            if (round % 2 == 0)
+            {
+                exactTimes[round] = Time(exact, steps);
+                radTimes[round] = Time(rad, steps);
+            }
+            else
+            {
+                radTimes[round] = Time(rad, steps);
+                exactTimes[round] = Time(exact, steps);
+            }
+
+            ratios[round] = radTimes[round] / exactTimes[round];
+        }
+
+        Console.WriteLine(
+            $"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} " +
+            $"exact_ms={Median(exactTimes) * 1e3:F3} rad_ms={Median(radTimes) * 1e3:F3} rad_over_exact={Median(ratios):F3} " +
+            $"exact_retained_bytes={exactBytes} rad_retained_bytes={radBytes} retained_ratio={(double)radBytes / exactBytes:F3}");
+        return 0;
+    }
+
+    private static double Time(Action step, int count)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            step();
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / count;
+    }
+
+    private static double Median(double[] values)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted[sorted.Length / 2];
+    }
+}
