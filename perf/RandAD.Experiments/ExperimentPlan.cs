@@ -57,7 +57,7 @@ internal sealed record ExperimentPlan(
         new(ExperimentData.Fashion, ModelZoo.FullyConnected, 1500, 3, 100, SearchGrid, 300),
         new(ExperimentData.Mnist, ModelZoo.FullyConnected, 1000, 3, 100, SearchGrid, 200, FinalTestRows: 2000),
         new(ExperimentData.Fashion, ModelZoo.Irnn, 500, 3, 50, SearchGrid, 150, ClipNorm: 1f),
-        new(ExperimentData.Fashion, ModelZoo.ConvNet, 100, 3, 20, [1e-3f], 0, LossRows: 500, CurveTestRows: 500, FinalTestRows: 2000),
+        new(ExperimentData.Fashion, ModelZoo.ConvNet, 300, 3, 30, SearchGrid, 60, LossRows: 500, CurveTestRows: 500, FinalTestRows: 2000),
     ],
     new SweepPlan(ExperimentData.Fashion, ModelZoo.FullyConnected, SweepFractions, 600, 3),
     MeasureMemory: true);

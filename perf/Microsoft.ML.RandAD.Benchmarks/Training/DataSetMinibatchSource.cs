@@ -23,18 +23,7 @@ internal sealed class DataSetMinibatchSource(DataSet data, ulong seed) : IMiniba
 
     public void StartEpoch(int epoch)
     {
-        for (int i = 0; i < _order.Length; i++)
-        {
-            _order[i] = i;
-        }
-
-        var random = new Kernels.SplitMix64(seed ^ (0xA0761D6478BD642FUL * (ulong)(epoch + 1)));
-        for (int i = _order.Length - 1; i > 0; i--)
-        {
-            int j = (int)(random.Next() % (ulong)(i + 1));
-            (_order[i], _order[j]) = (_order[j], _order[i]);
-        }
-
+        EpochOrder.Fill(_order, seed, epoch);
         _position = 0;
     }
 

@@ -1,5 +1,3 @@
-using Microsoft.ML.RandAD.Kernels;
-
 namespace Microsoft.ML.RandAD.Training;
 
 /// <summary>
@@ -62,21 +60,7 @@ public sealed class InMemoryMinibatchSource : IMinibatchSource
     /// <inheritdoc/>
     public void StartEpoch(int epoch)
     {
-        for (int i = 0; i < _order.Length; i++)
-        {
-            _order[i] = i;
-        }
-
-        if (_shuffle)
-        {
-            var random = new SplitMix64(_seed ^ (0xA0761D6478BD642FUL * (ulong)(epoch + 1)));
-            for (int i = _order.Length - 1; i > 0; i--)
-            {
-                int j = (int)(random.Next() % (ulong)(i + 1));
-                (_order[i], _order[j]) = (_order[j], _order[i]);
-            }
-        }
-
+        EpochOrder.Fill(_order, _seed, epoch, _shuffle);
         _position = 0;
     }
 
