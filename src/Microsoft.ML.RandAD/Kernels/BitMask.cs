@@ -178,7 +178,7 @@ public static unsafe class BitMask
     }
 
     /// <summary>One call; for Apply, X is the gradient and Y the destination.</summary>
-    private struct MaskJob(MaskKind kind, float* x, float* y, ulong* mask, int length, float slope)
+    private struct MaskJob(MaskKind kind, float* x, float* y, ulong* mask, int length, float slope) : IRangeJob
     {
         private readonly MaskKind _kind = kind;
         private readonly float* _x = x, _y = y;
@@ -190,27 +190,10 @@ public static unsafe class BitMask
         public void Run()
         {
             _path = KernelSettings.Path;
-            int parts = (_length + PartElements - 1) / PartElements;
-            if (parts <= 1)
-            {
-                RunRange(0, _length);
-                return;
-            }
-
-            fixed (MaskJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, parts);
-            }
+            WorkerPool.RunRanges(ref this, _length, PartElements);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref MaskJob job = ref *(MaskJob*)context;
-            int start = part * PartElements;
-            job.RunRange(start, Math.Min(PartElements, job._length - start));
-        }
-
-        private readonly void RunRange(int start, int length)
+        public readonly void RunRange(int start, int length)
         {
             float* x = _x + start;
             float* y = _y == null ? null : _y + start;

@@ -278,7 +278,7 @@ public static unsafe class CounterRng
     }
 
     /// <summary>One fill request; large ones are split into parts at block boundaries (see the remarks on continuing a sequence).</summary>
-    private struct RngJob(RngKind kind, ulong seed, ulong stream, ulong counter, void* destination, int length, int perBlock)
+    private struct RngJob(RngKind kind, ulong seed, ulong stream, ulong counter, void* destination, int length, int perBlock) : IRangeJob
     {
         // Parts are a fixed number of elements, a multiple of every per-block count and of 64 (one mask word),
         // so the split depends only on the length. Gaussians cost ~20x more per element than words.
@@ -297,24 +297,9 @@ public static unsafe class CounterRng
         {
             _path = KernelSettings.Path;
             _partElements = Kind == RngKind.Gaussian ? GaussianPartElements : PartElements;
-            int parts = (int)(((long)Length + _partElements - 1) / _partElements);
-            if (parts <= 1)
-            {
-                Generate(this, _path, 0, Length);
-                return;
-            }
-
-            fixed (RngJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, parts);
-            }
+            WorkerPool.RunRanges(ref this, Length, _partElements);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref RngJob job = ref *(RngJob*)context;
-            int start = part * job._partElements;
-            Generate(job, job._path, start, Math.Min(job._partElements, job.Length - start));
-        }
+        public readonly void RunRange(int first, int count) => Generate(this, _path, first, count);
     }
 }

@@ -117,21 +117,20 @@ internal static unsafe class DirectConvolution
     /// ranges of images. Weight gradient: <c>_weight</c> is the gradient (filters × PatchSize), <c>_output</c> the
     /// output gradient; parts are ranges of taps.
     /// </summary>
-    private struct ConvolutionJob(ConvGeometry g, int filters, float* images, float* weight, float* bias, float* output, int count, bool accumulate)
+    private struct ConvolutionJob(ConvGeometry g, int filters, float* images, float* weight, float* bias, float* output, int count, bool accumulate) : IRangeJob
     {
         private readonly ConvGeometry _g = g;
         private readonly int _filters = filters, _count = count;
         private readonly float* _images = images, _weight = weight, _bias = bias, _output = output;
         private readonly bool _accumulate = accumulate;
         private KernelPath _path;
-        private int _span, _perPart;
+        private int _perPart;
         private bool _forward;
 
         public void Run(int lines, bool forward)
         {
             _path = KernelSettings.Path;
             _forward = forward;
-            _span = lines;
             long work = (long)_count * _g.OutPositions * _g.PatchSize * _filters;
             int parts = (int)Math.Clamp(work / PartWork, 1, Math.Max(1, lines));
             if (!forward)
@@ -141,26 +140,10 @@ internal static unsafe class DirectConvolution
             }
 
             _perPart = (lines + parts - 1) / parts;
-            if (parts <= 1)
-            {
-                RunRange(0, lines);
-                return;
-            }
-
-            fixed (ConvolutionJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, (lines + _perPart - 1) / _perPart);
-            }
+            WorkerPool.RunRanges(ref this, lines, _perPart);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref ConvolutionJob job = ref *(ConvolutionJob*)context;
-            int first = part * job._perPart;
-            job.RunRange(first, Math.Min(job._perPart, job._span - first));
-        }
-
-        private readonly void RunRange(int first, int count)
+        public readonly void RunRange(int first, int count)
         {
             float* paddedBuffer = stackalloc float[DirectConvolutionLanes.PaddedSize(_g) + 16];
             float* padded = AlignTo64(paddedBuffer);

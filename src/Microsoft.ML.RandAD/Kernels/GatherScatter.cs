@@ -170,7 +170,7 @@ public static unsafe class GatherScatter
     }
 
     /// <summary>One call over validated pointers; a part covers a range of rows (of columns for <see cref="Operation.ScatterRows"/>).</summary>
-    private struct GatherJob(Operation operation, float* source, float* destination, int* indices, int rows, int columns, int k, float scale)
+    private struct GatherJob(Operation operation, float* source, float* destination, int* indices, int rows, int columns, int k, float scale) : IRangeJob
     {
         private readonly Operation _operation = operation;
         private readonly float* _source = source, _destination = destination;
@@ -178,12 +178,11 @@ public static unsafe class GatherScatter
         private readonly int _rows = rows, _columns = columns, _k = k;
         private readonly float _scale = scale;
         private KernelPath _path;
-        private int _span, _perPart;
+        private int _perPart;
 
         public void Run(int span, long work)
         {
             _path = KernelSettings.Path;
-            _span = span;
             int parts = (int)Math.Clamp(work / PartElements, 1, Math.Max(1, span / 16));
             _perPart = (span + parts - 1) / parts;
             if (_operation == Operation.ScatterRows)
@@ -191,26 +190,10 @@ public static unsafe class GatherScatter
                 _perPart = (_perPart + 15) & ~15; // column slices on whole cache lines: no false sharing between parts
             }
 
-            if (parts <= 1)
-            {
-                RunRange(0, span);
-                return;
-            }
-
-            fixed (GatherJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, (span + _perPart - 1) / _perPart);
-            }
+            WorkerPool.RunRanges(ref this, span, _perPart);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref GatherJob job = ref *(GatherJob*)context;
-            int first = part * job._perPart;
-            job.RunRange(first, Math.Min(job._perPart, job._span - first));
-        }
-
-        private readonly void RunRange(int first, int count)
+        public readonly void RunRange(int first, int count)
         {
             switch (_path)
             {

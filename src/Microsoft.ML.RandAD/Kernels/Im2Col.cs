@@ -171,7 +171,7 @@ public static unsafe class Im2Col
     }
 
     /// <summary>One call; a part is a range of (image, output row) lines for Pack, of whole images for col2im.</summary>
-    private struct Im2ColJob(ConvGeometry geometry, float* images, float* columns, int count, bool accumulate, bool unpack)
+    private struct Im2ColJob(ConvGeometry geometry, float* images, float* columns, int count, bool accumulate, bool unpack) : IRangeJob
     {
         private readonly ConvGeometry _g = geometry;
         private readonly float* _images = images, _columns = columns;
@@ -186,26 +186,10 @@ public static unsafe class Im2Col
             long work = (long)count * _g.OutPositions * _g.PatchSize;
             int parts = (int)Math.Clamp(work / PartElements, 1, Math.Max(1, _span));
             _perPart = (_span + parts - 1) / parts;
-            if (parts <= 1)
-            {
-                RunRange(0, _span);
-                return;
-            }
-
-            fixed (Im2ColJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, (_span + _perPart - 1) / _perPart);
-            }
+            WorkerPool.RunRanges(ref this, _span, _perPart);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref Im2ColJob job = ref *(Im2ColJob*)context;
-            int first = part * job._perPart;
-            job.RunRange(first, Math.Min(job._perPart, job._span - first));
-        }
-
-        private readonly void RunRange(int first, int count)
+        public readonly void RunRange(int first, int count)
         {
             if (_unpack && !_accumulate)
             {

@@ -81,7 +81,7 @@ internal static unsafe class OptimizerKernels
     }
 
     /// <summary>One update over checked pointers. SGD keeps its velocity in <c>_first</c>, its rate in <see cref="Step"/> and its momentum in <see cref="Beta1"/>.</summary>
-    private struct UpdateJob(float* w, float* g, float* first, float* second, int length)
+    private struct UpdateJob(float* w, float* g, float* first, float* second, int length) : IRangeJob
     {
         private readonly float* _w = w, _g = g, _first = first, _second = second;
         private readonly int _length = length;
@@ -94,27 +94,10 @@ internal static unsafe class OptimizerKernels
         public void Run()
         {
             _path = KernelSettings.Path;
-            int parts = (_length + PartElements - 1) / PartElements;
-            if (parts <= 1)
-            {
-                RunRange(0, _length);
-                return;
-            }
-
-            fixed (UpdateJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, parts);
-            }
+            WorkerPool.RunRanges(ref this, _length, PartElements);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref UpdateJob job = ref *(UpdateJob*)context;
-            int start = part * PartElements;
-            job.RunRange(start, Math.Min(PartElements, job._length - start));
-        }
-
-        private readonly void RunRange(int start, int count)
+        public readonly void RunRange(int start, int count)
         {
             int done = _path switch
             {

@@ -116,7 +116,7 @@ internal static unsafe class Pooling
     }
 
     /// <summary>One call over checked pointers. Input is the pooled images (or their gradient), output the pooled result (or its gradient).</summary>
-    private struct PoolJob(PoolKind kind, PoolGeometry geometry, float* input, float* output, byte* winners, int count)
+    private struct PoolJob(PoolKind kind, PoolGeometry geometry, float* input, float* output, byte* winners, int count) : IRangeJob
     {
         private readonly PoolKind _kind = kind;
         private readonly PoolGeometry _g = geometry;
@@ -131,26 +131,10 @@ internal static unsafe class Pooling
             _path = KernelSettings.Path;
             _perPart = Math.Max(1, PartElements / _g.ImageSize);
             int parts = (_count + _perPart - 1) / _perPart;
-            if (parts <= 1)
-            {
-                RunRange(0, _count);
-                return;
-            }
-
-            fixed (PoolJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, parts);
-            }
+            WorkerPool.RunRanges(ref this, _count, _perPart);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref PoolJob job = ref *(PoolJob*)context;
-            int first = part * job._perPart;
-            job.RunRange(first, Math.Min(job._perPart, job._count - first));
-        }
-
-        private readonly void RunRange(int first, int count)
+        public readonly void RunRange(int first, int count)
         {
             for (int n = first; n < first + count; n++)
             {

@@ -135,7 +135,7 @@ internal static unsafe class SparseGradient
     }
 
     /// <summary>One row-products call over bucketed samples; parts are ranges of destination rows.</summary>
-    private struct RowJob
+    private struct RowJob : IRangeJob
     {
         public float* Values, Gradient, Weight;
         public int* Starts, Rows;
@@ -150,26 +150,10 @@ internal static unsafe class SparseGradient
             long work = (long)samples * Width;
             int parts = (int)Math.Clamp(work / PartWork, 1, Math.Max(1, WeightRows));
             _perPart = (WeightRows + parts - 1) / parts;
-            if (parts <= 1)
-            {
-                RunRange(0, WeightRows);
-                return;
-            }
-
-            fixed (RowJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, (WeightRows + _perPart - 1) / _perPart);
-            }
+            WorkerPool.RunRanges(ref this, WeightRows, _perPart);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref RowJob job = ref *(RowJob*)context;
-            int first = part * job._perPart;
-            job.RunRange(first, Math.Min(job._perPart, job.WeightRows - first));
-        }
-
-        private readonly void RunRange(int firstRow, int count)
+        public readonly void RunRange(int firstRow, int count)
         {
             int done = _path switch
             {
@@ -183,7 +167,7 @@ internal static unsafe class SparseGradient
     }
 
     /// <summary>One convolution call; parts are ranges of kernel rows a (every offset (a, b) of those rows).</summary>
-    private struct ConvolutionJob
+    private struct ConvolutionJob : IRangeJob
     {
         public ConvGeometry G;
         public SampleLayout Layout;
@@ -201,26 +185,10 @@ internal static unsafe class SparseGradient
             // Every part walks all samples, so split no finer than the threads (any split gives the same sums).
             int parts = (int)Math.Clamp(work / PartWork, 1, Math.Min(G.KernelHeight, KernelSettings.ThreadCount));
             _perPart = (G.KernelHeight + parts - 1) / parts;
-            if (parts <= 1)
-            {
-                RunRange(0, G.KernelHeight);
-                return;
-            }
-
-            fixed (ConvolutionJob* self = &this)
-            {
-                WorkerPool.Run(&RunPart, self, (G.KernelHeight + _perPart - 1) / _perPart);
-            }
+            WorkerPool.RunRanges(ref this, G.KernelHeight, _perPart);
         }
 
-        private static void RunPart(void* context, int part, int partCount)
-        {
-            ref ConvolutionJob job = ref *(ConvolutionJob*)context;
-            int first = part * job._perPart;
-            job.RunRange(first, Math.Min(job._perPart, job.G.KernelHeight - first));
-        }
-
-        private readonly void RunRange(int firstRow, int kernelRows)
+        public readonly void RunRange(int firstRow, int kernelRows)
         {
             int taps = kernelRows * G.KernelWidth * G.Channels;
             float* sumsBuffer = stackalloc float[(taps * Filters) + 16];

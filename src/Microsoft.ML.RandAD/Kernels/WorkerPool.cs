@@ -11,6 +11,13 @@ internal interface IParallelWork
     void Run(int part, int partCount);
 }
 
+/// <summary>A kernel job over a range of items (elements, rows, images…) that <see cref="WorkerPool.RunRanges"/> splits into parts.</summary>
+internal interface IRangeJob
+{
+    /// <summary>Processes items [first, first + count).</summary>
+    void RunRange(int first, int count);
+}
+
 /// <summary>
 /// Persistent worker threads shared by every parallel kernel: threads start once, then wait for work,
 /// so a call pays a wake-up (a spin most of the time), never a thread start, and allocates nothing.
@@ -235,5 +242,43 @@ internal static unsafe class WorkerPool
             seen = generation;
             DrainParts(generation);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> over items [0, <paramref name="span"/>) in parts of <paramref name="perPart"/> items
+    /// (the last one shorter), spread over the threads; on the calling thread alone when one part covers the span.
+    /// </summary>
+    public static void RunRanges<TJob>(ref TJob job, int span, int perPart)
+        where TJob : unmanaged, IRangeJob
+    {
+        if (span <= perPart || perPart <= 0)
+        {
+            job.RunRange(0, span);
+            return;
+        }
+
+        int parts = (int)(((long)span + perPart - 1) / perPart);
+
+        fixed (TJob* pointer = &job)
+        {
+            var ranges = new Ranges<TJob> { Job = pointer, Span = span, PerPart = perPart };
+            Run(&RunRangePart<TJob>, &ranges, parts);
+        }
+    }
+
+    private static void RunRangePart<TJob>(void* context, int part, int partCount)
+        where TJob : unmanaged, IRangeJob
+    {
+        ref Ranges<TJob> ranges = ref *(Ranges<TJob>*)context;
+        int first = part * ranges.PerPart;
+        ranges.Job->RunRange(first, Math.Min(ranges.PerPart, ranges.Span - first));
+    }
+
+    private struct Ranges<TJob>
+        where TJob : unmanaged
+    {
+        public TJob* Job;
+        public int Span;
+        public int PerPart;
     }
 }
