@@ -2,24 +2,26 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.RandAD.MLNet;
+using Microsoft.ML.RandAD.Sketches;
 
 namespace RandAD.Samples;
 
 /// <summary>The models the sample trains: RandAD MLP and CNN (exact and RAD) and ML.NET's own baselines, all through ordinary pipelines.</summary>
-internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, int epochs)
+internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, int epochs, float learningRate, RadEstimator? estimator)
 {
-    /// <summary>784-256-256-10 ReLU MLP, Adam 1e-3, batch 128 (the TorchSharp reference's architecture).</summary>
+    /// <summary>784-256-256-10 ReLU MLP, Adam (1e-3 unless --lr), batch 128 (the TorchSharp reference's architecture).</summary>
     public RunResult Mlp(float keepFraction) => RandAD($"RandAD MLP 784-256-256-10{Rad(keepFraction)}", new RandADMulticlassTrainer.Options
     {
         HiddenLayerSizes = [256, 256],
-        LearningRate = 1e-3f,
+        LearningRate = learningRate,
+        RadEstimator = keepFraction < 1 ? estimator : null,
         BatchSize = 128,
         NumberOfIterations = epochs,
         KeepFraction = keepFraction,
         Seed = 1,
     });
 
-    /// <summary>conv5×5(16)-ReLU-maxpool2-conv5×5(32)-ReLU-maxpool2-FC(10) (the reference CNN), Adam 1e-3, batch 128.</summary>
+    /// <summary>conv5×5(16)-ReLU-maxpool2-conv5×5(32)-ReLU-maxpool2-FC(10) (the reference CNN), Adam (1e-3 unless --lr), batch 128.</summary>
     public RunResult Cnn(float keepFraction) => RandAD($"RandAD CNN 16-32 conv{Rad(keepFraction)}", new RandADMulticlassTrainer.Options
     {
         ImageShape = new RandADImageShape(1, 28, 28),
@@ -27,7 +29,8 @@ internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, 
         ConvolutionKernelSize = 5,
         PoolSize = 2,
         HiddenLayerCount = 0,
-        LearningRate = 1e-3f,
+        LearningRate = learningRate,
+        RadEstimator = keepFraction < 1 ? estimator : null,
         BatchSize = 128,
         NumberOfIterations = epochs,
         KeepFraction = keepFraction,
