@@ -121,7 +121,8 @@ public abstract unsafe class GemmBenchmarkBase
             new ReadOnlySpan<float>(_b, Shape.K * Shape.N), Ldb,
             0f, new Span<float>(_c, Shape.M * Shape.N), Shape.N);
 
-    private static float* Allocate(long count, int seed)
+    /// <summary>64-byte aligned native floats, uniform in [−1, 1) from <paramref name="seed"/>; free with <c>NativeMemory.AlignedFree</c>.</summary>
+    internal static float* Allocate(long count, int seed)
     {
         var p = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
         var random = new Random(seed);

@@ -44,7 +44,7 @@ internal static unsafe class GemmPaired
 
     private static string Measure(int threads, int m, int k, int n, int rounds)
     {
-        float* a = Allocate((long)m * k, 1), b = Allocate((long)k * n, 2), c = Allocate((long)m * n, 3);
+        float* a = GemmBenchmarkBase.Allocate((long)m * k, 1), b = GemmBenchmarkBase.Allocate((long)k * n, 2), c = GemmBenchmarkBase.Allocate((long)m * n, 3);
         try
         {
             double flops = 2.0 * m * n * k;
@@ -81,7 +81,7 @@ internal static unsafe class GemmPaired
 
             return string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {threads} | {m}×{k}×{n} | {Median(ours):F1} / {ours.Max():F1} | {Median(theirs):F1} / {theirs.Max():F1} | {Median(ratios):F2}× |");
+                $"| {threads} | {m}×{k}×{n} | {Stats.Median(ours):F1} / {ours.Max():F1} | {Stats.Median(theirs):F1} / {theirs.Max():F1} | {Stats.Median(ratios):F2}× |");
         }
         finally
         {
@@ -100,23 +100,5 @@ internal static unsafe class GemmPaired
         }
 
         return calls * flops / clock.Elapsed.TotalSeconds / 1e9;
-    }
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted[sorted.Length / 2];
-    }
-
-    private static float* Allocate(long count, int seed)
-    {
-        var p = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
-        var random = new Random(seed);
-        for (long i = 0; i < count; i++)
-        {
-            p[i] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        return p;
     }
 }

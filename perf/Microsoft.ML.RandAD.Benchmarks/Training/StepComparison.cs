@@ -73,7 +73,7 @@ internal static class StepComparison
 
         Console.WriteLine(
             $"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} " +
-            $"exact_ms={Median(exactTimes) * 1e3:F3} rad_ms={Median(radTimes) * 1e3:F3} rad_over_exact={Median(ratios):F3} " +
+            $"exact_ms={Stats.Median(exactTimes) * 1e3:F3} rad_ms={Stats.Median(radTimes) * 1e3:F3} rad_over_exact={Stats.Median(ratios):F3} " +
             $"exact_retained_bytes={exactBytes} rad_retained_bytes={radBytes} retained_ratio={(double)radBytes / exactBytes:F3}");
         return 0;
     }
@@ -87,11 +87,5 @@ internal static class StepComparison
         }
 
         return Stopwatch.GetElapsedTime(start).TotalSeconds / count;
-    }
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted[sorted.Length / 2];
     }
 }

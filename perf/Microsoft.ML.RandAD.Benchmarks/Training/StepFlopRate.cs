@@ -145,10 +145,10 @@ internal static class StepFlopRate
             ratios[round] = gemmTimes[round] / stepTimes[round];
         }
 
-        double stepMedian = Median(stepTimes), gemmMedian = Median(gemmTimes);
+        double stepMedian = Stats.Median(stepTimes), gemmMedian = Stats.Median(gemmTimes);
         Console.WriteLine(
             $"paired ({rounds} rounds of {stepsPerRound} steps, then their products alone; wall): step {stepMedian * 1e3:F3} ms ({batch / stepMedian:N0} samples/s), " +
-            $"step rate {flops / stepMedian / 1e9:F1} GFLOP/s, GEMM rate {flops / gemmMedian / 1e9:F1} GFLOP/s, ratio (median of rounds) {Median(ratios):P1}");
+            $"step rate {flops / stepMedian / 1e9:F1} GFLOP/s, GEMM rate {flops / gemmMedian / 1e9:F1} GFLOP/s, ratio (median of rounds) {Stats.Median(ratios):P1}");
     }
 
     /// <summary>One product of this shape on its own dense operands (allocated once).</summary>
@@ -180,19 +180,7 @@ internal static class StepFlopRate
             return seconds;
         }
 
-        float[] a = new float[s.M * s.K], b = new float[s.K * s.N], c = new float[s.M * s.N];
-        var random = new Random(2);
-        for (int i = 0; i < a.Length; i++)
-        {
-            a[i] = (float)random.NextDouble();
-        }
-
-        for (int i = 0; i < b.Length; i++)
-        {
-            b[i] = (float)(random.NextDouble() - 0.5) * 0.1f;
-        }
-        int lda = s.TransposeA ? s.M : s.K, ldb = s.TransposeB ? s.K : s.N;
-        void Call() => Sgemm.Multiply(s.TransposeA, s.TransposeB, s.M, s.N, s.K, 1f, a, lda, b, ldb, 0f, c, s.N);
+        Action Call = Replay(s);
         for (int i = 0; i < 5; i++)
         {
             Call();
@@ -221,12 +209,6 @@ internal static class StepFlopRate
             cpu[i] = ThreadClock.Seconds() - cpuStart;
         }
 
-        return (Median(wall), Median(cpu), cpu.Min());
-    }
-
-    private static double Median(double[] values)
-    {
-        Array.Sort(values);
-        return values[values.Length / 2];
+        return (Stats.Median(wall), Stats.Median(cpu), cpu.Min());
     }
 }
