@@ -5,13 +5,19 @@ using Microsoft.ML.RandAD.Tensors;
 namespace Microsoft.ML.RandAD.Layers;
 
 /// <summary>
-/// Max or average pooling over channels-last images, no padding. Max keeps one byte per output element (the
-/// winning window position); average keeps nothing.
+/// Max or average pooling over channels-last images, no padding. Max keeps the winning window position of each output
+/// element, packed in 2 bits for windows of up to 4 positions (2×2), 4 bits up to 16, a byte beyond; average keeps
+/// nothing.
 /// </summary>
 internal sealed class Pool2DLayer : Layer
 {
     private readonly PoolGeometry _geometry;
     private readonly KeptTable<byte> _winners = new();
+    private readonly int _winnerBits;
+
+    // One byte per winner for the pooling kernel, packed into the kept block after the forward pass and unpacked
+    // before the backward pass; sized for the largest chunk seen (training only, so scorers never touch it).
+    private byte[] _unpacked = [];
 
     public Pool2DLayer(TensorShape input, PoolKind kind, int size, int stride)
         : base(input, OutputOf(input, size, stride))
@@ -23,6 +29,7 @@ internal sealed class Pool2DLayer : Layer
 
         Kind = kind;
         _geometry = new PoolGeometry(input.Channels, input.Height, input.Width, size, stride);
+        _winnerBits = IndexPacking.BitsFor(size * size);
     }
 
     public PoolKind Kind { get; }
@@ -33,7 +40,7 @@ internal sealed class Pool2DLayer : Layer
 
     public override string Description => $"{(Kind == PoolKind.Max ? "MaxPool" : "AvgPool")} {Size}×{Size} s{Stride}";
 
-    public override long RetainedBytes(int batch) => Kind == PoolKind.Max ? (long)batch * _geometry.OutImageSize : 0;
+    public override long RetainedBytes(int batch) => Kind == PoolKind.Max ? IndexPacking.PackedBytes((long)batch * _geometry.OutImageSize, _winnerBits) : 0;
 
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
@@ -44,14 +51,24 @@ internal sealed class Pool2DLayer : Layer
             return;
         }
 
-        Span<byte> winners = default;
-        if (context.Training)
+        if (!context.Training)
         {
-            _winners[context.Chunk] = context.Keep<byte>(batch * _geometry.OutImageSize);
-            winners = context.Kept(_winners[context.Chunk]);
+            Pooling.MaxForward(_geometry, input, batch, output, default);
+            return;
         }
 
+        int count = batch * _geometry.OutImageSize;
+        _winners[context.Chunk] = context.Keep<byte>((int)IndexPacking.PackedBytes(count, _winnerBits));
+        Span<byte> kept = context.Kept(_winners[context.Chunk]);
+        if (_winnerBits == 8)
+        {
+            Pooling.MaxForward(_geometry, input, batch, output, kept);
+            return;
+        }
+
+        Span<byte> winners = Unpacked(count);
         Pooling.MaxForward(_geometry, input, batch, output, winners);
+        IndexPacking.Pack(winners, _winnerBits, kept);
     }
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
@@ -68,8 +85,28 @@ internal sealed class Pool2DLayer : Layer
         }
         else
         {
-            Pooling.MaxBackward(_geometry, outputGradient, context.Kept(_winners[context.Chunk]), batch, inputGradient);
+            int count = batch * _geometry.OutImageSize;
+            ReadOnlySpan<byte> kept = context.Kept(_winners[context.Chunk]);
+            ReadOnlySpan<byte> winners = kept;
+            if (_winnerBits != 8)
+            {
+                Span<byte> unpacked = Unpacked(count);
+                IndexPacking.Unpack(kept, _winnerBits, count, unpacked);
+                winners = unpacked;
+            }
+
+            Pooling.MaxBackward(_geometry, outputGradient, winners, batch, inputGradient);
         }
+    }
+
+    private Span<byte> Unpacked(int count)
+    {
+        if (_unpacked.Length < count)
+        {
+            _unpacked = new byte[count];
+        }
+
+        return _unpacked.AsSpan(0, count);
     }
 
     private static TensorShape OutputOf(TensorShape input, int size, int stride) =>

@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using System.Runtime.Intrinsics.X86;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// Small indices (a max-pooling window's winner: 0..3 for 2×2, 0..15 up to 4×4) stored in 2 or 4 bits each instead of a
+/// byte, for what a layer keeps between its forward and backward pass. Value i of the packed form sits at bits
+/// [i·b, i·b + b) of the little-endian byte sequence. BMI2's PEXT/PDEP move eight values per instruction; the
+/// scalar path (the kernel switch's <see cref="KernelPath.Scalar"/>, or no BMI2) gives the same bytes.
+/// </summary>
+internal static class IndexPacking
+{
+    /// <summary>Bits per value for indices below <paramref name="distinctValues"/>: 2, 4, or 8 (no packing).</summary>
+    public static int BitsFor(int distinctValues) => distinctValues <= 4 ? 2 : distinctValues <= 16 ? 4 : 8;
+
+    /// <summary>Bytes that <paramref name="count"/> values of <paramref name="bits"/> bits occupy.</summary>
+    public static long PackedBytes(long count, int bits) => ((count * bits) + 7) / 8;
+
+    /// <summary>Packs <paramref name="values"/> (each below 2^<paramref name="bits"/>) into <paramref name="packed"/>.</summary>
+    public static void Pack(ReadOnlySpan<byte> values, int bits, Span<byte> packed)
+    {
+        CheckBits(bits);
+        if (packed.Length < PackedBytes(values.Length, bits))
+        {
+            throw new ArgumentException($"{values.Length} values of {bits} bits need {PackedBytes(values.Length, bits)} bytes, not {packed.Length}.", nameof(packed));
+        }
+
+        if (bits == 8)
+        {
+            values.CopyTo(packed);
+            return;
+        }
+
+        int done = 0;
+        if (UseBmi2)
+        {
+            // Eight values (one ulong) become 8·bits bits: 2 or 4 bytes.
+            ulong mask = bits == 2 ? 0x0303030303030303UL : 0x0F0F0F0F0F0F0F0FUL;
+            int step = bits;
+            for (; done + 8 <= values.Length; done += 8)
+            {
+                ulong word = Bmi2.X64.ParallelBitExtract(BinaryPrimitives.ReadUInt64LittleEndian(values.Slice(done, 8)), mask);
+                Span<byte> to = packed.Slice(done * bits / 8, step);
+                if (bits == 2)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(to, (ushort)word);
+                }
+                else
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(to, (uint)word);
+                }
+            }
+        }
+
+        int perByte = 8 / bits;
+        int end = values.Length;
+        for (int first = done; first < end; first += perByte)
+        {
+            int value = 0;
+            for (int j = 0; j < perByte && first + j < end; j++)
+            {
+                value |= values[first + j] << (j * bits);
+            }
+
+            packed[first * bits / 8] = (byte)value;
+        }
+    }
+
+    /// <summary>Unpacks <paramref name="count"/> values of <paramref name="bits"/> bits from <paramref name="packed"/> into <paramref name="values"/>.</summary>
+    public static void Unpack(ReadOnlySpan<byte> packed, int bits, int count, Span<byte> values)
+    {
+        CheckBits(bits);
+        if (packed.Length < PackedBytes(count, bits) || values.Length < count)
+        {
+            throw new ArgumentException($"{count} values of {bits} bits need {PackedBytes(count, bits)} packed bytes and {count} values, not {packed.Length} and {values.Length}.");
+        }
+
+        if (bits == 8)
+        {
+            packed.Slice(0, count).CopyTo(values);
+            return;
+        }
+
+        int done = 0;
+        if (UseBmi2)
+        {
+            ulong mask = bits == 2 ? 0x0303030303030303UL : 0x0F0F0F0F0F0F0F0FUL;
+            for (; done + 8 <= count; done += 8)
+            {
+                ReadOnlySpan<byte> from = packed.Slice(done * bits / 8, bits);
+                ulong word = bits == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(from) : BinaryPrimitives.ReadUInt32LittleEndian(from);
+                BinaryPrimitives.WriteUInt64LittleEndian(values.Slice(done, 8), Bmi2.X64.ParallelBitDeposit(word, mask));
+            }
+        }
+
+        int valueMask = (1 << bits) - 1;
+        for (int i = done; i < count; i++)
+        {
+            values[i] = (byte)((packed[i * bits / 8] >> (i * bits % 8)) & valueMask);
+        }
+    }
+
+    private static bool UseBmi2 => Bmi2.X64.IsSupported && KernelSettings.Path != KernelPath.Scalar;
+
+    private static void CheckBits(int bits)
+    {
+        if (bits is not (2 or 4 or 8))
+        {
+            throw new ArgumentOutOfRangeException(nameof(bits), bits, "2, 4 or 8 bits per value.");
+        }
+    }
+}
