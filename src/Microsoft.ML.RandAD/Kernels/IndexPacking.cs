@@ -101,7 +101,29 @@ internal static class IndexPacking
         }
     }
 
-    private static bool UseBmi2 => Bmi2.X64.IsSupported && KernelSettings.Path != KernelPath.Scalar;
+    /// <summary>PEXT/PDEP are single fast instructions on Intel since Haswell and AMD since Zen 3, but microcoded (hundreds of cycles) on Zen 1/2.</summary>
+    private static readonly bool s_fastBmi2 = Bmi2.X64.IsSupported && !IsAmdBeforeZen3();
+
+    private static bool UseBmi2 => s_fastBmi2 && KernelSettings.Path != KernelPath.Scalar;
+
+    private static bool IsAmdBeforeZen3()
+    {
+        if (!X86Base.IsSupported)
+        {
+            return false;
+        }
+
+        (int _, int ebx, int ecx, int edx) = X86Base.CpuId(0, 0);
+        bool amd = ebx == 0x68747541 && edx == 0x69746E65 && ecx == 0x444D4163; // "AuthenticAMD"
+        if (!amd)
+        {
+            return false;
+        }
+
+        int eax = X86Base.CpuId(1, 0).Eax;
+        int family = ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF);
+        return family < 0x19;
+    }
 
     private static void CheckBits(int bits)
     {
