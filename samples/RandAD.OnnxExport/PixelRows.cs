@@ -25,7 +25,8 @@ internal static class PixelRows
         var rows = new List<Row>(set.Count);
         for (int i = 0; i < set.Count; i++)
         {
-            float[] pixels = set.GetImage(i).ToArray();
+            var pixels = new float[set.FeatureLength];
+            set.CopyImage(i, pixels);
             for (int p = 0; p < pixels.Length; p++)
             {
                 pixels[p] = MathF.Round(pixels[p] * 255); // back to the gray levels of the image files

@@ -22,7 +22,9 @@ internal static class FashionDataView
         var rows = new List<Row>(set.Count);
         for (int i = 0; i < set.Count; i++)
         {
-            rows.Add(new Row { Label = set.ClassNames[set.Labels[i]], Features = set.GetImage(i).ToArray() });
+            var features = new float[set.FeatureLength];
+            set.CopyImage(i, features); // one image at a time: the data set stays one byte a pixel
+            rows.Add(new Row { Label = set.ClassNames[set.Labels[i]], Features = features });
         }
 
         // A list-backed view can shuffle itself, so later passes get a full random order (see DataViewMinibatchSource).
