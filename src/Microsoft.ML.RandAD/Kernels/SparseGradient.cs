@@ -56,6 +56,10 @@ internal static unsafe class SparseGradient
         if (t_buckets is null || t_buckets.Length < weightRows + 1 + samples)
         {
             t_buckets = new int[weightRows + 1 + samples];
+        }
+
+        if (t_bucketValues is null || t_bucketValues.Length < samples)
+        {
             t_bucketValues = new float[samples];
         }
 

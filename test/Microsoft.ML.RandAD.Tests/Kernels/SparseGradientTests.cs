@@ -130,6 +130,35 @@ public sealed class SparseGradientTests
         });
     }
 
+    /// <summary>The per-thread buffers are sized separately: wide dW with few samples, then narrow dW with many.</summary>
+    [TestMethod]
+    public void RowProductsAfterACallWithFewerSamplesButMoreRows()
+    {
+        foreach ((int weightRows, int rows, int k) in new[] { (1000, 10, 10), (10, 50, 10) })
+        {
+            var random = new Random(weightRows);
+            float[] values = [.. Enumerable.Range(0, rows * k).Select(_ => (float)random.NextDouble())];
+            int[] indices = [.. Enumerable.Range(0, rows * k).Select(_ => random.Next(weightRows))];
+            float[] dy = [.. Enumerable.Range(0, rows * 3).Select(_ => (float)random.NextDouble())];
+            var dw = new float[weightRows * 3];
+            SparseGradient.AddRowProducts(values, indices, rows, k, dy, 3, dw, weightRows, accumulate: false);
+
+            var expected = new double[weightRows * 3];
+            for (int i = 0; i < rows * k; i++)
+            {
+                for (int c = 0; c < 3; c++)
+                {
+                    expected[(indices[i] * 3) + c] += values[i] * (double)dy[((i / k) * 3) + c];
+                }
+            }
+
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.AreEqual(expected[i], dw[i], 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"dW[{i}] with {weightRows} rows");
+            }
+        }
+    }
+
     [TestMethod]
     public void IndicesAndPositionsOutsideTheirRangeAreRejected()
     {
