@@ -9,6 +9,8 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </summary>
 internal static unsafe class ReluFromOutput
 {
+    private const int PartElements = 1 << 16;
+
     /// <summary><c>destination[i] = output[i] &gt; 0 ? gradient[i] : negativeScale·gradient[i]</c>.</summary>
     public static void Backward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradient, float negativeScale, Span<float> destination)
     {
@@ -21,16 +23,27 @@ internal static unsafe class ReluFromOutput
         fixed (float* g = gradient)
         fixed (float* d = destination)
         {
-            int done = KernelSettings.Path switch
+            // Split over the threads like BitMask.Apply, the mask-based backward this replaces (element-wise: results do not depend on the split).
+            var job = new Job(y, g, negativeScale, d, KernelSettings.Path);
+            WorkerPool.RunRanges(ref job, gradient.Length, PartElements);
+        }
+    }
+
+    private struct Job(float* y, float* g, float negativeScale, float* d, KernelPath path) : IRangeJob
+    {
+        public readonly void RunRange(int first, int count)
+        {
+            float* yy = y + first, gg = g + first, dd = d + first;
+            int done = path switch
             {
-                KernelPath.Vector512 => Lanes<Width512, Vector512<uint>, Vector512<float>>(y, g, negativeScale, d, gradient.Length),
-                KernelPath.Vector256 => Lanes<Width256, Vector256<uint>, Vector256<float>>(y, g, negativeScale, d, gradient.Length),
-                KernelPath.Vector128 => Lanes<Width128, Vector128<uint>, Vector128<float>>(y, g, negativeScale, d, gradient.Length),
+                KernelPath.Vector512 => Lanes<Width512, Vector512<uint>, Vector512<float>>(yy, gg, negativeScale, dd, count),
+                KernelPath.Vector256 => Lanes<Width256, Vector256<uint>, Vector256<float>>(yy, gg, negativeScale, dd, count),
+                KernelPath.Vector128 => Lanes<Width128, Vector128<uint>, Vector128<float>>(yy, gg, negativeScale, dd, count),
                 _ => 0,
             };
-            for (int i = done; i < gradient.Length; i++)
+            for (int i = done; i < count; i++)
             {
-                d[i] = y[i] > 0 ? g[i] : negativeScale * g[i];
+                dd[i] = yy[i] > 0 ? gg[i] : negativeScale * gg[i];
             }
         }
     }
