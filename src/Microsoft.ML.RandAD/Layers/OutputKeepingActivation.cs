@@ -3,20 +3,21 @@ using Microsoft.ML.RandAD.Tensors;
 namespace Microsoft.ML.RandAD.Layers;
 
 /// <summary>
-/// An element-wise activation whose derivative is a function of its output (Tanh, Sigmoid): keeps y (fp32) in
-/// the forward pass, and the backward pass computes dX = dY·f′(y).
+/// An element-wise activation whose derivative is a function of its output (Tanh, Sigmoid): the backward pass computes
+/// dX = dY·f′(y). It keeps y (fp32), unless the next layer keeps its input exactly: then it reads that copy
+/// (<see cref="StepContext.KeptOutput"/>) and keeps nothing.
 /// </summary>
 internal abstract class OutputKeepingActivation(TensorShape shape) : Layer(shape, shape)
 {
     private readonly KeptTable<float> _output = new();
 
-    public override long RetainedBytes(int batch) => 4L * batch * InputShape.Size;
+    public override long RetainedBytes(int batch) => OutputKeptByNext ? 0 : 4L * batch * InputShape.Size;
 
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int n = context.Batch * InputShape.Size;
         Apply(input.Slice(0, n), output.Slice(0, n));
-        if (context.Training)
+        if (context.Training && !OutputKeptByNext)
         {
             _output[context.Chunk] = context.Keep<float>(n);
             output.Slice(0, n).CopyTo(context.Kept(_output[context.Chunk]));
@@ -32,7 +33,8 @@ internal abstract class OutputKeepingActivation(TensorShape shape) : Layer(shape
 
         int n = context.Batch * InputShape.Size;
         Span<float> dx = inputGradient.Slice(0, n);
-        DerivativeFromOutput(context.Kept(_output[context.Chunk]), dx);
+        ReadOnlySpan<float> y = OutputKeptByNext ? context.KeptOutput.Slice(0, n) : context.Kept(_output[context.Chunk]);
+        DerivativeFromOutput(y, dx);
         System.Numerics.Tensors.TensorPrimitives.Multiply(dx, outputGradient.Slice(0, n), dx);
     }
 
