@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Model;
 using Microsoft.ML.RandAD.Tensors;
@@ -14,10 +15,6 @@ internal sealed class Pool2DLayer : Layer
     private readonly PoolGeometry _geometry;
     private readonly KeptTable<byte> _winners = new();
     private readonly int _winnerBits;
-
-    // One byte per winner for the pooling kernel, packed into the kept block after the forward pass and unpacked
-    // before the backward pass; sized for the largest chunk seen (training only, so scorers never touch it).
-    private byte[] _unpacked = [];
 
     public Pool2DLayer(TensorShape input, PoolKind kind, int size, int stride)
         : base(input, OutputOf(input, size, stride))
@@ -66,7 +63,7 @@ internal sealed class Pool2DLayer : Layer
             return;
         }
 
-        Span<byte> winners = Unpacked(count);
+        Span<byte> winners = Unpacked(context, count);
         Pooling.MaxForward(_geometry, input, batch, output, winners);
         IndexPacking.Pack(winners, _winnerBits, kept);
     }
@@ -90,7 +87,7 @@ internal sealed class Pool2DLayer : Layer
             ReadOnlySpan<byte> winners = kept;
             if (_winnerBits != 8)
             {
-                Span<byte> unpacked = Unpacked(count);
+                Span<byte> unpacked = Unpacked(context, count);
                 IndexPacking.Unpack(kept, _winnerBits, count, unpacked);
                 winners = unpacked;
             }
@@ -99,15 +96,9 @@ internal sealed class Pool2DLayer : Layer
         }
     }
 
-    private Span<byte> Unpacked(int count)
-    {
-        if (_unpacked.Length < count)
-        {
-            _unpacked = new byte[count];
-        }
-
-        return _unpacked.AsSpan(0, count);
-    }
+    /// <summary>One byte per winner for the pooling kernel, packed into the kept block after the forward pass and unpacked before the backward pass.</summary>
+    private static Span<byte> Unpacked(StepContext context, int count) =>
+        MemoryMarshal.AsBytes(context.Scratch((count + 3) / 4)).Slice(0, count);
 
     private static TensorShape OutputOf(TensorShape input, int size, int stride) =>
         TensorShape.Image((input.Height - size) / stride + 1, (input.Width - size) / stride + 1, input.Channels);
