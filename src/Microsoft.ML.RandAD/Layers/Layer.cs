@@ -46,6 +46,12 @@ internal abstract class Layer
     public virtual long RetainedBytes(int batch) => 0;
 
     /// <summary>
+    /// At most how many blocks the layer pushes on the retained stack per chunk (each may cost up to 63 bytes of
+    /// alignment): two (a sketch's seal and its values) unless a layer keeps more.
+    /// </summary>
+    public virtual int RetainedBlocks => 2;
+
+    /// <summary>
     /// Whether an output row depends on other rows of the batch (batch normalization). A network with such a
     /// layer runs each batch as one chunk.
     /// </summary>

@@ -41,6 +41,9 @@ internal sealed class RecurrentLayer : Layer
 
     public override string Description => $"IRNN {_steps}×{_inputs}→{_hidden}";
 
+    /// <summary>The ReLU masks, then per time step the input's and the hidden state's sketch (a seal and values each).</summary>
+    public override int RetainedBlocks => 1 + (4 * _steps);
+
     public override long RetainedBytes(int batch) =>
         8L * _steps * BitMask.WordCount(batch * _hidden)
         + _steps * InputSketch.RetainedBytes(batch, _inputs)

@@ -109,6 +109,7 @@ public sealed class Network
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
             _requestedChunkRows = value;
+            _reservedBatch = 0; // other chunks, other blocks: size the stack again
         }
     }
 
@@ -280,17 +281,19 @@ public sealed class Network
             // Size the stack for this batch before its first step: grown block by block, the first step's chunks
             // and the merged chunk that replaces them would both be alive until a collection (2× the retained bytes
             // at the process peak). What each layer keeps per chunk is known in advance (the planner uses the same
-            // count); a few cache lines per layer and chunk cover the blocks' alignment.
-            long extent = 0;
+            // count), and so is how many blocks it pushes.
+            long bytes = 0;
+            int blocks = 0;
             foreach (int rows in ChunkSizes(batch))
             {
                 foreach (Layer layer in _layers)
                 {
-                    extent += layer.RetainedBytes(rows) + (8 * 64);
+                    bytes += layer.RetainedBytes(rows);
+                    blocks += layer.RetainedBlocks;
                 }
             }
 
-            _stack.Reserve(extent);
+            _stack.Reserve(bytes, blocks);
             _reservedBatch = batch;
         }
 

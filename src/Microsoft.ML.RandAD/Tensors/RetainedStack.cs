@@ -62,8 +62,8 @@ internal sealed class RetainedStack
         }
     }
 
-    /// <summary>Makes the next <see cref="Reset"/> provide one chunk of at least <paramref name="bytes"/> (block padding included).</summary>
-    public void Reserve(long bytes) => _highWaterExtent = Math.Max(_highWaterExtent, bytes);
+    /// <summary>Makes the next <see cref="Reset"/> provide one chunk that holds <paramref name="blocks"/> blocks of <paramref name="bytes"/> in all.</summary>
+    public void Reserve(long bytes, int blocks) => _highWaterExtent = Math.Max(_highWaterExtent, bytes + ((long)blocks * (Alignment - 1)));
 
     /// <summary>Empties the stack; merges chunks if the last step needed more than one.</summary>
     public void Reset()
