@@ -43,7 +43,7 @@ internal abstract class ImageSketch
 
         int chunk = Im2Col.ChunkImages(g);
         int columnFloats = chunk * g.OutPositions * g.PatchSize;
-        Span<float> scratch = context.SketchScratch(columnFloats + (KeepsExactInput ? 0 : chunk * g.ImageSize));
+        Span<float> scratch = context.SketchScratch(columnFloats + (chunk * g.ImageSize));
         Span<float> columns = scratch.Slice(0, columnFloats);
         Span<float> rebuilt = scratch.Slice(columnFloats);
         for (int first = 0; first < batch; first += chunk)
