@@ -147,6 +147,7 @@ internal static unsafe class DirectConvolution
         {
             float* paddedBuffer = stackalloc float[DirectConvolutionLanes.PaddedSize(_g) + 16];
             float* padded = AlignTo64(paddedBuffer);
+            DirectConvolutionLanes.ClearPadded(_g, padded);
             if (_forward)
             {
                 for (int n = first; n < first + count; n++)

@@ -9,14 +9,25 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </summary>
 internal static unsafe class DirectConvolutionLanes
 {
-    /// <summary>Copies an image into the middle of a zeroed (H + 2p) × (W + 2p) × C buffer.</summary>
+    /// <summary>
+    /// Copies an image into the middle of a (H + 2p) × (W + 2p) × C buffer whose border the caller zeroed once
+    /// (<see cref="ClearPadded"/>): only the middle is ever written, so the border stays zero image after image.
+    /// </summary>
     public static void Pad(in ConvGeometry g, float* image, float* padded)
     {
         int c = g.Channels, paddedWidth = g.Width + (2 * g.Padding);
-        new Span<float>(padded, PaddedSize(g)).Clear();
         for (int h = 0; h < g.Height; h++)
         {
             new Span<float>(image + (h * g.Width * c), g.Width * c).CopyTo(new Span<float>(padded + ((((h + g.Padding) * paddedWidth) + g.Padding) * c), g.Width * c));
+        }
+    }
+
+    /// <summary>Zeroes a padded-image buffer before its first <see cref="Pad"/> (nothing to do without padding).</summary>
+    public static void ClearPadded(in ConvGeometry g, float* padded)
+    {
+        if (g.Padding > 0)
+        {
+            new Span<float>(padded, PaddedSize(g)).Clear();
         }
     }
 
