@@ -20,7 +20,9 @@ internal sealed record LabelledRows(float[] Features, float[] Targets)
             targets[i] = set.Labels[first + i];
         }
 
-        return new(set.Features.AsSpan(first * FeatureSize, count * FeatureSize).ToArray(), targets);
+        var features = new float[count * FeatureSize];
+        set.CopyImages(first, count, features);
+        return new(features, targets);
     }
 
     /// <summary>The first <paramref name="count"/> rows (all when there are fewer).</summary>

@@ -106,22 +106,29 @@ public sealed class DataSet
     public long PixelBytes => (_codes?.LongLength ?? 0) + (4L * (_palette?.Length ?? 0)) + (4L * (_features?.LongLength ?? 0));
 
     /// <summary>Writes the <see cref="FeatureLength"/> pixels of image <paramref name="index"/> to <paramref name="destination"/>.</summary>
-    public void CopyImage(int index, Span<float> destination)
+    public void CopyImage(int index, Span<float> destination) => CopyImages(index, 1, destination);
+
+    /// <summary>
+    /// Writes images [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) to
+    /// <paramref name="destination"/>, image after image, without decoding the rest of the data set.
+    /// </summary>
+    public void CopyImages(int first, int count, Span<float> destination)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        int length = FeatureLength;
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, Count);
+        int length = FeatureLength * count, start = FeatureLength * first;
         if (_features is not null || _codes is null)
         {
-            Features.AsSpan(index * length, length).CopyTo(destination);
+            Features.AsSpan(start, length).CopyTo(destination);
             return;
         }
 
-        ReadOnlySpan<byte> codes = _codes.AsSpan(index * length, length);
+        ReadOnlySpan<byte> codes = _codes.AsSpan(start, length);
         ReadOnlySpan<float> palette = _palette;
-        Span<float> image = destination[..length];
+        Span<float> images = destination[..length];
         for (int p = 0; p < codes.Length; p++)
-            image[p] = palette[codes[p]];
+            images[p] = palette[codes[p]];
     }
 
     private float[] Decode()

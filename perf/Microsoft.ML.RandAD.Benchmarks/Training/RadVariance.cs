@@ -23,11 +23,12 @@ internal static class RadVariance
         DataSplit data = FashionMnist.Load(new DataSetOptions { Log = Console.Error.WriteLine });
         var trained = Network.Create(spec, seed: 1);
         (var optimizer, float rate) = BenchmarkModels.Optimizer(options.Model);
-        var source = new InMemoryMinibatchSource(data.Train.Features, [.. data.Train.Labels.Select(l => (float)l)], null, 784, seed: 1);
+        var source = new DataSetMinibatchSource(data.Train, seed: 1);
         new TrainingLoop(trained, new TrainingSettings(optimizer, rate, 128)).RunEpoch(source, 0);
 
         int batch = options.Batch;
-        float[] x = data.Test.Features.AsSpan(0, batch * 784).ToArray();
+        float[] x = new float[batch * 784];
+        data.Test.CopyImages(0, batch, x);
         float[] y = [.. data.Test.Labels.Take(batch).Select(l => (float)l)];
         trained.ConfigureSketches(RadSettings.Exact, batch);
         float[] exact = Gradient(trained, x, y, batch);

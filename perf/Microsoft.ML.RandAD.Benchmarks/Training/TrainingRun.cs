@@ -89,10 +89,7 @@ internal static class TrainingRun
         for (int first = 0; first < test.Count; first += batch)
         {
             int rows = Math.Min(batch, test.Count - first);
-            for (int r = 0; r < rows; r++)
-            {
-                test.CopyImage(first + r, images.AsSpan(r * test.FeatureLength, test.FeatureLength));
-            }
+            test.CopyImages(first, rows, images);
 
             scorer.Score(images.AsSpan(0, rows * test.FeatureLength), rows, logits);
             for (int r = 0; r < rows; r++)
