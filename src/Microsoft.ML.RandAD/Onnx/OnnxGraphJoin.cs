@@ -21,6 +21,20 @@ namespace Microsoft.ML.RandAD.Onnx;
 /// <param name="Value">Name of the front's value the back reads.</param>
 internal readonly record struct OnnxGraphJoin(string Value)
 {
+    /// <summary>A copy of the model's own fields (producer, metadata, …) without deep-copying its graph and weights.</summary>
+    private static ModelProto CloneWithout(GraphProto graph, ModelProto model)
+    {
+        model.Graph = null;
+        try
+        {
+            return model.Clone();
+        }
+        finally
+        {
+            model.Graph = graph;
+        }
+    }
+
     public ModelProto Join(ModelProto front, ModelProto back)
     {
         GraphProto frontGraph = front.Graph.Clone();
@@ -76,7 +90,7 @@ internal readonly record struct OnnxGraphJoin(string Value)
         // (OneHotEncoding declares [-1, 2] for a [-1, 1, 2] value), which ONNX Runtime warns about on every load.
         graph.ValueInfo.AddRange(backGraph.ValueInfo);
 
-        ModelProto model = back.Clone();
+        ModelProto model = CloneWithout(back.Graph, back);
         model.Graph = graph;
         model.IrVersion = Math.Max(front.IrVersion, back.IrVersion);
         model.OpsetImport.Clear();
