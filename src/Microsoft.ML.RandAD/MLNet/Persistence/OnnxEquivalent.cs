@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.MLNet.Export;
 using Microsoft.ML.RandAD.MLNet.Scoring;
 using Microsoft.ML.RandAD.Onnx;
 using Microsoft.ML.RandAD.Onnx.Proto;
@@ -52,25 +53,26 @@ internal static class OnnxEquivalent
     internal static ITransformer Build(MLContext ml, RandADPredictionTransformer transformer)
     {
         string features = transformer.FeatureColumnName;
-        (OnnxTask task, Dictionary<string, string> outputs) = transformer switch
+        OnnxTask task = ExportedScorer.Task(transformer);
+        Dictionary<string, string> outputs = task switch
         {
-            RandADMulticlassPredictionTransformer => (OnnxTask.Multiclass, new Dictionary<string, string>
+            OnnxTask.Multiclass => new()
             {
                 [OnnxNames.Probabilities] = ProbabilitiesColumn,
                 [OnnxNames.PredictedLabel] = PredictedIndexColumn,
-            }),
-            RandADBinaryPredictionTransformer => (OnnxTask.Binary, new Dictionary<string, string>
+            },
+            OnnxTask.Binary => new()
             {
                 [OnnxNames.Score] = ScoreColumn,
                 [OnnxNames.Probability] = ProbabilityColumn,
                 [OnnxNames.PredictedLabel] = PredictedLabelColumn,
-            }),
-            _ => (OnnxTask.Regression, new Dictionary<string, string> { [OnnxNames.Score] = ScoreColumn }),
+            },
+            _ => new() { [OnnxNames.Score] = ScoreColumn },
         };
 
-        byte[] onnx = OnnxExport.ToBytes(transformer.Model.Network, new OnnxExportOptions { Task = task, SingleRow = true, InputName = features });
-        onnx = RenameOutputs(onnx, outputs);
-        IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel([.. outputs.Values], [features], new MemoryStream(onnx));
+        ModelProto model = OnnxModelBuilder.Build(transformer.Model.Network, new OnnxExportOptions { Task = task, SingleRow = true, InputName = features });
+        RenameOutputs(model, outputs);
+        IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel([.. outputs.Values], [features], new MemoryStream(model.ToByteArray()));
         chain = transformer switch
         {
             RandADMulticlassPredictionTransformer multiclass => chain
@@ -90,9 +92,8 @@ internal static class OnnxEquivalent
     }
 
     /// <summary>Renames graph outputs (and every node edge that carries them).</summary>
-    private static byte[] RenameOutputs(byte[] onnx, IReadOnlyDictionary<string, string> names)
+    private static void RenameOutputs(ModelProto model, IReadOnlyDictionary<string, string> names)
     {
-        ModelProto model = ModelProto.Parser.ParseFrom(onnx);
         foreach (NodeProto node in model.Graph.Node)
         {
             Rename(node.Input, names);
@@ -103,8 +104,6 @@ internal static class OnnxEquivalent
         {
             output.Name = names.TryGetValue(output.Name, out string? name) ? name : output.Name;
         }
-
-        return model.ToByteArray();
     }
 
     private static void Rename(Google.Protobuf.Collections.RepeatedField<string> edges, IReadOnlyDictionary<string, string> names)
