@@ -40,6 +40,12 @@ internal static unsafe class WorkerPool
     [ThreadStatic]
     private static bool t_insidePool;
 
+    /// <summary>
+    /// Threads a kernel called here can use: <see cref="KernelSettings.ThreadCount"/>, or 1 inside a part that is
+    /// already running on the pool (its nested parts would run inline anyway, so a kernel should not split for them).
+    /// </summary>
+    public static int AvailableThreads => t_insidePool ? 1 : KernelSettings.ThreadCount;
+
     private static IParallelWork? s_work;
     private static delegate*<void*, int, int, void> s_function;
     private static void* s_context;

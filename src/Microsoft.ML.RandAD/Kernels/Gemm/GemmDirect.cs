@@ -51,7 +51,7 @@ internal static unsafe class GemmDirect
         }
 
         int threads = args.MultiplyAdds <= MaxSmallMultiplyAdds ? 1
-            : (int)Math.Clamp(args.MultiplyAdds / MinMultiplyAddsPerThread, 1, Math.Min(KernelSettings.ThreadCount, Ceiling(args.M, Rows)));
+            : (int)Math.Clamp(args.MultiplyAdds / MinMultiplyAddsPerThread, 1, Math.Min(WorkerPool.AvailableThreads, Ceiling(args.M, Rows)));
         if (threads == 1)
         {
             RunRows<TV, TVec>(ref work, 0, args.M);

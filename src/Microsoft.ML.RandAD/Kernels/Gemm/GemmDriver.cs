@@ -50,7 +50,7 @@ internal static unsafe class GemmDriver
         where TVec : unmanaged
         where TA : IGemmAPanel
     {
-        int threads = (int)Math.Clamp(args.MultiplyAdds / MinMultiplyAddsPerThread, 1, KernelSettings.ThreadCount);
+        int threads = (int)Math.Clamp(args.MultiplyAdds / MinMultiplyAddsPerThread, 1, WorkerPool.AvailableThreads);
         if (threads == 1)
         {
             RunRegion<TTile, TV, TVec, TA>(in args, 0, args.M, 0, args.N);
@@ -60,7 +60,7 @@ internal static unsafe class GemmDriver
         // Split C where the tiles divide most evenly; the operand the parts share is then packed once.
         int tilesM = Ceiling(args.M, TTile.Rows), tilesN = Ceiling(args.N, TTile.Cols);
         bool splitRows = (long)Ceiling(tilesM, threads) * tilesN <= (long)tilesM * Ceiling(tilesN, threads);
-        if (GemmSharedPanels.Fits<TTile>(in args, splitRows))
+        if (GemmSharedPanels.Fits<TTile, TA>(in args, splitRows))
         {
             GemmSharedPanels.Run<TTile, TV, TVec, TA>(in args, Math.Min(threads, splitRows ? tilesM : tilesN), splitRows);
             return;

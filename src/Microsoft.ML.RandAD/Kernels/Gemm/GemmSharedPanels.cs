@@ -24,10 +24,11 @@ internal static unsafe class GemmSharedPanels
     /// </summary>
     public const long MaxSharedFloats = 1L << 18;
 
-    /// <summary>Whether the shared operand (B when rows are split, A when columns are) fits the shared buffer.</summary>
-    public static bool Fits<TTile>(in GemmArguments args, bool splitRows)
-        where TTile : IGemmTile =>
-        (long)(splitRows ? RoundUp(args.N, TTile.Cols) : RoundUp(args.M, TTile.Rows)) * args.K <= MaxSharedFloats;
+    /// <summary>Whether the shared operand (B when rows are split, A when columns are), packed, fits the shared buffer.</summary>
+    public static bool Fits<TTile, TA>(in GemmArguments args, bool splitRows)
+        where TTile : IGemmTile
+        where TA : IGemmAPanel =>
+        SharedFloats<TTile, TA>(in args, splitRows, GemmDriver.Balanced(args.K, TTile.KcMax, 1), out _) <= MaxSharedFloats;
 
     /// <summary>Computes the product with <paramref name="threads"/> threads, C split along rows or columns as given.</summary>
     public static void Run<TTile, TV, TVec, TA>(in GemmArguments args, int threads, bool splitRows)
@@ -44,8 +45,7 @@ internal static unsafe class GemmSharedPanels
             SplitRows = splitRows,
             Panels = splitRows ? Ceiling(args.N, TTile.Cols) : Ceiling(args.M, TTile.Rows),
         };
-        work.Block = work.Panels * (splitRows ? GemmPacking.PanelStride(TTile.Cols, kcMax) : TA.PanelStride(TTile.Rows, kcMax));
-        nint floats = Ceiling(args.K, kcMax) * work.Block;
+        nint floats = SharedFloats<TTile, TA>(in args, splitRows, kcMax, out work.Block);
         GemmScratch scratch = GemmScratch.ForCurrentThread;
 
         // The caller's own private panels go to its other buffer, so the two never overlap.
@@ -53,6 +53,17 @@ internal static unsafe class GemmSharedPanels
 
         WorkerPool.Run(&PackShared<TTile, TV, TVec, TA>, &work, Math.Min(threads, work.Panels));
         WorkerPool.Run(&MultiplyPart<TTile, TV, TVec, TA>, &work, threads);
+    }
+
+    /// <summary>Floats of the packed shared operand: <paramref name="block"/> per k block of at most <paramref name="kcMax"/>.</summary>
+    private static nint SharedFloats<TTile, TA>(in GemmArguments args, bool splitRows, int kcMax, out nint block)
+        where TTile : IGemmTile
+        where TA : IGemmAPanel
+    {
+        block = splitRows
+            ? Ceiling(args.N, TTile.Cols) * GemmPacking.PanelStride(TTile.Cols, kcMax)
+            : Ceiling(args.M, TTile.Rows) * TA.PanelStride(TTile.Rows, kcMax);
+        return Ceiling(args.K, kcMax) * block;
     }
 
     /// <summary>Packs this part's share of the shared operand's panels, for every k block.</summary>
