@@ -23,6 +23,14 @@ public enum RadEstimator
 
     /// <summary>Random projection <c>x·R</c>, R of N(0, 1/k) entries (one R per minibatch).</summary>
     GaussianProjection,
+
+    /// <summary>
+    /// Magnitude sampling: every row (for a convolution, every (example, channel) plane) keeps its ℓ1 norm and the
+    /// indices of k draws with probability proportional to |xᵢ| (systematic sampling), each standing for
+    /// ±‖x‖₁/k. Keeps no values, so k is as many indices as fit in the bytes of ⌈f·D⌉ floats (about 1.9–3.6× as many
+    /// draws at f = 0.1), and zero entries are never drawn: the lowest variance at equal memory (docs/rad.md).
+    /// </summary>
+    SampledByMagnitude,
 }
 
 /// <summary>A per-layer choice that overrides the global RAD settings.</summary>

@@ -124,6 +124,7 @@ internal static class SketchPlanner
         {
             RadEstimator.SampledPerRow => new SampledColumnsSketch(f, shared: false),
             RadEstimator.SampledShared => new SampledColumnsSketch(f, shared: true),
+            RadEstimator.SampledByMagnitude => new MagnitudeColumnsSketch(f),
             RadEstimator.RademacherProjection => new ProjectionSketch(f, gaussian: false),
             RadEstimator.GaussianProjection => new ProjectionSketch(f, gaussian: true),
             _ => throw new ArgumentException($"{layer}: unknown estimator {estimator}."),
@@ -135,7 +136,8 @@ internal static class SketchPlanner
         {
             RadEstimator.SampledPerRow => new SampledPositionsSketch(f),
             RadEstimator.SampledShared => new SharedPositionsSketch(f),
-            _ => throw new ArgumentException($"{layer}: {estimator} is available for Dense and recurrent layers; a Conv2D layer samples positions (SampledPerRow or SampledShared)."),
+            RadEstimator.SampledByMagnitude => new MagnitudePositionsSketch(f),
+            _ => throw new ArgumentException($"{layer}: {estimator} is available for Dense and recurrent layers; a Conv2D layer samples positions (SampledPerRow, SampledShared or SampledByMagnitude)."),
         };
 
     private static bool IsSketchable(Layer layer) => layer is DenseLayer or Conv2DLayer or RecurrentLayer;

@@ -31,6 +31,7 @@ public sealed class NetworkTests
         RadSettings.Exact,
         new() { KeepFraction = 0.25f },
         new() { KeepFraction = 0.25f, Estimator = RadEstimator.SampledShared },
+        new() { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude },
     ];
 
     [TestMethod]

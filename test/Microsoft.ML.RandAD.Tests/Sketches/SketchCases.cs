@@ -10,6 +10,9 @@ internal static class SketchCases
 {
     public static IEnumerable<object[]> All => Factories.Keys.Select(name => new object[] { name });
 
+    /// <summary>The cases whose backward pass regenerates its sample from a stored seed (magnitude sampling stores its data-dependent draws instead).</summary>
+    public static IEnumerable<object[]> Regenerated => Factories.Keys.Where(name => !name.Contains("magnitude", StringComparison.Ordinal)).Select(name => new object[] { name });
+
     public static Layer Create(string name) => Factories[name]();
 
     private static readonly Dictionary<string, Func<Layer>> Factories = new()
@@ -18,12 +21,16 @@ internal static class SketchCases
         ["dense shared"] = () => Dense(new SampledColumnsSketch(0.3f, shared: true)),
         ["dense rademacher"] = () => Dense(new ProjectionSketch(0.3f, gaussian: false)),
         ["dense gaussian"] = () => Dense(new ProjectionSketch(0.3f, gaussian: true)),
+        ["dense magnitude"] = () => Dense(new MagnitudeColumnsSketch(0.3f)),
         ["conv per-plane"] = () => Conv(new SampledPositionsSketch(0.25f)),
         ["conv shared"] = () => Conv(new SharedPositionsSketch(0.25f)),
         ["conv shared stride 2"] = () => Conv(new SharedPositionsSketch(0.25f), stride: 2, padding: 1),
+        ["conv magnitude"] = () => Conv(new MagnitudePositionsSketch(0.25f)),
+        ["conv magnitude stride 2"] = () => Conv(new MagnitudePositionsSketch(0.25f), stride: 2, padding: 1),
         ["irnn per-row"] = () => Recurrent(() => new SampledColumnsSketch(0.4f, shared: false)),
         ["irnn shared"] = () => Recurrent(() => new SampledColumnsSketch(0.4f, shared: true)),
         ["irnn rademacher"] = () => Recurrent(() => new ProjectionSketch(0.4f, gaussian: false)),
+        ["irnn magnitude"] = () => Recurrent(() => new MagnitudeColumnsSketch(0.4f)),
     };
 
     public static Layer Exact(Layer layer) => layer switch

@@ -14,6 +14,7 @@ public sealed class SketchPlannerTests
         new() { KeepFraction = 0.1f },
         new() { KeepFraction = 0.37f, Estimator = RadEstimator.SampledShared },
         new() { KeepFraction = 0.2f, Estimator = RadEstimator.SampledPerRow },
+        new() { KeepFraction = 0.3f, Estimator = RadEstimator.SampledByMagnitude },
     ];
 
     [TestMethod]

@@ -1,0 +1,61 @@
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Layers;
+using Microsoft.ML.RandAD.Tensors;
+
+namespace Microsoft.ML.RandAD.Sketches;
+
+/// <summary>
+/// Magnitude sampling per row (<see cref="RadEstimator.SampledByMagnitude"/>): every input row keeps ‖x‖₁ and the indices
+/// and signs of k entries drawn with probability proportional to |xᵢ| (<see cref="MagnitudeSampling"/>), in the bytes
+/// uniform per-row sampling keeps for the same keep fraction. The weight gradient adds one row of dY, scaled by
+/// ±‖x‖₁/k, into dW per draw (<see cref="SparseGradient.AddRowProducts"/>).
+/// </summary>
+/// <remarks>
+/// The draws depend on the data, so they are stored, not regenerated: nothing random is needed in the backward pass.
+/// </remarks>
+internal sealed class MagnitudeColumnsSketch(float keepFraction) : InputSketch
+{
+    private readonly KeptTable<float> _norms = new();
+    private readonly KeptTable<byte> _codes = new();
+
+    public float Fraction { get; } = keepFraction;
+
+    public override bool KeepsExactInput => false;
+
+    public override string Description { get; } = $"by magnitude per row {KeepFraction.Describe(keepFraction)}";
+
+    public override long RetainedBytes(int rows, int columns) =>
+        ((long)rows * 4) + ((long)rows * MagnitudeSampling.CodeBytes(MagnitudeSampling.Draws(Fraction, columns), columns));
+
+    public override void Keep(StepContext context, int slot, ReadOnlySpan<float> input, int rows, int columns, int rowStride)
+    {
+        int draws = MagnitudeSampling.Draws(Fraction, columns), rowBytes = MagnitudeSampling.CodeBytes(draws, columns);
+        Span<float> offsets = context.SketchScratch(rows);
+        CounterRng.UniformFloats(context.StepSeed, SampleSeal.Stream(context.LayerIndex, context.Chunk, slot, 6), 0, offsets);
+        int chunk = context.Chunk;
+        _norms[chunk, slot] = context.Keep<float>(rows);
+        _codes[chunk, slot] = context.Keep<byte>(rows * rowBytes);
+        Span<float> norms = context.Kept(_norms[chunk, slot]);
+        Span<byte> codes = context.Kept(_codes[chunk, slot]);
+        for (int r = 0; r < rows; r++)
+        {
+            norms[r] = MagnitudeSampling.Sample(input.Slice(r * rowStride, columns), columns, 1, draws, offsets[r], codes.Slice(r * rowBytes, rowBytes));
+        }
+    }
+
+    public override void WeightGradient(StepContext context, int slot, ReadOnlySpan<float> outputGradient, int rows, int columns, int outputs, Span<float> weightGradient, bool accumulate)
+    {
+        int draws = MagnitudeSampling.Draws(Fraction, columns), rowBytes = MagnitudeSampling.CodeBytes(draws, columns);
+        int chunk = context.Chunk;
+        ReadOnlySpan<float> norms = context.Kept(_norms[chunk, slot]);
+        ReadOnlySpan<byte> codes = context.Kept(_codes[chunk, slot]);
+        Span<int> indices = context.IndexScratch(rows * draws);
+        Span<float> values = context.SketchScratch(rows * draws);
+        for (int r = 0; r < rows; r++)
+        {
+            MagnitudeSampling.Decode(codes.Slice(r * rowBytes, rowBytes), columns, draws, norms[r], indices.Slice(r * draws, draws), values.Slice(r * draws, draws));
+        }
+
+        SparseGradient.AddRowProducts(values, indices, rows, draws, outputGradient, outputs, weightGradient, columns, accumulate);
+    }
+}

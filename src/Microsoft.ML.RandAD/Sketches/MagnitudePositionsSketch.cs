@@ -1,0 +1,96 @@
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Layers;
+using Microsoft.ML.RandAD.Tensors;
+
+namespace Microsoft.ML.RandAD.Sketches;
+
+/// <summary>
+/// Magnitude sampling per plane for a convolution (<see cref="RadEstimator.SampledByMagnitude"/>): every (example,
+/// channel) plane of H·W values keeps ‖plane‖₁ and the positions and signs of k draws with probability proportional to
+/// |x| (<see cref="MagnitudeSampling"/>), in the bytes uniform per-plane sampling keeps for the same keep fraction.
+/// The weight gradient sums straight from the draws (<see cref="SparseGradient.AddConvolutionProducts"/>); shapes too large
+/// for that kernel rebuild x̂ a chunk of images at a time.
+/// </summary>
+internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
+{
+    private readonly KeptTable<float> _norms = new();
+    private readonly KeptTable<byte> _codes = new();
+
+    public float Fraction { get; } = keepFraction;
+
+    public override bool KeepsExactInput => false;
+
+    public override string Description { get; } = $"by magnitude per plane {KeepFraction.Describe(keepFraction)}";
+
+    public override long RetainedBytes(int batch, in ConvGeometry geometry)
+    {
+        int plane = geometry.Height * geometry.Width;
+        long planes = (long)batch * geometry.Channels;
+        return (planes * 4) + (planes * MagnitudeSampling.CodeBytes(MagnitudeSampling.Draws(Fraction, plane), plane));
+    }
+
+    public override void Keep(StepContext context, ReadOnlySpan<float> images, int batch, in ConvGeometry geometry)
+    {
+        int plane = geometry.Height * geometry.Width, c = geometry.Channels;
+        int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
+        Span<float> offsets = context.SketchScratch(batch * c);
+        CounterRng.UniformFloats(context.StepSeed, SampleSeal.Stream(context.LayerIndex, context.Chunk, 0, 7), 0, offsets);
+        _norms[context.Chunk] = context.Keep<float>(batch * c);
+        _codes[context.Chunk] = context.Keep<byte>(batch * c * planeBytes);
+        Span<float> norms = context.Kept(_norms[context.Chunk]);
+        Span<byte> codes = context.Kept(_codes[context.Chunk]);
+        for (int n = 0; n < batch; n++)
+        {
+            ReadOnlySpan<float> image = images.Slice(n * geometry.ImageSize, geometry.ImageSize);
+            for (int ch = 0; ch < c; ch++)
+            {
+                int at = (n * c) + ch;
+                norms[at] = MagnitudeSampling.Sample(image.Slice(ch), plane, c, draws, offsets[at], codes.Slice(at * planeBytes, planeBytes));
+            }
+        }
+    }
+
+    public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
+    {
+        if (!SparseGradient.CanAddConvolutionProducts(geometry, filters))
+        {
+            base.WeightGradient(context, outputGradient, batch, geometry, filters, weightGradient, accumulate);
+            return;
+        }
+
+        // Straight from the draws: no rebuilt images, no column matrix.
+        int plane = geometry.Height * geometry.Width, planes = batch * geometry.Channels;
+        int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
+        ReadOnlySpan<float> norms = context.Kept(_norms[context.Chunk]);
+        ReadOnlySpan<byte> codes = context.Kept(_codes[context.Chunk]);
+        Span<int> positions = context.IndexScratch(planes * draws);
+        Span<float> values = context.SketchScratch(planes * draws);
+        for (int p = 0; p < planes; p++)
+        {
+            MagnitudeSampling.Decode(codes.Slice(p * planeBytes, planeBytes), plane, draws, norms[p], positions.Slice(p * draws, draws), values.Slice(p * draws, draws));
+        }
+
+        SparseGradient.AddConvolutionProducts(geometry, filters, values, positions, new SampleLayout(draws, PerPlane: true), batch, outputGradient, weightGradient, accumulate);
+    }
+
+    protected override ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch)
+    {
+        int plane = geometry.Height * geometry.Width, c = geometry.Channels;
+        int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
+        ReadOnlySpan<float> norms = context.Kept(_norms[context.Chunk]);
+        ReadOnlySpan<byte> codes = context.Kept(_codes[context.Chunk]);
+        Span<float> images = scratch.Slice(0, count * geometry.ImageSize);
+        images.Clear();
+        for (int n = 0; n < count; n++)
+        {
+            Span<float> image = images.Slice(n * geometry.ImageSize, geometry.ImageSize);
+            for (int ch = 0; ch < c; ch++)
+            {
+                int at = ((first + n) * c) + ch;
+                MagnitudeSampling.AddTo(codes.Slice(at * planeBytes, planeBytes), plane, draws, norms[at], image.Slice(ch), c);
+            }
+        }
+
+        return images;
+    }
+}

@@ -1,0 +1,93 @@
+using Microsoft.ML.RandAD.Sketches;
+
+namespace Microsoft.ML.RandAD.Tests.Sketches;
+
+/// <summary>Systematic magnitude sampling of one row: what it keeps, and how often it draws each entry.</summary>
+[TestClass]
+public sealed class MagnitudeSamplingTests
+{
+    [TestMethod]
+    [DataRow(0.1f, 196, 67)] // 20 floats = 80 bytes: 4 (norm) + 67 one-byte indices + 9 bytes of signs
+    [DataRow(0.1f, 256, 88)] // 26 floats = 104 bytes: 4 + 88 + 11
+    [DataRow(0.1f, 784, 146)] // 79 floats = 316 bytes: 4 + 292 + 19
+    [DataRow(0.1f, 1568, 293)] // 157 floats = 628 bytes: 4 + 586 + 37
+    [DataRow(0.01f, 10, 1)] // a single float's bytes cannot hold norm and index: at least one draw
+    public void DrawsAreAsManyAsFitInTheBytesOfUniformSampling(float fraction, int size, int expected)
+    {
+        int draws = MagnitudeSampling.Draws(fraction, size);
+        Assert.AreEqual(expected, draws);
+        if (draws > 1)
+        {
+            Assert.IsLessThanOrEqualTo(4 * KeepFraction.Count(fraction, size), 4 + MagnitudeSampling.CodeBytes(draws, size));
+            Assert.IsGreaterThan(4 * KeepFraction.Count(fraction, size), 4 + MagnitudeSampling.CodeBytes(draws + 1, size));
+        }
+    }
+
+    [TestMethod]
+    [DataRow(40, 7)]
+    [DataRow(300, 50)]
+    public void EachEntryIsDrawnTheFloorOrCeilingOfItsShareAndSignsSurvive(int size, int draws)
+    {
+        var random = new Random(3);
+        float[] x = Enumerable.Range(0, size).Select(i => i % 3 == 0 ? 0f : (float)(random.NextDouble() - 0.3)).ToArray();
+        double norm = x.Sum(v => Math.Abs((double)v));
+        var codes = new byte[MagnitudeSampling.CodeBytes(draws, size)];
+        var indices = new int[draws];
+        var values = new float[draws];
+        foreach (float offset in new[] { 0f, 0.25f, 0.999f })
+        {
+            float kept = MagnitudeSampling.Sample(x, size, 1, draws, offset, codes);
+            Assert.AreEqual(norm, kept, 1e-5 * norm);
+            MagnitudeSampling.Decode(codes, size, draws, kept, indices, values);
+            for (int i = 0; i < size; i++)
+            {
+                int count = indices.Count(j => j == i);
+                double share = draws * Math.Abs(x[i]) / norm;
+                Assert.IsTrue(count == Math.Floor(share) || count == Math.Ceiling(share), $"entry {i}: drawn {count} times for a share of {share:0.###}");
+            }
+
+            for (int j = 0; j < draws; j++)
+            {
+                Assert.AreNotEqual(0f, x[indices[j]], "a zero entry was drawn");
+                Assert.AreEqual(Math.Sign(x[indices[j]]), Math.Sign(values[j]));
+                Assert.AreEqual(kept / draws, Math.Abs(values[j]));
+            }
+        }
+    }
+
+    [TestMethod]
+    public void AStridedPlaneRebuildsToTheSameValuesAsItsDecodedDraws()
+    {
+        const int size = 25, stride = 3, draws = 11;
+        var random = new Random(8);
+        float[] planes = Enumerable.Range(0, size * stride).Select(_ => (float)random.NextDouble()).ToArray();
+        var codes = new byte[MagnitudeSampling.CodeBytes(draws, size)];
+        float norm = MagnitudeSampling.Sample(planes.AsSpan(1), size, stride, draws, 0.5f, codes);
+        Assert.AreEqual(Enumerable.Range(0, size).Sum(i => planes[(i * stride) + 1]), norm, 1e-4);
+
+        var rebuilt = new float[size * stride];
+        MagnitudeSampling.AddTo(codes, size, draws, norm, rebuilt.AsSpan(1), stride);
+        var indices = new int[draws];
+        var values = new float[draws];
+        MagnitudeSampling.Decode(codes, size, draws, norm, indices, values);
+        var expected = new float[size * stride];
+        for (int j = 0; j < draws; j++)
+        {
+            expected[(indices[j] * stride) + 1] += values[j];
+        }
+
+        CollectionAssert.AreEqual(expected, rebuilt);
+        Assert.AreEqual(norm, rebuilt.Sum(), 1e-4, "non-negative input: the draws add up to the row's sum");
+    }
+
+    [TestMethod]
+    public void AZeroRowRebuildsToZero()
+    {
+        var codes = new byte[MagnitudeSampling.CodeBytes(4, 9)];
+        float norm = MagnitudeSampling.Sample(new float[9], 9, 1, 4, 0.3f, codes);
+        var rebuilt = new float[9];
+        MagnitudeSampling.AddTo(codes, 9, 4, norm, rebuilt, 1);
+        Assert.AreEqual(0f, norm);
+        CollectionAssert.AreEqual(new float[9], rebuilt);
+    }
+}
