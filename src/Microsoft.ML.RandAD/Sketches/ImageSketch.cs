@@ -33,26 +33,19 @@ internal abstract class ImageSketch
             return;
         }
 
-        if (KeepsExactInput)
-        {
-            // The kept images themselves: column chunks spread over the threads.
-            Span<float> partials = context.SketchScratch(ConvolutionProducts.WeightGradientParts * filters * g.PatchSize);
-            ConvolutionProducts.WeightGradient(g, Images(context, 0, batch, g, default), outputGradient, batch, filters, weightGradient, accumulate, partials);
-            return;
-        }
-
-        int chunk = Im2Col.ChunkImages(g);
-        int columnFloats = chunk * g.OutPositions * g.PatchSize;
-        Span<float> scratch = context.SketchScratch(columnFloats + (chunk * g.ImageSize));
-        Span<float> columns = scratch.Slice(0, columnFloats);
-        Span<float> rebuilt = scratch.Slice(columnFloats);
+        // The kept images themselves in one product, or x̂ rebuilt a few images at a time; each product's column chunks
+        // are spread over the threads.
+        int chunk = KeepsExactInput ? batch : Math.Min(batch, Math.Max(8, ConvolutionProducts.WeightGradientParts * Im2Col.ChunkImages(g)));
+        int rebuiltFloats = KeepsExactInput ? 0 : chunk * g.ImageSize;
+        int partialFloats = ConvolutionProducts.WeightGradientParts * filters * g.PatchSize;
+        Span<float> scratch = context.SketchScratch(rebuiltFloats + partialFloats);
+        Span<float> rebuilt = scratch.Slice(0, rebuiltFloats);
+        Span<float> partials = scratch.Slice(rebuiltFloats, partialFloats);
         for (int first = 0; first < batch; first += chunk)
         {
             int count = Math.Min(chunk, batch - first);
-            int rows = count * g.OutPositions;
-            ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * filters, rows * filters);
-            Im2Col.Pack(g, Images(context, first, count, g, rebuilt), count, columns);
-            Sgemm.Multiply(true, false, filters, g.PatchSize, rows, 1f, dy, filters, columns, g.PatchSize, first == 0 && !accumulate ? 0f : 1f, weightGradient, g.PatchSize);
+            ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * filters, count * g.OutPositions * filters);
+            ConvolutionProducts.WeightGradient(g, Images(context, first, count, g, rebuilt), dy, count, filters, weightGradient, accumulate || first > 0, partials);
         }
     }
 

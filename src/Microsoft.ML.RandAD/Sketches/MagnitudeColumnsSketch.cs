@@ -37,9 +37,10 @@ internal sealed class MagnitudeColumnsSketch(float keepFraction) : InputSketch
         _codes[chunk, slot] = context.Keep<byte>(rows * rowBytes);
         Span<float> norms = context.Kept(_norms[chunk, slot]);
         Span<byte> codes = context.Kept(_codes[chunk, slot]);
+        Span<int> drawn = context.IndexScratch(draws + 2);
         for (int r = 0; r < rows; r++)
         {
-            norms[r] = MagnitudeSampling.Sample(input.Slice(r * rowStride, columns), columns, 1, draws, offsets[r], codes.Slice(r * rowBytes, rowBytes));
+            norms[r] = MagnitudeSampling.Sample(input.Slice(r * rowStride, columns), draws, offsets[r], codes.Slice(r * rowBytes, rowBytes), drawn);
         }
     }
 

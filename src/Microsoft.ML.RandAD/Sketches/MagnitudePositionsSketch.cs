@@ -8,8 +8,8 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// Magnitude sampling per plane for a convolution (<see cref="RadEstimator.SampledByMagnitude"/>): every (example,
 /// channel) plane of H·W values keeps ‖plane‖₁ and the positions and signs of k draws with probability proportional to
 /// |x| (<see cref="MagnitudeSampling"/>), in the bytes uniform per-plane sampling keeps for the same keep fraction.
-/// The weight gradient sums straight from the draws (<see cref="SparseGradient.AddConvolutionProducts"/>); shapes too large
-/// for that kernel rebuild x̂ a chunk of images at a time.
+/// The weight gradient rebuilds x̂ a few images at a time and takes the exact-shaped product, or, when the draws are
+/// fewer than an eighth of the positions, sums straight from them (<see cref="SparseGradient.AddConvolutionProducts"/>).
 /// </summary>
 internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
 {
@@ -33,7 +33,9 @@ internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
     {
         int plane = geometry.Height * geometry.Width, c = geometry.Channels;
         int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
-        Span<float> offsets = context.SketchScratch(batch * c);
+        Span<float> scratch = context.SketchScratch((batch * c) + geometry.ImageSize);
+        Span<float> offsets = scratch.Slice(0, batch * c), planes = scratch.Slice(batch * c, geometry.ImageSize);
+        Span<int> drawn = context.IndexScratch(draws + 2);
         CounterRng.UniformFloats(context.StepSeed, SampleSeal.Stream(context.LayerIndex, context.Chunk, 0, 7), 0, offsets);
         _norms[context.Chunk] = context.Keep<float>(batch * c);
         _codes[context.Chunk] = context.Keep<byte>(batch * c * planeBytes);
@@ -41,26 +43,37 @@ internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
         Span<byte> codes = context.Kept(_codes[context.Chunk]);
         for (int n = 0; n < batch; n++)
         {
+            // NHWC → one contiguous plane per channel, then each plane is a row.
             ReadOnlySpan<float> image = images.Slice(n * geometry.ImageSize, geometry.ImageSize);
+            for (int i = 0; i < plane; i++)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    planes[(ch * plane) + i] = image[(i * c) + ch];
+                }
+            }
+
             for (int ch = 0; ch < c; ch++)
             {
                 int at = (n * c) + ch;
-                norms[at] = MagnitudeSampling.Sample(image.Slice(ch), plane, c, draws, offsets[at], codes.Slice(at * planeBytes, planeBytes));
+                norms[at] = MagnitudeSampling.Sample(planes.Slice(ch * plane, plane), draws, offsets[at], codes.Slice(at * planeBytes, planeBytes), drawn);
             }
         }
     }
 
     public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
     {
-        if (!SparseGradient.CanAddConvolutionProducts(geometry, filters))
+        int plane = geometry.Height * geometry.Width, planes = batch * geometry.Channels;
+        int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
+        if (8 * draws > plane || !SparseGradient.CanAddConvolutionProducts(geometry, filters))
         {
+            // Dense enough that rebuilding x̂ and taking the exact-shaped product is faster than summing the draws
+            // (at f = 0.1 a plane keeps 1.9–3.6 times as many draws as uniform sampling: 19–34 % of its positions).
             base.WeightGradient(context, outputGradient, batch, geometry, filters, weightGradient, accumulate);
             return;
         }
 
         // Straight from the draws: no rebuilt images, no column matrix.
-        int plane = geometry.Height * geometry.Width, planes = batch * geometry.Channels;
-        int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
         ReadOnlySpan<float> norms = context.Kept(_norms[context.Chunk]);
         ReadOnlySpan<byte> codes = context.Kept(_codes[context.Chunk]);
         Span<int> positions = context.IndexScratch(planes * draws);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
 
 namespace Microsoft.ML.RandAD.Sketches;
 
@@ -42,48 +43,76 @@ internal static class MagnitudeSampling
     public static int CodeBytes(int draws, int size) => (draws * IndexBytes(size)) + ((draws + 7) / 8);
 
     /// <summary>
-    /// Draws <paramref name="draws"/> entries of the row <c>x[i·stride]</c>, i &lt; <paramref name="size"/>, at offset
-    /// <paramref name="offset"/> ∈ [0, 1), into <paramref name="codes"/>; returns ‖x‖₁.
+    /// Draws <paramref name="draws"/> entries of the row <paramref name="x"/> at offset <paramref name="offset"/> ∈ [0, 1)
+    /// into <paramref name="codes"/>; returns ‖x‖₁. <paramref name="drawn"/> is scratch for draws + 2 indices.
     /// </summary>
-    public static float Sample(ReadOnlySpan<float> x, int size, int stride, int draws, float offset, Span<byte> codes)
+    /// <remarks>
+    /// Branch-free walk: after entry i the number of points below the running sum C is n = ⌈C·k/‖x‖₁ − u⌉ (clamped to
+    /// [0, k]), and entry i takes the draws between the previous n and this one. Two slots are written ahead
+    /// unconditionally (overwritten when not taken), so only entries drawn three times or more branch. The running sum
+    /// and ‖x‖₁ are summed in different orders; when rounding leaves the last point above the running sum (probability
+    /// about k·2⁻²³ per row) it goes to the last non-zero entry.
+    /// </remarks>
+    public static float Sample(ReadOnlySpan<float> x, int draws, float offset, Span<byte> codes, Span<int> drawn)
     {
-        double norm = 0;
-        for (int i = 0; i < size; i++)
+        int size = x.Length;
+        float norm = TensorPrimitives.SumOfMagnitudes(x);
+        drawn = drawn.Slice(0, draws + 2);
+        if (norm > 0f && float.IsFinite(norm))
         {
-            norm += Math.Abs(x[i * stride]);
+            float scale = draws / norm, cumulative = 0f;
+            int emitted = 0;
+            for (int i = 0; i < size; i++)
+            {
+                float magnitude = MathF.Abs(x[i]);
+                cumulative += magnitude;
+                int reached = Math.Clamp((int)MathF.Ceiling((cumulative * scale) - offset), emitted, draws);
+                drawn[emitted] = i;
+                drawn[emitted + 1] = i;
+                for (int j = emitted + 2; j < reached; j++)
+                {
+                    drawn[j] = i;
+                }
+
+                emitted = reached;
+            }
+
+            if (emitted < draws)
+            {
+                int last = size - 1;
+                while (x[last] == 0f)
+                {
+                    last--;
+                }
+
+                drawn.Slice(emitted, draws - emitted).Fill(last);
+            }
+        }
+        else
+        {
+            drawn.Clear(); // a zero row decodes to zeros; a non-finite one keeps its norm, so the loss diverges visibly
         }
 
         int width = IndexBytes(size);
         Span<byte> signs = codes.Slice(draws * width, (draws + 7) / 8);
         signs.Clear();
-        double step = norm / draws, next = offset * step, cumulative = 0;
-        int drawn = 0, last = 0;
-        for (int i = 0; i < size && drawn < draws; i++)
+        for (int j = 0; j < draws; j++)
         {
-            float value = x[i * stride];
-            if (value == 0f)
+            int index = drawn[j];
+            switch (width)
             {
-                continue;
+                case 1: codes[j] = (byte)index; break;
+                case 2: BinaryPrimitives.WriteUInt16LittleEndian(codes.Slice(2 * j), (ushort)index); break;
+                default: BinaryPrimitives.WriteInt32LittleEndian(codes.Slice(4 * j), index); break;
             }
 
-            last = i;
-            cumulative += Math.Abs(value);
-            while (drawn < draws && next < cumulative)
+            if (x[index] < 0f)
             {
-                Write(codes, width, signs, drawn++, i, value < 0f);
-                next = (offset + drawn) * step;
+                signs[j >> 3] |= (byte)(1 << (j & 7));
             }
         }
 
-        // Rounding can leave the last point a hair above the sum; it belongs to the last non-zero entry. A zero row
-        // (norm 0) draws index 0, whose decoded value is 0.
-        bool negative = x[last * stride] < 0f;
-        while (drawn < draws)
-        {
-            Write(codes, width, signs, drawn++, last, negative);
-        }
-
-        return (float)norm;
+        return norm;
     }
 
     /// <summary>Decodes a row's draws: index and value ±‖x‖₁/k of each.</summary>
@@ -108,21 +137,6 @@ internal static class MagnitudeSampling
         for (int j = 0; j < draws; j++)
         {
             destination[Read(codes, width, j) * stride] += (signs[j >> 3] & (1 << (j & 7))) != 0 ? -magnitude : magnitude;
-        }
-    }
-
-    private static void Write(Span<byte> codes, int width, Span<byte> signs, int j, int index, bool negative)
-    {
-        switch (width)
-        {
-            case 1: codes[j] = (byte)index; break;
-            case 2: BinaryPrimitives.WriteUInt16LittleEndian(codes.Slice(2 * j), (ushort)index); break;
-            default: BinaryPrimitives.WriteInt32LittleEndian(codes.Slice(4 * j), index); break;
-        }
-
-        if (negative)
-        {
-            signs[j >> 3] |= (byte)(1 << (j & 7));
         }
     }
 

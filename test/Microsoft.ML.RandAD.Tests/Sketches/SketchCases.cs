@@ -25,7 +25,8 @@ internal static class SketchCases
         ["conv per-plane"] = () => Conv(new SampledPositionsSketch(0.25f)),
         ["conv shared"] = () => Conv(new SharedPositionsSketch(0.25f)),
         ["conv shared stride 2"] = () => Conv(new SharedPositionsSketch(0.25f), stride: 2, padding: 1),
-        ["conv magnitude"] = () => Conv(new MagnitudePositionsSketch(0.25f)),
+        ["conv magnitude"] = () => Conv(new MagnitudePositionsSketch(0.25f)), // 24 draws of 30 positions: x̂ rebuilt
+        ["conv magnitude sparse"] = () => Conv(new MagnitudePositionsSketch(0.05f)), // 3 draws: summed straight from them
         ["conv magnitude stride 2"] = () => Conv(new MagnitudePositionsSketch(0.25f), stride: 2, padding: 1),
         ["irnn per-row"] = () => Recurrent(() => new SampledColumnsSketch(0.4f, shared: false)),
         ["irnn shared"] = () => Recurrent(() => new SampledColumnsSketch(0.4f, shared: true)),
