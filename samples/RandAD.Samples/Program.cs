@@ -21,7 +21,7 @@ int epochs = settings.Epochs ?? (settings.Quick ? 2 : 5);
 var ml = new MLContext(seed: 1);
 IDataView train = FashionDataView.Load(ml, trainSet);
 IDataView test = FashionDataView.Load(ml, testSet);
-var runs = new SampleRuns(ml, train, test, epochs, settings.LearningRate, settings.Estimator);
+var runs = new SampleRuns(ml, train, test, epochs, settings.LearningRate, settings.Estimator, settings.Seed);
 var results = new List<RunResult>();
 
 results.Add(runs.Mlp(keepFraction: 1f));
@@ -40,7 +40,7 @@ if (!settings.SkipBaselines)
 
 ResultTable.Print(results, trainSet.Count, testSet.Count);
 Console.WriteLine();
-Console.WriteLine($"RandAD models: {epochs} passes, batch 128, Adam {settings.LearningRate.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}, seed 1{(settings.Estimator is { } e ? $", RAD estimator {e}" : "")}. Retained activations: the engine's ledger, bytes kept between forward and backward per training step.");
+Console.WriteLine($"RandAD models: {epochs} passes, batch 128, Adam {settings.LearningRate.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}, seed {settings.Seed}{(settings.Estimator is { } e ? $", RAD estimator {e}" : "")}. Retained activations: the engine's ledger, bytes kept between forward and backward per training step.");
 if (!settings.Rad)
 {
     Console.WriteLine("RAD rows (keep fraction 0.1) left out (--no-rad).");

@@ -7,7 +7,7 @@ using Microsoft.ML.RandAD.Sketches;
 namespace RandAD.Samples;
 
 /// <summary>The models the sample trains: RandAD MLP and CNN (exact and RAD) and ML.NET's own baselines, all through ordinary pipelines.</summary>
-internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, int epochs, float learningRate, RadEstimator? estimator)
+internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, int epochs, float learningRate, RadEstimator? estimator, int seed)
 {
     /// <summary>784-256-256-10 ReLU MLP, Adam (1e-3 unless --lr), batch 128 (the TorchSharp reference's architecture).</summary>
     public RunResult Mlp(float keepFraction) => RandAD($"RandAD MLP 784-256-256-10{Rad(keepFraction)}", new RandADMulticlassTrainer.Options
@@ -18,7 +18,7 @@ internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, 
         BatchSize = 128,
         NumberOfIterations = epochs,
         KeepFraction = keepFraction,
-        Seed = 1,
+        Seed = seed,
     });
 
     /// <summary>conv5×5(16)-ReLU-maxpool2-conv5×5(32)-ReLU-maxpool2-FC(10) (the reference CNN), Adam (1e-3 unless --lr), batch 128.</summary>
@@ -34,7 +34,7 @@ internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, 
         BatchSize = 128,
         NumberOfIterations = epochs,
         KeepFraction = keepFraction,
-        Seed = 1,
+        Seed = seed,
     });
 
     public RunResult Sdca() => Baseline("ML.NET SdcaMaximumEntropy", ml.MulticlassClassification.Trainers.SdcaMaximumEntropy());

@@ -76,7 +76,7 @@ public abstract partial class RandADTrainerOptionsBase
     [Range(0.05f, 1f, RandADDefaults.KeepFraction, true)]
     public float KeepFraction = RandADDefaults.KeepFraction;
 
-    /// <summary>RAD estimator for every sketched layer; null = per-row sampling (positions per (example, channel) plane for convolutions), the lowest-variance choice; SampledShared is cheaper per step.</summary>
+    /// <summary>RAD estimator for every sketched layer; null = magnitude sampling per row (per (example, channel) plane for convolutions), the lowest-variance choice at a given memory; SampledShared is cheaper per step.</summary>
     public RadEstimator? RadEstimator;
 
     /// <summary>

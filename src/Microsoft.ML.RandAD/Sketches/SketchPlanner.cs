@@ -105,14 +105,14 @@ internal static class SketchPlanner
             switch (layers[i])
             {
                 case DenseLayer dense:
-                    dense.Sketch = ForLinear(estimator ?? RadEstimator.SampledPerRow, f, zeroCopy: true, dense.Description);
+                    dense.Sketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, zeroCopy: true, dense.Description);
                     break;
                 case RecurrentLayer recurrent:
-                    recurrent.InputSketch = ForLinear(estimator ?? RadEstimator.SampledPerRow, f, zeroCopy: false, recurrent.Description);
-                    recurrent.HiddenSketch = ForLinear(estimator ?? RadEstimator.SampledPerRow, f, zeroCopy: false, recurrent.Description);
+                    recurrent.InputSketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, zeroCopy: false, recurrent.Description);
+                    recurrent.HiddenSketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, zeroCopy: false, recurrent.Description);
                     break;
                 case Conv2DLayer conv:
-                    conv.Sketch = ForConvolution(estimator ?? RadEstimator.SampledPerRow, f, conv.Description);
+                    conv.Sketch = ForConvolution(estimator ?? RadEstimator.SampledByMagnitude, f, conv.Description);
                     break;
             }
         }
