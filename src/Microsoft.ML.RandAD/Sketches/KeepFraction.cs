@@ -10,5 +10,22 @@ internal static class KeepFraction
     public static int Count(float fraction, int size) =>
         Math.Clamp((int)Math.Ceiling(Math.Round((double)fraction * size, 6)), 1, size);
 
+    /// <summary>
+    /// Draws per row of magnitude sampling (<see cref="Kernels.MagnitudeSampling"/>) for keep fraction <paramref name="fraction"/>:
+    /// the most whose codes (indices and sign bits) and ‖x‖₁ fit in the 4·⌈f·D⌉ bytes uniform sampling keeps; at least 1.
+    /// </summary>
+    public static int MagnitudeDraws(float fraction, int size)
+    {
+        long budget = 4L * Count(fraction, size);
+        int width = Kernels.MagnitudeSampling.IndexBytes(size);
+        long draws = Math.Max(1, (budget - 4) * 8 / ((8 * width) + 1));
+        while (draws > 1 && 4 + Kernels.MagnitudeSampling.CodeBytes((int)draws, size) > budget)
+        {
+            draws--;
+        }
+
+        return (int)draws;
+    }
+
     public static string Describe(float fraction) => $"f={fraction:0.###}";
 }

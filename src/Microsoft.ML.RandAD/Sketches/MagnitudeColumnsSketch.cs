@@ -25,28 +25,22 @@ internal sealed class MagnitudeColumnsSketch(float keepFraction) : InputSketch
     public override string Description { get; } = $"by magnitude per row {KeepFraction.Describe(keepFraction)}";
 
     public override long RetainedBytes(int rows, int columns) =>
-        ((long)rows * 4) + ((long)rows * MagnitudeSampling.CodeBytes(MagnitudeSampling.Draws(Fraction, columns), columns));
+        ((long)rows * 4) + ((long)rows * MagnitudeSampling.CodeBytes(KeepFraction.MagnitudeDraws(Fraction, columns), columns));
 
     public override void Keep(StepContext context, int slot, ReadOnlySpan<float> input, int rows, int columns, int rowStride)
     {
-        int draws = MagnitudeSampling.Draws(Fraction, columns), rowBytes = MagnitudeSampling.CodeBytes(draws, columns);
+        int draws = KeepFraction.MagnitudeDraws(Fraction, columns), rowBytes = MagnitudeSampling.CodeBytes(draws, columns);
         Span<float> offsets = context.SketchScratch(rows);
         CounterRng.UniformFloats(context.StepSeed, SampleSeal.Stream(context.LayerIndex, context.Chunk, slot, 6), 0, offsets);
         int chunk = context.Chunk;
         _norms[chunk, slot] = context.Keep<float>(rows);
         _codes[chunk, slot] = context.Keep<byte>(rows * rowBytes);
-        Span<float> norms = context.Kept(_norms[chunk, slot]);
-        Span<byte> codes = context.Kept(_codes[chunk, slot]);
-        Span<int> drawn = context.IndexScratch(draws + 2);
-        for (int r = 0; r < rows; r++)
-        {
-            norms[r] = MagnitudeSampling.Sample(input.Slice(r * rowStride, columns), draws, offsets[r], codes.Slice(r * rowBytes, rowBytes), drawn);
-        }
+        MagnitudeSampling.SampleRows(input, rows, columns, rowStride, draws, offsets, context.Kept(_norms[chunk, slot]), context.Kept(_codes[chunk, slot]));
     }
 
     public override void WeightGradient(StepContext context, int slot, ReadOnlySpan<float> outputGradient, int rows, int columns, int outputs, Span<float> weightGradient, bool accumulate)
     {
-        int draws = MagnitudeSampling.Draws(Fraction, columns), rowBytes = MagnitudeSampling.CodeBytes(draws, columns);
+        int draws = KeepFraction.MagnitudeDraws(Fraction, columns), rowBytes = MagnitudeSampling.CodeBytes(draws, columns);
         int chunk = context.Chunk;
         ReadOnlySpan<float> norms = context.Kept(_norms[chunk, slot]);
         ReadOnlySpan<byte> codes = context.Kept(_codes[chunk, slot]);

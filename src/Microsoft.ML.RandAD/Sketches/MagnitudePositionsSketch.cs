@@ -26,45 +26,24 @@ internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
     {
         int plane = geometry.Height * geometry.Width;
         long planes = (long)batch * geometry.Channels;
-        return (planes * 4) + (planes * MagnitudeSampling.CodeBytes(MagnitudeSampling.Draws(Fraction, plane), plane));
+        return (planes * 4) + (planes * MagnitudeSampling.CodeBytes(KeepFraction.MagnitudeDraws(Fraction, plane), plane));
     }
 
     public override void Keep(StepContext context, ReadOnlySpan<float> images, int batch, in ConvGeometry geometry)
     {
         int plane = geometry.Height * geometry.Width, c = geometry.Channels;
-        int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
-        Span<float> scratch = context.SketchScratch((batch * c) + geometry.ImageSize);
-        Span<float> offsets = scratch.Slice(0, batch * c), planes = scratch.Slice(batch * c, geometry.ImageSize);
-        Span<int> drawn = context.IndexScratch(draws + 2);
+        int draws = KeepFraction.MagnitudeDraws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
+        Span<float> offsets = context.SketchScratch(batch * c);
         CounterRng.UniformFloats(context.StepSeed, SampleSeal.Stream(context.LayerIndex, context.Chunk, 0, 7), 0, offsets);
         _norms[context.Chunk] = context.Keep<float>(batch * c);
         _codes[context.Chunk] = context.Keep<byte>(batch * c * planeBytes);
-        Span<float> norms = context.Kept(_norms[context.Chunk]);
-        Span<byte> codes = context.Kept(_codes[context.Chunk]);
-        for (int n = 0; n < batch; n++)
-        {
-            // NHWC → one contiguous plane per channel, then each plane is a row.
-            ReadOnlySpan<float> image = images.Slice(n * geometry.ImageSize, geometry.ImageSize);
-            for (int i = 0; i < plane; i++)
-            {
-                for (int ch = 0; ch < c; ch++)
-                {
-                    planes[(ch * plane) + i] = image[(i * c) + ch];
-                }
-            }
-
-            for (int ch = 0; ch < c; ch++)
-            {
-                int at = (n * c) + ch;
-                norms[at] = MagnitudeSampling.Sample(planes.Slice(ch * plane, plane), draws, offsets[at], codes.Slice(at * planeBytes, planeBytes), drawn);
-            }
-        }
+        MagnitudeSampling.SamplePlanes(images, batch, plane, c, draws, offsets, context.Kept(_norms[context.Chunk]), context.Kept(_codes[context.Chunk]));
     }
 
     public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
     {
         int plane = geometry.Height * geometry.Width, planes = batch * geometry.Channels;
-        int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
+        int draws = KeepFraction.MagnitudeDraws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
         if (8 * draws > plane || !SparseGradient.CanAddConvolutionProducts(geometry, filters))
         {
             // Dense enough that rebuilding x̂ and taking the exact-shaped product is faster than summing the draws
@@ -89,7 +68,7 @@ internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
     protected override ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch)
     {
         int plane = geometry.Height * geometry.Width, c = geometry.Channels;
-        int draws = MagnitudeSampling.Draws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
+        int draws = KeepFraction.MagnitudeDraws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
         ReadOnlySpan<float> norms = context.Kept(_norms[context.Chunk]);
         ReadOnlySpan<byte> codes = context.Kept(_codes[context.Chunk]);
         Span<float> images = scratch.Slice(0, count * geometry.ImageSize);

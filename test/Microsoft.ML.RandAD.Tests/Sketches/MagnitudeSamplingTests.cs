@@ -1,3 +1,4 @@
+using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Sketches;
 
 namespace Microsoft.ML.RandAD.Tests.Sketches;
@@ -14,7 +15,7 @@ public sealed class MagnitudeSamplingTests
     [DataRow(0.01f, 10, 1)] // a single float's bytes cannot hold norm and index: at least one draw
     public void DrawsAreAsManyAsFitInTheBytesOfUniformSampling(float fraction, int size, int expected)
     {
-        int draws = MagnitudeSampling.Draws(fraction, size);
+        int draws = KeepFraction.MagnitudeDraws(fraction, size);
         Assert.AreEqual(expected, draws);
         if (draws > 1)
         {
