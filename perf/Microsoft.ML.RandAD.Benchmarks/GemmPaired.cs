@@ -12,14 +12,37 @@ namespace Microsoft.ML.RandAD.Benchmarks;
 /// the median of the paired per-round ratios does not depend on that.
 /// </summary>
 /// <remarks>
-/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- gemm-paired [--rounds 21]</c>
-/// (with <c>OPENBLAS_CORETYPE=SkylakeX</c> in the environment for OpenBLAS's AVX-512 kernels).
+/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- gemm-paired [--rounds 21]
+/// [--threads 1,2] [--shapes 128x784x256,1024x1024x1024]</c> (shapes as M×K×N; with <c>OPENBLAS_CORETYPE=SkylakeX</c>
+/// in the environment for OpenBLAS's AVX-512 kernels). Without options: 21 rounds, 1 and 2 threads, the four default shapes.
 /// </remarks>
 internal static unsafe class GemmPaired
 {
     public static int Run(string[] args)
     {
-        int rounds = args.Length >= 2 && args[0] == "--rounds" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 21;
+        int rounds = 21;
+        int[] threadCounts = [1, 2];
+        (int M, int K, int N)[] shapes = [(128, 784, 256), (128, 256, 256), (256, 784, 128), (1024, 1024, 1024)];
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            string value = args[i + 1];
+            switch (args[i])
+            {
+                case "--rounds":
+                    rounds = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--threads":
+                    threadCounts = [.. value.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+                    break;
+                case "--shapes":
+                    shapes = [.. value.Split(',').Select(ParseShape)];
+                    break;
+                default:
+                    Console.WriteLine($"unknown option {args[i]} (--rounds N, --threads 1,2, --shapes MxKxN,...)");
+                    return 1;
+            }
+        }
+
         if (!OpenBlas.IsAvailable)
         {
             Console.WriteLine($"{OpenBlas.LibraryName} not found: install libopenblas0-pthread for the comparison.");
@@ -29,17 +52,23 @@ internal static unsafe class GemmPaired
         Console.WriteLine($"{KernelSettings.Describe()}; OpenBLAS core {OpenBlas.CoreName}; {rounds} rounds of ~100 ms per side");
         Console.WriteLine("| threads | shape (M×K×N) | RandAD GFLOP/s (median / best) | OpenBLAS GFLOP/s (median / best) | RandAD / OpenBLAS (median of paired rounds) |");
         Console.WriteLine("|---|---|---|---|---|");
-        foreach (int threads in new[] { 1, 2 })
+        foreach (int threads in threadCounts)
         {
             KernelSettings.ThreadCount = threads;
             OpenBlas.SetThreads(threads);
-            foreach (var (m, k, n) in new[] { (128, 784, 256), (128, 256, 256), (256, 784, 128), (1024, 1024, 1024) })
+            foreach (var (m, k, n) in shapes)
             {
                 Console.WriteLine(Measure(threads, m, k, n, rounds));
             }
         }
 
         return 0;
+    }
+
+    private static (int M, int K, int N) ParseShape(string text)
+    {
+        int[] sizes = [.. text.Split('x', '×').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+        return sizes.Length == 3 ? (sizes[0], sizes[1], sizes[2]) : throw new FormatException($"shape {text}: expected MxKxN");
     }
 
     private static string Measure(int threads, int m, int k, int n, int rounds)
