@@ -57,6 +57,9 @@ internal readonly unsafe struct GemmRowsA : IGemmAPanel
     /// <summary>Floats between rows: room for a k block of 384 plus a 64-byte gap, so rows fall in different L1 sets.</summary>
     public const int RowStride = 384 + 16;
 
+    // Source rows prefetched ahead of the copy (see GemmPacking.PrefetchRun).
+    private const int RowsAhead = 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static nint Offset(int row) => row * RowStride;
 
@@ -83,6 +86,12 @@ internal readonly unsafe struct GemmRowsA : IGemmAPanel
             float* to = destination + (i / rows * PanelStride(rows, kc)) + (i % rows * RowStride);
             float* from = source + (i * rowStride);
             int p = 0;
+            if (i + RowsAhead < valid)
+            {
+                // Rows of A are a row stride apart (a new page each for a 1024-wide A): read two rows ahead.
+                GemmPacking.PrefetchRun(from + (RowsAhead * rowStride), kc);
+            }
+
             if (i < valid)
             {
                 for (; p + lanes <= kc; p += lanes)
