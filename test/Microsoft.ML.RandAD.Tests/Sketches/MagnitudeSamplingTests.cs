@@ -12,6 +12,8 @@ public sealed class MagnitudeSamplingTests
     [DataRow(0.1f, 256, 88)] // 26 floats = 104 bytes: 4 + 88 + 11
     [DataRow(0.1f, 784, 146)] // 79 floats = 316 bytes: 4 + 292 + 19
     [DataRow(0.1f, 1568, 293)] // 157 floats = 628 bytes: 4 + 586 + 37
+    [DataRow(0.3f, 20, 17)] // SketchCases "dense magnitude": rebuilt route
+    [DataRow(0.03f, 100, 7)] // "dense magnitude sparse": summed from the draws
     [DataRow(0.01f, 10, 1)] // a single float's bytes cannot hold norm and index: at least one draw
     public void DrawsAreAsManyAsFitInTheBytesOfUniformSampling(float fraction, int size, int expected)
     {

@@ -21,7 +21,8 @@ internal static class SketchCases
         ["dense shared"] = () => Dense(new SampledColumnsSketch(0.3f, shared: true)),
         ["dense rademacher"] = () => Dense(new ProjectionSketch(0.3f, gaussian: false)),
         ["dense gaussian"] = () => Dense(new ProjectionSketch(0.3f, gaussian: true)),
-        ["dense magnitude"] = () => Dense(new MagnitudeColumnsSketch(0.3f)),
+        ["dense magnitude"] = () => Dense(new MagnitudeColumnsSketch(0.3f)), // 17 draws of 20 entries: x̂ rebuilt
+        ["dense magnitude sparse"] = () => Dense(new MagnitudeColumnsSketch(0.03f), inputs: 100), // 7 draws of 100: summed from them
         ["conv per-plane"] = () => Conv(new SampledPositionsSketch(0.25f)),
         ["conv shared"] = () => Conv(new SharedPositionsSketch(0.25f)),
         ["conv shared stride 2"] = () => Conv(new SharedPositionsSketch(0.25f), stride: 2, padding: 1),
@@ -42,7 +43,7 @@ internal static class SketchCases
         _ => throw new NotSupportedException(),
     };
 
-    private static DenseLayer Dense(InputSketch sketch) => new(TensorShape.Vector(20), 6, Initializer.XavierUniform, sketch);
+    private static DenseLayer Dense(InputSketch sketch, int inputs = 20) => new(TensorShape.Vector(inputs), 6, Initializer.XavierUniform, sketch);
 
     private static Conv2DLayer Conv(ImageSketch sketch, int stride = 1, int padding = 1) =>
         new(TensorShape.Image(6, 5, 2), new Conv2DSpec(3, 3, stride, padding), Initializer.HeNormal, sketch);
