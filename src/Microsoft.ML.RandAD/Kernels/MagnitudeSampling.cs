@@ -19,10 +19,7 @@ internal static unsafe class MagnitudeSampling
 {
     private const int PartElements = 1 << 14;
 
-    /// <summary>Draw indices of the calling thread (draws + 2), and the planes of one image.</summary>
-    [ThreadStatic]
-    private static int[]? t_drawn;
-
+    /// <summary>The planes of one image, per thread.</summary>
     [ThreadStatic]
     private static float[]? t_planes;
 
@@ -34,37 +31,41 @@ internal static unsafe class MagnitudeSampling
 
     /// <summary>
     /// Draws <paramref name="draws"/> entries of the row <paramref name="x"/> at offset <paramref name="offset"/> ∈ [0, 1)
-    /// into <paramref name="codes"/>; returns ‖x‖₁. <paramref name="drawn"/> is scratch for draws + 2 indices.
+    /// into <paramref name="codes"/>; returns ‖x‖₁.
     /// </summary>
     /// <remarks>
-    /// Branch-free walk: after entry i the number of points below the running sum C is n = ⌈C·k/‖x‖₁ − u⌉ (clamped to
-    /// [0, k]), and entry i takes the draws between the previous n and this one. Two slots are written ahead
-    /// unconditionally (overwritten when not taken), so only entries drawn three times or more branch. The running sum
-    /// and ‖x‖₁ are summed in different orders; when rounding leaves the last point above the running sum (probability
-    /// about k·2⁻²³ per row) it goes to the last non-zero entry.
+    /// After entry i the number of points below the running sum Cᵢ is nᵢ = ⌈Cᵢ·k/‖x‖₁ − u⌉ (at most k), and entry i takes
+    /// the draws between nᵢ₋₁ and nᵢ. Three passes: the running sums (a sequential float sum, so ‖x‖₁ is its last value
+    /// on every kernel path), the nᵢ (vectorized), and a branch-free walk that writes two slots ahead unconditionally
+    /// (overwritten when not taken), so only entries drawn three times or more branch. When rounding leaves the last point
+    /// above Cₙ (u within k·2⁻²⁴ of 1) it goes to the last non-zero entry.
     /// </remarks>
-    public static float Sample(ReadOnlySpan<float> x, int draws, float offset, Span<byte> codes, Span<int> drawn)
+    public static float Sample(ReadOnlySpan<float> x, int draws, float offset, Span<byte> codes)
     {
         int size = x.Length;
-        float norm = TensorPrimitives.SumOfMagnitudes(x);
-        drawn = drawn.Slice(0, draws + 2);
+        Scratch scratch = Scratch.For(draws, size);
+        Span<float> sums = scratch.Sums.AsSpan(0, size);
+        Span<int> reached = scratch.Reached.AsSpan(0, size);
+        Span<int> drawn = scratch.Drawn.AsSpan(0, draws + 3);
+        float norm = RunningSums(x, sums);
         if (norm > 0f && float.IsFinite(norm))
         {
-            float scale = draws / norm, cumulative = 0f;
+            TensorPrimitives.Multiply(sums, draws / norm, sums);
+            TensorPrimitives.Subtract(sums, offset, sums);
+            TensorPrimitives.Ceiling(sums, sums); // in [0, k + 1]: converts exactly
+            TensorPrimitives.ConvertTruncating(sums, reached); // at most k + 1 (rounding): the third slack slot takes it
             int emitted = 0;
             for (int i = 0; i < size; i++)
             {
-                float magnitude = MathF.Abs(x[i]);
-                cumulative += magnitude;
-                int reached = Math.Clamp((int)MathF.Ceiling((cumulative * scale) - offset), emitted, draws);
+                int next = reached[i];
                 drawn[emitted] = i;
                 drawn[emitted + 1] = i;
-                for (int j = emitted + 2; j < reached; j++)
+                for (int j = emitted + 2; j < next; j++)
                 {
                     drawn[j] = i;
                 }
 
-                emitted = reached;
+                emitted = next;
             }
 
             if (emitted < draws)
@@ -152,14 +153,42 @@ internal static unsafe class MagnitudeSampling
         }
     }
 
-    private static Span<int> DrawScratch(int draws)
+    /// <summary>
+    /// Running sums of |x| into <paramref name="sums"/>; returns the last. Four quarters are summed side by side (four
+    /// independent chains instead of one float add's latency per entry), then each quarter adds the total before it:
+    /// a fixed order, the same on every kernel path.
+    /// </summary>
+    private static float RunningSums(ReadOnlySpan<float> x, Span<float> sums)
     {
-        if (t_drawn is null || t_drawn.Length < draws + 2)
+        int size = x.Length, quarter = size / 4;
+        float a = 0f, b = 0f, c = 0f, d = 0f;
+        for (int i = 0; i < quarter; i++)
         {
-            t_drawn = new int[draws + 2];
+            a += MathF.Abs(x[i]);
+            b += MathF.Abs(x[quarter + i]);
+            c += MathF.Abs(x[(2 * quarter) + i]);
+            d += MathF.Abs(x[(3 * quarter) + i]);
+            sums[i] = a;
+            sums[quarter + i] = b;
+            sums[(2 * quarter) + i] = c;
+            sums[(3 * quarter) + i] = d;
         }
 
-        return t_drawn;
+        for (int i = 4 * quarter; i < size; i++)
+        {
+            d += MathF.Abs(x[i]);
+            sums[i] = d;
+        }
+
+        if (quarter > 0)
+        {
+            float ab = a + b, abc = ab + c;
+            TensorPrimitives.Add(sums.Slice(quarter, quarter), a, sums.Slice(quarter, quarter));
+            TensorPrimitives.Add(sums.Slice(2 * quarter, quarter), ab, sums.Slice(2 * quarter, quarter));
+            TensorPrimitives.Add(sums.Slice(3 * quarter), abc, sums.Slice(3 * quarter));
+        }
+
+        return sums[size - 1];
     }
 
     /// <summary>Decodes a row's draws: index and value ±‖x‖₁/k of each.</summary>
@@ -207,11 +236,10 @@ internal static unsafe class MagnitudeSampling
 
         public readonly void RunRange(int first, int count)
         {
-            Span<int> drawn = DrawScratch(Draws);
             for (int r = first; r < first + count; r++)
             {
                 var row = new ReadOnlySpan<float>(Input + ((long)r * RowStride), Columns);
-                Norms[r] = Sample(row, Draws, Offsets[r], new Span<byte>(Codes + ((long)r * RowBytes), RowBytes), drawn);
+                Norms[r] = Sample(row, Draws, Offsets[r], new Span<byte>(Codes + ((long)r * RowBytes), RowBytes));
             }
         }
     }
@@ -229,7 +257,6 @@ internal static unsafe class MagnitudeSampling
 
         public readonly void RunRange(int first, int count)
         {
-            Span<int> drawn = DrawScratch(Draws);
             int c = Channels, size = Plane * c;
             if (t_planes is null || t_planes.Length < size)
             {
@@ -252,9 +279,39 @@ internal static unsafe class MagnitudeSampling
                 for (int ch = 0; ch < c; ch++)
                 {
                     long at = ((long)n * c) + ch;
-                    Norms[at] = Sample(planes.Slice(ch * Plane, Plane), Draws, Offsets[at], new Span<byte>(Codes + (at * PlaneBytes), PlaneBytes), drawn);
+                    Norms[at] = Sample(planes.Slice(ch * Plane, Plane), Draws, Offsets[at], new Span<byte>(Codes + (at * PlaneBytes), PlaneBytes));
                 }
             }
+        }
+    }
+
+    /// <summary>Per-thread buffers of <see cref="Sample"/>: running sums and reached counts of a row, and its draws.</summary>
+    private sealed class Scratch
+    {
+        [ThreadStatic]
+        private static Scratch? t_scratch;
+
+        public float[] Sums { get; private set; } = [];
+
+        public int[] Reached { get; private set; } = [];
+
+        public int[] Drawn { get; private set; } = [];
+
+        public static Scratch For(int draws, int size)
+        {
+            Scratch scratch = t_scratch ??= new Scratch();
+            if (scratch.Sums.Length < size)
+            {
+                scratch.Sums = new float[size];
+                scratch.Reached = new int[size];
+            }
+
+            if (scratch.Drawn.Length < draws + 3)
+            {
+                scratch.Drawn = new int[draws + 3];
+            }
+
+            return scratch;
         }
     }
 }
