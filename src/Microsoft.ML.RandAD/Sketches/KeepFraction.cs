@@ -27,5 +27,9 @@ internal static class KeepFraction
         return (int)draws;
     }
 
+    /// <summary>Whether magnitude sampling's norm and codes fit in the bytes of uniform sampling's ⌈f·D⌉ floats (not when f·D ≤ 1).</summary>
+    public static bool MagnitudeFits(float fraction, int size) =>
+        4 + Kernels.MagnitudeSampling.CodeBytes(MagnitudeDraws(fraction, size), size) <= 4L * Count(fraction, size);
+
     public static string Describe(float fraction) => $"f={fraction:0.###}";
 }

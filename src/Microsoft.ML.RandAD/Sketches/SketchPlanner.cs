@@ -105,38 +105,43 @@ internal static class SketchPlanner
             switch (layers[i])
             {
                 case DenseLayer dense:
-                    dense.Sketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, zeroCopy: true, dense.Description);
+                    dense.Sketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, dense.InputShape.Size, zeroCopy: true, dense.Description);
                     break;
                 case RecurrentLayer recurrent:
-                    recurrent.InputSketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, zeroCopy: false, recurrent.Description);
-                    recurrent.HiddenSketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, zeroCopy: false, recurrent.Description);
+                    recurrent.InputSketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, recurrent.InputShape.StepSize, zeroCopy: false, recurrent.Description);
+                    recurrent.HiddenSketch = ForLinear(estimator ?? RadEstimator.SampledByMagnitude, f, recurrent.OutputShape.Size, zeroCopy: false, recurrent.Description);
                     break;
                 case Conv2DLayer conv:
-                    conv.Sketch = ForConvolution(estimator ?? RadEstimator.SampledByMagnitude, f, conv.Description);
+                    conv.Sketch = ForConvolution(estimator ?? RadEstimator.SampledByMagnitude, f, conv.Geometry.Height * conv.Geometry.Width, conv.Description);
                     break;
             }
         }
     }
 
-    private static InputSketch ForLinear(RadEstimator estimator, float f, bool zeroCopy, string layer) => f >= 1f || estimator == RadEstimator.Exact
+    /// <summary>
+    /// The sketch of a Dense or recurrent input of <paramref name="size"/> entries per row. Magnitude sampling needs room
+    /// for the row's norm and one index: where ⌈f·D⌉ floats cannot hold them (f·D ≤ 1), the row is sampled uniformly.
+    /// </summary>
+    private static InputSketch ForLinear(RadEstimator estimator, float f, int size, bool zeroCopy, string layer) => f >= 1f || estimator == RadEstimator.Exact
         ? new ExactSketch(zeroCopy)
         : estimator switch
         {
             RadEstimator.SampledPerRow => new SampledColumnsSketch(f, shared: false),
             RadEstimator.SampledShared => new SampledColumnsSketch(f, shared: true),
-            RadEstimator.SampledByMagnitude => new MagnitudeColumnsSketch(f),
+            RadEstimator.SampledByMagnitude => KeepFraction.MagnitudeFits(f, size) ? new MagnitudeColumnsSketch(f) : new SampledColumnsSketch(f, shared: false),
             RadEstimator.RademacherProjection => new ProjectionSketch(f, gaussian: false),
             RadEstimator.GaussianProjection => new ProjectionSketch(f, gaussian: true),
             _ => throw new ArgumentException($"{layer}: unknown estimator {estimator}."),
         };
 
-    private static ImageSketch ForConvolution(RadEstimator estimator, float f, string layer) => f >= 1f || estimator == RadEstimator.Exact
+    /// <summary>The sketch of a convolution input of planes of <paramref name="plane"/> positions (uniform positions where magnitude sampling does not fit, as for <see cref="ForLinear"/>).</summary>
+    private static ImageSketch ForConvolution(RadEstimator estimator, float f, int plane, string layer) => f >= 1f || estimator == RadEstimator.Exact
         ? new ExactImageSketch()
         : estimator switch
         {
             RadEstimator.SampledPerRow => new SampledPositionsSketch(f),
             RadEstimator.SampledShared => new SharedPositionsSketch(f),
-            RadEstimator.SampledByMagnitude => new MagnitudePositionsSketch(f),
+            RadEstimator.SampledByMagnitude => KeepFraction.MagnitudeFits(f, plane) ? new MagnitudePositionsSketch(f) : new SampledPositionsSketch(f),
             _ => throw new ArgumentException($"{layer}: {estimator} is available for Dense and recurrent layers; a Conv2D layer samples positions (SampledPerRow, SampledShared or SampledByMagnitude)."),
         };
 

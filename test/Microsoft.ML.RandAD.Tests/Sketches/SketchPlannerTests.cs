@@ -85,6 +85,21 @@ public sealed class SketchPlannerTests
     }
 
     [TestMethod]
+    public void MagnitudeSamplingFallsBackToUniformWhereItsCodesDoNotFit()
+    {
+        // Pixel-by-pixel input (1 value per step): ⌈0.1·1⌉ = 1 float cannot hold a norm and an index.
+        var spec = new NetworkSpec(InputSpec.Sequence(7, 1), [new RecurrentSpec(40), new DenseSpec(3)], new LossSpec(LossKind.SoftmaxCrossEntropy));
+        var network = Network.Create(spec, seed: 1);
+        SketchReport report = network.ConfigureSketches(new RadSettings { KeepFraction = 0.1f }, 8);
+        var recurrent = (Microsoft.ML.RandAD.Layers.RecurrentLayer)network.Layers[0];
+        StringAssert.StartsWith(recurrent.InputSketch.Description, "sampled per row");
+        StringAssert.StartsWith(recurrent.HiddenSketch.Description, "by magnitude");
+        StringAssert.StartsWith(report.Layers[1].Sketch, "by magnitude");
+        Assert.IsFalse(KeepFraction.MagnitudeFits(0.1f, 1));
+        Assert.IsTrue(KeepFraction.MagnitudeFits(0.1f, 40));
+    }
+
+    [TestMethod]
     public void ConvolutionRejectsProjections()
     {
         var spec = new NetworkSpec(InputSpec.Image(1, 8, 8), [new Conv2DSpec(2, 3), new FlattenSpec(), new DenseSpec(2)], new LossSpec(LossKind.SoftmaxCrossEntropy));
