@@ -15,14 +15,16 @@ internal sealed record EstimatorArm(string Key, string Label, RadSettings Settin
     public const string RadPerRow = "rad-per-row";
     public const string RadShared = "rad-shared";
     public const string RadProjection = "rad-projection";
+    public const string RadMagnitude = "rad-magnitude";
 
     /// <summary>Keys in the order the paper's figures list them.</summary>
-    public static IReadOnlyList<string> AllKeys { get; } = [ExactFull, ExactReduced, RadPerRow, RadShared, RadProjection];
+    public static IReadOnlyList<string> AllKeys { get; } = [ExactFull, ExactReduced, RadPerRow, RadShared, RadProjection, RadMagnitude];
 
     /// <summary>
     /// The arms for <paramref name="model"/> at the paper's batch and keep fraction. The reduced batch is the largest
     /// exact batch whose retained activation bytes (from the planner's ledger report) do not exceed RAD per-row's.
-    /// Random projection exists only for Dense and recurrent layers, so the ConvNet runs without it.
+    /// Random projection exists only for Dense and recurrent layers, so the ConvNet runs without it. Magnitude sampling (this
+    /// project's estimator, docs/rad.md) runs on every model.
     /// </summary>
     public static IReadOnlyList<EstimatorArm> ForModel(string model, int batchSize, float keepFraction, IEnumerable<string>? keys = null)
     {
@@ -43,6 +45,9 @@ internal sealed record EstimatorArm(string Key, string Label, RadSettings Settin
         {
             arms.Add(new(RadProjection, $"RAD f={f} Rademacher projection", RadWith(RadEstimator.RademacherProjection), batchSize));
         }
+
+        // Ours, not the paper's: magnitude sampling keeps at most RAD per-row's bytes, so the reduced batch stays a fair match.
+        arms.Add(new(RadMagnitude, $"RAD f={f} by magnitude", RadWith(RadEstimator.SampledByMagnitude), batchSize));
 
         HashSet<string>? wanted = keys?.ToHashSet();
         return [.. arms.Where(a => wanted is null || wanted.Contains(a.Key))];

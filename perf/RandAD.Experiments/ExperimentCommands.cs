@@ -15,6 +15,17 @@ internal static class ExperimentCommands
             plan = plan.OnlyModels(models.Split(','));
         }
 
+        if (Option(args, "--arms") is string arms)
+        {
+            string[] keys = arms.Split(',');
+            if (keys.FirstOrDefault(k => !EstimatorArm.AllKeys.Contains(k)) is string unknown)
+            {
+                throw new ArgumentException($"Unknown arm '{unknown}'; arms are {string.Join(", ", EstimatorArm.AllKeys)}.");
+            }
+
+            plan = plan with { Arms = keys };
+        }
+
         string output = Option(args, "--out") ?? Path.Combine("artifacts", "experiments", planName);
         ConfigureThreads(args);
         log.WriteLine($"{KernelSettings.Describe()}; threads {KernelSettings.ThreadCount}");

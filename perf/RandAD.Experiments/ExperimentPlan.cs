@@ -70,8 +70,11 @@ internal sealed record ExperimentPlan(
     new SweepPlan(ExperimentData.Mnist, ModelZoo.FullyConnected, [1f, 0.1f], 4, 1),
     MeasureMemory: false, TrainRows: 300);
 
-    /// <summary>Arms a comparison runs; the tiny plan keeps two to stay fast.</summary>
-    public IEnumerable<string>? ArmKeys => Name == "tiny" ? [EstimatorArm.ExactReduced, EstimatorArm.RadPerRow] : null;
+    /// <summary>Arms chosen on the command line (<c>--arms</c>), or null for the plan's own.</summary>
+    public IReadOnlyCollection<string>? Arms { get; init; }
+
+    /// <summary>Arms a comparison runs: those chosen, else all (the tiny plan keeps two to stay fast).</summary>
+    public IEnumerable<string>? ArmKeys => Arms ?? (Name == "tiny" ? [EstimatorArm.ExactReduced, EstimatorArm.RadPerRow] : null);
 
     public static ExperimentPlan Named(string name) => name switch
     {

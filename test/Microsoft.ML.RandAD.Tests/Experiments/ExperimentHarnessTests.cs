@@ -81,7 +81,18 @@ public sealed class ExperimentHarnessTests
         IReadOnlyList<EstimatorArm> arms = EstimatorArm.ForModel(ModelZoo.ConvNet, 150, 0.1f);
 
         CollectionAssert.AreEqual(
-            new[] { EstimatorArm.ExactFull, EstimatorArm.ExactReduced, EstimatorArm.RadPerRow, EstimatorArm.RadShared },
+            new[] { EstimatorArm.ExactFull, EstimatorArm.ExactReduced, EstimatorArm.RadPerRow, EstimatorArm.RadShared, EstimatorArm.RadMagnitude },
             arms.Select(a => a.Key).ToArray());
+    }
+
+    [TestMethod]
+    public void MagnitudeSamplingKeepsNoMoreThanPerRowSoTheReducedBatchStaysFair()
+    {
+        foreach (string model in new[] { ModelZoo.FullyConnected, ModelZoo.ConvNet, ModelZoo.Irnn })
+        {
+            IReadOnlyList<EstimatorArm> arms = EstimatorArm.ForModel(model, 150, 0.1f);
+            long Bytes(string key) => EstimatorArm.RetainedBytes(ModelZoo.ForImages(model), arms.Single(a => a.Key == key).Settings, 150);
+            Assert.IsLessThanOrEqualTo(Bytes(EstimatorArm.RadPerRow), Bytes(EstimatorArm.RadMagnitude), model);
+        }
     }
 }
