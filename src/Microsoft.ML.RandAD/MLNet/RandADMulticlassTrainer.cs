@@ -20,7 +20,7 @@ namespace Microsoft.ML.RandAD.MLNet;
 /// | Is caching required? | No: rows stream through cursors in minibatches with a seeded shuffle buffer |
 /// | Required NuGet in addition to Microsoft.ML | Microsoft.ML.RandAD (brings Microsoft.ML.OnnxTransformer for save/load) |
 /// | Exportable to ONNX | Yes, with `mlContext.Model.ConvertToOnnxWithRandAD(model, data, path)` (the whole pipeline, raw columns in) or `OnnxExport.Save(transformer, path)` (the network). **Not** with ML.NET's `Model.ConvertToOnnx`: it cannot see inside the RandAD step and is refused (it would write a graph without the preprocessing and the network). `Model.Save` stores the network as ONNX inside the zip |
-/// | Memory behaviour | Training memory = parameters × 4 (Adam: × 3 more) + shuffle buffer + retained activations per step. With `KeepFraction` f < 1 (RAD) each layer keeps an unbiased sketch of ⌈f·D⌉ of its D inputs instead of all of them, so retained activations shrink to about f of exact. |
+/// | Memory behaviour | Training memory = parameters × 4 (Adam: × 3 more) + shuffle buffer + retained activations per step. With `KeepFraction` f < 1 (RAD) each layer keeps an unbiased sketch of its input in the bytes of ⌈f·D⌉ of its D values (by default: draws in proportion to |x|, stored as indices) instead of all of them, so retained activations shrink to about f of exact. |
 ///
 /// Input: `Label` a key (`MapValueToKey`), `Features` a known-size Single vector, optional Single weight column.
 /// Output: `Score` (Single vector of class probabilities), `PredictedLabel` (key, same values as the label).
