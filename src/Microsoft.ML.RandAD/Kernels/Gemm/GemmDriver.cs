@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
@@ -10,7 +11,9 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// <para>Loop order per part: for each row block ic (MC tall) and k block pc (KC deep), pack op(A) once; for
 /// each column block jc (NC wide) pack op(B) into an L2-resident block; then sweep each MR-row micro-panel of
 /// A (it stays in L1) over every NR-wide panel of the B block. A is packed once per k block whatever n is,
-/// B once per row block.</para>
+/// B once per row block. On AVX-512 with B's columns contiguous (B not transposed) B has no packing pass of its
+/// own: the tiles of the first row micro-panel read B where it lies and write its packed panels as they go
+/// (<see cref="GemmMicroKernels.Tile12x2Packing{TV, TVec, TA}"/>); the other micro-panels read those.</para>
 /// <para>Threaded products go to <see cref="GemmSharedPanels"/> (the operand the threads share is packed once,
 /// together) when that operand fits a few MB. Larger ones split C into disjoint rows or columns (whichever
 /// repeats less packing and wastes fewer tile slots) and each part packs into its own buffers, so there is
@@ -155,8 +158,15 @@ internal static unsafe class GemmDriver
                 for (int jc = n0; jc < n1; jc += ncMax)
                 {
                     int nc = Math.Min(ncMax, n1 - jc);
-                    GemmPacking.Panels<TV, TVec>(
-                        packedB, args.B + (pc * args.BKStride) + (jc * args.BColStride), args.BColStride, args.BKStride, nc, cols, kc);
+                    float* sourceB = args.B + (pc * args.BKStride) + (jc * args.BColStride);
+
+                    // B's columns contiguous on AVX-512: no separate packing pass, the first row micro-panel packs each
+                    // B panel as it multiplies it (the last, partial panel is packed apart, just before its tile).
+                    bool fuse = typeof(TTile) == typeof(GemmTile512) && typeof(TV) == typeof(GemmVector512) && args.BColStride == 1;
+                    if (!fuse)
+                    {
+                        GemmPacking.Panels<TV, TVec>(packedB, sourceB, args.BColStride, args.BKStride, nc, cols, kc);
+                    }
 
                     for (int ir = 0; ir < mc; ir += rows)
                     {
@@ -165,7 +175,20 @@ internal static unsafe class GemmDriver
                         int tileRows = Math.Min(rows, mc - ir);
                         for (int jr = 0; jr < nc; jr += cols)
                         {
-                            TTile.Multiply<TA>(kc, a, packedB + (jr / cols * GemmPacking.PanelStride(cols, kc)), c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
+                            float* panel = packedB + (jr / cols * GemmPacking.PanelStride(cols, kc));
+                            if (fuse && ir == 0)
+                            {
+                                if (jr + cols <= nc)
+                                {
+                                    GemmMicroKernels.Tile12x2Packing<GemmVector512, Vector512<float>, TA>(
+                                        kc, a, sourceB + jr, args.BKStride, panel, c + jr, args.Ldc, args.Alpha, beta, tileRows, cols);
+                                    continue;
+                                }
+
+                                GemmPacking.Panels<TV, TVec>(panel, sourceB + jr, 1, args.BKStride, nc - jr, cols, kc);
+                            }
+
+                            TTile.Multiply<TA>(kc, a, panel, c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
                         }
                     }
                 }
