@@ -126,6 +126,9 @@ internal unsafe interface IVectorWidth<TU, TF>
     /// <summary>Lane-wise IEEE subtract.</summary>
     static abstract TF SubtractSingle(TF left, TF right);
 
+    /// <summary>Lane-wise round toward +∞ (exact, as <see cref="MathF.Ceiling"/>).</summary>
+    static abstract TF Ceiling(TF value);
+
     /// <summary>Lane-wise <c>a·b + c</c> rounded once (as <see cref="MathF.FusedMultiplyAdd"/>).</summary>
     static abstract TF FusedMultiplyAdd(TF a, TF b, TF c);
 

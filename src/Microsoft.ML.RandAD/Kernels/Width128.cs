@@ -162,6 +162,9 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
     public static Vector128<float> SubtractSingle(Vector128<float> left, Vector128<float> right) => left - right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Ceiling(Vector128<float> value) => Vector128.Ceiling(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> FusedMultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -132,6 +132,9 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
     public static Vector512<float> SubtractSingle(Vector512<float> left, Vector512<float> right) => left - right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Ceiling(Vector512<float> value) => Vector512.Ceiling(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FusedMultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Sketches;
+
+namespace Microsoft.ML.RandAD.Benchmarks.Training;
+
+/// <summary>
+/// <c>magnitude-timing</c>: nanoseconds per element of the magnitude-sampling kernel on the shapes of the benchmark
+/// models at f = 0.1 (the MLP's rows, the CNN's NHWC planes), and of rebuilding x̂ from the codes, rounds alternated
+/// between the shapes so drift hits them alike. Prints the median over the rounds of each.
+/// </summary>
+/// <remarks>Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- magnitude-timing [--threads 1]</c>.</remarks>
+internal static class MagnitudeSamplingTiming
+{
+    private sealed record Shape(string Name, int Count, int Size, int Channels, bool Relu);
+
+    public static int Run(string[] args)
+    {
+        var options = RunOptions.Parse(args);
+        KernelSettings.ThreadCount = options.Threads;
+        Shape[] shapes =
+        [
+            new("mlp rows 128x784 (signed)", 128, 784, 0, false),
+            new("mlp rows 128x256 (relu)", 128, 256, 0, true),
+            new("cnn planes 128x(28x28)x1 (signed)", 128, 784, 1, false),
+            new("cnn planes 128x(14x14)x16 (relu)", 128, 196, 16, true),
+        ];
+        var random = new Random(1);
+        var cases = shapes.Select(s => Prepare(s, random)).ToArray();
+        const int rounds = 31;
+        var times = new double[shapes.Length, rounds];
+        var rebuild = new double[shapes.Length, rounds];
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int i = 0; i < cases.Length; i++)
+            {
+                int at = round % 2 == 0 ? i : cases.Length - 1 - i;
+                times[at, round] = Time(cases[at].Sample, 20) / cases[at].Elements * 1e9;
+                rebuild[at, round] = Time(cases[at].Rebuild, 20) / cases[at].Elements * 1e9;
+            }
+        }
+
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            double[] row = [.. Enumerable.Range(0, rounds).Select(r => times[i, r])];
+            double[] back = [.. Enumerable.Range(0, rounds).Select(r => rebuild[i, r])];
+            Console.WriteLine($"{shapes[i].Name,-36} path={KernelSettings.Path} threads={options.Threads} sample_ns_per_element={Stats.Median(row):F3} rebuild_ns_per_element={Stats.Median(back):F3} codes_hash={cases[i].Hash():X16}");
+        }
+
+        return 0;
+    }
+
+    private static (Action Sample, Action Rebuild, long Elements, Func<ulong> Hash) Prepare(Shape shape, Random random)
+    {
+        int rows = shape.Channels == 0 ? shape.Count : shape.Count * shape.Channels;
+        int size = shape.Size, draws = KeepFraction.MagnitudeDraws(0.1f, size), bytes = MagnitudeSampling.CodeBytes(draws, size);
+        float[] x = [.. Enumerable.Range(0, rows * size).Select(_ => shape.Relu ? Math.Max(0f, (float)random.NextDouble() - 0.5f) : (float)random.NextDouble() - 0.2f)];
+        float[] offsets = [.. Enumerable.Range(0, rows).Select(_ => (float)random.NextDouble())];
+        float[] norms = new float[rows];
+        byte[] codes = new byte[rows * bytes];
+        float[] rebuilt = new float[rows * size];
+        Action sample = shape.Channels == 0
+            ? () => MagnitudeSampling.SampleRows(x, rows, size, size, draws, offsets, norms, codes)
+            : () => MagnitudeSampling.SamplePlanes(x, shape.Count, size, shape.Channels, draws, offsets, norms, codes);
+        void Rebuild()
+        {
+            rebuilt.AsSpan().Clear();
+            for (int r = 0; r < rows; r++)
+            {
+                MagnitudeSampling.AddTo(codes.AsSpan(r * bytes, bytes), size, draws, norms[r], rebuilt.AsSpan(r * size, size), 1);
+            }
+        }
+
+        // A fingerprint of the norms and codes, to check that a faster kernel draws the same (FNV-1a).
+        ulong Hash()
+        {
+            sample();
+            ulong hash = 14695981039346656037UL;
+            foreach (byte b in codes.Concat(norms.SelectMany(BitConverter.GetBytes)))
+            {
+                hash = (hash ^ b) * 1099511628211UL;
+            }
+
+            return hash;
+        }
+
+        sample();
+        return (sample, Rebuild, (long)rows * size, Hash);
+    }
+
+    private static double Time(Action action, int count)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            action();
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / count;
+    }
+}

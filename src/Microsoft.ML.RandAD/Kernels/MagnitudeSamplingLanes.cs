@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+/// <summary>
+/// The walk and the encoding of <see cref="MagnitudeSampling"/>: scalar reference and vector paths over
+/// <see cref="IVectorWidth{TU, TF}"/>. Both only move integers, so every path writes the same draws and codes.
+/// </summary>
+/// <remarks>
+/// A draw is held as the entry's index with the entry's sign in bit 31 (the sign bit of xᵢ: zero entries, including −0,
+/// are never drawn), so the encoding needs no second look at x.
+/// </remarks>
+internal static unsafe class MagnitudeSamplingLanes
+{
+    private const int SignBit = int.MinValue;
+
+    /// <summary>Entry <paramref name="i"/> as a draw: its index, and its sign in bit 31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Entry(float* x, int stride, int i) => i | (BitConverter.SingleToInt32Bits(x[(long)i * stride]) & SignBit);
+
+    /// <summary>nᵢ = ⌈Cᵢ·k/‖x‖₁ − u⌉ from the running sum Cᵢ: a multiply, a subtract and a ceiling, each exact-rounded, so
+    /// the vector lanes give the same count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Reached(float sum, float scale, float offset) => (int)MathF.Ceiling((sum * scale) - offset);
+
+    /// <summary>
+    /// Scalar walk over entries [<paramref name="first"/>, <paramref name="end"/>) with <paramref name="emitted"/> draws
+    /// already written: entry i takes slots [nᵢ₋₁, nᵢ). Every entry writes two slots ahead unconditionally (the next
+    /// entry drawn overwrites them), so only entries drawn three times or more branch.
+    /// </summary>
+    /// <returns>The draws written: n of the last entry (at most k + 1: the third slack slot takes it).</returns>
+    public static int Walk(float* sums, int first, int end, int emitted, float scale, float offset, float* x, int stride, int* drawn)
+    {
+        for (int i = first; i < end; i++)
+        {
+            int next = Reached(sums[i], scale, offset);
+            int entry = Entry(x, stride, i);
+            drawn[emitted] = entry;
+            drawn[emitted + 1] = entry;
+            for (int j = emitted + 2; j < next; j++)
+            {
+                drawn[j] = entry;
+            }
+
+            emitted = next;
+        }
+
+        return emitted;
+    }
+
+    /// <summary>
+    /// <see cref="Walk(float*, int, int, int, float, float, float*, int, int*)"/> visiting only the entries whose n
+    /// exceeds the one before: n is computed a vector at a time from the running sums and from the sums one entry back
+    /// (<c>sums[-1]</c> is 0), and their compare gives those entries as a bit mask.
+    /// </summary>
+    public static int Walk<TW, TU, TF>(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count, emitted = 0, i = 0;
+        TF k = TW.BroadcastSingle(scale), u = TW.BroadcastSingle(offset);
+        for (; i <= size - n; i += n)
+        {
+            TF after = TW.Ceiling(TW.SubtractSingle(TW.MultiplySingle(TW.LoadSingle(sums + i), k), u));
+            TF before = TW.Ceiling(TW.SubtractSingle(TW.MultiplySingle(TW.LoadSingle(sums + i - 1), k), u));
+            ulong changed = TW.MostSignificantBits(TW.LessThanSingle(before, after));
+            while (changed != 0)
+            {
+                int at = i + BitOperations.TrailingZeroCount(changed);
+                changed &= changed - 1;
+                int next = Reached(sums[at], scale, offset);
+                int entry = Entry(x, stride, at);
+                drawn[emitted] = entry;
+                drawn[emitted + 1] = entry;
+                for (int j = emitted + 2; j < next; j++)
+                {
+                    drawn[j] = entry;
+                }
+
+                emitted = next;
+            }
+        }
+
+        return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
+    }
+
+    /// <summary>
+    /// Scalar encoding of the <paramref name="draws"/> draws: each index in <paramref name="width"/> bytes, then one sign
+    /// bit per draw after all k indices.
+    /// </summary>
+    public static void Encode(int* drawn, int draws, int width, byte* codes)
+    {
+        WriteIndices(drawn, 0, draws, width, codes);
+        WriteSigns(drawn, 0, draws, codes + ((long)draws * width));
+    }
+
+    /// <summary>
+    /// <see cref="Encode(int*, int, int, byte*)"/> 64 draws at a time: the sign bits are the lanes' top bits, and one-byte
+    /// indices the lanes' low bytes; the last partial 64 scalar.
+    /// </summary>
+    public static void Encode<TW, TU, TF>(int* drawn, int draws, int width, byte* codes)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count, whole = draws & ~63;
+        byte* signs = codes + ((long)draws * width);
+        for (int j = 0; j < whole; j += 64)
+        {
+            ulong bits = 0;
+            for (int t = 0; t < 64; t += n)
+            {
+                TU lanes = TW.Load((uint*)drawn + j + t);
+                bits |= TW.MostSignificantBits(lanes) << t;
+                if (width == 1)
+                {
+                    TW.StoreLowBytes(lanes, codes + j + t);
+                }
+            }
+
+            BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(signs + (j >> 3), 8), bits);
+        }
+
+        WriteIndices(drawn, width == 1 ? whole : 0, draws, width, codes);
+        WriteSigns(drawn, whole, draws, signs);
+    }
+
+    /// <summary>Indices of draws [<paramref name="first"/>, <paramref name="end"/>), <paramref name="width"/> bytes each.</summary>
+    private static void WriteIndices(int* drawn, int first, int end, int width, byte* codes)
+    {
+        switch (width)
+        {
+            case 1:
+                for (int j = first; j < end; j++)
+                {
+                    codes[j] = (byte)drawn[j];
+                }
+
+                break;
+            case 2:
+                for (int j = first; j < end; j++)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(new Span<byte>(codes + (2 * j), 2), (ushort)drawn[j]);
+                }
+
+                break;
+            default:
+                for (int j = first; j < end; j++)
+                {
+                    BinaryPrimitives.WriteInt32LittleEndian(new Span<byte>(codes + (4L * j), 4), drawn[j] & int.MaxValue);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Sign bits of draws [<paramref name="first"/>, <paramref name="draws"/>) (<paramref name="first"/> a multiple of 8).</summary>
+    private static void WriteSigns(int* drawn, int first, int draws, byte* signs)
+    {
+        for (int j = first; j < draws; j += 8)
+        {
+            int bits = 0;
+            for (int t = 0; t < 8 && j + t < draws; t++)
+            {
+                bits |= (int)((uint)drawn[j + t] >> 31) << t;
+            }
+
+            signs[j >> 3] = (byte)bits;
+        }
+    }
+}
