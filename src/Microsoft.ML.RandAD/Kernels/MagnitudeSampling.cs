@@ -212,12 +212,54 @@ internal static unsafe class MagnitudeSampling
     /// <summary>Adds a row's x̂ into <c>destination[i·stride]</c> (cleared by the caller).</summary>
     public static void AddTo(ReadOnlySpan<byte> codes, int size, int draws, float norm, Span<float> destination, int stride)
     {
+        if (codes.Length < CodeBytes(draws, size) || destination.Length < ((long)(size - 1) * stride) + 1)
+        {
+            throw new ArgumentException($"Rebuilding a row of {size}: a span is too short.");
+        }
+
+        fixed (byte* c = codes)
+        fixed (float* d = destination)
+        {
+            AddTo(c, size, draws, norm, d, stride);
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds x̂ of <paramref name="count"/> items of <paramref name="size"/> positions × <paramref name="channels"/>
+    /// (NHWC images, or rows when <paramref name="channels"/> is 1) from the codes of their planes (plane p = n·C + c):
+    /// clears each item and adds its planes' draws, the items split over the threads.
+    /// </summary>
+    public static void Rebuild(ReadOnlySpan<byte> codes, ReadOnlySpan<float> norms, int count, int size, int channels, int draws, Span<float> destination)
+    {
+        int planeBytes = CodeBytes(draws, size);
+        long planes = (long)count * channels;
+        if (codes.Length < planes * planeBytes || norms.Length < planes || destination.Length < planes * size)
+        {
+            throw new ArgumentException($"Rebuilding {count} items of {size}×{channels}: a span is too short.");
+        }
+
+        fixed (byte* c = codes)
+        fixed (float* n = norms, d = destination)
+        {
+            var job = new RebuildJob { Codes = c, Norms = n, Destination = d, Size = size, Channels = channels, Draws = draws, PlaneBytes = planeBytes };
+            WorkerPool.RunRanges(ref job, count, Math.Max(1, PartElements / Math.Max(1, size * channels)));
+        }
+    }
+
+    private static void AddTo(byte* codes, int size, int draws, float norm, float* destination, int stride)
+    {
         int width = IndexBytes(size);
-        ReadOnlySpan<byte> signs = codes.Slice(draws * width, (draws + 7) / 8);
+        byte* signs = codes + ((long)draws * width);
         float magnitude = norm / draws;
         for (int j = 0; j < draws; j++)
         {
-            destination[Read(codes, width, j) * stride] += (signs[j >> 3] & (1 << (j & 7))) != 0 ? -magnitude : magnitude;
+            int index = width switch
+            {
+                1 => codes[j],
+                2 => BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(codes + (2 * j), 2)),
+                _ => BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(codes + (4L * j), 4)),
+            };
+            destination[(long)index * stride] += (signs[j >> 3] & (1 << (j & 7))) != 0 ? -magnitude : magnitude;
         }
     }
 
@@ -246,6 +288,32 @@ internal static unsafe class MagnitudeSampling
             for (int r = first; r < first + count; r++)
             {
                 Norms[r] = Sample(Input + ((long)r * RowStride), 1, Columns, Draws, Offsets[r], Codes + ((long)r * RowBytes), scratch, Path);
+            }
+        }
+    }
+
+    private struct RebuildJob : IRangeJob
+    {
+        public byte* Codes;
+        public float* Norms;
+        public float* Destination;
+        public int Size;
+        public int Channels;
+        public int Draws;
+        public int PlaneBytes;
+
+        public readonly void RunRange(int first, int count)
+        {
+            int c = Channels;
+            long itemSize = (long)Size * c;
+            new Span<float>(Destination + (first * itemSize), checked((int)(count * itemSize))).Clear();
+            for (int n = first; n < first + count; n++)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    long at = ((long)n * c) + ch;
+                    AddTo(Codes + (at * PlaneBytes), Size, Draws, Norms[at], Destination + (n * itemSize) + ch, c);
+                }
             }
         }
     }

@@ -58,11 +58,7 @@ internal sealed class MagnitudeColumnsSketch(float keepFraction) : InputSketch
             {
                 int count = Math.Min(block, rows - first);
                 Span<float> x = rebuilt.Slice(0, count * columns);
-                x.Clear();
-                for (int r = 0; r < count; r++)
-                {
-                    MagnitudeSampling.AddTo(codes.Slice((first + r) * rowBytes, rowBytes), columns, draws, norms[first + r], x.Slice(r * columns, columns), 1);
-                }
+                MagnitudeSampling.Rebuild(codes.Slice(first * rowBytes, count * rowBytes), norms.Slice(first, count), count, columns, 1, draws, x);
 
                 Sgemm.Multiply(
                     transposeA: true, transposeB: false, columns, outputs, count, 1f, x, columns,

@@ -72,17 +72,7 @@ internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
         ReadOnlySpan<float> norms = context.Kept(_norms[context.Chunk]);
         ReadOnlySpan<byte> codes = context.Kept(_codes[context.Chunk]);
         Span<float> images = scratch.Slice(0, count * geometry.ImageSize);
-        images.Clear();
-        for (int n = 0; n < count; n++)
-        {
-            Span<float> image = images.Slice(n * geometry.ImageSize, geometry.ImageSize);
-            for (int ch = 0; ch < c; ch++)
-            {
-                int at = ((first + n) * c) + ch;
-                MagnitudeSampling.AddTo(codes.Slice(at * planeBytes, planeBytes), plane, draws, norms[at], image.Slice(ch), c);
-            }
-        }
-
+        MagnitudeSampling.Rebuild(codes.Slice(first * c * planeBytes, count * c * planeBytes), norms.Slice(first * c, count * c), count, plane, c, draws, images);
         return images;
     }
 }
