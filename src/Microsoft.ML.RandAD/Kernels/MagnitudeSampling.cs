@@ -349,12 +349,11 @@ internal static unsafe class MagnitudeSampling
 
     /// <summary>
     /// Per-thread pinned buffers of <see cref="Sample(float*, int, int, int, float, byte*, Scratch, KernelPath)"/>: running
-    /// sums of a row, and its draws (with slack for the walk's writes ahead and a vector's reads past
-    /// the end).
+    /// sums of a row, and its draws (with slack for the walk's writes ahead).
     /// </summary>
     private sealed class Scratch
     {
-        private const int Slack = 3 + 16;
+        private const int Slack = 3;
 
         [ThreadStatic]
         private static Scratch? t_scratch;
