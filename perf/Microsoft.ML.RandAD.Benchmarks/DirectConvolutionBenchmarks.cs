@@ -4,14 +4,14 @@ using Microsoft.ML.RandAD.Kernels;
 namespace Microsoft.ML.RandAD.Benchmarks;
 
 /// <summary>
-/// Up to which patch size does a direct convolution beat im2col + GEMM? Forward and weight gradient of one 16-image chunk,
-/// 16 filters, one thread, the default kernel path; im2col in column chunks of <see cref="Im2Col.ChunkBytes"/> as the layer runs it.
+/// Where does a direct convolution beat im2col + GEMM? Forward, weight gradient and input gradient of one 16-image chunk,
+/// one thread, the default kernel path; im2col in column chunks of <see cref="Im2Col.ChunkBytes"/> as the layer runs it.
 /// </summary>
 [MemoryDiagnoser]
 public class DirectConvolutionBenchmarks
 {
     private const int Images = 16;
-    private const int Filters = 16;
+    private int _filters;
     private ConvGeometry _geometry;
     private float[] _images = [];
     private float[] _weight = [];
@@ -19,8 +19,11 @@ public class DirectConvolutionBenchmarks
     private float[] _output = [];
     private float[] _columns = [];
 
-    /// <summary>Input and kernel: patch sizes 25, 27, 50, 75 (the layer takes the direct path up to <see cref="DirectConvolution.MaxPatch"/>).</summary>
-    [Params("28x28x1 k5", "32x32x3 k3", "28x28x2 k5", "32x32x3 k5")]
+    /// <summary>
+    /// Input, kernel and filters: small patches (25, 27, 50, 75) with 16 filters, the reference CNN's second layer
+    /// (14×14×16, 5×5, 32 filters), and a 3×3 layer of 32 and of 64 filters.
+    /// </summary>
+    [Params("28x28x1 k5 f16", "32x32x3 k3 f16", "28x28x2 k5 f16", "32x32x3 k5 f16", "14x14x16 k5 f32", "16x16x32 k3 f32", "16x16x32 k3 f64")]
     public string Layer { get; set; } = "";
 
     /// <summary>Builds the operands.</summary>
@@ -28,17 +31,15 @@ public class DirectConvolutionBenchmarks
     public void Setup()
     {
         KernelSettings.ThreadCount = 1;
-        _geometry = Layer switch
-        {
-            "28x28x1 k5" => new ConvGeometry(1, 28, 28, 5, 5, 1, 2),
-            "32x32x3 k3" => new ConvGeometry(3, 32, 32, 3, 3, 1, 1),
-            "28x28x2 k5" => new ConvGeometry(2, 28, 28, 5, 5, 1, 2),
-            _ => new ConvGeometry(3, 32, 32, 5, 5, 1, 2),
-        };
+        string[] parts = Layer.Split(' ');
+        int[] image = [.. parts[0].Split('x').Select(int.Parse)];
+        int kernel = int.Parse(parts[1][1..]);
+        _filters = int.Parse(parts[2][1..]);
+        _geometry = new ConvGeometry(image[2], image[0], image[1], kernel, kernel, 1, kernel / 2);
         _images = new float[Images * _geometry.ImageSize];
-        _weight = new float[Filters * _geometry.PatchSize];
-        _bias = new float[Filters];
-        _output = new float[Images * _geometry.OutPositions * Filters];
+        _weight = new float[_filters * _geometry.PatchSize];
+        _bias = new float[_filters];
+        _output = new float[Images * _geometry.OutPositions * _filters];
         _columns = new float[Im2Col.ChunkImages(_geometry) * _geometry.OutPositions * _geometry.PatchSize];
         CounterRng.UniformFloats(1, 1, 0, _images);
         CounterRng.UniformFloats(1, 2, 0, _weight);
@@ -47,7 +48,7 @@ public class DirectConvolutionBenchmarks
 
     /// <summary>Direct forward (bias included).</summary>
     [Benchmark]
-    public void DirectForward() => DirectConvolution.Forward(_geometry, _images, Images, _weight, _bias, Filters, _output);
+    public void DirectForward() => DirectConvolution.Forward(_geometry, _images, Images, _weight, _bias, _filters, _output);
 
     /// <summary>im2col + GEMM forward, then the bias.</summary>
     [Benchmark(Baseline = true)]
@@ -60,15 +61,15 @@ public class DirectConvolutionBenchmarks
             int count = Math.Min(chunk, Images - first);
             int rows = count * g.OutPositions;
             Im2Col.Pack(g, _images.AsSpan(first * g.ImageSize, count * g.ImageSize), count, _columns);
-            Span<float> y = _output.AsSpan(first * g.OutPositions * Filters, rows * Filters);
-            Sgemm.Multiply(false, true, rows, Filters, g.PatchSize, 1f, _columns, g.PatchSize, _weight, g.PatchSize, 0f, y, Filters);
+            Span<float> y = _output.AsSpan(first * g.OutPositions * _filters, rows * _filters);
+            Sgemm.Multiply(false, true, rows, _filters, g.PatchSize, 1f, _columns, g.PatchSize, _weight, g.PatchSize, 0f, y, _filters);
             RowVector.AddToRows(y, rows, _bias);
         }
     }
 
     /// <summary>Direct weight gradient.</summary>
     [Benchmark]
-    public void DirectWeightGradient() => DirectConvolution.WeightGradient(_geometry, _images, _output, Images, Filters, _weight, accumulate: false);
+    public void DirectWeightGradient() => DirectConvolution.WeightGradient(_geometry, _images, _output, Images, _filters, _weight, accumulate: false);
 
     /// <summary>im2col + GEMM weight gradient.</summary>
     [Benchmark]
@@ -81,8 +82,16 @@ public class DirectConvolutionBenchmarks
             int count = Math.Min(chunk, Images - first);
             int rows = count * g.OutPositions;
             Im2Col.Pack(g, _images.AsSpan(first * g.ImageSize, count * g.ImageSize), count, _columns);
-            ReadOnlySpan<float> dy = _output.AsSpan(first * g.OutPositions * Filters, rows * Filters);
-            Sgemm.Multiply(true, false, Filters, g.PatchSize, rows, 1f, dy, Filters, _columns, g.PatchSize, first == 0 ? 0f : 1f, _weight, g.PatchSize);
+            ReadOnlySpan<float> dy = _output.AsSpan(first * g.OutPositions * _filters, rows * _filters);
+            Sgemm.Multiply(true, false, _filters, g.PatchSize, rows, 1f, dy, _filters, _columns, g.PatchSize, first == 0 ? 0f : 1f, _weight, g.PatchSize);
         }
     }
+
+    /// <summary>Direct input gradient (a forward convolution of the padded output gradient with the flipped kernel).</summary>
+    [Benchmark]
+    public void DirectInputGradient() => DirectConvolution.InputGradient(_geometry, _output, Images, _weight, _filters, _images);
+
+    /// <summary>GEMM + col2im input gradient.</summary>
+    [Benchmark]
+    public void ProductsInputGradient() => ConvolutionProducts.InputGradient(_geometry, _output, Images, _weight, _filters, _images);
 }

@@ -10,6 +10,7 @@ return args.FirstOrDefault() switch
     "step-compare" => StepComparison.Run(args[1..]),
     "magnitude-timing" => MagnitudeSamplingTiming.Run(args[1..]),
     "gemm-paired" => Microsoft.ML.RandAD.Benchmarks.GemmPaired.Run(args[1..]),
+    "conv-paired" => Microsoft.ML.RandAD.Benchmarks.ConvolutionPaired.Run(args[1..]),
     _ => RunBenchmarks(args),
 };
 

@@ -1,11 +1,15 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
-/// Direct convolution of channels-last images for small patches (the first layer of an image network: 5×5×1, 3×3×3), where
-/// im2col + GEMM is a poor product (k = 25 is too short for the GEMM's tiles, and the column matrix is 25× the image):
-/// forward <c>y = Σ_taps x·w + b</c> and the weight gradient <c>dW = Σ_pixels dY ⊗ x</c>, vectorized over filters.
+/// Direct convolution of channels-last images, with no column matrix: forward <c>y = Σ_taps x·w + b</c>, the weight
+/// gradient <c>dW = Σ_pixels dY ⊗ x</c> and (stride 1) the input gradient as a forward convolution of dY with the flipped
+/// kernel, vectorized over filters. It wins where im2col + GEMM is a poor product: small patches (a first layer's 5×5×1,
+/// k = 25, is too short for the GEMM's tiles and its column matrix is 25× the image), and on the 512-bit path filter counts
+/// in multiples of 16, where two vectors of filters share each broadcast input (see <see cref="IsPreferred"/>).
 /// </summary>
 /// <remarks>
 /// <para>Each image is first copied into a zero-padded buffer on the stack, so every window lies inside and the loops have
@@ -13,28 +17,50 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// <para>Arithmetic, identical on every path: an output element starts at 0, takes one fused multiply-add per tap in patch
 /// order (kh, kw, c), then adds its bias. A weight-gradient element starts at 0 and takes one fused multiply-add per output
 /// pixel in (image, row, column) order; the result is stored, or added to the gradient when accumulating. The vector paths
-/// process four pixels of a row at once and filters a vector at a time, which changes no element's sequence of operations.</para>
+/// take blocks of pixels (forward) or taps (weight gradient) at once, vectors of filters, and for kernels whose weights do
+/// not fit L1 several passes over groups of kernel rows (partial sums kept in the output); none of this changes any
+/// element's sequence of operations.</para>
 /// <para>Threads: the forward pass splits by images, the weight gradient by taps (one part per thread: each part walks every
 /// pixel); neither split changes any element's operations, so results do not depend on the thread count.</para>
+/// <para>The vector kernels are compiled fully optimized at once (<c>AggressiveOptimization</c>): with tiered dynamic PGO, a
+/// profile taken on one layer (16 filters, no two-vector kernel) made the weight gradient of the next layer 3–4× slower.</para>
 /// <para>Each call appends the im2col product it replaces to <see cref="Sgemm.Trace"/>, so <c>step-flops</c> counts its
 /// FLOPs and times the GEMM kernel on that shape as the reference.</para>
 /// </remarks>
 internal static unsafe class DirectConvolution
 {
+    [ThreadStatic]
+    private static float[]? t_transposed;
+
     /// <summary>
-    /// Largest patch (kh·kw·C) taken directly. Measured against im2col + GEMM (16 images, 16 filters, 1 thread, CPU time,
-    /// 512-bit path, forward / weight gradient): patch 25 248/230 µs vs 430/625 µs, patch 27 336/327 vs 478/708, patch 50
-    /// 428/436 vs 521/822, patch 75 801/888 vs 813/1357 (on the 256-bit path patch 75 is a wash, so the line is drawn below it).
+    /// Largest patch (kh·kw·C) taken directly for any filter count on any path. Measured against im2col + GEMM (16 images,
+    /// 16 filters, 1 thread, CPU time, 512-bit path, forward / weight gradient): patch 25 248/230 µs vs 430/625 µs, patch 27
+    /// 336/327 vs 478/708, patch 50 428/436 vs 521/822, patch 75 801/888 vs 813/1357 (on the 256-bit path patch 75 is a
+    /// wash, so the line is drawn below it).
     /// </summary>
     public const int MaxPatch = 64;
 
-    private const int MaxStackFloats = 8192;
+    /// <summary>
+    /// Filter counts (a multiple of this) whose larger patches also run directly on the 512-bit path, where the kernels
+    /// take two vectors of filters per broadcast input. Measured with <c>conv-paired</c> (128 images, 2 threads, direct /
+    /// im2col + GEMM time, medians of paired rounds): 14×14×16 5×5 with 32 filters forward 0.92, weight gradient 0.96,
+    /// input gradient 0.96–0.99; 16×16×32 3×3 with 32 filters 0.84–0.89, 1.03–1.06, 0.74; with 16 filters (where GEMM's
+    /// 16-column tiles are narrow) 0.60–0.76. On the 256-bit path the same shapes were 0.96–1.37, so they stay on GEMM there.
+    /// </summary>
+    public const int WideFilterMultiple = 16;
+
+    private const int MaxWeightFloats = 32768;
     private const int MaxPaddedImage = 32768;
     private const long PartWork = 1 << 18;
 
-    /// <summary>Whether a convolution of this shape runs directly rather than by im2col + GEMM.</summary>
+    /// <summary>
+    /// Whether a convolution of this shape runs directly rather than by im2col + GEMM (forward and weight gradient): a patch
+    /// of at most <see cref="MaxPatch"/>, or on the 512-bit path a multiple of <see cref="WideFilterMultiple"/> filters;
+    /// weights and a padded image within the kernels' buffers either way.
+    /// </summary>
     public static bool IsPreferred(in ConvGeometry geometry, int filters) =>
-        geometry.PatchSize <= MaxPatch && (long)geometry.PatchSize * filters <= MaxStackFloats && DirectConvolutionLanes.PaddedSize(geometry) <= MaxPaddedImage;
+        (geometry.PatchSize <= MaxPatch || (filters % WideFilterMultiple == 0 && KernelSettings.Path == KernelPath.Vector512))
+        && (long)geometry.PatchSize * filters <= MaxWeightFloats && DirectConvolutionLanes.PaddedSize(geometry) <= MaxPaddedImage;
 
     /// <summary><c>output[n, oh, ow, f] = Σ_taps images·weight[f, tap] + bias[f]</c>; weight is filters × PatchSize, output NHWC.</summary>
     public static void Forward(in ConvGeometry g, ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters, Span<float> output)
@@ -46,8 +72,7 @@ internal static unsafe class DirectConvolution
         }
 
         Sgemm.Trace?.Add(new GemmCall(false, true, count * g.OutPositions, filters, g.PatchSize));
-        float* transposedBuffer = stackalloc float[(g.PatchSize * filters) + 16];
-        float* transposed = AlignTo64(transposedBuffer);
+        float* transposed = TransposedWeights(g.PatchSize * filters);
         fixed (float* pw = weight)
         {
             Transpose(pw, filters, g.PatchSize, transposed);
@@ -56,6 +81,52 @@ internal static unsafe class DirectConvolution
         fixed (float* pi = images, pb = bias, po = output)
         {
             var job = new ConvolutionJob(g, filters, pi, transposed, pb, po, count, accumulate: false);
+            job.Run(lines: count, forward: true);
+        }
+    }
+
+    /// <summary>
+    /// Whether the input gradient of this convolution runs directly (<see cref="InputGradient"/>): stride 1, a square kernel
+    /// wider than the padding, channels a multiple of <see cref="WideFilterMultiple"/> (they are the transposed
+    /// convolution's filters, so none falls to the scalar loop), and a transposed convolution that <see cref="IsPreferred"/> itself.
+    /// </summary>
+    public static bool TakesInputGradient(in ConvGeometry g, int filters) =>
+        IsTransposable(g) && g.Channels % WideFilterMultiple == 0 && IsPreferred(Transposed(g, filters), g.Channels);
+
+    private static bool IsTransposable(in ConvGeometry g) => g.Stride == 1 && g.KernelHeight == g.KernelWidth && g.Padding < g.KernelHeight;
+
+    /// <summary>
+    /// <c>inputGradient[n, h, w, c] = Σ_{kh, kw, f} outputGradient[n, h + p − kh, w + p − kw, f]·weight[f, (kh, kw, c)]</c>
+    /// (terms outside the output are zero), overwriting the images' gradient: the same numbers as col2im(dY·W).
+    /// </summary>
+    /// <remarks>
+    /// For stride 1 this is a forward convolution of the output gradient, padded by K − 1 − p, with the kernel flipped and
+    /// its channel and filter axes swapped, so it runs through <see cref="Forward"/>'s loops (with a zero bias): each element
+    /// starts at 0 and takes one fused multiply-add per tap in (kh', kw', f) order, kh' = K − 1 − kh. No column matrix is
+    /// written or read.
+    /// </remarks>
+    public static void InputGradient(in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient)
+    {
+        g.Validate();
+        if (!IsTransposable(g))
+        {
+            throw new ArgumentException($"The input gradient of a {g.KernelHeight}×{g.KernelWidth} convolution with stride {g.Stride} and padding {g.Padding} ({filters} filters on {g.Channels} channels) does not run directly.", nameof(g));
+        }
+
+        ConvGeometry t = Transposed(g, filters);
+        Check(t, g.Channels, outputGradient.Length, count, weight.Length, inputGradient.Length, "inputGradient");
+        Sgemm.Trace?.Add(new GemmCall(false, false, count * g.OutPositions, g.PatchSize, filters));
+        float* transposed = TransposedWeights(t.PatchSize * g.Channels);
+        fixed (float* pw = weight)
+        {
+            Flip(g, filters, pw, transposed);
+        }
+
+        float* zeros = stackalloc float[g.Channels];
+        new Span<float>(zeros, g.Channels).Clear();
+        fixed (float* pg = outputGradient, px = inputGradient)
+        {
+            var job = new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count, accumulate: false);
             job.Run(lines: count, forward: true);
         }
     }
@@ -82,6 +153,45 @@ internal static unsafe class DirectConvolution
     /// </summary>
     private static float* AlignTo64(float* buffer) => (float*)(((nuint)buffer + 63) & ~(nuint)63);
 
+    /// <summary>The geometry of the input gradient as a forward convolution: the output gradient's images, padded by K − 1 − p.</summary>
+    private static ConvGeometry Transposed(in ConvGeometry g, int filters) =>
+        new(filters, g.OutHeight, g.OutWidth, g.KernelHeight, g.KernelWidth, 1, g.KernelHeight - 1 - g.Padding);
+
+    /// <summary>
+    /// The calling thread's buffer for a call's transposed weights (64-byte aligned, pinned, grown to the largest call): the
+    /// worker threads read it during the call, and the next call on this thread overwrites it.
+    /// </summary>
+    private static float* TransposedWeights(int floats)
+    {
+        if (t_transposed is null || t_transposed.Length < floats + 16)
+        {
+            t_transposed = PinnedMemory.Allocate<float>(floats + 16);
+        }
+
+        return AlignTo64((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_transposed)));
+    }
+
+    /// <summary>
+    /// The input gradient's kernel, laid out as <see cref="Forward"/> wants its weights (patch × filters, transposed): tap
+    /// (kh', kw', f) of output channel c is weight[f, (K − 1 − kh', K − 1 − kw', c)].
+    /// </summary>
+    private static void Flip(in ConvGeometry g, int filters, float* weight, float* destination)
+    {
+        int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, channels = g.Channels;
+        for (int kh = 0; kh < kernelHeight; kh++)
+        {
+            for (int kw = 0; kw < kernelWidth; kw++)
+            {
+                float* source = weight + ((((kernelHeight - 1 - kh) * kernelWidth) + (kernelWidth - 1 - kw)) * channels);
+                for (int f = 0; f < filters; f++)
+                {
+                    float* target = destination + ((((kh * kernelWidth) + kw) * filters) + f) * channels;
+                    new ReadOnlySpan<float>(source + ((long)f * g.PatchSize), channels).CopyTo(new Span<float>(target, channels));
+                }
+            }
+        }
+    }
+
     private static void Transpose(float* source, int rows, int columns, float* destination)
     {
         for (int r = 0; r < rows; r++)
@@ -97,11 +207,11 @@ internal static unsafe class DirectConvolution
     {
         g.Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (filters < 1 || (long)g.PatchSize * filters > MaxStackFloats || DirectConvolutionLanes.PaddedSize(g) > MaxPaddedImage)
+        if (filters < 1 || (long)g.PatchSize * filters > MaxWeightFloats || DirectConvolutionLanes.PaddedSize(g) > MaxPaddedImage)
         {
             throw new ArgumentException(
                 $"A {g.KernelHeight}×{g.KernelWidth}×{g.Channels} patch with {filters} filters on {g.Height}×{g.Width} images is too large for a direct convolution " +
-                $"({MaxStackFloats} weights and {MaxPaddedImage} padded-image floats at most).", nameof(filters));
+                $"({MaxWeightFloats} weights and {MaxPaddedImage} padded-image floats at most).", nameof(filters));
         }
 
         if (imagesLength < (long)count * g.ImageSize || weightLength < g.PatchSize * filters || outputLength < (long)count * g.OutPositions * filters)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
@@ -5,8 +7,8 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// (written once over <see cref="IVectorWidth{TU, TF}"/>, returning how many filters they did) and scalar versions for the
 /// other filters (all of them on the scalar path). In the padded image every window lies inside, and for a fixed kernel
 /// row the taps (kw, c) are contiguous both in the patch and in the image row: a window row is one run of
-/// <c>KernelWidth·C</c> floats. The forward pass takes pixels eight (then four, then one) at a time along a row, the weight
-/// gradient taps eight at a time over every pixel; neither changes any element's sequence of operations.
+/// <c>KernelWidth·C</c> floats. The forward pass takes blocks of up to eight pixels along a row, the weight gradient
+/// blocks of up to eight taps over every pixel; neither changes any element's sequence of operations.
 /// </summary>
 internal static unsafe class DirectConvolutionLanes
 {
@@ -36,107 +38,267 @@ internal static unsafe class DirectConvolutionLanes
     public static int PaddedSize(in ConvGeometry g) => (g.Height + (2 * g.Padding)) * (g.Width + (2 * g.Padding)) * g.Channels;
 
     /// <summary>Every output pixel of one padded image, filters [0, returned) by vectors.</summary>
+    /// <remarks>
+    /// A row of output pixels is cut into the fewest blocks of at most eight, as even as possible (a 14-pixel row is two
+    /// blocks of seven); a block of up to four pixels takes the four-pixel kernel. A block shorter than its kernel repeats its
+    /// last pixel in the spare slots, computed and never stored, so every slot is an independent chain at no extra memory
+    /// traffic. On the 512-bit path filters go two vectors at a time, so each broadcast input feeds two FMAs.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Forward<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* transposedWeight, float* bias, float* output)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
         int vectorFilters = filters - (filters % TW.Count);
-        int c = g.Channels, stride = g.Stride, kernelHeight = g.KernelHeight, outWidth = g.OutWidth;
-        int rowFloats = (g.Width + (2 * g.Padding)) * c, run = g.KernelWidth * c, step = stride * c;
-        TF zero = TW.BroadcastSingle(0f);
-        nint s1 = step, s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, s6 = 6 * s1, s7 = 7 * s1;
-        for (int oh = 0; oh < g.OutHeight && vectorFilters > 0; oh++)
+        if (vectorFilters == 0)
         {
-            float* windowRow = padded + (oh * stride * rowFloats);
-            float* y = output + (oh * outWidth * filters);
-            int ow = 0;
-            for (; ow + 8 <= outWidth; ow += 8)
-            {
-                for (int fv = 0; fv < vectorFilters; fv += TW.Count)
-                {
-                    TF a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
-                    for (int kh = 0; kh < kernelHeight; kh++)
-                    {
-                        // Pointers and native-sized offsets, so each tap is a load and eight FMAs with no index arithmetic.
-                        float* x = windowRow + (kh * rowFloats) + (ow * step);
-                        float* w = transposedWeight + (kh * run * filters) + fv;
-                        for (float* end = x + run; x < end; x++, w += filters)
-                        {
-                            TF wv = TW.LoadSingle(w);
-                            a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*x), wv, a0);
-                            a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s1]), wv, a1);
-                            a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s2]), wv, a2);
-                            a3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s3]), wv, a3);
-                            a4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s4]), wv, a4);
-                            a5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s5]), wv, a5);
-                            a6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s6]), wv, a6);
-                            a7 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s7]), wv, a7);
-                        }
-                    }
+            return 0;
+        }
 
-                    TF b = TW.LoadSingle(bias + fv);
-                    float* pixel = y + (ow * filters) + fv;
-                    TW.StoreSingle(TW.AddSingle(a0, b), pixel);
-                    TW.StoreSingle(TW.AddSingle(a1, b), pixel + filters);
-                    TW.StoreSingle(TW.AddSingle(a2, b), pixel + (2 * filters));
-                    TW.StoreSingle(TW.AddSingle(a3, b), pixel + (3 * filters));
-                    TW.StoreSingle(TW.AddSingle(a4, b), pixel + (4 * filters));
-                    TW.StoreSingle(TW.AddSingle(a5, b), pixel + (5 * filters));
-                    TW.StoreSingle(TW.AddSingle(a6, b), pixel + (6 * filters));
-                    TW.StoreSingle(TW.AddSingle(a7, b), pixel + (7 * filters));
-                }
-            }
+        // Pairs of vectors only where there are registers for sixteen sums (32 with AVX-512).
+        int pairFilters = typeof(TW) == typeof(Width512) ? filters - (filters % (2 * TW.Count)) : 0;
+        var k = new PixelKernel
+        {
+            RowFloats = (g.Width + (2 * g.Padding)) * g.Channels,
+            Run = g.KernelWidth * g.Channels,
+            Filters = filters,
+        };
+        int outWidth = g.OutWidth, step = g.Stride * g.Channels, blocks = (outWidth + 7) / 8;
 
-            for (; ow + 4 <= outWidth; ow += 4)
-            {
-                for (int fv = 0; fv < vectorFilters; fv += TW.Count)
-                {
-                    TF a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                    for (int kh = 0; kh < kernelHeight; kh++)
-                    {
-                        float* x = windowRow + (kh * rowFloats) + (ow * step);
-                        float* w = transposedWeight + (kh * run * filters) + fv;
-                        for (int t = 0; t < run; t++)
-                        {
-                            TF wv = TW.LoadSingle(w + (t * filters));
-                            a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[t]), wv, a0);
-                            a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[t + step]), wv, a1);
-                            a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[t + (2 * step)]), wv, a2);
-                            a3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[t + (3 * step)]), wv, a3);
-                        }
-                    }
-
-                    TF b = TW.LoadSingle(bias + fv);
-                    float* pixel = y + (ow * filters) + fv;
-                    TW.StoreSingle(TW.AddSingle(a0, b), pixel);
-                    TW.StoreSingle(TW.AddSingle(a1, b), pixel + filters);
-                    TW.StoreSingle(TW.AddSingle(a2, b), pixel + (2 * filters));
-                    TW.StoreSingle(TW.AddSingle(a3, b), pixel + (3 * filters));
-                }
-            }
-
-            for (; ow < outWidth; ow++)
-            {
-                for (int fv = 0; fv < vectorFilters; fv += TW.Count)
-                {
-                    TF a = zero;
-                    for (int kh = 0; kh < kernelHeight; kh++)
-                    {
-                        float* x = windowRow + (kh * rowFloats) + (ow * step);
-                        float* w = transposedWeight + (kh * run * filters) + fv;
-                        for (int t = 0; t < run; t++)
-                        {
-                            a = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[t]), TW.LoadSingle(w + (t * filters)), a);
-                        }
-                    }
-
-                    TW.StoreSingle(TW.AddSingle(a, TW.LoadSingle(bias + fv)), y + (ow * filters) + fv);
-                }
-            }
+        // Passes over groups of kernel rows whose weights fit in L1 with the image (a 5×5×16 kernel of 32 filters is 51 KB):
+        // a pass stores its partial sums in the output and the next continues them, so each sum's operations are unchanged.
+        int rowsPerPass = Math.Clamp(PassWeightFloats / (k.Run * filters), 1, g.KernelHeight);
+        for (k.FirstRow = 0; k.FirstRow < g.KernelHeight; k.FirstRow += rowsPerPass)
+        {
+            k.Rows = Math.Min(rowsPerPass, g.KernelHeight - k.FirstRow);
+            k.Begins = k.FirstRow == 0;
+            k.Ends = k.FirstRow + k.Rows == g.KernelHeight;
+            ForwardPass<TW, TU, TF>(g, k, filters, vectorFilters, pairFilters, blocks, step, padded, transposedWeight, bias, output);
         }
 
         return vectorFilters;
+    }
+
+    /// <summary>Weights of the kernel rows in one forward pass, at most (unless a single row is more): 16 KB.</summary>
+    private const int PassWeightFloats = 4096;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardPass<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int filters, int vectorFilters, int pairFilters, int blocks, int step, float* padded, float* transposedWeight, float* bias, float* output)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int outWidth = g.OutWidth;
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            float* windowRow = padded + (oh * g.Stride * k.RowFloats);
+            float* y = output + (oh * outWidth * filters);
+            for (int block = 0, ow = 0; block < blocks; block++)
+            {
+                int n = (outWidth - ow) / (blocks - block);
+                float* x = windowRow + (ow * step);
+                float* pixel = y + (ow * filters);
+                int fv = 0;
+                if (n > 4)
+                {
+                    for (; fv < pairFilters; fv += 2 * TW.Count)
+                    {
+                        k.Pixels8Pair<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
+                    }
+
+                    for (; fv < vectorFilters; fv += TW.Count)
+                    {
+                        k.Pixels8<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
+                    }
+                }
+                else
+                {
+                    for (; fv < vectorFilters; fv += TW.Count)
+                    {
+                        k.Pixels4<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
+                    }
+                }
+
+                ow += n;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The forward kernels over one block of pixels along an output row: windows <c>step</c> floats apart from <c>x</c>,
+    /// weights (PatchSize × Filters, transposed) and outputs already offset to the first filter of the block's vectors.
+    /// </summary>
+    private struct PixelKernel
+    {
+        public int RowFloats, Run, Filters;
+
+        /// <summary>The kernel rows of this pass: [FirstRow, FirstRow + Rows).</summary>
+        public int FirstRow, Rows;
+
+        /// <summary>Whether this pass starts the sums (else it continues the partial sums stored in the output).</summary>
+        public bool Begins;
+
+        /// <summary>Whether this pass ends the sums (adds the bias; else it stores the partial sums).</summary>
+        public bool Ends;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Pixels8<TW, TU, TF>(float* origin, nint step, int n, float* weight, float* bias, float* y)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step), s6 = Slot(6, n, step), s7 = Slot(7, n, step);
+            nint filters = Filters;
+            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n);
+            TF a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n), a6 = Start<TW, TU, TF>(y, filters, 6, n), a7 = Start<TW, TU, TF>(y, filters, 7, n);
+            for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
+            {
+                // Pointers and native-sized offsets, so each tap is a load and eight FMAs with no index arithmetic.
+                float* x = origin + (kh * RowFloats);
+                float* w = weight + (kh * Run * filters);
+                for (float* end = x + Run; x < end; x++, w += filters)
+                {
+                    TF wv = TW.LoadSingle(w);
+                    a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*x), wv, a0);
+                    a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s1]), wv, a1);
+                    a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s2]), wv, a2);
+                    a3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s3]), wv, a3);
+                    a4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s4]), wv, a4);
+                    a5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s5]), wv, a5);
+                    a6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s6]), wv, a6);
+                    a7 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s7]), wv, a7);
+                }
+            }
+
+            TF b = TW.LoadSingle(bias);
+            Finish<TW, TU, TF>(a0, b, y, filters, 0, n);
+            Finish<TW, TU, TF>(a1, b, y, filters, 1, n);
+            Finish<TW, TU, TF>(a2, b, y, filters, 2, n);
+            Finish<TW, TU, TF>(a3, b, y, filters, 3, n);
+            Finish<TW, TU, TF>(a4, b, y, filters, 4, n);
+            Finish<TW, TU, TF>(a5, b, y, filters, 5, n);
+            Finish<TW, TU, TF>(a6, b, y, filters, 6, n);
+            Finish<TW, TU, TF>(a7, b, y, filters, 7, n);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Pixels8Pair<TW, TU, TF>(float* origin, nint step, int n, float* weight, float* bias, float* y)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step), s6 = Slot(6, n, step), s7 = Slot(7, n, step);
+            nint filters = Filters;
+            float* yc = y + TW.Count;
+            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n);
+            TF a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n), a6 = Start<TW, TU, TF>(y, filters, 6, n), a7 = Start<TW, TU, TF>(y, filters, 7, n);
+            TF c0 = Start<TW, TU, TF>(yc, filters, 0, n), c1 = Start<TW, TU, TF>(yc, filters, 1, n), c2 = Start<TW, TU, TF>(yc, filters, 2, n), c3 = Start<TW, TU, TF>(yc, filters, 3, n);
+            TF c4 = Start<TW, TU, TF>(yc, filters, 4, n), c5 = Start<TW, TU, TF>(yc, filters, 5, n), c6 = Start<TW, TU, TF>(yc, filters, 6, n), c7 = Start<TW, TU, TF>(yc, filters, 7, n);
+            for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
+            {
+                float* x = origin + (kh * RowFloats);
+                float* w = weight + (kh * Run * filters);
+                for (float* end = x + Run; x < end; x++, w += filters)
+                {
+                    TF wa = TW.LoadSingle(w), wc = TW.LoadSingle(w + TW.Count);
+                    TF v = TW.BroadcastSingle(*x);
+                    a0 = TW.FusedMultiplyAdd(v, wa, a0);
+                    c0 = TW.FusedMultiplyAdd(v, wc, c0);
+                    v = TW.BroadcastSingle(x[s1]);
+                    a1 = TW.FusedMultiplyAdd(v, wa, a1);
+                    c1 = TW.FusedMultiplyAdd(v, wc, c1);
+                    v = TW.BroadcastSingle(x[s2]);
+                    a2 = TW.FusedMultiplyAdd(v, wa, a2);
+                    c2 = TW.FusedMultiplyAdd(v, wc, c2);
+                    v = TW.BroadcastSingle(x[s3]);
+                    a3 = TW.FusedMultiplyAdd(v, wa, a3);
+                    c3 = TW.FusedMultiplyAdd(v, wc, c3);
+                    v = TW.BroadcastSingle(x[s4]);
+                    a4 = TW.FusedMultiplyAdd(v, wa, a4);
+                    c4 = TW.FusedMultiplyAdd(v, wc, c4);
+                    v = TW.BroadcastSingle(x[s5]);
+                    a5 = TW.FusedMultiplyAdd(v, wa, a5);
+                    c5 = TW.FusedMultiplyAdd(v, wc, c5);
+                    v = TW.BroadcastSingle(x[s6]);
+                    a6 = TW.FusedMultiplyAdd(v, wa, a6);
+                    c6 = TW.FusedMultiplyAdd(v, wc, c6);
+                    v = TW.BroadcastSingle(x[s7]);
+                    a7 = TW.FusedMultiplyAdd(v, wa, a7);
+                    c7 = TW.FusedMultiplyAdd(v, wc, c7);
+                }
+            }
+
+            TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
+            Finish<TW, TU, TF>(a0, ba, y, filters, 0, n);
+            Finish<TW, TU, TF>(c0, bc, yc, filters, 0, n);
+            Finish<TW, TU, TF>(a1, ba, y, filters, 1, n);
+            Finish<TW, TU, TF>(c1, bc, yc, filters, 1, n);
+            Finish<TW, TU, TF>(a2, ba, y, filters, 2, n);
+            Finish<TW, TU, TF>(c2, bc, yc, filters, 2, n);
+            Finish<TW, TU, TF>(a3, ba, y, filters, 3, n);
+            Finish<TW, TU, TF>(c3, bc, yc, filters, 3, n);
+            Finish<TW, TU, TF>(a4, ba, y, filters, 4, n);
+            Finish<TW, TU, TF>(c4, bc, yc, filters, 4, n);
+            Finish<TW, TU, TF>(a5, ba, y, filters, 5, n);
+            Finish<TW, TU, TF>(c5, bc, yc, filters, 5, n);
+            Finish<TW, TU, TF>(a6, ba, y, filters, 6, n);
+            Finish<TW, TU, TF>(c6, bc, yc, filters, 6, n);
+            Finish<TW, TU, TF>(a7, ba, y, filters, 7, n);
+            Finish<TW, TU, TF>(c7, bc, yc, filters, 7, n);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Pixels4<TW, TU, TF>(float* origin, nint step, int n, float* weight, float* bias, float* y)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step);
+            nint filters = Filters;
+            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n);
+            for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
+            {
+                float* x = origin + (kh * RowFloats);
+                float* w = weight + (kh * Run * filters);
+                for (float* end = x + Run; x < end; x++, w += filters)
+                {
+                    TF wv = TW.LoadSingle(w);
+                    a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*x), wv, a0);
+                    a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s1]), wv, a1);
+                    a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s2]), wv, a2);
+                    a3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s3]), wv, a3);
+                }
+            }
+
+            TF b = TW.LoadSingle(bias);
+            Finish<TW, TU, TF>(a0, b, y, filters, 0, n);
+            Finish<TW, TU, TF>(a1, b, y, filters, 1, n);
+            Finish<TW, TU, TF>(a2, b, y, filters, 2, n);
+            Finish<TW, TU, TF>(a3, b, y, filters, 3, n);
+        }
+
+        /// <summary>Offset of a block's slot: its pixel's window, or the last pixel's for a spare slot.</summary>
+        private static nint Slot(int slot, int n, nint step) => Math.Min(slot, n - 1) * step;
+
+        /// <summary>A slot's sum at the start of the pass: zero, or the partial sum stored by the pass before (a spare slot reads its pixel's).</summary>
+        private readonly TF Start<TW, TU, TF>(float* y, nint filters, int slot, int n)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+            => Begins ? TW.BroadcastSingle(0f) : TW.LoadSingle(y + (Math.Min(slot, n - 1) * filters));
+
+        /// <summary>Stores a slot's sum (plus the bias in the last pass); spare slots are dropped.</summary>
+        private readonly void Finish<TW, TU, TF>(TF sum, TF bias, float* y, nint filters, int slot, int n)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            if (slot < n)
+            {
+                TW.StoreSingle(Ends ? TW.AddSingle(sum, bias) : sum, y + (slot * filters));
+            }
+        }
     }
 
     /// <summary>Every output pixel of one padded image, filters [<paramref name="firstFilter"/>, filters).</summary>
@@ -175,6 +337,7 @@ internal static unsafe class DirectConvolutionLanes
     /// gradient is loaded once for all of them, and the eight sums are independent chains, so the loop runs at the FMA
     /// units' rate rather than one FMA's latency. Each sum still takes its pixels in order.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int WeightGradient<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* outputGradient, int firstTap, int taps, float* sums)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -186,6 +349,8 @@ internal static unsafe class DirectConvolutionLanes
             return 0;
         }
 
+        int pairFilters = typeof(TW) == typeof(Width512) ? filters - (filters % (2 * TW.Count)) : 0;
+
         // Room for a last block padded to its full size with copies of its first tap (computed, never stored).
         Span<int> offsets = stackalloc int[taps + 8];
         TapOffsets(g, firstTap, offsets.Slice(0, taps));
@@ -195,7 +360,8 @@ internal static unsafe class DirectConvolutionLanes
             offsets.Slice(t + block, 8 - block).Fill(offsets[t]);
             if (block > 4)
             {
-                WeightGradientTaps8<TW, TU, TF>(g, filters, vectorFilters, padded, outputGradient, offsets.Slice(t, 8), block, sums + (t * filters));
+                WeightGradientTaps8Pair<TW, TU, TF>(g, filters, pairFilters, padded, outputGradient, offsets.Slice(t, 8), block, sums + (t * filters));
+                WeightGradientTaps8<TW, TU, TF>(g, filters, pairFilters, vectorFilters, padded, outputGradient, offsets.Slice(t, 8), block, sums + (t * filters));
             }
             else
             {
@@ -206,7 +372,9 @@ internal static unsafe class DirectConvolutionLanes
         return vectorFilters;
     }
 
-    private static void WeightGradientTaps8<TW, TU, TF>(in ConvGeometry g, int filters, int vectorFilters, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, int taps, float* sums)
+    /// <summary>Eight taps' sums for filters [0, <paramref name="pairFilters"/>), two vectors at a time (sixteen sums in registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientTaps8Pair<TW, TU, TF>(in ConvGeometry g, int filters, int pairFilters, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, int taps, float* sums)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
@@ -214,7 +382,85 @@ internal static unsafe class DirectConvolutionLanes
         int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, outWidth = g.OutWidth;
         nint step = g.Stride * g.Channels, dyStep = filters;
         nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7];
-        for (int fv = 0; fv < vectorFilters; fv += TW.Count)
+        for (int fv = 0; fv < pairFilters; fv += 2 * TW.Count)
+        {
+            float* s = sums + fv;
+            float* t = s + TW.Count;
+            TF a0 = Load(s, 0), a1 = Load(s, 1), a2 = Load(s, 2), a3 = Load(s, 3), a4 = Load(s, 4), a5 = Load(s, 5), a6 = Load(s, 6), a7 = Load(s, 7);
+            TF c0 = Load(t, 0), c1 = Load(t, 1), c2 = Load(t, 2), c3 = Load(t, 3), c4 = Load(t, 4), c5 = Load(t, 5), c6 = Load(t, 6), c7 = Load(t, 7);
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                float* x = padded + (oh * g.Stride * rowFloats);
+                float* dy = outputGradient + (oh * outWidth * filters) + fv;
+                for (float* dyEnd = dy + (outWidth * dyStep); dy < dyEnd; x += step, dy += dyStep)
+                {
+                    TF da = TW.LoadSingle(dy), dc = TW.LoadSingle(dy + TW.Count);
+                    TF v = TW.BroadcastSingle(x[o0]);
+                    a0 = TW.FusedMultiplyAdd(v, da, a0);
+                    c0 = TW.FusedMultiplyAdd(v, dc, c0);
+                    v = TW.BroadcastSingle(x[o1]);
+                    a1 = TW.FusedMultiplyAdd(v, da, a1);
+                    c1 = TW.FusedMultiplyAdd(v, dc, c1);
+                    v = TW.BroadcastSingle(x[o2]);
+                    a2 = TW.FusedMultiplyAdd(v, da, a2);
+                    c2 = TW.FusedMultiplyAdd(v, dc, c2);
+                    v = TW.BroadcastSingle(x[o3]);
+                    a3 = TW.FusedMultiplyAdd(v, da, a3);
+                    c3 = TW.FusedMultiplyAdd(v, dc, c3);
+                    v = TW.BroadcastSingle(x[o4]);
+                    a4 = TW.FusedMultiplyAdd(v, da, a4);
+                    c4 = TW.FusedMultiplyAdd(v, dc, c4);
+                    v = TW.BroadcastSingle(x[o5]);
+                    a5 = TW.FusedMultiplyAdd(v, da, a5);
+                    c5 = TW.FusedMultiplyAdd(v, dc, c5);
+                    v = TW.BroadcastSingle(x[o6]);
+                    a6 = TW.FusedMultiplyAdd(v, da, a6);
+                    c6 = TW.FusedMultiplyAdd(v, dc, c6);
+                    v = TW.BroadcastSingle(x[o7]);
+                    a7 = TW.FusedMultiplyAdd(v, da, a7);
+                    c7 = TW.FusedMultiplyAdd(v, dc, c7);
+                }
+            }
+
+            Store(a0, s, 0);
+            Store(a1, s, 1);
+            Store(a2, s, 2);
+            Store(a3, s, 3);
+            Store(a4, s, 4);
+            Store(a5, s, 5);
+            Store(a6, s, 6);
+            Store(a7, s, 7);
+            Store(c0, t, 0);
+            Store(c1, t, 1);
+            Store(c2, t, 2);
+            Store(c3, t, 3);
+            Store(c4, t, 4);
+            Store(c5, t, 5);
+            Store(c6, t, 6);
+            Store(c7, t, 7);
+        }
+
+        TF Load(float* s, int tap) => tap < taps ? TW.LoadSingle(s + (tap * filters)) : TW.BroadcastSingle(0f);
+
+        void Store(TF sum, float* s, int tap)
+        {
+            if (tap < taps)
+            {
+                TW.StoreSingle(sum, s + (tap * filters));
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientTaps8<TW, TU, TF>(in ConvGeometry g, int filters, int firstFilter, int vectorFilters, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, int taps, float* sums)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, outWidth = g.OutWidth;
+        nint step = g.Stride * g.Channels, dyStep = filters;
+        nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7];
+        for (int fv = firstFilter; fv < vectorFilters; fv += TW.Count)
         {
             float* s = sums + fv;
             TF a0 = Load(s, 0), a1 = Load(s, 1), a2 = Load(s, 2), a3 = Load(s, 3), a4 = Load(s, 4), a5 = Load(s, 5), a6 = Load(s, 6), a7 = Load(s, 7);
@@ -258,6 +504,7 @@ internal static unsafe class DirectConvolutionLanes
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightGradientTaps4<TW, TU, TF>(in ConvGeometry g, int filters, int vectorFilters, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, int taps, float* sums)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -7,12 +7,14 @@ namespace Microsoft.ML.RandAD.Layers;
 
 /// <summary>
 /// 2-D convolution over channels-last images by im2col + GEMM: <c>Y = cols(X)·Wᵀ + b</c>, W stored
-/// filters × (kh·kw·C), so the output is again channels-last. Small patches (a first layer's 5×5×1) run as a direct
-/// convolution instead (<see cref="DirectConvolution"/>), forward and weight gradient.
+/// filters × (kh·kw·C), so the output is again channels-last. Where <see cref="DirectConvolution.IsPreferred"/> (small
+/// patches such as a first layer's 5×5×1; on the 512-bit path, filters in multiples of 16) it runs as a direct convolution
+/// instead, forward and weight gradient.
 /// </summary>
 /// <remarks>
 /// Gradients: <c>dW = dYᵀ·cols(X̂)</c> from the sketch (exact or RAD; the column matrix is rebuilt in the
-/// backward pass, never kept), <c>db = Σ dY</c>, <c>dX = col2im(dY·W)</c> (exact), a chunk of images at a time.
+/// backward pass, never kept), <c>db = Σ dY</c>, <c>dX = col2im(dY·W)</c> (exact), a chunk of images at a time; for
+/// stride 1 where <see cref="DirectConvolution.TakesInputGradient"/>, dX is a direct convolution of dY with the flipped kernel.
 /// </remarks>
 internal sealed class Conv2DLayer : Layer
 {
@@ -86,8 +88,15 @@ internal sealed class Conv2DLayer : Layer
             return;
         }
 
-        // dX = col2im(dY·W), a column chunk of images at a time.
-        ConvolutionProducts.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient);
+        if (DirectConvolution.TakesInputGradient(g, _filters))
+        {
+            DirectConvolution.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient);
+        }
+        else
+        {
+            // dX = col2im(dY·W), a column chunk of images at a time.
+            ConvolutionProducts.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient);
+        }
     }
 
     public override long RetainedBytes(int batch) => Sketch.RetainedBytes(batch, _geometry);

@@ -48,6 +48,8 @@ public sealed class LayerGradientTests
     [DataRow(2, 5, 1, 2, 4)]
     [DataRow(3, 3, 2, 1, 3)]
     [DataRow(4, 2, 2, 0, 5)]
+    [DataRow(16, 3, 1, 1, 16)] // direct forward, weight and input gradient on the 512-bit path (filters a multiple of 16)
+    [DataRow(16, 3, 1, 0, 32)] // the same with two vectors of filters
     public void Conv2D(int channels, int kernel, int stride, int padding, int filters)
     {
         var layer = new Conv2DLayer(TensorShape.Image(7, 6, channels), new Conv2DSpec(filters, kernel, stride, padding), Initializer.HeNormal, new ExactImageSketch());

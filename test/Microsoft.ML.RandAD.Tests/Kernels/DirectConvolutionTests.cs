@@ -22,6 +22,16 @@ public sealed class DirectConvolutionTests
         yield return [3, 8, 8, 4, 4, 2, 1, 16];
     }
 
+    public static IEnumerable<object[]> InputGradientShapes()
+    {
+        // channels, height, width, kernel, padding, filters: the CNN's second layer, odd widths and filter counts, no padding.
+        yield return [16, 14, 14, 5, 2, 32];
+        yield return [3, 7, 9, 3, 1, 17];
+        yield return [5, 6, 5, 3, 0, 48];
+        yield return [1, 11, 3, 5, 4, 16];
+        yield return [2, 4, 13, 2, 1, 8];
+    }
+
     [TestMethod]
     [DynamicData(nameof(Shapes))]
     public void ForwardAndWeightGradientMatchTheDefinitionAndEveryPathTheScalarOneBitForBit(int channels, int height, int width, int kh, int kw, int stride, int padding, int filters)
@@ -39,6 +49,52 @@ public sealed class DirectConvolutionTests
     {
         // The CNN's first layer on a 16-image chunk: forward split by lines, weight gradient by taps.
         Check(new ConvGeometry(1, 28, 28, 5, 5, 1, 2), 16, 16, seed: 3);
+    }
+
+    [TestMethod]
+    public void LargePatchesWithManyFiltersMatchTheDefinitionAndTheScalarPath()
+    {
+        // Patches beyond MaxPatch are valid for the kernels (the layer decides which way it goes): two vectors of filters at a time.
+        Check(new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, seed: 9);
+        Check(new ConvGeometry(8, 9, 11, 3, 3, 1, 1), 40, 2, seed: 10);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(InputGradientShapes))]
+    public void InputGradientMatchesTheDefinitionAndEveryPathTheScalarOneBitForBit(int channels, int height, int width, int kernel, int padding, int filters)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, kernel, 1, padding);
+        foreach (int count in new[] { 0, 1, 3 })
+        {
+            float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, count + 1);
+            float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, count + 2);
+            (double[] dx, double[] scale) = InputGradientDefinition(g, weight, dy, count, filters);
+            float[] scalar = [];
+            KernelTestCases.ForEachPath((path, threads) =>
+            {
+                float[] gradient = Enumerable.Repeat(float.NaN, dx.Length).ToArray();
+                DirectConvolution.InputGradient(g, dy, count, weight, filters, gradient);
+                AssertClose(dx, scale, gradient, $"input gradient {g}, {filters} filters ×{count}");
+                if (path == KernelPath.Scalar && threads == 1)
+                {
+                    scalar = gradient;
+                }
+                else
+                {
+                    KernelTestCases.AssertBitEqual(scalar, gradient, $"input gradient {g}, {filters} filters ×{count} against the scalar path");
+                }
+            });
+        }
+    }
+
+    [TestMethod]
+    public void InputGradientTakesOnlyStrideOneSquareKernelsWiderThanThePadding()
+    {
+        Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 14, 14, 5, 5, 2, 2), 32));
+        Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 14, 14, 5, 3, 1, 1), 32));
+        Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 14, 14, 3, 3, 1, 3), 32));
+        var strided = new ConvGeometry(4, 8, 8, 3, 3, 2, 1);
+        Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.InputGradient(strided, new float[strided.OutPositions * 8], 1, new float[8 * strided.PatchSize], 8, new float[strided.ImageSize]));
     }
 
     [TestMethod]
@@ -63,7 +119,7 @@ public sealed class DirectConvolutionTests
     [TestMethod]
     public void ShapesOutsideItsRangeAndShortSpansAreRejected()
     {
-        var big = new ConvGeometry(16, 8, 8, 3, 3, 1, 1);
+        var big = new ConvGeometry(64, 8, 8, 3, 3, 1, 1);
         Assert.IsFalse(DirectConvolution.IsPreferred(big, 8));
         Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.Forward(big, new float[big.ImageSize], 1, new float[64 * big.PatchSize], new float[64], 64, new float[64 * 64]));
         var g = new ConvGeometry(1, 8, 8, 3, 3, 1, 1);
@@ -107,6 +163,48 @@ public sealed class DirectConvolutionTests
         {
             Assert.AreEqual(expected[i], actual[i], 1e-5 * (1 + scale[i]), $"{what}: element {i}");
         }
+    }
+
+    /// <summary>The input gradient by definition (scatter each output gradient back through its window), in double, with Σ|terms|.</summary>
+    private static (double[] Dx, double[] Scale) InputGradientDefinition(ConvGeometry g, float[] w, float[] dy, int count, int filters)
+    {
+        var dx = new double[count * g.ImageSize];
+        var scale = new double[dx.Length];
+        for (int n = 0; n < count; n++)
+        {
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    int pixel = (((n * g.OutHeight) + oh) * g.OutWidth) + ow;
+                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                    {
+                        for (int kw = 0; kw < g.KernelWidth; kw++)
+                        {
+                            int ih = (oh * g.Stride) - g.Padding + kh, iw = (ow * g.Stride) - g.Padding + kw;
+                            if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width)
+                            {
+                                continue;
+                            }
+
+                            for (int c = 0; c < g.Channels; c++)
+                            {
+                                int target = (n * g.ImageSize) + (((ih * g.Width) + iw) * g.Channels) + c;
+                                int tap = (((kh * g.KernelWidth) + kw) * g.Channels) + c;
+                                for (int f = 0; f < filters; f++)
+                                {
+                                    double term = (double)dy[(pixel * filters) + f] * w[(f * g.PatchSize) + tap];
+                                    dx[target] += term;
+                                    scale[target] += Math.Abs(term);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return (dx, scale);
     }
 
     /// <summary>The convolution and its weight gradient by definition, in double, with Σ|terms| for the tolerance.</summary>

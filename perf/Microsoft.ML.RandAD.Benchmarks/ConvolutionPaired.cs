@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML.RandAD.Kernels;
+
+namespace Microsoft.ML.RandAD.Benchmarks;
+
+/// <summary>
+/// <c>conv-paired</c>: the direct convolution kernels (<see cref="DirectConvolution"/>) against im2col + GEMM
+/// (<see cref="ConvolutionProducts"/>) on a whole batch, alternated round by round on the same buffers, for the forward
+/// pass, the weight gradient and the input gradient; the ratio is the median of the per-round ratios (see
+/// <see cref="GemmPaired"/> for why pairing).
+/// </summary>
+/// <remarks>
+/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- conv-paired [--rounds 15] [--threads 2]
+/// [--images 128] [--layers 14x14x16k5f32,16x16x32k3f32]</c> (layers as H×W×C, kernel, filters; stride 1, padding k/2).
+/// </remarks>
+internal static class ConvolutionPaired
+{
+    /// <summary>Floats past a 64-byte boundary where every operand starts (0: aligned, as the engine's pooled buffers are).</summary>
+    private static int s_misalign;
+
+    public static int Run(string[] args)
+    {
+        int rounds = 15, threads = 2, images = 128;
+        s_misalign = 0;
+        string[] layers = ["28x28x1k5f16", "14x14x16k5f32", "16x16x32k3f32", "16x16x32k3f64", "8x8x32k3f64"];
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            string value = args[i + 1];
+            switch (args[i])
+            {
+                case "--rounds":
+                    rounds = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--threads":
+                    threads = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--images":
+                    images = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--misalign":
+                    s_misalign = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--layers":
+                    layers = value.Split(',');
+                    break;
+                default:
+                    Console.WriteLine($"unknown option {args[i]} (--rounds N, --threads N, --images N, --layers HxWxCkKfF,...)");
+                    return 1;
+            }
+        }
+
+        KernelSettings.ThreadCount = threads;
+        Console.WriteLine($"{KernelSettings.Describe()}; {images} images; {rounds} rounds of ~100 ms per side");
+        Console.WriteLine("| layer | product | direct GFLOP/s (median) | im2col + GEMM GFLOP/s (median) | direct / im2col time (median of paired rounds) |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (string layer in layers)
+        {
+            Measure(layer, images, rounds);
+        }
+
+        return 0;
+    }
+
+    private static void Measure(string layer, int images, int rounds)
+    {
+        string[] parts = layer.Split('k', 'f');
+        int[] image = [.. parts[0].Split('x').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+        int kernel = int.Parse(parts[1], CultureInfo.InvariantCulture), filters = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        var g = new ConvGeometry(image[2], image[0], image[1], kernel, kernel, 1, kernel / 2);
+        Memory<float> x = Buffer(images * g.ImageSize), dx = Buffer(x.Length), w = Buffer(filters * g.PatchSize), dw = Buffer(w.Length);
+        Memory<float> bias = Buffer(filters), y = Buffer(images * g.OutPositions * filters), dy = Buffer(y.Length);
+        Memory<float> partials = Buffer(ConvolutionProducts.WeightGradientParts * w.Length);
+        CounterRng.UniformFloats(1, 1, 0, x.Span);
+        CounterRng.UniformFloats(1, 2, 0, w.Span);
+        CounterRng.UniformFloats(1, 3, 0, dy.Span);
+        double flops = 2.0 * images * g.OutPositions * g.PatchSize * filters;
+        Report(layer, "forward", flops, rounds,
+            () => DirectConvolution.Forward(g, x.Span, images, w.Span, bias.Span, filters, y.Span),
+            () => ConvolutionProducts.Forward(g, x.Span, images, w.Span, bias.Span, filters, y.Span));
+        Report(layer, "weight gradient", flops, rounds,
+            () => DirectConvolution.WeightGradient(g, x.Span, dy.Span, images, filters, dw.Span, accumulate: false),
+            () => ConvolutionProducts.WeightGradient(g, x.Span, dy.Span, images, filters, dw.Span, accumulate: false, partials.Span));
+        Report(layer, "input gradient", flops, rounds,
+            () => DirectConvolution.InputGradient(g, dy.Span, images, w.Span, filters, dx.Span),
+            () => ConvolutionProducts.InputGradient(g, dy.Span, images, w.Span, filters, dx.Span));
+    }
+
+    private static void Report(string layer, string product, double flops, int rounds, Action direct, Action products)
+    {
+        try
+        {
+            direct();
+        }
+        catch (ArgumentException e)
+        {
+            Console.WriteLine($"| {layer} | {product} | does not run directly: {e.Message} | | |");
+            return;
+        }
+
+        products();
+        var clock = Stopwatch.StartNew();
+        products();
+        int calls = (int)Math.Clamp(0.1 / Math.Max(clock.Elapsed.TotalSeconds, 1e-7), 1, 100_000);
+        var ours = new double[rounds];
+        var theirs = new double[rounds];
+        var ratios = new double[rounds];
+        for (int round = 0; round < rounds; round++)
+        {
+            if (round % 2 == 0)
+            {
+                ours[round] = Seconds(direct, calls);
+                theirs[round] = Seconds(products, calls);
+            }
+            else
+            {
+                theirs[round] = Seconds(products, calls);
+                ours[round] = Seconds(direct, calls);
+            }
+
+            ratios[round] = ours[round] / theirs[round];
+        }
+
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| {layer} | {product} | {flops / Stats.Median(ours) / 1e9:F1} | {flops / Stats.Median(theirs) / 1e9:F1} | {Stats.Median(ratios):F2}× |"));
+    }
+
+    /// <summary>A pinned buffer of <paramref name="length"/> floats starting <see cref="s_misalign"/> floats past a 64-byte boundary.</summary>
+    private static unsafe Memory<float> Buffer(int length)
+    {
+        float[] array = GC.AllocateArray<float>(length + 32, pinned: true);
+        long address = (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[0]);
+        int start = (int)((64 - (address & 63)) & 63) / sizeof(float);
+        return array.AsMemory(start + s_misalign, length);
+    }
+
+    private static double Seconds(Action action, int calls)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < calls; i++)
+        {
+            action();
+        }
+
+        return clock.Elapsed.TotalSeconds / calls;
+    }
+}
