@@ -43,9 +43,11 @@ internal static unsafe class DirectConvolution
     /// <summary>
     /// Filter counts (a multiple of this) whose larger patches also run directly on the 512-bit path, where the kernels
     /// take two vectors of filters per broadcast input. Measured with <c>conv-paired</c> (128 images, 2 threads, direct /
-    /// im2col + GEMM time, medians of paired rounds): 14×14×16 5×5 with 32 filters forward 0.92, weight gradient 0.96,
-    /// input gradient 0.96–0.99; 16×16×32 3×3 with 32 filters 0.84–0.89, 1.03–1.06, 0.74; with 16 filters (where GEMM's
-    /// 16-column tiles are narrow) 0.60–0.76. On the 256-bit path the same shapes were 0.96–1.37, so they stay on GEMM there.
+    /// im2col + GEMM time, medians of paired rounds, forward / weight gradient / input gradient): 14×14×16 5×5 with 32
+    /// filters 0.92–0.94 / 0.93–0.97 / 0.96–0.99; 16×16×32 3×3 with 32 filters 0.84–0.89 / 1.03–1.07 / 0.72–0.74; with 64
+    /// filters 0.81–0.94 / 1.08–1.22 (so that weight gradient stays on GEMM: <see cref="PrefersWeightGradient"/>) /
+    /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path the 32-filter
+    /// shapes were 0.96–1.37, so they stay on GEMM there.
     /// </summary>
     public const int WideFilterMultiple = 16;
 
@@ -54,13 +56,21 @@ internal static unsafe class DirectConvolution
     private const long PartWork = 1 << 18;
 
     /// <summary>
-    /// Whether a convolution of this shape runs directly rather than by im2col + GEMM (forward and weight gradient): a patch
+    /// Whether the forward pass of this shape runs directly rather than by im2col + GEMM: a patch
     /// of at most <see cref="MaxPatch"/>, or on the 512-bit path a multiple of <see cref="WideFilterMultiple"/> filters;
     /// weights and a padded image within the kernels' buffers either way.
     /// </summary>
     public static bool IsPreferred(in ConvGeometry geometry, int filters) =>
         (geometry.PatchSize <= MaxPatch || (filters % WideFilterMultiple == 0 && KernelSettings.Path == KernelPath.Vector512))
         && (long)geometry.PatchSize * filters <= MaxWeightFloats && DirectConvolutionLanes.PaddedSize(geometry) <= MaxPaddedImage;
+
+    /// <summary>
+    /// Whether the weight gradient of this shape runs directly: as <see cref="IsPreferred"/>, but a larger patch only with at
+    /// most two vectors of filters (one pass over the pixels per block of taps). With 64 filters each pixel is walked twice
+    /// per block, and <c>conv-paired</c> measured 1.08–1.22× the time of im2col + GEMM.
+    /// </summary>
+    public static bool PrefersWeightGradient(in ConvGeometry geometry, int filters) =>
+        IsPreferred(geometry, filters) && (geometry.PatchSize <= MaxPatch || filters <= 2 * WideFilterMultiple);
 
     /// <summary><c>output[n, oh, ow, f] = Σ_taps images·weight[f, tap] + bias[f]</c>; weight is filters × PatchSize, output NHWC.</summary>
     public static void Forward(in ConvGeometry g, ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters, Span<float> output)

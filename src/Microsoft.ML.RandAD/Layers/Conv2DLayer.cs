@@ -8,8 +8,8 @@ namespace Microsoft.ML.RandAD.Layers;
 /// <summary>
 /// 2-D convolution over channels-last images by im2col + GEMM: <c>Y = cols(X)·Wᵀ + b</c>, W stored
 /// filters × (kh·kw·C), so the output is again channels-last. Where <see cref="DirectConvolution.IsPreferred"/> (small
-/// patches such as a first layer's 5×5×1; on the 512-bit path, filters in multiples of 16) it runs as a direct convolution
-/// instead, forward and weight gradient.
+/// patches such as a first layer's 5×5×1; on the 512-bit path, filters in multiples of 16) the forward pass runs as a
+/// direct convolution instead, and so does the weight gradient where <see cref="DirectConvolution.PrefersWeightGradient"/>.
 /// </summary>
 /// <remarks>
 /// Gradients: <c>dW = dYᵀ·cols(X̂)</c> from the sketch (exact or RAD; the column matrix is rebuilt in the

@@ -27,7 +27,7 @@ internal abstract class ImageSketch
     public virtual void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
     {
         ConvGeometry g = geometry;
-        if (DirectConvolution.IsPreferred(g, filters))
+        if (DirectConvolution.PrefersWeightGradient(g, filters))
         {
             DirectWeightGradient(context, outputGradient, batch, g, filters, weightGradient, accumulate);
             return;

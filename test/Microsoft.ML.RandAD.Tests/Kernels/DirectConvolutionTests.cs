@@ -88,6 +88,26 @@ public sealed class DirectConvolutionTests
     }
 
     [TestMethod]
+    public void LargePatchesRunDirectlyOnlyOnThe512BitPathWithFiltersInMultiplesOf16()
+    {
+        var wide = new ConvGeometry(16, 14, 14, 5, 5, 1, 2);
+        var small = new ConvGeometry(1, 28, 28, 5, 5, 1, 2);
+        KernelTestCases.ForEachPath((path, threads) =>
+        {
+            bool is512 = path == KernelPath.Vector512;
+            Assert.IsTrue(DirectConvolution.IsPreferred(small, 16), "a 5×5×1 patch runs directly on every path");
+            Assert.IsTrue(DirectConvolution.PrefersWeightGradient(small, 16));
+            Assert.AreEqual(is512, DirectConvolution.IsPreferred(wide, 32), "5×5×16, 32 filters");
+            Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(wide, 32));
+            Assert.AreEqual(is512, DirectConvolution.TakesInputGradient(wide, 32));
+            Assert.IsFalse(DirectConvolution.IsPreferred(wide, 24), "24 filters would leave 8 to the scalar loop");
+            var threeByThree = new ConvGeometry(32, 16, 16, 3, 3, 1, 1);
+            Assert.AreEqual(is512, DirectConvolution.IsPreferred(threeByThree, 64));
+            Assert.IsFalse(DirectConvolution.PrefersWeightGradient(threeByThree, 64), "64 filters: the weight gradient stays on GEMM");
+        });
+    }
+
+    [TestMethod]
     public void InputGradientTakesOnlyStrideOneSquareKernelsWiderThanThePadding()
     {
         Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 14, 14, 5, 5, 2, 2), 32));
