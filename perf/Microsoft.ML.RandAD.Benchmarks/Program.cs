@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "step-flops" => StepFlopRate.Run(args[1..]),
     "rad-variance" => RadVariance.Run(args[1..]),
     "step-compare" => StepComparison.Run(args[1..]),
+    "dp-probe" => DataParallelProbe.Run(args[1..]),
     "magnitude-timing" => MagnitudeSamplingTiming.Run(args[1..]),
     "gemm-paired" => Microsoft.ML.RandAD.Benchmarks.GemmPaired.Run(args[1..]),
     "conv-paired" => Microsoft.ML.RandAD.Benchmarks.ConvolutionPaired.Run(args[1..]),
