@@ -54,8 +54,9 @@ internal static unsafe class MagnitudeSampling
     /// After entry i the number of points below the running sum Cᵢ is nᵢ = ⌈Cᵢ·k/‖x‖₁ − u⌉ (at most k + 1 by rounding),
     /// and entry i takes the draws between nᵢ₋₁ and nᵢ. Three passes: the running sums (a sequential float sum, so ‖x‖₁ is
     /// its last value on every kernel path), the nᵢ (vectorized), and a walk over only the entries where n changes, found
-    /// a vector at a time (at f = 0.1 a row has 0.19–0.34 draws per entry, so most entries are skipped). The walk writes
-    /// two slots ahead unconditionally (overwritten when not taken), so only entries drawn three times or more branch.
+    /// a vector at a time (at f = 0.1 a row has 0.19–0.34 draws per entry, so most entries are skipped); on AVX-512 a
+    /// vector whose changed entries take one draw each writes them with one compress. The per-entry walk writes two slots
+    /// ahead unconditionally (overwritten when not taken), so only entries drawn three times or more branch.
     /// When rounding leaves the last point above Cₙ (u within k·2⁻²⁴ of 1) it goes to the last non-zero entry.
     /// </remarks>
     private static float Sample(float* x, int stride, int size, int draws, float offset, byte* codes, Scratch scratch, KernelPath path)
@@ -68,7 +69,7 @@ internal static unsafe class MagnitudeSampling
             float scale = draws / norm;
             int emitted = path switch
             {
-                KernelPath.Vector512 => MagnitudeSamplingLanes.Walk<Width512, Vector512<uint>, Vector512<float>>(sums, size, scale, offset, x, stride, drawn),
+                KernelPath.Vector512 => MagnitudeSamplingLanes.Walk512(sums, size, scale, offset, x, stride, drawn),
                 KernelPath.Vector256 => MagnitudeSamplingLanes.Walk<Width256, Vector256<uint>, Vector256<float>>(sums, size, scale, offset, x, stride, drawn),
                 KernelPath.Vector128 => MagnitudeSamplingLanes.Walk<Width128, Vector128<uint>, Vector128<float>>(sums, size, scale, offset, x, stride, drawn),
                 _ => MagnitudeSamplingLanes.Walk(sums, 0, size, 0, scale, offset, x, stride, drawn),
@@ -353,7 +354,7 @@ internal static unsafe class MagnitudeSampling
     /// </summary>
     private sealed class Scratch
     {
-        private const int Slack = 3;
+        private const int Slack = MagnitudeSamplingLanes.WalkSlack;
 
         [ThreadStatic]
         private static Scratch? t_scratch;

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
@@ -86,6 +88,77 @@ internal static unsafe class MagnitudeSamplingLanes
 
         return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
     }
+
+    /// <summary>
+    /// <see cref="Walk{TW, TU, TF}"/> on AVX-512: a vector of 16 entries in which every changed entry
+    /// takes exactly one draw (the common case: at f = 0.1 a row has 0.19–0.34 draws per entry) writes its draws with one
+    /// compress of the entries' indices and signs (for a plane <paramref name="stride"/> floats apart, the signs are taken
+    /// per draw after the compress), no data-dependent branch; other vectors take the per-entry loop. Same draws as every
+    /// other path.
+    /// </summary>
+    /// <remarks>
+    /// The compress goes to a register and then whole to memory (16 slots from the current count; the scratch has room),
+    /// because a compress straight to memory is microcoded on some processors (AMD Zen 4). Requires
+    /// <see cref="WalkSlack"/> slots past the last draw.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int Walk512(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn)
+    {
+        int emitted = 0, i = 0;
+        Vector512<float> k = Vector512.Create(scale), u = Vector512.Create(offset), one = Vector512<float>.One;
+        Vector512<int> lanes = Vector512<int>.Indices, sign = Vector512.Create(SignBit);
+        for (; i <= size - 16; i += 16)
+        {
+            Vector512<float> after = Vector512.Ceiling((Vector512.Load(sums + i) * k) - u);
+            Vector512<float> before = Vector512.Ceiling((Vector512.Load(sums + i - 1) * k) - u);
+            Vector512<float> step = after - before;
+            Vector512<float> changed = Vector512.LessThan(before, after).AsSingle();
+            if (Vector512.LessThanOrEqualAll(step, one) && Vector512.GreaterThanOrEqualAll(step, Vector512<float>.Zero))
+            {
+                Vector512<int> index = Vector512.Create(i) + lanes;
+                int count = BitOperations.PopCount(changed.ExtractMostSignificantBits());
+                if (stride == 1)
+                {
+                    Vector512<int> entries = index | (Vector512.Load(x + i).AsInt32() & sign);
+                    Avx512F.Compress(Vector512<int>.Zero, changed.AsInt32(), entries).Store(drawn + emitted);
+                }
+                else
+                {
+                    // A plane's entries are a stride apart: compress the indices, then take each draw's sign.
+                    Avx512F.Compress(Vector512<int>.Zero, changed.AsInt32(), index).Store(drawn + emitted);
+                    for (int j = emitted; j < emitted + count; j++)
+                    {
+                        drawn[j] = Entry(x, stride, drawn[j]);
+                    }
+                }
+
+                emitted += count;
+                continue;
+            }
+
+            ulong bits = changed.ExtractMostSignificantBits();
+            while (bits != 0)
+            {
+                int at = i + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                int next = Reached(sums[at], scale, offset);
+                int entry = Entry(x, stride, at);
+                drawn[emitted] = entry;
+                drawn[emitted + 1] = entry;
+                for (int j = emitted + 2; j < next; j++)
+                {
+                    drawn[j] = entry;
+                }
+
+                emitted = next;
+            }
+        }
+
+        return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
+    }
+
+    /// <summary>Slots past the last draw that a walk may write: the compress stores of <see cref="Walk512"/>.</summary>
+    public const int WalkSlack = 16 + 3;
 
     /// <summary>
     /// Scalar encoding of the <paramref name="draws"/> draws: each index in <paramref name="width"/> bytes, then one sign

@@ -85,6 +85,60 @@ public sealed class MagnitudeSamplingTests
     }
 
     [TestMethod]
+    [DataRow(1, 40, 7)] // rows: one draw per changed entry almost everywhere
+    [DataRow(1, 300, 50)]
+    [DataRow(1, 30, 70)] // entries drawn twice or more: the per-entry loop
+    [DataRow(3, 49, 17)] // NHWC planes, entries three floats apart
+    [DataRow(16, 196, 67)] // the CNN's second layer input, per (image, channel) plane
+    public void EveryPathAndThreadCountDrawsTheSameCodesWithTheEntriesSigns(int channels, int size, int draws)
+    {
+        const int count = 5;
+        var random = new Random(size + draws);
+        float[] images = Enumerable.Range(0, count * size * channels).Select(i => i % 5 == 0 ? 0f : (float)(random.NextDouble() - 0.4)).ToArray();
+        float[] offsets = Enumerable.Range(0, count * channels).Select(_ => (float)random.NextDouble()).ToArray();
+        int codeBytes = MagnitudeSampling.CodeBytes(draws, size);
+        byte[] scalarCodes = [];
+        float[] scalarNorms = [];
+        Tests.Kernels.KernelTestCases.ForEachPath((path, threads) =>
+        {
+            var norms = new float[count * channels];
+            var codes = new byte[count * channels * codeBytes];
+            if (channels == 1)
+            {
+                MagnitudeSampling.SampleRows(images, count, size, size, draws, offsets, norms, codes);
+            }
+            else
+            {
+                MagnitudeSampling.SamplePlanes(images, count, size, channels, draws, offsets, norms, codes);
+            }
+
+            var indices = new int[draws];
+            var values = new float[draws];
+            for (int p = 0; p < count * channels; p++)
+            {
+                MagnitudeSampling.Decode(codes.AsSpan(p * codeBytes, codeBytes), size, draws, norms[p], indices, values);
+                int n = p / channels, c = p % channels;
+                for (int j = 0; j < draws; j++)
+                {
+                    float entry = images[(((n * size) + indices[j]) * channels) + c];
+                    Assert.AreNotEqual(0f, entry, $"plane {p}: a zero entry was drawn");
+                    Assert.AreEqual(Math.Sign(entry), Math.Sign(values[j]), $"plane {p}, draw {j}: sign");
+                }
+            }
+
+            if (path == KernelPath.Scalar && threads == 1)
+            {
+                (scalarCodes, scalarNorms) = (codes, norms);
+            }
+            else
+            {
+                CollectionAssert.AreEqual(scalarCodes, codes, "codes against the scalar path");
+                Tests.Kernels.KernelTestCases.AssertBitEqual(scalarNorms, norms, "norms against the scalar path");
+            }
+        });
+    }
+
+    [TestMethod]
     public void AZeroRowRebuildsToZero()
     {
         var codes = new byte[MagnitudeSampling.CodeBytes(4, 9)];
