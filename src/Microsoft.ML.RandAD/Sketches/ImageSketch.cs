@@ -49,10 +49,14 @@ internal abstract class ImageSketch
         }
     }
 
-    /// <summary>The weight gradient of a small patch by direct convolution: no column matrix, x̂ rebuilt a chunk of images at a time when it is not kept.</summary>
+    /// <summary>
+    /// The weight gradient by direct convolution: no column matrix, x̂ rebuilt a chunk of images at a time (about 1 MB, at
+    /// least 8 images) when it is not kept. Each call splits the taps over the threads and walks all of its images, so
+    /// chunks the size of im2col's (3 images of the CNN's second layer) would pay a dispatch and a rebuild per 3 images.
+    /// </summary>
     private void DirectWeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry g, int filters, Span<float> weightGradient, bool accumulate)
     {
-        int chunk = KeepsExactInput ? batch : Im2Col.ChunkImages(g);
+        int chunk = KeepsExactInput ? batch : Math.Min(batch, Math.Max(8, DirectRebuildBytes / (4 * g.ImageSize)));
         Span<float> rebuilt = KeepsExactInput ? default : context.SketchScratch(chunk * g.ImageSize);
         for (int first = 0; first < batch; first += chunk)
         {
@@ -61,6 +65,8 @@ internal abstract class ImageSketch
             DirectConvolution.WeightGradient(g, Images(context, first, count, g, rebuilt), dy, count, filters, weightGradient, accumulate || first > 0);
         }
     }
+
+    private const int DirectRebuildBytes = 1 << 20;
 
     /// <summary>x̂ for images [first, first + count): a view of kept memory, or rebuilt into <paramref name="scratch"/>.</summary>
     protected abstract ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch);
