@@ -9,7 +9,8 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// gradient <c>dW = Σ_pixels dY ⊗ x</c> and (stride 1) the input gradient as a forward convolution of dY with the flipped
 /// kernel, vectorized over filters. It wins where im2col + GEMM is a poor product: small patches (a first layer's 5×5×1,
 /// k = 25, is too short for the GEMM's tiles and its column matrix is 25× the image), and on the 512-bit path filter counts
-/// in multiples of 16, where two vectors of filters share each broadcast input (see <see cref="IsPreferred"/>).
+/// in multiples of 16, where the kernels run whole vectors of filters and, for multiples of 32, two vectors share each
+/// broadcast input (see <see cref="IsPreferred"/>).
 /// </summary>
 /// <remarks>
 /// <para>Each image is first copied into a zero-padded buffer on the stack, so every window lies inside and the loops have
@@ -32,6 +33,9 @@ internal static unsafe class DirectConvolution
     [ThreadStatic]
     private static float[]? t_transposed;
 
+    [ThreadStatic]
+    private static float[]? t_sums;
+
     /// <summary>
     /// Largest patch (kh·kw·C) taken directly for any filter count on any path. Measured against im2col + GEMM (16 images,
     /// 16 filters, 1 thread, CPU time, 512-bit path, forward / weight gradient): patch 25 248/230 µs vs 430/625 µs, patch 27
@@ -42,8 +46,9 @@ internal static unsafe class DirectConvolution
 
     /// <summary>
     /// Filter counts (a multiple of this) whose larger patches also run directly on the 512-bit path, where the kernels
-    /// take two vectors of filters per broadcast input. Measured with <c>conv-paired</c> (128 images, 2 threads, direct /
-    /// im2col + GEMM time, medians of paired rounds, forward / weight gradient / input gradient): 14×14×16 5×5 with 32
+    /// take whole vectors of filters (two per broadcast input for multiples of 32, in blocks of more than four pixels).
+    /// Measured with <c>conv-paired</c> (128 images, 2 threads, direct / im2col + GEMM time, medians of paired rounds,
+    /// forward / weight gradient / input gradient): 14×14×16 5×5 with 32
     /// filters 0.92–0.94 / 0.93–0.97 / 0.96–0.99; 16×16×32 3×3 with 32 filters 0.84–0.89 / 1.03–1.07 / 0.72–0.74; with 64
     /// filters 0.81–0.94 / 1.08–1.22 (so that weight gradient stays on GEMM: <see cref="PrefersWeightGradient"/>) /
     /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path the 32-filter
@@ -51,18 +56,30 @@ internal static unsafe class DirectConvolution
     /// </summary>
     public const int WideFilterMultiple = 16;
 
+    /// <summary>Most filters a wide layer takes directly: the largest count measured (a 3×3×3 layer with 512 filters ran 1.5× GEMM's time).</summary>
+    public const int MaxWideFilters = 64;
+
+    /// <summary>Weights (patch × filters) of a small-patch layer taken directly on every path (measured up to this).</summary>
+    private const int MaxSmallPatchWeights = 8192;
+
+    /// <summary>Weights the kernels take at all (a wide layer on the 512-bit path; the transposed copy is a per-thread buffer).</summary>
     private const int MaxWeightFloats = 32768;
     private const int MaxPaddedImage = 32768;
     private const long PartWork = 1 << 18;
 
     /// <summary>
-    /// Whether the forward pass of this shape runs directly rather than by im2col + GEMM: a patch
-    /// of at most <see cref="MaxPatch"/>, or on the 512-bit path a multiple of <see cref="WideFilterMultiple"/> filters;
-    /// weights and a padded image within the kernels' buffers either way.
+    /// Whether the forward pass of this shape runs directly rather than by im2col + GEMM: a patch of at most
+    /// <see cref="MaxPatch"/> with at most 8,192 weights (what was measured; 3×3×3 with 512 filters, for one, is 1.5×
+    /// GEMM's time), or on the 512-bit path a multiple of <see cref="WideFilterMultiple"/> filters, at most
+    /// <see cref="MaxWideFilters"/>, with up to 32,768 weights; and a padded image within the kernels' buffer.
     /// </summary>
-    public static bool IsPreferred(in ConvGeometry geometry, int filters) =>
-        (geometry.PatchSize <= MaxPatch || (filters % WideFilterMultiple == 0 && KernelSettings.Path == KernelPath.Vector512))
-        && (long)geometry.PatchSize * filters <= MaxWeightFloats && DirectConvolutionLanes.PaddedSize(geometry) <= MaxPaddedImage;
+    public static bool IsPreferred(in ConvGeometry geometry, int filters)
+    {
+        long weights = (long)geometry.PatchSize * filters;
+        bool small = geometry.PatchSize <= MaxPatch && weights <= MaxSmallPatchWeights;
+        bool wide = filters % WideFilterMultiple == 0 && filters <= MaxWideFilters && KernelSettings.Path == KernelPath.Vector512 && weights <= MaxWeightFloats;
+        return (small || wide) && DirectConvolutionLanes.PaddedSize(geometry) <= MaxPaddedImage;
+    }
 
     /// <summary>
     /// Whether the weight gradient of this shape runs directly: as <see cref="IsPreferred"/>, but a larger patch only with at
@@ -96,18 +113,22 @@ internal static unsafe class DirectConvolution
     }
 
     /// <summary>
-    /// Whether the input gradient of this convolution runs directly (<see cref="InputGradient"/>): stride 1, a square kernel
-    /// wider than the padding, channels a multiple of <see cref="WideFilterMultiple"/> (they are the transposed
-    /// convolution's filters, so none falls to the scalar loop), and a transposed convolution that <see cref="IsPreferred"/> itself.
+    /// Whether the input gradient of this convolution runs directly (<see cref="InputGradient"/>): on the 512-bit path (the
+    /// only one measured), stride 1, a square kernel wider than the padding, channels a multiple of
+    /// <see cref="WideFilterMultiple"/> (they are the transposed convolution's filters, so none falls to the scalar
+    /// remainder loop), and a transposed convolution that <see cref="IsPreferred"/> itself.
     /// </summary>
     public static bool TakesInputGradient(in ConvGeometry g, int filters) =>
-        IsTransposable(g) && g.Channels % WideFilterMultiple == 0 && IsPreferred(Transposed(g, filters), g.Channels);
+        KernelSettings.Path == KernelPath.Vector512 && IsTransposable(g) && g.Channels % WideFilterMultiple == 0
+        && IsPreferred(Transposed(g, filters), g.Channels);
 
     private static bool IsTransposable(in ConvGeometry g) => g.Stride == 1 && g.KernelHeight == g.KernelWidth && g.Padding < g.KernelHeight;
 
     /// <summary>
     /// <c>inputGradient[n, h, w, c] = Σ_{kh, kw, f} outputGradient[n, h + p − kh, w + p − kw, f]·weight[f, (kh, kw, c)]</c>
-    /// (terms outside the output are zero), overwriting the images' gradient: the same numbers as col2im(dY·W).
+    /// (terms outside the output are zero), overwriting the images' gradient: the same sums as col2im(dY·W), added in
+    /// another order (so the bits differ from the GEMM route's; since routing depends on the kernel path, a layer's dX is
+    /// reproducible within one path, as GEMM results are).
     /// </summary>
     /// <remarks>
     /// For stride 1 this is a forward convolution of the output gradient, padded by K − 1 − p, with the kernel flipped and
@@ -179,6 +200,17 @@ internal static unsafe class DirectConvolution
         }
 
         return AlignTo64((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_transposed)));
+    }
+
+    /// <summary>The running thread's weight-gradient sums (64-byte aligned, pinned, grown to the largest part).</summary>
+    private static float* SumsBuffer(int floats)
+    {
+        if (t_sums is null || t_sums.Length < floats + 16)
+        {
+            t_sums = PinnedMemory.Allocate<float>(floats + 16);
+        }
+
+        return AlignTo64((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_sums)));
     }
 
     /// <summary>
@@ -287,9 +319,9 @@ internal static unsafe class DirectConvolution
                 return;
             }
 
-            // Accumulators for taps [first, first + count): count × filters floats, tap-major.
-            float* sumsBuffer = stackalloc float[(count * _filters) + 16];
-            float* sums = AlignTo64(sumsBuffer);
+            // Accumulators for taps [first, first + count): count × filters floats, tap-major (up to 128 KB: a per-thread
+            // buffer rather than more stack beside the padded image).
+            float* sums = SumsBuffer(count * _filters);
             new Span<float>(sums, count * _filters).Clear();
             for (int n = 0; n < _count; n++)
             {

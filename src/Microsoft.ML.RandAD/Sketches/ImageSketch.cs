@@ -5,8 +5,8 @@ namespace Microsoft.ML.RandAD.Sketches;
 
 /// <summary>
 /// How a convolution keeps its input images (NHWC) for the weight gradient <c>dW = dYᵀ·cols(X̂)</c>.
-/// The default path rebuilds x̂ a chunk of images at a time, runs im2col on it and takes the product (small patches:
-/// a direct convolution, no column matrix);
+/// The default path rebuilds x̂ a chunk of images at a time, runs im2col on it and takes the product (where
+/// <see cref="DirectConvolution.PrefersWeightGradient"/>: a direct convolution, no column matrix);
 /// a sketch with a cheaper route (shared positions) overrides <see cref="WeightGradient"/>.
 /// </summary>
 internal abstract class ImageSketch

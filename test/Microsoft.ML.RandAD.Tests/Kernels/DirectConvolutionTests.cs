@@ -30,6 +30,7 @@ public sealed class DirectConvolutionTests
         yield return [5, 6, 5, 3, 0, 48];
         yield return [1, 11, 3, 5, 4, 16];
         yield return [2, 4, 13, 2, 1, 8];
+        yield return [32, 3, 7, 3, 1, 33]; // 32 channels: two vectors of the transposed convolution's filters
     }
 
     [TestMethod]
@@ -57,6 +58,11 @@ public sealed class DirectConvolutionTests
         // Patches beyond MaxPatch are valid for the kernels (the layer decides which way it goes): two vectors of filters at a time.
         Check(new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, seed: 9);
         Check(new ConvGeometry(8, 9, 11, 3, 3, 1, 1), 40, 2, seed: 10);
+
+        // Several kernel-row passes with stride 2, the four-pixel kernel continuing partial sums, remainder filters.
+        Check(new ConvGeometry(16, 9, 7, 5, 5, 2, 2), 40, 2, seed: 11);
+        Check(new ConvGeometry(16, 6, 3, 5, 5, 1, 2), 48, 2, seed: 12);
+        Check(new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 33, 2, seed: 13);
     }
 
     [TestMethod]
@@ -101,6 +107,9 @@ public sealed class DirectConvolutionTests
             Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(wide, 32));
             Assert.AreEqual(is512, DirectConvolution.TakesInputGradient(wide, 32));
             Assert.IsFalse(DirectConvolution.IsPreferred(wide, 24), "24 filters would leave 8 to the scalar loop");
+            Assert.IsTrue(DirectConvolution.IsPreferred(new ConvGeometry(3, 8, 8, 3, 3, 1, 1), 16), "3×3×3, 16 filters");
+            Assert.IsFalse(DirectConvolution.IsPreferred(new ConvGeometry(3, 8, 8, 3, 3, 1, 1), 512), "a small patch with 13,824 weights (measured 1.5× GEMM's time)");
+            Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 8, 8, 1, 1, 1, 0), 4) && !is512, "the direct input gradient only on the 512-bit path");
             var threeByThree = new ConvGeometry(32, 16, 16, 3, 3, 1, 1);
             Assert.AreEqual(is512, DirectConvolution.IsPreferred(threeByThree, 64));
             Assert.IsFalse(DirectConvolution.PrefersWeightGradient(threeByThree, 64), "64 filters: the weight gradient stays on GEMM");

@@ -37,6 +37,7 @@ public sealed class KernelAllocationTests
         var conv2Gradient = new float[images * conv2.OutPositions * 32];
         var conv2Weight = new float[32 * conv2.PatchSize];
         var conv2Samples = new float[images * 16 * 20];
+        var conv2Images = new float[images * conv2.ImageSize];
         int[] conv2Positions = [.. Enumerable.Range(0, 20).Select(i => i * 9)];
         var parameters = new float[300_000];
         var state = new float[300_000];
@@ -67,6 +68,9 @@ public sealed class KernelAllocationTests
             Pooling.MaxBackward(pool, pooled, winners, images, poolInput);
             DirectConvolution.Forward(conv1, poolInput.AsSpan(0, images * conv1.ImageSize), images, conv1Weight, conv1Weight.AsSpan(0, 16), 16, conv1Output);
             DirectConvolution.WeightGradient(conv1, poolInput.AsSpan(0, images * conv1.ImageSize), conv1Output, images, 16, conv1Weight, accumulate: true);
+            DirectConvolution.Forward(conv2, conv2Images, images, conv2Weight, conv2Weight.AsSpan(0, 32), 32, conv2Gradient);
+            DirectConvolution.WeightGradient(conv2, conv2Images, conv2Gradient, images, 32, conv2Weight, accumulate: true);
+            DirectConvolution.InputGradient(conv2, conv2Gradient, images, conv2Weight, 32, conv2Images);
             SparseGradient.AddRowProducts(sketch, perRow, rows, 79, matrix.AsSpan(0, rows * 256), 256, matrix.AsSpan(rows * 256, 784 * 256), 784, accumulate: false);
             SparseGradient.AddConvolutionProducts(conv2, 32, conv2Samples, conv2Positions, new SampleLayout(20, PerPlane: false), images, conv2Gradient, conv2Weight, accumulate: true);
             OptimizerKernels.Adam(parameters, state, state, state, 1e-3f, 1f, 0.9f, 0.999f, 1e-8f, 0f, 0f);
