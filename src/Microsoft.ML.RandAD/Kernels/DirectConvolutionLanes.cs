@@ -386,8 +386,22 @@ internal static unsafe class DirectConvolutionLanes
         {
             float* s = sums + fv;
             float* t = s + TW.Count;
-            TF a0 = Load(s, 0), a1 = Load(s, 1), a2 = Load(s, 2), a3 = Load(s, 3), a4 = Load(s, 4), a5 = Load(s, 5), a6 = Load(s, 6), a7 = Load(s, 7);
-            TF c0 = Load(t, 0), c1 = Load(t, 1), c2 = Load(t, 2), c3 = Load(t, 3), c4 = Load(t, 4), c5 = Load(t, 5), c6 = Load(t, 6), c7 = Load(t, 7);
+            TF a0 = LoadTap<TW, TU, TF>(s, 0, taps, filters);
+            TF a1 = LoadTap<TW, TU, TF>(s, 1, taps, filters);
+            TF a2 = LoadTap<TW, TU, TF>(s, 2, taps, filters);
+            TF a3 = LoadTap<TW, TU, TF>(s, 3, taps, filters);
+            TF a4 = LoadTap<TW, TU, TF>(s, 4, taps, filters);
+            TF a5 = LoadTap<TW, TU, TF>(s, 5, taps, filters);
+            TF a6 = LoadTap<TW, TU, TF>(s, 6, taps, filters);
+            TF a7 = LoadTap<TW, TU, TF>(s, 7, taps, filters);
+            TF c0 = LoadTap<TW, TU, TF>(t, 0, taps, filters);
+            TF c1 = LoadTap<TW, TU, TF>(t, 1, taps, filters);
+            TF c2 = LoadTap<TW, TU, TF>(t, 2, taps, filters);
+            TF c3 = LoadTap<TW, TU, TF>(t, 3, taps, filters);
+            TF c4 = LoadTap<TW, TU, TF>(t, 4, taps, filters);
+            TF c5 = LoadTap<TW, TU, TF>(t, 5, taps, filters);
+            TF c6 = LoadTap<TW, TU, TF>(t, 6, taps, filters);
+            TF c7 = LoadTap<TW, TU, TF>(t, 7, taps, filters);
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
                 float* x = padded + (oh * g.Stride * rowFloats);
@@ -422,32 +436,22 @@ internal static unsafe class DirectConvolutionLanes
                 }
             }
 
-            Store(a0, s, 0);
-            Store(a1, s, 1);
-            Store(a2, s, 2);
-            Store(a3, s, 3);
-            Store(a4, s, 4);
-            Store(a5, s, 5);
-            Store(a6, s, 6);
-            Store(a7, s, 7);
-            Store(c0, t, 0);
-            Store(c1, t, 1);
-            Store(c2, t, 2);
-            Store(c3, t, 3);
-            Store(c4, t, 4);
-            Store(c5, t, 5);
-            Store(c6, t, 6);
-            Store(c7, t, 7);
-        }
-
-        TF Load(float* s, int tap) => tap < taps ? TW.LoadSingle(s + (tap * filters)) : TW.BroadcastSingle(0f);
-
-        void Store(TF sum, float* s, int tap)
-        {
-            if (tap < taps)
-            {
-                TW.StoreSingle(sum, s + (tap * filters));
-            }
+            StoreTap<TW, TU, TF>(a0, s, 0, taps, filters);
+            StoreTap<TW, TU, TF>(a1, s, 1, taps, filters);
+            StoreTap<TW, TU, TF>(a2, s, 2, taps, filters);
+            StoreTap<TW, TU, TF>(a3, s, 3, taps, filters);
+            StoreTap<TW, TU, TF>(a4, s, 4, taps, filters);
+            StoreTap<TW, TU, TF>(a5, s, 5, taps, filters);
+            StoreTap<TW, TU, TF>(a6, s, 6, taps, filters);
+            StoreTap<TW, TU, TF>(a7, s, 7, taps, filters);
+            StoreTap<TW, TU, TF>(c0, t, 0, taps, filters);
+            StoreTap<TW, TU, TF>(c1, t, 1, taps, filters);
+            StoreTap<TW, TU, TF>(c2, t, 2, taps, filters);
+            StoreTap<TW, TU, TF>(c3, t, 3, taps, filters);
+            StoreTap<TW, TU, TF>(c4, t, 4, taps, filters);
+            StoreTap<TW, TU, TF>(c5, t, 5, taps, filters);
+            StoreTap<TW, TU, TF>(c6, t, 6, taps, filters);
+            StoreTap<TW, TU, TF>(c7, t, 7, taps, filters);
         }
     }
 
@@ -463,7 +467,14 @@ internal static unsafe class DirectConvolutionLanes
         for (int fv = firstFilter; fv < vectorFilters; fv += TW.Count)
         {
             float* s = sums + fv;
-            TF a0 = Load(s, 0), a1 = Load(s, 1), a2 = Load(s, 2), a3 = Load(s, 3), a4 = Load(s, 4), a5 = Load(s, 5), a6 = Load(s, 6), a7 = Load(s, 7);
+            TF a0 = LoadTap<TW, TU, TF>(s, 0, taps, filters);
+            TF a1 = LoadTap<TW, TU, TF>(s, 1, taps, filters);
+            TF a2 = LoadTap<TW, TU, TF>(s, 2, taps, filters);
+            TF a3 = LoadTap<TW, TU, TF>(s, 3, taps, filters);
+            TF a4 = LoadTap<TW, TU, TF>(s, 4, taps, filters);
+            TF a5 = LoadTap<TW, TU, TF>(s, 5, taps, filters);
+            TF a6 = LoadTap<TW, TU, TF>(s, 6, taps, filters);
+            TF a7 = LoadTap<TW, TU, TF>(s, 7, taps, filters);
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
                 float* x = padded + (oh * g.Stride * rowFloats);
@@ -482,25 +493,14 @@ internal static unsafe class DirectConvolutionLanes
                 }
             }
 
-            Store(a0, s, 0);
-            Store(a1, s, 1);
-            Store(a2, s, 2);
-            Store(a3, s, 3);
-            Store(a4, s, 4);
-            Store(a5, s, 5);
-            Store(a6, s, 6);
-            Store(a7, s, 7);
-        }
-
-        // A padded tap's sum starts from zero and is dropped.
-        TF Load(float* s, int tap) => tap < taps ? TW.LoadSingle(s + (tap * filters)) : TW.BroadcastSingle(0f);
-
-        void Store(TF sum, float* s, int tap)
-        {
-            if (tap < taps)
-            {
-                TW.StoreSingle(sum, s + (tap * filters));
-            }
+            StoreTap<TW, TU, TF>(a0, s, 0, taps, filters);
+            StoreTap<TW, TU, TF>(a1, s, 1, taps, filters);
+            StoreTap<TW, TU, TF>(a2, s, 2, taps, filters);
+            StoreTap<TW, TU, TF>(a3, s, 3, taps, filters);
+            StoreTap<TW, TU, TF>(a4, s, 4, taps, filters);
+            StoreTap<TW, TU, TF>(a5, s, 5, taps, filters);
+            StoreTap<TW, TU, TF>(a6, s, 6, taps, filters);
+            StoreTap<TW, TU, TF>(a7, s, 7, taps, filters);
         }
     }
 
@@ -516,7 +516,10 @@ internal static unsafe class DirectConvolutionLanes
         for (int fv = 0; fv < vectorFilters; fv += TW.Count)
         {
             float* s = sums + fv;
-            TF a0 = Load(s, 0), a1 = Load(s, 1), a2 = Load(s, 2), a3 = Load(s, 3);
+            TF a0 = LoadTap<TW, TU, TF>(s, 0, taps, filters);
+            TF a1 = LoadTap<TW, TU, TF>(s, 1, taps, filters);
+            TF a2 = LoadTap<TW, TU, TF>(s, 2, taps, filters);
+            TF a3 = LoadTap<TW, TU, TF>(s, 3, taps, filters);
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
                 float* x = padded + (oh * g.Stride * rowFloats);
@@ -531,20 +534,31 @@ internal static unsafe class DirectConvolutionLanes
                 }
             }
 
-            Store(a0, s, 0);
-            Store(a1, s, 1);
-            Store(a2, s, 2);
-            Store(a3, s, 3);
+            StoreTap<TW, TU, TF>(a0, s, 0, taps, filters);
+            StoreTap<TW, TU, TF>(a1, s, 1, taps, filters);
+            StoreTap<TW, TU, TF>(a2, s, 2, taps, filters);
+            StoreTap<TW, TU, TF>(a3, s, 3, taps, filters);
         }
+    }
 
-        TF Load(float* s, int tap) => tap < taps ? TW.LoadSingle(s + (tap * filters)) : TW.BroadcastSingle(0f);
+    /// <summary>Tap <paramref name="tap"/>'s sums at the start of an image: stored ones, or zero for a padded tap of a last block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF LoadTap<TW, TU, TF>(float* sums, int tap, int taps, int filters)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+        => tap < taps ? TW.LoadSingle(sums + (tap * filters)) : TW.BroadcastSingle(0f);
 
-        void Store(TF sum, float* s, int tap)
+    /// <summary>Stores tap <paramref name="tap"/>'s sums; a padded tap's are dropped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTap<TW, TU, TF>(TF sum, float* sums, int tap, int taps, int filters)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        if (tap < taps)
         {
-            if (tap < taps)
-            {
-                TW.StoreSingle(sum, s + (tap * filters));
-            }
+            TW.StoreSingle(sum, sums + (tap * filters));
         }
     }
 

@@ -37,16 +37,39 @@ internal static unsafe class MagnitudeSamplingLanes
     {
         for (int i = first; i < end; i++)
         {
-            int next = Reached(sums[i], scale, offset);
-            int entry = Entry(x, stride, i);
-            drawn[emitted] = entry;
-            drawn[emitted + 1] = entry;
-            for (int j = emitted + 2; j < next; j++)
-            {
-                drawn[j] = entry;
-            }
+            emitted = Emit(i, emitted, sums, scale, offset, x, stride, drawn);
+        }
 
-            emitted = next;
+        return emitted;
+    }
+
+    /// <summary>
+    /// Entry <paramref name="at"/>'s draws, slots [<paramref name="emitted"/>, n): two written unconditionally, more only
+    /// for an entry drawn three times or more; returns n.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Emit(int at, int emitted, float* sums, float scale, float offset, float* x, int stride, int* drawn)
+    {
+        int next = Reached(sums[at], scale, offset);
+        int entry = Entry(x, stride, at);
+        drawn[emitted] = entry;
+        drawn[emitted + 1] = entry;
+        for (int j = emitted + 2; j < next; j++)
+        {
+            drawn[j] = entry;
+        }
+
+        return next;
+    }
+
+    /// <summary>The draws of the entries <c>i + b</c> for each set bit b of <paramref name="changed"/>, in order; returns the new count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int EmitChanged(ulong changed, int i, int emitted, float* sums, float scale, float offset, float* x, int stride, int* drawn)
+    {
+        while (changed != 0)
+        {
+            emitted = Emit(i + BitOperations.TrailingZeroCount(changed), emitted, sums, scale, offset, x, stride, drawn);
+            changed &= changed - 1;
         }
 
         return emitted;
@@ -69,21 +92,7 @@ internal static unsafe class MagnitudeSamplingLanes
             TF after = TW.Ceiling(TW.SubtractSingle(TW.MultiplySingle(TW.LoadSingle(sums + i), k), u));
             TF before = TW.Ceiling(TW.SubtractSingle(TW.MultiplySingle(TW.LoadSingle(sums + i - 1), k), u));
             ulong changed = TW.MostSignificantBits(TW.LessThanSingle(before, after));
-            while (changed != 0)
-            {
-                int at = i + BitOperations.TrailingZeroCount(changed);
-                changed &= changed - 1;
-                int next = Reached(sums[at], scale, offset);
-                int entry = Entry(x, stride, at);
-                drawn[emitted] = entry;
-                drawn[emitted + 1] = entry;
-                for (int j = emitted + 2; j < next; j++)
-                {
-                    drawn[j] = entry;
-                }
-
-                emitted = next;
-            }
+            emitted = EmitChanged(changed, i, emitted, sums, scale, offset, x, stride, drawn);
         }
 
         return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
@@ -136,22 +145,7 @@ internal static unsafe class MagnitudeSamplingLanes
                 continue;
             }
 
-            ulong bits = changed.ExtractMostSignificantBits();
-            while (bits != 0)
-            {
-                int at = i + BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                int next = Reached(sums[at], scale, offset);
-                int entry = Entry(x, stride, at);
-                drawn[emitted] = entry;
-                drawn[emitted + 1] = entry;
-                for (int j = emitted + 2; j < next; j++)
-                {
-                    drawn[j] = entry;
-                }
-
-                emitted = next;
-            }
+            emitted = EmitChanged(changed.ExtractMostSignificantBits(), i, emitted, sums, scale, offset, x, stride, drawn);
         }
 
         return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
