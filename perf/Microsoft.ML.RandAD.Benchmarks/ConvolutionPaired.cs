@@ -102,24 +102,8 @@ internal static class ConvolutionPaired
         var clock = Stopwatch.StartNew();
         products();
         int calls = (int)Math.Clamp(0.1 / Math.Max(clock.Elapsed.TotalSeconds, 1e-7), 1, 100_000);
-        var ours = new double[rounds];
-        var theirs = new double[rounds];
-        var ratios = new double[rounds];
-        for (int round = 0; round < rounds; round++)
-        {
-            if (round % 2 == 0)
-            {
-                ours[round] = Seconds(direct, calls);
-                theirs[round] = Seconds(products, calls);
-            }
-            else
-            {
-                theirs[round] = Seconds(products, calls);
-                ours[round] = Seconds(direct, calls);
-            }
-
-            ratios[round] = ours[round] / theirs[round];
-        }
+        (double[] ours, double[] theirs, double[] ratios) = PairedRounds.Measure(
+            () => PairedRounds.Seconds(direct, calls), () => PairedRounds.Seconds(products, calls), rounds);
 
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
@@ -133,16 +117,5 @@ internal static class ConvolutionPaired
         long address = (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[0]);
         int start = (int)((64 - (address & 63)) & 63) / sizeof(float);
         return array.AsMemory(start + s_misalign, length);
-    }
-
-    private static double Seconds(Action action, int calls)
-    {
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < calls; i++)
-        {
-            action();
-        }
-
-        return clock.Elapsed.TotalSeconds / calls;
     }
 }

@@ -88,25 +88,8 @@ internal static unsafe class GemmPaired
             var clock = Stopwatch.StartNew();
             Ours();
             int calls = (int)Math.Clamp(0.1 / Math.Max(clock.Elapsed.TotalSeconds, 1e-7), 1, 100_000);
-            var ours = new double[rounds];
-            var theirs = new double[rounds];
-            var ratios = new double[rounds];
-            for (int round = 0; round < rounds; round++)
-            {
-                // Alternate which side goes first, so neither always follows the other.
-                if (round % 2 == 0)
-                {
-                    ours[round] = Rate(Ours, calls, flops);
-                    theirs[round] = Rate(Theirs, calls, flops);
-                }
-                else
-                {
-                    theirs[round] = Rate(Theirs, calls, flops);
-                    ours[round] = Rate(Ours, calls, flops);
-                }
-
-                ratios[round] = ours[round] / theirs[round];
-            }
+            (double[] ours, double[] theirs, double[] ratios) = PairedRounds.Measure(
+                () => flops / PairedRounds.Seconds(Ours, calls) / 1e9, () => flops / PairedRounds.Seconds(Theirs, calls) / 1e9, rounds);
 
             return string.Create(
                 CultureInfo.InvariantCulture,
@@ -118,16 +101,5 @@ internal static unsafe class GemmPaired
             NativeMemory.AlignedFree(b);
             NativeMemory.AlignedFree(c);
         }
-    }
-
-    private static double Rate(Action product, int calls, double flops)
-    {
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < calls; i++)
-        {
-            product();
-        }
-
-        return calls * flops / clock.Elapsed.TotalSeconds / 1e9;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics.Tensors;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Model;
@@ -48,40 +47,13 @@ internal static unsafe class DataParallelProbe
 
         int steps = options.Steps > 0 ? options.Steps : options.Model == "cnn" ? 3 : 20;
         const int rounds = 21;
-        var today = new double[rounds];
-        var split = new double[rounds];
-        var ratios = new double[rounds];
-        for (int round = 0; round < rounds; round++)
-        {
-            if (round % 2 == 0)
-            {
-                today[round] = Time(Today, steps);
-                split[round] = Time(Split, steps);
-            }
-            else
-            {
-                split[round] = Time(Split, steps);
-                today[round] = Time(Today, steps);
-            }
-
-            ratios[round] = split[round] / today[round];
-        }
+        (double[] split, double[] today, double[] ratios) = PairedRounds.Measure(
+            () => PairedRounds.Seconds(Split, steps), () => PairedRounds.Seconds(Today, steps), rounds);
 
         Console.WriteLine(
             $"model={options.Model} batch={batch} today_ms={Stats.Median(today) * 1e3:F3} (best {today.Min() * 1e3:F3}) " +
             $"two_halves_ms={Stats.Median(split) * 1e3:F3} (best {split.Min() * 1e3:F3}) halves_over_today={Stats.Median(ratios):F3}");
         return 0;
-    }
-
-    private static double Time(Action step, int steps)
-    {
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++)
-        {
-            step();
-        }
-
-        return clock.Elapsed.TotalSeconds / steps;
     }
 
     private sealed class HalfSteps(Network[] networks, float[] x, float[] y, int half, int width) : IParallelWork

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Sketches;
 
@@ -35,8 +34,8 @@ internal static class MagnitudeSamplingTiming
             for (int i = 0; i < cases.Length; i++)
             {
                 int at = round % 2 == 0 ? i : cases.Length - 1 - i;
-                times[at, round] = Time(cases[at].Sample, 20) / cases[at].Elements * 1e9;
-                rebuild[at, round] = Time(cases[at].Rebuild, 20) / cases[at].Elements * 1e9;
+                times[at, round] = PairedRounds.Seconds(cases[at].Sample, 20) / cases[at].Elements * 1e9;
+                rebuild[at, round] = PairedRounds.Seconds(cases[at].Rebuild, 20) / cases[at].Elements * 1e9;
             }
         }
 
@@ -86,16 +85,5 @@ internal static class MagnitudeSamplingTiming
 
         sample();
         return (sample, Rebuild, (long)rows * size, Hash);
-    }
-
-    private static double Time(Action action, int count)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < count; i++)
-        {
-            action();
-        }
-
-        return Stopwatch.GetElapsedTime(start).TotalSeconds / count;
     }
 }

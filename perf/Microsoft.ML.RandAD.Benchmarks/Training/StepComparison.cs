@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Model;
 using Microsoft.ML.RandAD.Optim;
@@ -52,40 +51,13 @@ internal static class StepComparison
         Action rad = Prepare(options.Sketch, out long radBytes);
         int steps = options.Steps > 0 ? options.Steps : options.Model == "cnn" ? 3 : 20;
         const int rounds = 21;
-        var exactTimes = new double[rounds];
-        var radTimes = new double[rounds];
-        var ratios = new double[rounds];
-        for (int round = 0; round < rounds; round++)
-        {
-            if (round % 2 == 0)
-            {
-                exactTimes[round] = Time(exact, steps);
-                radTimes[round] = Time(rad, steps);
-            }
-            else
-            {
-                radTimes[round] = Time(rad, steps);
-                exactTimes[round] = Time(exact, steps);
-            }
-
-            ratios[round] = radTimes[round] / exactTimes[round];
-        }
+        (double[] radTimes, double[] exactTimes, double[] ratios) = PairedRounds.Measure(
+            () => PairedRounds.Seconds(rad, steps), () => PairedRounds.Seconds(exact, steps), rounds);
 
         Console.WriteLine(
             $"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} " +
             $"exact_ms={Stats.Median(exactTimes) * 1e3:F3} rad_ms={Stats.Median(radTimes) * 1e3:F3} rad_over_exact={Stats.Median(ratios):F3} " +
             $"exact_retained_bytes={exactBytes} rad_retained_bytes={radBytes} retained_ratio={(double)radBytes / exactBytes:F3}");
         return 0;
-    }
-
-    private static double Time(Action step, int count)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < count; i++)
-        {
-            step();
-        }
-
-        return Stopwatch.GetElapsedTime(start).TotalSeconds / count;
     }
 }
