@@ -74,7 +74,8 @@ public sealed class DirectConvolutionTests
         {
             float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, count + 1);
             float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, count + 2);
-            (double[] dx, double[] scale) = InputGradientDefinition(g, weight, dy, count, filters);
+            Definitions d = Definition(g, new float[count * g.ImageSize], weight, new float[filters], dy, count, filters);
+            (double[] dx, double[] scale) = (d.Dx, d.DxScale);
             float[] scalar = [];
             KernelTestCases.ForEachPath((path, threads) =>
             {
@@ -162,7 +163,7 @@ public sealed class DirectConvolutionTests
         float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, seed + 1);
         float[] bias = KernelTestCases.RandomFloats(filters, seed + 2);
         float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, seed + 3);
-        (double[] y, double[] dw, double[] yScale, double[] dwScale) = Definition(g, images, weight, bias, dy, count, filters);
+        (double[] y, double[] dw, _, double[] yScale, double[] dwScale, _) = Definition(g, images, weight, bias, dy, count, filters);
 
         float[] scalarY = [], scalarDw = [];
         KernelTestCases.ForEachPath((path, threads) =>
@@ -194,55 +195,17 @@ public sealed class DirectConvolutionTests
         }
     }
 
-    /// <summary>The input gradient by definition (scatter each output gradient back through its window), in double, with Σ|terms|.</summary>
-    private static (double[] Dx, double[] Scale) InputGradientDefinition(ConvGeometry g, float[] w, float[] dy, int count, int filters)
-    {
-        var dx = new double[count * g.ImageSize];
-        var scale = new double[dx.Length];
-        for (int n = 0; n < count; n++)
-        {
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                for (int ow = 0; ow < g.OutWidth; ow++)
-                {
-                    int pixel = (((n * g.OutHeight) + oh) * g.OutWidth) + ow;
-                    for (int kh = 0; kh < g.KernelHeight; kh++)
-                    {
-                        for (int kw = 0; kw < g.KernelWidth; kw++)
-                        {
-                            int ih = (oh * g.Stride) - g.Padding + kh, iw = (ow * g.Stride) - g.Padding + kw;
-                            if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width)
-                            {
-                                continue;
-                            }
+    /// <summary>The convolution, its weight gradient and its input gradient by definition, in double, with Σ|terms| for the tolerances.</summary>
+    private readonly record struct Definitions(double[] Y, double[] Dw, double[] Dx, double[] YScale, double[] DwScale, double[] DxScale);
 
-                            for (int c = 0; c < g.Channels; c++)
-                            {
-                                int target = (n * g.ImageSize) + (((ih * g.Width) + iw) * g.Channels) + c;
-                                int tap = (((kh * g.KernelWidth) + kw) * g.Channels) + c;
-                                for (int f = 0; f < filters; f++)
-                                {
-                                    double term = (double)dy[(pixel * filters) + f] * w[(f * g.PatchSize) + tap];
-                                    dx[target] += term;
-                                    scale[target] += Math.Abs(term);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        return (dx, scale);
-    }
-
-    /// <summary>The convolution and its weight gradient by definition, in double, with Σ|terms| for the tolerance.</summary>
-    private static (double[] Y, double[] Dw, double[] YScale, double[] DwScale) Definition(ConvGeometry g, float[] x, float[] w, float[] b, float[] dy, int count, int filters)
+    private static Definitions Definition(ConvGeometry g, float[] x, float[] w, float[] b, float[] dy, int count, int filters)
     {
         var y = new double[count * g.OutPositions * filters];
         var yScale = new double[y.Length];
         var dw = new double[filters * g.PatchSize];
         var dwScale = new double[dw.Length];
+        var dx = new double[count * g.ImageSize];
+        var dxScale = new double[dx.Length];
         for (int n = 0; n < count; n++)
         {
             for (int oh = 0; oh < g.OutHeight; oh++)
@@ -262,7 +225,8 @@ public sealed class DirectConvolutionTests
 
                             for (int c = 0; c < g.Channels; c++)
                             {
-                                double xv = x[(n * g.ImageSize) + (((ih * g.Width) + iw) * g.Channels) + c];
+                                int input = (n * g.ImageSize) + (((ih * g.Width) + iw) * g.Channels) + c;
+                                double xv = x[input];
                                 int tap = (((kh * g.KernelWidth) + kw) * g.Channels) + c;
                                 for (int f = 0; f < filters; f++)
                                 {
@@ -272,6 +236,9 @@ public sealed class DirectConvolutionTests
                                     double term = xv * dy[(pixel * filters) + f];
                                     dw[(f * g.PatchSize) + tap] += term;
                                     dwScale[(f * g.PatchSize) + tap] += Math.Abs(term);
+                                    double back = (double)dy[(pixel * filters) + f] * w[(f * g.PatchSize) + tap];
+                                    dx[input] += back;
+                                    dxScale[input] += Math.Abs(back);
                                 }
                             }
                         }
@@ -286,6 +253,6 @@ public sealed class DirectConvolutionTests
             }
         }
 
-        return (y, dw, yScale, dwScale);
+        return new Definitions(y, dw, dx, yScale, dwScale, dxScale);
     }
 }
