@@ -25,6 +25,9 @@ internal sealed record RunOptions
     /// <summary>step-flops: also print each layer's forward and backward time, the loss's and the optimizer's.</summary>
     public bool Profile { get; init; }
 
+    /// <summary>step-compare: compare the two pooling orders of an exact network instead of RAD against exact.</summary>
+    public bool PoolOrder { get; init; }
+
     /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
     public int Steps { get; init; }
 
@@ -55,10 +58,11 @@ internal sealed record RunOptions
                 "--estimator" => options with { Estimator = Enum.Parse<RadEstimator>(value, ignoreCase: true) },
                 "--synthetic" => options with { Synthetic = true },
                 "--profile" => options with { Profile = true },
+                "--pool-order" => options with { PoolOrder = true },
                 "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order")
             {
                 i++;
             }

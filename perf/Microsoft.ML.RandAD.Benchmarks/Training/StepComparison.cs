@@ -13,9 +13,15 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// </summary>
 /// <remarks>
 /// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- step-compare --model mlp|cnn --keep 0.1 --estimator SampledShared [--threads 2]</c>.
+/// With <c>--pool-order</c> it compares instead two exact networks: ReLU then max pooling as the spec writes them, and
+/// pooling first (<see cref="LayerFactory.PoolBeforeActivation"/>, the default).
 /// </remarks>
 internal static class StepComparison
 {
+    private const int Rounds = 21;
+
+    private static int StepsOf(RunOptions options) => options.Steps > 0 ? options.Steps : options.Model == "cnn" ? 3 : 20;
+
     public static int Run(string[] args)
     {
         var options = RunOptions.Parse(args);
@@ -47,12 +53,26 @@ internal static class StepComparison
             return Step;
         }
 
+        if (options.PoolOrder)
+        {
+            // The same exact network built twice: activation then pooling as written, and pooling first (the default).
+            LayerFactory.PoolBeforeActivation = false;
+            Action written = Prepare(RadSettings.Exact, out long writtenBytes);
+            LayerFactory.PoolBeforeActivation = true;
+            Action pooledFirst = Prepare(RadSettings.Exact, out long pooledBytes);
+            (double[] pooledTimes, double[] writtenTimes, double[] pooledRatios) = PairedRounds.Measure(
+                () => PairedRounds.Seconds(pooledFirst, StepsOf(options)), () => PairedRounds.Seconds(written, StepsOf(options)), Rounds);
+            Console.WriteLine(
+                $"model={options.Model} batch={options.Batch} threads={options.Threads} " +
+                $"activation_then_pool_ms={Stats.Median(writtenTimes) * 1e3:F3} pool_then_activation_ms={Stats.Median(pooledTimes) * 1e3:F3} " +
+                $"ratio={Stats.Median(pooledRatios):F3} retained_bytes={writtenBytes}->{pooledBytes}");
+            return 0;
+        }
+
         Action exact = Prepare(RadSettings.Exact, out long exactBytes);
         Action rad = Prepare(options.Sketch, out long radBytes);
-        int steps = options.Steps > 0 ? options.Steps : options.Model == "cnn" ? 3 : 20;
-        const int rounds = 21;
         (double[] radTimes, double[] exactTimes, double[] ratios) = PairedRounds.Measure(
-            () => PairedRounds.Seconds(rad, steps), () => PairedRounds.Seconds(exact, steps), rounds);
+            () => PairedRounds.Seconds(rad, StepsOf(options)), () => PairedRounds.Seconds(exact, StepsOf(options)), Rounds);
 
         Console.WriteLine(
             $"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} " +
