@@ -90,10 +90,16 @@ internal static unsafe class DirectConvolutionLanes
         where TF : unmanaged
     {
         int outWidth = g.OutWidth;
+
+        // A single vector of filters (16 on AVX-512: a layer's last odd vector, or the 16-channel input gradient) takes two
+        // output rows at once, so each weight load feeds sixteen FMAs instead of eight.
+        bool twoRows = typeof(TW) == typeof(Width512) && vectorFilters > pairFilters;
+        nint rowStep = g.Stride * k.RowFloats, yRowStep = outWidth * filters;
         for (int oh = 0; oh < g.OutHeight; oh++)
         {
-            float* windowRow = padded + (oh * g.Stride * k.RowFloats);
-            float* y = output + (oh * outWidth * filters);
+            float* windowRow = padded + (oh * rowStep);
+            float* y = output + (oh * yRowStep);
+            bool pairOfRows = twoRows && oh + 1 < g.OutHeight;
             for (int block = 0, ow = 0; block < blocks; block++)
             {
                 int n = (outWidth - ow) / (blocks - block);
@@ -105,11 +111,22 @@ internal static unsafe class DirectConvolutionLanes
                     for (; fv < pairFilters; fv += 2 * TW.Count)
                     {
                         k.Pixels8Pair<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
+                        if (pairOfRows)
+                        {
+                            k.Pixels8Pair<TW, TU, TF>(x + rowStep, step, n, transposedWeight + fv, bias + fv, pixel + yRowStep + fv);
+                        }
                     }
 
                     for (; fv < vectorFilters; fv += TW.Count)
                     {
-                        k.Pixels8<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
+                        if (pairOfRows)
+                        {
+                            k.Pixels8TwoRows<TW, TU, TF>(x, step, n, rowStep, transposedWeight + fv, bias + fv, pixel + fv, yRowStep);
+                        }
+                        else
+                        {
+                            k.Pixels8<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
+                        }
                     }
                 }
                 else
@@ -117,10 +134,19 @@ internal static unsafe class DirectConvolutionLanes
                     for (; fv < vectorFilters; fv += TW.Count)
                     {
                         k.Pixels4<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
+                        if (pairOfRows)
+                        {
+                            k.Pixels4<TW, TU, TF>(x + rowStep, step, n, transposedWeight + fv, bias + fv, pixel + yRowStep + fv);
+                        }
                     }
                 }
 
                 ow += n;
+            }
+
+            if (pairOfRows)
+            {
+                oh++;
             }
         }
     }
@@ -180,6 +206,66 @@ internal static unsafe class DirectConvolutionLanes
             Finish<TW, TU, TF>(a5, b, y, filters, 5, n);
             Finish<TW, TU, TF>(a6, b, y, filters, 6, n);
             Finish<TW, TU, TF>(a7, b, y, filters, 7, n);
+        }
+
+        /// <summary><see cref="Pixels8{TW, TU, TF}"/> on the same block of two output rows, <paramref name="rowStep"/> and <paramref name="yRowStep"/> apart.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Pixels8TwoRows<TW, TU, TF>(float* origin, nint step, int n, nint rowStep, float* weight, float* bias, float* y, nint yRowStep)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step), s6 = Slot(6, n, step), s7 = Slot(7, n, step);
+            nint filters = Filters;
+            float* yb = y + yRowStep;
+            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n);
+            TF a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n), a6 = Start<TW, TU, TF>(y, filters, 6, n), a7 = Start<TW, TU, TF>(y, filters, 7, n);
+            TF b0 = Start<TW, TU, TF>(yb, filters, 0, n), b1 = Start<TW, TU, TF>(yb, filters, 1, n), b2 = Start<TW, TU, TF>(yb, filters, 2, n), b3 = Start<TW, TU, TF>(yb, filters, 3, n);
+            TF b4 = Start<TW, TU, TF>(yb, filters, 4, n), b5 = Start<TW, TU, TF>(yb, filters, 5, n), b6 = Start<TW, TU, TF>(yb, filters, 6, n), b7 = Start<TW, TU, TF>(yb, filters, 7, n);
+            for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
+            {
+                float* x = origin + (kh * RowFloats);
+                float* w = weight + (kh * Run * filters);
+                for (float* end = x + Run; x < end; x++, w += filters)
+                {
+                    TF wv = TW.LoadSingle(w);
+                    float* x2 = x + rowStep;
+                    a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*x), wv, a0);
+                    b0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*x2), wv, b0);
+                    a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s1]), wv, a1);
+                    b1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[s1]), wv, b1);
+                    a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s2]), wv, a2);
+                    b2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[s2]), wv, b2);
+                    a3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s3]), wv, a3);
+                    b3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[s3]), wv, b3);
+                    a4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s4]), wv, a4);
+                    b4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[s4]), wv, b4);
+                    a5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s5]), wv, a5);
+                    b5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[s5]), wv, b5);
+                    a6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s6]), wv, a6);
+                    b6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[s6]), wv, b6);
+                    a7 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s7]), wv, a7);
+                    b7 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[s7]), wv, b7);
+                }
+            }
+
+            TF bv = TW.LoadSingle(bias);
+            Finish<TW, TU, TF>(a0, bv, y, filters, 0, n);
+            Finish<TW, TU, TF>(b0, bv, yb, filters, 0, n);
+            Finish<TW, TU, TF>(a1, bv, y, filters, 1, n);
+            Finish<TW, TU, TF>(b1, bv, yb, filters, 1, n);
+            Finish<TW, TU, TF>(a2, bv, y, filters, 2, n);
+            Finish<TW, TU, TF>(b2, bv, yb, filters, 2, n);
+            Finish<TW, TU, TF>(a3, bv, y, filters, 3, n);
+            Finish<TW, TU, TF>(b3, bv, yb, filters, 3, n);
+            Finish<TW, TU, TF>(a4, bv, y, filters, 4, n);
+            Finish<TW, TU, TF>(b4, bv, yb, filters, 4, n);
+            Finish<TW, TU, TF>(a5, bv, y, filters, 5, n);
+            Finish<TW, TU, TF>(b5, bv, yb, filters, 5, n);
+            Finish<TW, TU, TF>(a6, bv, y, filters, 6, n);
+            Finish<TW, TU, TF>(b6, bv, yb, filters, 6, n);
+            Finish<TW, TU, TF>(a7, bv, y, filters, 7, n);
+            Finish<TW, TU, TF>(b7, bv, yb, filters, 7, n);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -20,6 +20,11 @@ public sealed class DirectConvolutionTests
         yield return [1, 12, 13, 4, 3, 1, 3, 12];
         yield return [2, 9, 10, 5, 5, 1, 2, 24];
         yield return [3, 8, 8, 4, 4, 2, 1, 16];
+
+        // One vector of filters takes two output rows at a time on AVX-512: odd heights leave a last row alone, for
+        // eight-pixel blocks with spare slots (width 5) and four-pixel blocks (width 3).
+        yield return [2, 7, 5, 3, 3, 1, 1, 16];
+        yield return [3, 9, 3, 3, 3, 1, 1, 16];
     }
 
     public static IEnumerable<object[]> InputGradientShapes()
@@ -31,6 +36,7 @@ public sealed class DirectConvolutionTests
         yield return [1, 11, 3, 5, 4, 16];
         yield return [2, 4, 13, 2, 1, 8];
         yield return [32, 3, 7, 3, 1, 33]; // 32 channels: two vectors of the transposed convolution's filters
+        yield return [16, 7, 9, 3, 1, 16]; // 16 channels: one vector, two rows at a time, a last row alone
     }
 
     [TestMethod]
@@ -63,6 +69,9 @@ public sealed class DirectConvolutionTests
         Check(new ConvGeometry(16, 9, 7, 5, 5, 2, 2), 40, 2, seed: 11);
         Check(new ConvGeometry(16, 6, 3, 5, 5, 1, 2), 48, 2, seed: 12);
         Check(new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 33, 2, seed: 13);
+
+        // A pair and a single vector of filters (two rows at a time) over several passes, odd output height.
+        Check(new ConvGeometry(16, 7, 9, 5, 5, 1, 2), 48, 2, seed: 14);
     }
 
     [TestMethod]
