@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
@@ -14,11 +16,18 @@ namespace Microsoft.ML.RandAD.Kernels;
 internal static unsafe class PoolingLanes
 {
     /// <summary>Max pooling of channels [0, <paramref name="channels"/>); <paramref name="winners"/> may be null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxForward<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled, byte* winners)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
+        if (g.Size == 2 && g.Stride == 2)
+        {
+            MaxForward2x2<TW, TU, TF>(g, channels, image, pooled, winners);
+            return;
+        }
+
         int c = g.Channels, size = g.Size;
         for (int oh = 0; oh < g.OutHeight; oh++)
         {
@@ -46,6 +55,80 @@ internal static unsafe class PoolingLanes
                     {
                         TW.StoreLowBytes(won, winners + at + ch);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MaxForward{TW, TU, TF}"/> for 2×2 windows with stride 2 (the usual pooling), unrolled: the same
+    /// comparisons in the same order (top right, bottom left, bottom right against the running maximum).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxForward2x2<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled, byte* winners)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        nint c = g.Channels, below = g.Width * c;
+        TF one = TW.AsSingle(TW.Broadcast(1u)), two = TW.AsSingle(TW.Broadcast(2u)), three = TW.AsSingle(TW.Broadcast(3u));
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            float* top = image + (2 * oh * below);
+            nint at = (nint)oh * g.OutWidth * c;
+            for (int ow = 0; ow < g.OutWidth; ow++, top += 2 * c, at += c)
+            {
+                for (int ch = 0; ch < channels; ch += TW.Count)
+                {
+                    float* p = top + ch;
+                    TF best = TW.LoadSingle(p);
+                    TF candidate = TW.LoadSingle(p + c);
+                    TU greater = TW.LessThanSingle(best, candidate); // false on NaN: the first maximum stays
+                    best = TW.Select(greater, candidate, best);
+                    TF won = TW.Select(greater, one, TW.BroadcastSingle(0f));
+                    candidate = TW.LoadSingle(p + below);
+                    greater = TW.LessThanSingle(best, candidate);
+                    best = TW.Select(greater, candidate, best);
+                    won = TW.Select(greater, two, won);
+                    candidate = TW.LoadSingle(p + below + c);
+                    greater = TW.LessThanSingle(best, candidate);
+                    best = TW.Select(greater, candidate, best);
+                    won = TW.Select(greater, three, won);
+                    TW.StoreSingle(best, pooled + at + ch);
+                    if (winners != null)
+                    {
+                        TW.StoreLowBytes(TW.AsUInt32(won), winners + at + ch);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="MaxBackward{TW, TU, TF}"/> for 2×2 windows with stride 2: each position written once as 0 + its share.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxBackward2x2<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, byte* winners, float* imageGradient)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        nint c = g.Channels, below = g.Width * c;
+        TF zero = TW.BroadcastSingle(0f);
+        TU one = TW.Broadcast(1u), two = TW.Broadcast(2u), three = TW.Broadcast(3u);
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            float* top = imageGradient + (2 * oh * below);
+            nint at = (nint)oh * g.OutWidth * c;
+            for (int ow = 0; ow < g.OutWidth; ow++, top += 2 * c, at += c)
+            {
+                for (int ch = 0; ch < channels; ch += TW.Count)
+                {
+                    float* p = top + ch;
+                    TF gradient = TW.LoadSingle(pooledGradient + at + ch);
+                    TU won = TW.LoadBytes(winners + at + ch);
+                    TW.StoreSingle(TW.AddSingle(zero, TW.Select(TW.EqualsZero(won), gradient, zero)), p);
+                    TW.StoreSingle(TW.AddSingle(zero, TW.Select(TW.EqualsZero(TW.Subtract(won, one)), gradient, zero)), p + c);
+                    TW.StoreSingle(TW.AddSingle(zero, TW.Select(TW.EqualsZero(TW.Subtract(won, two)), gradient, zero)), p + below);
+                    TW.StoreSingle(TW.AddSingle(zero, TW.Select(TW.EqualsZero(TW.Subtract(won, three)), gradient, zero)), p + below + c);
                 }
             }
         }
@@ -89,11 +172,18 @@ internal static unsafe class PoolingLanes
     }
 
     /// <summary>Routes the gradients of channels [0, <paramref name="channels"/>) to the winning positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackward<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, byte* winners, float* imageGradient)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
+        if (g.Size == 2 && g.Stride == 2)
+        {
+            MaxBackward2x2<TW, TU, TF>(g, channels, pooledGradient, winners, imageGradient);
+            return;
+        }
+
         int c = g.Channels, size = g.Size;
         bool disjoint = g.Disjoint;
         TF zero = TW.BroadcastSingle(0f);
