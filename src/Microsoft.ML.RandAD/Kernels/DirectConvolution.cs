@@ -50,7 +50,7 @@ internal static unsafe class DirectConvolution
     /// Measured with <c>conv-paired</c> (128 images, 2 threads, direct / im2col + GEMM time, medians of paired rounds,
     /// forward / weight gradient / input gradient): 14×14×16 5×5 with 32
     /// filters 0.92–0.94 / 0.93–0.97 / 0.96–0.99; 16×16×32 3×3 with 32 filters 0.84–0.89 / 1.03–1.07 / 0.72–0.74; with 64
-    /// filters 0.81–0.94 / 1.08–1.22 (so that weight gradient stays on GEMM: <see cref="PrefersWeightGradient"/>) /
+    /// filters 0.81–0.94 / 1.08–1.22 with eight taps at a time, 0.89–0.99 with twelve (<see cref="PrefersWeightGradient"/>) /
     /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path the 32-filter
     /// shapes were 0.96–1.37, so they stay on GEMM there.
     /// </summary>
@@ -83,11 +83,12 @@ internal static unsafe class DirectConvolution
 
     /// <summary>
     /// Whether the weight gradient of this shape runs directly: as <see cref="IsPreferred"/>, but a larger patch only with at
-    /// most two vectors of filters (one pass over the pixels per block of taps). With 64 filters each pixel is walked twice
-    /// per block, and <c>conv-paired</c> measured 1.08–1.22× the time of im2col + GEMM.
+    /// most two vectors of filters or whole pairs of them (16, 32 or 64 on AVX-512), which take the twelve-tap kernel. With
+    /// eight taps at a time 64 filters measured 1.08–1.22× the time of im2col + GEMM; with twelve, 0.89–0.99× (<c>conv-paired</c>,
+    /// 16×16×32 and 8×8×32 3×3); 48 filters (a pair and a single vector) were not measured and stay on GEMM.
     /// </summary>
     public static bool PrefersWeightGradient(in ConvGeometry geometry, int filters) =>
-        IsPreferred(geometry, filters) && (geometry.PatchSize <= MaxPatch || filters <= 2 * WideFilterMultiple);
+        IsPreferred(geometry, filters) && (geometry.PatchSize <= MaxPatch || filters <= 2 * WideFilterMultiple || filters % (2 * WideFilterMultiple) == 0);
 
     /// <summary><c>output[n, oh, ow, f] = Σ_taps images·weight[f, tap] + bias[f]</c>; weight is filters × PatchSize, output NHWC.</summary>
     public static void Forward(in ConvGeometry g, ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters, Span<float> output)

@@ -442,6 +442,15 @@ internal static unsafe class DirectConvolutionLanes
         TapOffsets(g, firstTap, offsets.Slice(0, taps));
         for (int t = 0; t < taps; t += 8)
         {
+            // Filters all in pairs (32, 64 on AVX-512): twelve taps side by side in the image (within one kernel row's run)
+            // go together, 24 sums in registers, so each pixel's output gradient is loaded once per twelve taps, not eight.
+            if (pairFilters == vectorFilters && t + 12 <= taps && offsets[t + 11] - offsets[t] == 11)
+            {
+                WeightGradientTaps12Pair<TW, TU, TF>(g, filters, pairFilters, padded + offsets[t], outputGradient, sums + (t * filters));
+                t += 4;
+                continue;
+            }
+
             int block = Math.Min(8, taps - t);
             offsets.Slice(t + block, 8 - block).Fill(offsets[t]);
             if (block > 4)
@@ -456,6 +465,107 @@ internal static unsafe class DirectConvolutionLanes
         }
 
         return vectorFilters;
+    }
+
+    /// <summary>
+    /// Twelve taps' sums for filters [0, <paramref name="pairFilters"/>), two vectors at a time (24 sums in registers), for taps
+    /// whose inputs lie side by side: tap i of a pixel reads <c>window[pixel + i]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientTaps12Pair<TW, TU, TF>(in ConvGeometry g, int filters, int pairFilters, float* window, float* outputGradient, float* sums)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, outWidth = g.OutWidth;
+        nint step = g.Stride * g.Channels, dyStep = filters;
+        for (int fv = 0; fv < pairFilters; fv += 2 * TW.Count)
+        {
+            float* s = sums + fv;
+            TF a0 = TW.LoadSingle(s + (0 * filters)), c0 = TW.LoadSingle(s + (0 * filters) + TW.Count);
+            TF a1 = TW.LoadSingle(s + (1 * filters)), c1 = TW.LoadSingle(s + (1 * filters) + TW.Count);
+            TF a2 = TW.LoadSingle(s + (2 * filters)), c2 = TW.LoadSingle(s + (2 * filters) + TW.Count);
+            TF a3 = TW.LoadSingle(s + (3 * filters)), c3 = TW.LoadSingle(s + (3 * filters) + TW.Count);
+            TF a4 = TW.LoadSingle(s + (4 * filters)), c4 = TW.LoadSingle(s + (4 * filters) + TW.Count);
+            TF a5 = TW.LoadSingle(s + (5 * filters)), c5 = TW.LoadSingle(s + (5 * filters) + TW.Count);
+            TF a6 = TW.LoadSingle(s + (6 * filters)), c6 = TW.LoadSingle(s + (6 * filters) + TW.Count);
+            TF a7 = TW.LoadSingle(s + (7 * filters)), c7 = TW.LoadSingle(s + (7 * filters) + TW.Count);
+            TF a8 = TW.LoadSingle(s + (8 * filters)), c8 = TW.LoadSingle(s + (8 * filters) + TW.Count);
+            TF a9 = TW.LoadSingle(s + (9 * filters)), c9 = TW.LoadSingle(s + (9 * filters) + TW.Count);
+            TF a10 = TW.LoadSingle(s + (10 * filters)), c10 = TW.LoadSingle(s + (10 * filters) + TW.Count);
+            TF a11 = TW.LoadSingle(s + (11 * filters)), c11 = TW.LoadSingle(s + (11 * filters) + TW.Count);
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                float* x = window + (oh * g.Stride * rowFloats);
+                float* dy = outputGradient + (oh * outWidth * filters) + fv;
+                for (float* dyEnd = dy + (outWidth * dyStep); dy < dyEnd; x += step, dy += dyStep)
+                {
+                    TF da = TW.LoadSingle(dy), dc = TW.LoadSingle(dy + TW.Count);
+                    TF v;
+                    v = TW.BroadcastSingle(x[0]);
+                    a0 = TW.FusedMultiplyAdd(v, da, a0);
+                    c0 = TW.FusedMultiplyAdd(v, dc, c0);
+                    v = TW.BroadcastSingle(x[1]);
+                    a1 = TW.FusedMultiplyAdd(v, da, a1);
+                    c1 = TW.FusedMultiplyAdd(v, dc, c1);
+                    v = TW.BroadcastSingle(x[2]);
+                    a2 = TW.FusedMultiplyAdd(v, da, a2);
+                    c2 = TW.FusedMultiplyAdd(v, dc, c2);
+                    v = TW.BroadcastSingle(x[3]);
+                    a3 = TW.FusedMultiplyAdd(v, da, a3);
+                    c3 = TW.FusedMultiplyAdd(v, dc, c3);
+                    v = TW.BroadcastSingle(x[4]);
+                    a4 = TW.FusedMultiplyAdd(v, da, a4);
+                    c4 = TW.FusedMultiplyAdd(v, dc, c4);
+                    v = TW.BroadcastSingle(x[5]);
+                    a5 = TW.FusedMultiplyAdd(v, da, a5);
+                    c5 = TW.FusedMultiplyAdd(v, dc, c5);
+                    v = TW.BroadcastSingle(x[6]);
+                    a6 = TW.FusedMultiplyAdd(v, da, a6);
+                    c6 = TW.FusedMultiplyAdd(v, dc, c6);
+                    v = TW.BroadcastSingle(x[7]);
+                    a7 = TW.FusedMultiplyAdd(v, da, a7);
+                    c7 = TW.FusedMultiplyAdd(v, dc, c7);
+                    v = TW.BroadcastSingle(x[8]);
+                    a8 = TW.FusedMultiplyAdd(v, da, a8);
+                    c8 = TW.FusedMultiplyAdd(v, dc, c8);
+                    v = TW.BroadcastSingle(x[9]);
+                    a9 = TW.FusedMultiplyAdd(v, da, a9);
+                    c9 = TW.FusedMultiplyAdd(v, dc, c9);
+                    v = TW.BroadcastSingle(x[10]);
+                    a10 = TW.FusedMultiplyAdd(v, da, a10);
+                    c10 = TW.FusedMultiplyAdd(v, dc, c10);
+                    v = TW.BroadcastSingle(x[11]);
+                    a11 = TW.FusedMultiplyAdd(v, da, a11);
+                    c11 = TW.FusedMultiplyAdd(v, dc, c11);
+                }
+            }
+
+            TW.StoreSingle(a0, s + (0 * filters));
+            TW.StoreSingle(c0, s + (0 * filters) + TW.Count);
+            TW.StoreSingle(a1, s + (1 * filters));
+            TW.StoreSingle(c1, s + (1 * filters) + TW.Count);
+            TW.StoreSingle(a2, s + (2 * filters));
+            TW.StoreSingle(c2, s + (2 * filters) + TW.Count);
+            TW.StoreSingle(a3, s + (3 * filters));
+            TW.StoreSingle(c3, s + (3 * filters) + TW.Count);
+            TW.StoreSingle(a4, s + (4 * filters));
+            TW.StoreSingle(c4, s + (4 * filters) + TW.Count);
+            TW.StoreSingle(a5, s + (5 * filters));
+            TW.StoreSingle(c5, s + (5 * filters) + TW.Count);
+            TW.StoreSingle(a6, s + (6 * filters));
+            TW.StoreSingle(c6, s + (6 * filters) + TW.Count);
+            TW.StoreSingle(a7, s + (7 * filters));
+            TW.StoreSingle(c7, s + (7 * filters) + TW.Count);
+            TW.StoreSingle(a8, s + (8 * filters));
+            TW.StoreSingle(c8, s + (8 * filters) + TW.Count);
+            TW.StoreSingle(a9, s + (9 * filters));
+            TW.StoreSingle(c9, s + (9 * filters) + TW.Count);
+            TW.StoreSingle(a10, s + (10 * filters));
+            TW.StoreSingle(c10, s + (10 * filters) + TW.Count);
+            TW.StoreSingle(a11, s + (11 * filters));
+            TW.StoreSingle(c11, s + (11 * filters) + TW.Count);
+        }
     }
 
     /// <summary>Eight taps' sums for filters [0, <paramref name="pairFilters"/>), two vectors at a time (sixteen sums in registers).</summary>

@@ -72,6 +72,10 @@ public sealed class DirectConvolutionTests
 
         // A pair and a single vector of filters (two rows at a time) over several passes, odd output height.
         Check(new ConvGeometry(16, 7, 9, 5, 5, 1, 2), 48, 2, seed: 14);
+
+        // Twelve taps side by side for whole pairs of filters: 64 filters, kernel-row runs of 48 and of 20 (12 + 8), stride 2.
+        Check(new ConvGeometry(16, 8, 7, 3, 3, 1, 1), 64, 3, seed: 15);
+        Check(new ConvGeometry(4, 9, 9, 5, 5, 2, 2), 32, 2, seed: 16);
     }
 
     [TestMethod]
@@ -122,7 +126,8 @@ public sealed class DirectConvolutionTests
             Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 8, 8, 1, 1, 1, 0), 4) && !is512, "the direct input gradient only on the 512-bit path");
             var threeByThree = new ConvGeometry(32, 16, 16, 3, 3, 1, 1);
             Assert.AreEqual(is512, DirectConvolution.IsPreferred(threeByThree, 64));
-            Assert.IsFalse(DirectConvolution.PrefersWeightGradient(threeByThree, 64), "64 filters: the weight gradient stays on GEMM");
+            Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(threeByThree, 64), "64 filters: two pairs of vectors, twelve taps at a time");
+            Assert.IsFalse(DirectConvolution.PrefersWeightGradient(threeByThree, 48), "48 filters (a pair and a single vector): the weight gradient stays on GEMM");
         });
     }
 
