@@ -60,24 +60,29 @@ internal static class StepComparison
             Action written = Prepare(RadSettings.Exact, out long writtenBytes);
             LayerFactory.PoolBeforeActivation = true;
             Action pooledFirst = Prepare(RadSettings.Exact, out long pooledBytes);
-            (double[] pooledTimes, double[] writtenTimes, double[] pooledRatios) = PairedRounds.Measure(
-                () => PairedRounds.Seconds(pooledFirst, StepsOf(options)), () => PairedRounds.Seconds(written, StepsOf(options)), Rounds);
+            (double writtenMs, double pooledMs, double ratio) = Time(options, written, pooledFirst);
             Console.WriteLine(
                 $"model={options.Model} batch={options.Batch} threads={options.Threads} " +
-                $"activation_then_pool_ms={Stats.Median(writtenTimes) * 1e3:F3} pool_then_activation_ms={Stats.Median(pooledTimes) * 1e3:F3} " +
-                $"ratio={Stats.Median(pooledRatios):F3} retained_bytes={writtenBytes}->{pooledBytes}");
+                $"activation_then_pool_ms={writtenMs:F3} pool_then_activation_ms={pooledMs:F3} " +
+                $"ratio={ratio:F3} retained_bytes={writtenBytes}->{pooledBytes}");
             return 0;
         }
 
         Action exact = Prepare(RadSettings.Exact, out long exactBytes);
         Action rad = Prepare(options.Sketch, out long radBytes);
-        (double[] radTimes, double[] exactTimes, double[] ratios) = PairedRounds.Measure(
-            () => PairedRounds.Seconds(rad, StepsOf(options)), () => PairedRounds.Seconds(exact, StepsOf(options)), Rounds);
-
+        (double exactMs, double radMs, double radOverExact) = Time(options, exact, rad);
         Console.WriteLine(
             $"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} " +
-            $"exact_ms={Stats.Median(exactTimes) * 1e3:F3} rad_ms={Stats.Median(radTimes) * 1e3:F3} rad_over_exact={Stats.Median(ratios):F3} " +
+            $"exact_ms={exactMs:F3} rad_ms={radMs:F3} rad_over_exact={radOverExact:F3} " +
             $"exact_retained_bytes={exactBytes} rad_retained_bytes={radBytes} retained_ratio={(double)radBytes / exactBytes:F3}");
         return 0;
+    }
+
+    /// <summary>Median step times (ms) of <paramref name="baseline"/> and <paramref name="candidate"/>, alternated, and the median per-round ratio candidate / baseline.</summary>
+    private static (double BaselineMs, double CandidateMs, double Ratio) Time(RunOptions options, Action baseline, Action candidate)
+    {
+        (double[] candidateTimes, double[] baselineTimes, double[] ratios) = PairedRounds.Measure(
+            () => PairedRounds.Seconds(candidate, StepsOf(options)), () => PairedRounds.Seconds(baseline, StepsOf(options)), Rounds);
+        return (Stats.Median(baselineTimes) * 1e3, Stats.Median(candidateTimes) * 1e3, Stats.Median(ratios));
     }
 }
