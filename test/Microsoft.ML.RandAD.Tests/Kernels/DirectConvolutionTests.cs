@@ -144,20 +144,24 @@ public sealed class DirectConvolutionTests
     [TestMethod]
     public void AccumulatingAddsTheGradientOfTheChunkToTheExistingValues()
     {
-        var g = new ConvGeometry(1, 8, 8, 3, 3, 1, 1);
-        const int filters = 16, count = 2;
-        float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
-        float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 2);
-        float[] prior = KernelTestCases.RandomFloats(filters * g.PatchSize, 3);
-        KernelTestCases.ForEachPath((path, threads) =>
+        // One channel: the images split in halves; two channels: the taps split over the threads.
+        foreach (var g in new[] { new ConvGeometry(1, 8, 8, 3, 3, 1, 1), new ConvGeometry(2, 8, 8, 3, 3, 1, 1) })
         {
-            var fresh = new float[prior.Length];
-            DirectConvolution.WeightGradient(g, images, dy, count, filters, fresh, accumulate: false);
-            float[] accumulated = (float[])prior.Clone();
-            DirectConvolution.WeightGradient(g, images, dy, count, filters, accumulated, accumulate: true);
-            float[] expected = [.. prior.Select((p, i) => p + fresh[i])];
-            KernelTestCases.AssertBitEqual(expected, accumulated, "accumulated weight gradient");
-        });
+            Assert.AreEqual(g.Channels == 1, DirectConvolution.SplitsImages(g));
+            const int filters = 16, count = 3;
+            float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
+            float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 2);
+            float[] prior = KernelTestCases.RandomFloats(filters * g.PatchSize, 3);
+            KernelTestCases.ForEachPath((path, threads) =>
+            {
+                var fresh = new float[prior.Length];
+                DirectConvolution.WeightGradient(g, images, dy, count, filters, fresh, accumulate: false);
+                float[] accumulated = (float[])prior.Clone();
+                DirectConvolution.WeightGradient(g, images, dy, count, filters, accumulated, accumulate: true);
+                float[] expected = [.. prior.Select((p, i) => p + fresh[i])];
+                KernelTestCases.AssertBitEqual(expected, accumulated, $"accumulated weight gradient, {g.Channels} channel(s)");
+            });
+        }
     }
 
     [TestMethod]
