@@ -219,39 +219,26 @@ internal static unsafe class DirectConvolution
         new(filters, g.OutHeight, g.OutWidth, g.KernelHeight, g.KernelWidth, 1, g.KernelHeight - 1 - g.Padding);
 
     /// <summary>
-    /// The calling thread's buffer for a call's transposed weights (64-byte aligned, pinned, grown to the largest call): the
-    /// worker threads read it during the call, and the next call on this thread overwrites it.
+    /// The calling thread's buffer for a call's transposed weights: the worker threads read it during the call, and the next
+    /// call on this thread overwrites it.
     /// </summary>
-    private static float* TransposedWeights(int floats)
-    {
-        if (t_transposed is null || t_transposed.Length < floats + 16)
-        {
-            t_transposed = PinnedMemory.Allocate<float>(floats + 16);
-        }
-
-        return AlignTo64((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_transposed)));
-    }
+    private static float* TransposedWeights(int floats) => ThreadBuffer(ref t_transposed, floats);
 
     /// <summary>The calling thread's buffer for the two halves' sums of a call (the worker threads write it during the call).</summary>
-    private static float* HalvesBuffer(int floats)
+    private static float* HalvesBuffer(int floats) => ThreadBuffer(ref t_halves, floats);
+
+    /// <summary>The running thread's weight-gradient sums.</summary>
+    private static float* SumsBuffer(int floats) => ThreadBuffer(ref t_sums, floats);
+
+    /// <summary>A per-thread buffer of at least <paramref name="floats"/> floats, 64-byte aligned, pinned, grown to the largest call.</summary>
+    private static float* ThreadBuffer(ref float[]? buffer, int floats)
     {
-        if (t_halves is null || t_halves.Length < floats + 16)
+        if (buffer is null || buffer.Length < floats + 16)
         {
-            t_halves = PinnedMemory.Allocate<float>(floats + 16);
+            buffer = PinnedMemory.Allocate<float>(floats + 16);
         }
 
-        return AlignTo64((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_halves)));
-    }
-
-    /// <summary>The running thread's weight-gradient sums (64-byte aligned, pinned, grown to the largest part).</summary>
-    private static float* SumsBuffer(int floats)
-    {
-        if (t_sums is null || t_sums.Length < floats + 16)
-        {
-            t_sums = PinnedMemory.Allocate<float>(floats + 16);
-        }
-
-        return AlignTo64((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_sums)));
+        return AlignTo64((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)));
     }
 
     /// <summary>
@@ -327,7 +314,6 @@ internal static unsafe class DirectConvolution
             _path = KernelSettings.Path;
             _forward = false;
             _halves = halves;
-            _perPart = 1;
             WorkerPool.RunRanges(ref this, 2, 1);
         }
 
