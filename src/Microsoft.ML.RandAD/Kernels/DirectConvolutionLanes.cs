@@ -445,14 +445,14 @@ internal static unsafe class DirectConvolutionLanes
         // Room for a last block padded to its full size with copies of its first tap (computed, never stored).
         Span<int> offsets = stackalloc int[taps + 8];
         TapOffsets(g, firstTap, offsets.Slice(0, taps));
-        for (int t = 0; t < taps; t += 8)
+        for (int t = 0; t < taps;)
         {
             // Filters all in pairs (32, 64 on AVX-512): twelve taps side by side in the image (within one kernel row's run)
             // go together, 24 sums in registers, so each pixel's output gradient is loaded once per twelve taps, not eight.
             if (pairFilters == vectorFilters && t + 12 <= taps && offsets[t + 11] - offsets[t] == 11)
             {
                 WeightGradientTaps12Pair<TW, TU, TF>(g, filters, pairFilters, padded + offsets[t], outputGradient, sums + (t * filters));
-                t += 4;
+                t += 12;
                 continue;
             }
 
@@ -467,6 +467,8 @@ internal static unsafe class DirectConvolutionLanes
             {
                 WeightGradientTaps4<TW, TU, TF>(g, filters, vectorFilters, padded, outputGradient, offsets.Slice(t, 4), block, sums + (t * filters));
             }
+
+            t += 8;
         }
 
         return vectorFilters;
