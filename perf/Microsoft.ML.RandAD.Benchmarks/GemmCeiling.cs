@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -109,12 +108,7 @@ internal static unsafe class GemmCeiling
     }
 
     // Seconds for one call of a probe that takes a few milliseconds or more.
-    private static double Seconds(Action action)
-    {
-        long start = Stopwatch.GetTimestamp();
-        action();
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
+    private static double Seconds(Action action) => PairedRounds.Seconds(action, 1);
 
     // The driver's inner two loops for one (k block, column block): each A micro-panel against the 11 panels of the L2 block.
     private static void Block(float* a, nint aStep, float* b, float* c, nint cStep)
