@@ -91,9 +91,10 @@ internal static unsafe class DirectConvolutionLanes
     {
         int outWidth = g.OutWidth;
 
-        // A single vector of filters (16 on AVX-512: a layer's last odd vector, or the 16-channel input gradient) takes two
-        // output rows at once, so each weight load feeds sixteen FMAs instead of eight.
-        bool twoRows = typeof(TW) == typeof(Width512) && vectorFilters > pairFilters;
+        // On AVX-512 the kernels take two output rows at once where they have the registers, so each weight load feeds twice
+        // the FMAs: a pair of filter vectors on blocks of up to seven pixels (28 sums), and a single vector (16 on AVX-512: a
+        // layer's last odd vector, or the 16-channel input gradient) on blocks of up to eight (16 sums).
+        bool twoRows = typeof(TW) == typeof(Width512);
         nint rowStep = g.Stride * k.RowFloats, yRowStep = outWidth * filters;
         for (int oh = 0; oh < g.OutHeight; oh++)
         {
@@ -110,6 +111,12 @@ internal static unsafe class DirectConvolutionLanes
                 {
                     for (; fv < pairFilters; fv += 2 * TW.Count)
                     {
+                        if (pairOfRows && n <= 7)
+                        {
+                            k.Pixels7PairTwoRows<TW, TU, TF>(x, step, n, rowStep, transposedWeight + fv, bias + fv, pixel + fv, yRowStep);
+                            continue;
+                        }
+
                         k.Pixels8Pair<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
                         if (pairOfRows)
                         {
@@ -332,6 +339,108 @@ internal static unsafe class DirectConvolutionLanes
             Finish<TW, TU, TF>(c6, bc, yc, filters, 6, n);
             Finish<TW, TU, TF>(a7, ba, y, filters, 7, n);
             Finish<TW, TU, TF>(c7, bc, yc, filters, 7, n);
+        }
+
+        /// <summary>
+        /// <see cref="Pixels8Pair{TW, TU, TF}"/> for a block of at most seven pixels on two output rows at once (28 sums, the
+        /// most AVX-512's 32 registers hold with the two weight vectors and a broadcast): each pair of weight loads feeds 28
+        /// FMAs instead of 16, and a 14-pixel row (two blocks of seven) has no spare slot.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Pixels7PairTwoRows<TW, TU, TF>(float* origin, nint step, int n, nint rowStep, float* weight, float* bias, float* y, nint yRowStep)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step), s6 = Slot(6, n, step);
+            nint filters = Filters;
+            float* yc = y + TW.Count, yb = y + yRowStep, yd = yb + TW.Count;
+            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n), a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n), a6 = Start<TW, TU, TF>(y, filters, 6, n);
+            TF c0 = Start<TW, TU, TF>(yc, filters, 0, n), c1 = Start<TW, TU, TF>(yc, filters, 1, n), c2 = Start<TW, TU, TF>(yc, filters, 2, n), c3 = Start<TW, TU, TF>(yc, filters, 3, n), c4 = Start<TW, TU, TF>(yc, filters, 4, n), c5 = Start<TW, TU, TF>(yc, filters, 5, n), c6 = Start<TW, TU, TF>(yc, filters, 6, n);
+            TF b0 = Start<TW, TU, TF>(yb, filters, 0, n), b1 = Start<TW, TU, TF>(yb, filters, 1, n), b2 = Start<TW, TU, TF>(yb, filters, 2, n), b3 = Start<TW, TU, TF>(yb, filters, 3, n), b4 = Start<TW, TU, TF>(yb, filters, 4, n), b5 = Start<TW, TU, TF>(yb, filters, 5, n), b6 = Start<TW, TU, TF>(yb, filters, 6, n);
+            TF d0 = Start<TW, TU, TF>(yd, filters, 0, n), d1 = Start<TW, TU, TF>(yd, filters, 1, n), d2 = Start<TW, TU, TF>(yd, filters, 2, n), d3 = Start<TW, TU, TF>(yd, filters, 3, n), d4 = Start<TW, TU, TF>(yd, filters, 4, n), d5 = Start<TW, TU, TF>(yd, filters, 5, n), d6 = Start<TW, TU, TF>(yd, filters, 6, n);
+            for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
+            {
+                float* x = origin + (kh * RowFloats);
+                float* w = weight + (kh * Run * filters);
+                for (float* end = x + Run; x < end; x++, w += filters)
+                {
+                    TF wa = TW.LoadSingle(w), wc = TW.LoadSingle(w + TW.Count);
+                    float* x2 = x + rowStep;
+                    TF v = TW.BroadcastSingle(*x);
+                    a0 = TW.FusedMultiplyAdd(v, wa, a0);
+                    c0 = TW.FusedMultiplyAdd(v, wc, c0);
+                    v = TW.BroadcastSingle(*x2);
+                    b0 = TW.FusedMultiplyAdd(v, wa, b0);
+                    d0 = TW.FusedMultiplyAdd(v, wc, d0);
+                    v = TW.BroadcastSingle(x[s1]);
+                    a1 = TW.FusedMultiplyAdd(v, wa, a1);
+                    c1 = TW.FusedMultiplyAdd(v, wc, c1);
+                    v = TW.BroadcastSingle(x2[s1]);
+                    b1 = TW.FusedMultiplyAdd(v, wa, b1);
+                    d1 = TW.FusedMultiplyAdd(v, wc, d1);
+                    v = TW.BroadcastSingle(x[s2]);
+                    a2 = TW.FusedMultiplyAdd(v, wa, a2);
+                    c2 = TW.FusedMultiplyAdd(v, wc, c2);
+                    v = TW.BroadcastSingle(x2[s2]);
+                    b2 = TW.FusedMultiplyAdd(v, wa, b2);
+                    d2 = TW.FusedMultiplyAdd(v, wc, d2);
+                    v = TW.BroadcastSingle(x[s3]);
+                    a3 = TW.FusedMultiplyAdd(v, wa, a3);
+                    c3 = TW.FusedMultiplyAdd(v, wc, c3);
+                    v = TW.BroadcastSingle(x2[s3]);
+                    b3 = TW.FusedMultiplyAdd(v, wa, b3);
+                    d3 = TW.FusedMultiplyAdd(v, wc, d3);
+                    v = TW.BroadcastSingle(x[s4]);
+                    a4 = TW.FusedMultiplyAdd(v, wa, a4);
+                    c4 = TW.FusedMultiplyAdd(v, wc, c4);
+                    v = TW.BroadcastSingle(x2[s4]);
+                    b4 = TW.FusedMultiplyAdd(v, wa, b4);
+                    d4 = TW.FusedMultiplyAdd(v, wc, d4);
+                    v = TW.BroadcastSingle(x[s5]);
+                    a5 = TW.FusedMultiplyAdd(v, wa, a5);
+                    c5 = TW.FusedMultiplyAdd(v, wc, c5);
+                    v = TW.BroadcastSingle(x2[s5]);
+                    b5 = TW.FusedMultiplyAdd(v, wa, b5);
+                    d5 = TW.FusedMultiplyAdd(v, wc, d5);
+                    v = TW.BroadcastSingle(x[s6]);
+                    a6 = TW.FusedMultiplyAdd(v, wa, a6);
+                    c6 = TW.FusedMultiplyAdd(v, wc, c6);
+                    v = TW.BroadcastSingle(x2[s6]);
+                    b6 = TW.FusedMultiplyAdd(v, wa, b6);
+                    d6 = TW.FusedMultiplyAdd(v, wc, d6);
+                }
+            }
+
+            TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
+            Finish<TW, TU, TF>(a0, ba, y, filters, 0, n);
+            Finish<TW, TU, TF>(c0, bc, yc, filters, 0, n);
+            Finish<TW, TU, TF>(b0, ba, yb, filters, 0, n);
+            Finish<TW, TU, TF>(d0, bc, yd, filters, 0, n);
+            Finish<TW, TU, TF>(a1, ba, y, filters, 1, n);
+            Finish<TW, TU, TF>(c1, bc, yc, filters, 1, n);
+            Finish<TW, TU, TF>(b1, ba, yb, filters, 1, n);
+            Finish<TW, TU, TF>(d1, bc, yd, filters, 1, n);
+            Finish<TW, TU, TF>(a2, ba, y, filters, 2, n);
+            Finish<TW, TU, TF>(c2, bc, yc, filters, 2, n);
+            Finish<TW, TU, TF>(b2, ba, yb, filters, 2, n);
+            Finish<TW, TU, TF>(d2, bc, yd, filters, 2, n);
+            Finish<TW, TU, TF>(a3, ba, y, filters, 3, n);
+            Finish<TW, TU, TF>(c3, bc, yc, filters, 3, n);
+            Finish<TW, TU, TF>(b3, ba, yb, filters, 3, n);
+            Finish<TW, TU, TF>(d3, bc, yd, filters, 3, n);
+            Finish<TW, TU, TF>(a4, ba, y, filters, 4, n);
+            Finish<TW, TU, TF>(c4, bc, yc, filters, 4, n);
+            Finish<TW, TU, TF>(b4, ba, yb, filters, 4, n);
+            Finish<TW, TU, TF>(d4, bc, yd, filters, 4, n);
+            Finish<TW, TU, TF>(a5, ba, y, filters, 5, n);
+            Finish<TW, TU, TF>(c5, bc, yc, filters, 5, n);
+            Finish<TW, TU, TF>(b5, ba, yb, filters, 5, n);
+            Finish<TW, TU, TF>(d5, bc, yd, filters, 5, n);
+            Finish<TW, TU, TF>(a6, ba, y, filters, 6, n);
+            Finish<TW, TU, TF>(c6, bc, yc, filters, 6, n);
+            Finish<TW, TU, TF>(b6, ba, yb, filters, 6, n);
+            Finish<TW, TU, TF>(d6, bc, yd, filters, 6, n);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

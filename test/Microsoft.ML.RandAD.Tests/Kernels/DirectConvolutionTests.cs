@@ -73,6 +73,12 @@ public sealed class DirectConvolutionTests
         // A pair and a single vector of filters (two rows at a time) over several passes, odd output height.
         Check(new ConvGeometry(16, 7, 9, 5, 5, 1, 2), 48, 2, seed: 14);
 
+        // Pairs of filter vectors on two rows at once over blocks of seven pixels or fewer: six pixels (a spare slot) with
+        // an odd height (a last row alone), five-pixel blocks of a ten-pixel row with a single vector after the pairs, stride 2.
+        Check(new ConvGeometry(16, 7, 6, 5, 5, 1, 2), 32, 2, seed: 17);
+        Check(new ConvGeometry(3, 6, 10, 3, 3, 1, 1), 80, 2, seed: 18);
+        Check(new ConvGeometry(8, 9, 13, 3, 3, 2, 1), 64, 2, seed: 19);
+
         // Twelve taps side by side for whole pairs of filters: 64 filters, kernel-row runs of 48 and of 20 (12 + 8), stride 2.
         Check(new ConvGeometry(16, 8, 7, 3, 3, 1, 1), 64, 3, seed: 15);
         Check(new ConvGeometry(4, 9, 9, 5, 5, 2, 2), 32, 2, seed: 16);
