@@ -95,11 +95,27 @@ internal static unsafe class DirectConvolutionLanes
         // the FMAs: a pair of filter vectors on blocks of up to seven pixels (28 sums), and a single vector (16 on AVX-512: a
         // layer's last odd vector, or the 16-channel input gradient) on blocks of up to eight (16 sums).
         bool twoRows = typeof(TW) == typeof(Width512);
+
+        // A single vector of filters on blocks of five to seven pixels (rows of 14 or 28): four output rows at once.
+        bool fourRows = twoRows && vectorFilters == TW.Count && (outWidth + blocks - 1) / blocks <= 7 && outWidth / blocks > 4;
         nint rowStep = g.Stride * k.RowFloats, yRowStep = outWidth * filters;
         for (int oh = 0; oh < g.OutHeight; oh++)
         {
             float* windowRow = padded + (oh * rowStep);
             float* y = output + (oh * yRowStep);
+            if (fourRows && oh + 3 < g.OutHeight)
+            {
+                for (int block = 0, ow = 0; block < blocks; block++)
+                {
+                    int n = (outWidth - ow) / (blocks - block);
+                    k.Pixels7FourRows<TW, TU, TF>(windowRow + (ow * step), step, n, rowStep, transposedWeight, bias, y + (ow * filters), yRowStep);
+                    ow += n;
+                }
+
+                oh += 3;
+                continue;
+            }
+
             bool pairOfRows = twoRows && oh + 1 < g.OutHeight;
             for (int block = 0, ow = 0; block < blocks; block++)
             {
@@ -441,6 +457,94 @@ internal static unsafe class DirectConvolutionLanes
             Finish<TW, TU, TF>(c6, bc, yc, filters, 6, n);
             Finish<TW, TU, TF>(b6, ba, yb, filters, 6, n);
             Finish<TW, TU, TF>(d6, bc, yd, filters, 6, n);
+        }
+
+        /// <summary>
+        /// <see cref="Pixels8{TW, TU, TF}"/> for a block of at most seven pixels on four output rows at once (28 sums), for a
+        /// layer with a single vector of filters: each weight load feeds 28 FMAs, and a row of 14 or 28 pixels (blocks of
+        /// seven) has no spare slot. The loads are one per FMA plus one, against 17 per 14 FMAs on two rows of eight-pixel slots.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Pixels7FourRows<TW, TU, TF>(float* origin, nint step, int n, nint rowStep, float* weight, float* bias, float* y, nint yRowStep)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step), s6 = Slot(6, n, step);
+            nint filters = Filters;
+            float* yb = y + yRowStep, yc = yb + yRowStep, yd = yc + yRowStep;
+            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n), a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n), a6 = Start<TW, TU, TF>(y, filters, 6, n);
+            TF b0 = Start<TW, TU, TF>(yb, filters, 0, n), b1 = Start<TW, TU, TF>(yb, filters, 1, n), b2 = Start<TW, TU, TF>(yb, filters, 2, n), b3 = Start<TW, TU, TF>(yb, filters, 3, n), b4 = Start<TW, TU, TF>(yb, filters, 4, n), b5 = Start<TW, TU, TF>(yb, filters, 5, n), b6 = Start<TW, TU, TF>(yb, filters, 6, n);
+            TF c0 = Start<TW, TU, TF>(yc, filters, 0, n), c1 = Start<TW, TU, TF>(yc, filters, 1, n), c2 = Start<TW, TU, TF>(yc, filters, 2, n), c3 = Start<TW, TU, TF>(yc, filters, 3, n), c4 = Start<TW, TU, TF>(yc, filters, 4, n), c5 = Start<TW, TU, TF>(yc, filters, 5, n), c6 = Start<TW, TU, TF>(yc, filters, 6, n);
+            TF d0 = Start<TW, TU, TF>(yd, filters, 0, n), d1 = Start<TW, TU, TF>(yd, filters, 1, n), d2 = Start<TW, TU, TF>(yd, filters, 2, n), d3 = Start<TW, TU, TF>(yd, filters, 3, n), d4 = Start<TW, TU, TF>(yd, filters, 4, n), d5 = Start<TW, TU, TF>(yd, filters, 5, n), d6 = Start<TW, TU, TF>(yd, filters, 6, n);
+            for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
+            {
+                float* x = origin + (kh * RowFloats);
+                float* w = weight + (kh * Run * filters);
+                for (float* end = x + Run; x < end; x++, w += filters)
+                {
+                    TF wv = TW.LoadSingle(w);
+                    float* xb = x + rowStep, xc = xb + rowStep, xd = xc + rowStep;
+                    a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*x), wv, a0);
+                    b0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*xb), wv, b0);
+                    c0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*xc), wv, c0);
+                    d0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(*xd), wv, d0);
+                    a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s1]), wv, a1);
+                    b1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xb[s1]), wv, b1);
+                    c1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xc[s1]), wv, c1);
+                    d1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xd[s1]), wv, d1);
+                    a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s2]), wv, a2);
+                    b2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xb[s2]), wv, b2);
+                    c2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xc[s2]), wv, c2);
+                    d2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xd[s2]), wv, d2);
+                    a3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s3]), wv, a3);
+                    b3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xb[s3]), wv, b3);
+                    c3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xc[s3]), wv, c3);
+                    d3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xd[s3]), wv, d3);
+                    a4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s4]), wv, a4);
+                    b4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xb[s4]), wv, b4);
+                    c4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xc[s4]), wv, c4);
+                    d4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xd[s4]), wv, d4);
+                    a5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s5]), wv, a5);
+                    b5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xb[s5]), wv, b5);
+                    c5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xc[s5]), wv, c5);
+                    d5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xd[s5]), wv, d5);
+                    a6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x[s6]), wv, a6);
+                    b6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xb[s6]), wv, b6);
+                    c6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xc[s6]), wv, c6);
+                    d6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(xd[s6]), wv, d6);
+                }
+            }
+
+            TF bv = TW.LoadSingle(bias);
+            Finish<TW, TU, TF>(a0, bv, y, filters, 0, n);
+            Finish<TW, TU, TF>(b0, bv, yb, filters, 0, n);
+            Finish<TW, TU, TF>(c0, bv, yc, filters, 0, n);
+            Finish<TW, TU, TF>(d0, bv, yd, filters, 0, n);
+            Finish<TW, TU, TF>(a1, bv, y, filters, 1, n);
+            Finish<TW, TU, TF>(b1, bv, yb, filters, 1, n);
+            Finish<TW, TU, TF>(c1, bv, yc, filters, 1, n);
+            Finish<TW, TU, TF>(d1, bv, yd, filters, 1, n);
+            Finish<TW, TU, TF>(a2, bv, y, filters, 2, n);
+            Finish<TW, TU, TF>(b2, bv, yb, filters, 2, n);
+            Finish<TW, TU, TF>(c2, bv, yc, filters, 2, n);
+            Finish<TW, TU, TF>(d2, bv, yd, filters, 2, n);
+            Finish<TW, TU, TF>(a3, bv, y, filters, 3, n);
+            Finish<TW, TU, TF>(b3, bv, yb, filters, 3, n);
+            Finish<TW, TU, TF>(c3, bv, yc, filters, 3, n);
+            Finish<TW, TU, TF>(d3, bv, yd, filters, 3, n);
+            Finish<TW, TU, TF>(a4, bv, y, filters, 4, n);
+            Finish<TW, TU, TF>(b4, bv, yb, filters, 4, n);
+            Finish<TW, TU, TF>(c4, bv, yc, filters, 4, n);
+            Finish<TW, TU, TF>(d4, bv, yd, filters, 4, n);
+            Finish<TW, TU, TF>(a5, bv, y, filters, 5, n);
+            Finish<TW, TU, TF>(b5, bv, yb, filters, 5, n);
+            Finish<TW, TU, TF>(c5, bv, yc, filters, 5, n);
+            Finish<TW, TU, TF>(d5, bv, yd, filters, 5, n);
+            Finish<TW, TU, TF>(a6, bv, y, filters, 6, n);
+            Finish<TW, TU, TF>(b6, bv, yb, filters, 6, n);
+            Finish<TW, TU, TF>(c6, bv, yc, filters, 6, n);
+            Finish<TW, TU, TF>(d6, bv, yd, filters, 6, n);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -25,6 +25,11 @@ public sealed class DirectConvolutionTests
         // eight-pixel blocks with spare slots (width 5) and four-pixel blocks (width 3).
         yield return [2, 7, 5, 3, 3, 1, 1, 16];
         yield return [3, 9, 3, 3, 3, 1, 1, 16];
+
+        // ... and four rows at once on blocks of five to seven pixels: a six-pixel block (a spare slot) with a last row
+        // alone and remainder filters; five-pixel blocks with two rows left.
+        yield return [2, 5, 6, 3, 3, 1, 1, 17];
+        yield return [1, 6, 10, 3, 3, 1, 1, 16];
     }
 
     public static IEnumerable<object[]> InputGradientShapes()
@@ -37,6 +42,7 @@ public sealed class DirectConvolutionTests
         yield return [2, 4, 13, 2, 1, 8];
         yield return [32, 3, 7, 3, 1, 33]; // 32 channels: two vectors of the transposed convolution's filters
         yield return [16, 7, 9, 3, 1, 16]; // 16 channels: one vector, two rows at a time, a last row alone
+        yield return [16, 9, 12, 3, 1, 32]; // 16 channels, six-pixel blocks: four rows at a time, then four, then one
     }
 
     [TestMethod]
