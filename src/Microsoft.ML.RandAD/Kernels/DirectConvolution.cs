@@ -168,26 +168,43 @@ internal static unsafe class DirectConvolution
 
     /// <summary>
     /// <c>weightGradient[f, tap] = Σ_pixels outputGradient[pixel, f]·images[pixel + tap]</c> (filters × PatchSize), added to
-    /// the existing values when <paramref name="accumulate"/> is set.
+    /// the existing values when <paramref name="accumulate"/> is set; and, when <paramref name="biasGradient"/> is given,
+    /// <c>biasGradient[f] = Σ_pixels outputGradient[pixel, f]</c> the same way.
     /// </summary>
-    public static void WeightGradient(in ConvGeometry g, ReadOnlySpan<float> images, ReadOnlySpan<float> outputGradient, int count, int filters, Span<float> weightGradient, bool accumulate)
+    /// <remarks>
+    /// Where the images are split into halves (<see cref="SplitsImages"/>) the bias gradient is summed in the same pass as the
+    /// weights (the output gradient is read once, not twice: 6.4 MB for the CNN's first layer at batch 128), each half pixel
+    /// by pixel in order, then the halves added; elsewhere it is <see cref="RowVector.SumRows"/>'s column sums.
+    /// </remarks>
+    public static void WeightGradient(in ConvGeometry g, ReadOnlySpan<float> images, ReadOnlySpan<float> outputGradient, int count, int filters, Span<float> weightGradient, bool accumulate, Span<float> biasGradient = default)
     {
         Check(g, filters, images.Length, count, weightGradient.Length, outputGradient.Length, "outputGradient");
-        Sgemm.Trace?.Add(new GemmCall(true, false, filters, g.PatchSize, count * g.OutPositions));
-        fixed (float* pi = images, pg = outputGradient, pw = weightGradient)
+        bool withBias = !biasGradient.IsEmpty;
+        if (withBias && biasGradient.Length != filters)
         {
-            var job = new ConvolutionJob(g, filters, pi, pw, null, pg, count, accumulate);
+            throw new ArgumentException($"biasGradient has {biasGradient.Length} floats; the layer has {filters} filters.", nameof(biasGradient));
+        }
+
+        Sgemm.Trace?.Add(new GemmCall(true, false, filters, g.PatchSize, count * g.OutPositions));
+        fixed (float* pi = images, pg = outputGradient, pw = weightGradient, pb = biasGradient)
+        {
             if (!SplitsImages(g))
             {
-                job.Run(lines: g.PatchSize, forward: false);
+                if (withBias)
+                {
+                    RowVector.SumRows(outputGradient.Slice(0, count * g.OutPositions * filters), count * g.OutPositions, biasGradient, accumulate);
+                }
+
+                new ConvolutionJob(g, filters, pi, pw, null, pg, count, accumulate).Run(lines: g.PatchSize, forward: false);
                 return;
             }
 
-            // Few taps: two fixed halves of the images (whatever the thread count), each summed over every tap, then added
-            // in order, so each thread keeps a whole patch's sums in registers and reads each pixel's output gradient once.
-            int size = g.PatchSize * filters;
+            // Few taps: two fixed halves of the images (whatever the thread count), each summed over every tap (and the bias),
+            // then added in order, so each thread keeps a whole patch's sums in registers and reads each pixel's output
+            // gradient once.
+            int size = (g.PatchSize + 1) * filters;
             float* halves = HalvesBuffer(2 * size);
-            job.RunHalves(halves);
+            new ConvolutionJob(g, filters, pi, pw, null, pg, count, accumulate).RunHalves(halves, withBias);
             for (int tap = 0; tap < g.PatchSize; tap++)
             {
                 for (int f = 0; f < filters; f++)
@@ -196,6 +213,13 @@ internal static unsafe class DirectConvolution
                     float* target = pw + ((long)f * g.PatchSize) + tap;
                     *target = accumulate ? *target + total : total;
                 }
+            }
+
+            for (int f = 0; withBias && f < filters; f++)
+            {
+                int at = (g.PatchSize * filters) + f;
+                float total = halves[at] + halves[size + at];
+                pb[f] = accumulate ? pb[f] + total : total;
             }
         }
     }
@@ -307,13 +331,18 @@ internal static unsafe class DirectConvolution
         private int _perPart;
         private bool _forward;
         private float* _halves;
+        private bool _halvesBias;
 
-        /// <summary>Weight gradient over two fixed halves of the images, every tap each: sums of half h at <paramref name="halves"/> + h·PatchSize·filters (tap-major).</summary>
-        public void RunHalves(float* halves)
+        /// <summary>
+        /// Weight gradient over two fixed halves of the images, every tap each: sums of half h at <paramref name="halves"/> +
+        /// h·(PatchSize + 1)·filters (tap-major), then the half's bias sums when <paramref name="withBias"/>.
+        /// </summary>
+        public void RunHalves(float* halves, bool withBias)
         {
             _path = KernelSettings.Path;
             _forward = false;
             _halves = halves;
+            _halvesBias = withBias;
             WorkerPool.RunRanges(ref this, 2, 1);
         }
 
@@ -361,31 +390,32 @@ internal static unsafe class DirectConvolution
             // buffer rather than more stack beside the padded image). Split by halves of the images instead, a part takes
             // every tap over its half and leaves its sums in the call's buffer.
             int firstImage = 0, endImage = _count;
-            float* sums;
+            float* sums, bias = null;
             if (_halves != null)
             {
                 (firstImage, endImage) = (first * _count / 2, (first + 1) * _count / 2);
-                sums = _halves + ((long)first * _g.PatchSize * _filters);
+                sums = _halves + ((long)first * (_g.PatchSize + 1) * _filters);
                 (first, count) = (0, _g.PatchSize);
+                bias = _halvesBias ? sums + (count * _filters) : null;
             }
             else
             {
                 sums = SumsBuffer(count * _filters);
             }
 
-            new Span<float>(sums, count * _filters).Clear();
+            new Span<float>(sums, (count + (bias != null ? 1 : 0)) * _filters).Clear();
             for (int n = firstImage; n < endImage; n++)
             {
                 DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
                 float* dy = _output + ((long)n * _g.OutPositions * _filters);
                 int vectorFilters = _path switch
                 {
-                    KernelPath.Vector512 => DirectConvolutionLanes.WeightGradient<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, dy, first, count, sums),
-                    KernelPath.Vector256 => DirectConvolutionLanes.WeightGradient<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, dy, first, count, sums),
-                    KernelPath.Vector128 => DirectConvolutionLanes.WeightGradient<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, dy, first, count, sums),
+                    KernelPath.Vector512 => DirectConvolutionLanes.WeightGradient<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, dy, first, count, sums, bias),
+                    KernelPath.Vector256 => DirectConvolutionLanes.WeightGradient<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, dy, first, count, sums, bias),
+                    KernelPath.Vector128 => DirectConvolutionLanes.WeightGradient<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, dy, first, count, sums, bias),
                     _ => 0,
                 };
-                DirectConvolutionLanes.WeightGradientScalar(_g, _filters, vectorFilters, padded, dy, first, count, sums);
+                DirectConvolutionLanes.WeightGradientScalar(_g, _filters, vectorFilters, padded, dy, first, count, sums, bias);
             }
 
             if (_halves != null)

@@ -634,10 +634,12 @@ internal static unsafe class DirectConvolutionLanes
     /// <remarks>
     /// Taps go eight at a time (a last block of one to four, four) with their sums in registers for the whole image: each pixel's output
     /// gradient is loaded once for all of them, and the eight sums are independent chains, so the loop runs at the FMA
-    /// units' rate rather than one FMA's latency. Each sum still takes its pixels in order.
+    /// units' rate rather than one FMA's latency. Each sum still takes its pixels in order. With <paramref name="bias"/>, also
+    /// adds the image's output gradient, pixel by pixel in order, into it (filters [0, returned); inside the 5×5 kernel's
+    /// loop, else a pass of its own).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int WeightGradient<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* outputGradient, int firstTap, int taps, float* sums)
+    public static int WeightGradient<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* outputGradient, int firstTap, int taps, float* sums, float* bias = null)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
@@ -651,8 +653,13 @@ internal static unsafe class DirectConvolutionLanes
         int pairFilters = typeof(TW) == typeof(Width512) ? filters - (filters % (2 * TW.Count)) : 0;
         if (typeof(TW) == typeof(Width512) && filters == TW.Count && firstTap == 0 && taps == 25 && g.Channels == 1 && g.KernelHeight == 5)
         {
-            WeightGradient5x5<TW, TU, TF>(g, padded, outputGradient, sums);
+            WeightGradient5x5<TW, TU, TF>(g, padded, outputGradient, sums, bias);
             return vectorFilters;
+        }
+
+        if (bias != null)
+        {
+            AddPixels<TW, TU, TF>(outputGradient, g.OutPositions, filters, vectorFilters, bias);
         }
 
         // Room for a last block padded to its full size with copies of its first tap (computed, never stored).
@@ -687,19 +694,43 @@ internal static unsafe class DirectConvolutionLanes
         return vectorFilters;
     }
 
+    /// <summary><c>bias[f] += dY[pixel, f]</c> over <paramref name="pixels"/> pixels in order, filters [0, <paramref name="vectorFilters"/>) by vectors.</summary>
+    private static void AddPixels<TW, TU, TF>(float* outputGradient, int pixels, int filters, int vectorFilters, float* bias)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        for (int fv = 0; fv < vectorFilters; fv += TW.Count)
+        {
+            TF sum = TW.LoadSingle(bias + fv);
+            float* dy = outputGradient + fv;
+            for (int p = 0; p < pixels; p++, dy += filters)
+            {
+                sum = TW.AddSingle(sum, TW.LoadSingle(dy));
+            }
+
+            TW.StoreSingle(sum, bias + fv);
+        }
+    }
+
     /// <summary>
     /// The whole 5×5 patch of a single-channel image for one vector of filters: 25 sums in registers, each pixel's output
     /// gradient loaded once for all of them, the five input rows read at constant offsets (the same sums in the same order
     /// as the eight- and four-tap kernels).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightGradient5x5<TW, TU, TF>(in ConvGeometry g, float* padded, float* outputGradient, float* sums)
+    private static void WeightGradient5x5<TW, TU, TF>(in ConvGeometry g, float* padded, float* outputGradient, float* sums, float* bias)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
         int rowFloats = g.Width + (2 * g.Padding), outWidth = g.OutWidth, filters = TW.Count;
         nint step = g.Stride;
+
+        // The bias gradient rides along as a 26th sum (into a scratch vector when it is not wanted: no branch in the loop).
+        TF* unused = stackalloc TF[1];
+        float* biasSum = bias != null ? bias : (float*)unused;
+        TF ab = bias != null ? TW.LoadSingle(bias) : TW.BroadcastSingle(0f);
         TF a0 = TW.LoadSingle(sums + (0 * filters));
         TF a1 = TW.LoadSingle(sums + (1 * filters));
         TF a2 = TW.LoadSingle(sums + (2 * filters));
@@ -733,6 +764,7 @@ internal static unsafe class DirectConvolutionLanes
             for (float* dyEnd = dy + (outWidth * filters); dy < dyEnd; x0 += step, x1 += step, x2 += step, x3 += step, x4 += step, dy += filters)
             {
                 TF d = TW.LoadSingle(dy);
+                ab = TW.AddSingle(ab, d);
                 a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[0]), d, a0);
                 a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[1]), d, a1);
                 a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[2]), d, a2);
@@ -786,6 +818,7 @@ internal static unsafe class DirectConvolutionLanes
         TW.StoreSingle(a22, sums + (22 * filters));
         TW.StoreSingle(a23, sums + (23 * filters));
         TW.StoreSingle(a24, sums + (24 * filters));
+        TW.StoreSingle(ab, biasSum);
     }
 
     /// <summary>
@@ -1080,8 +1113,16 @@ internal static unsafe class DirectConvolutionLanes
     }
 
     /// <summary>The scalar weight gradient for filters [<paramref name="firstFilter"/>, filters), same order as the vector one.</summary>
-    public static void WeightGradientScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* outputGradient, int firstTap, int taps, float* sums)
+    public static void WeightGradientScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* outputGradient, int firstTap, int taps, float* sums, float* bias = null)
     {
+        for (int p = 0; bias != null && p < g.OutPositions; p++)
+        {
+            for (int f = firstFilter; f < filters; f++)
+            {
+                bias[f] += outputGradient[(p * filters) + f];
+            }
+        }
+
         int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, step = g.Stride * g.Channels;
         Span<int> offsets = stackalloc int[taps];
         TapOffsets(g, firstTap, offsets);

@@ -81,8 +81,7 @@ internal sealed class Conv2DLayer : Layer
     {
         ConvGeometry g = _geometry;
         int batch = context.Batch;
-        RowVector.SumRows(outputGradient.Slice(0, batch * g.OutPositions * _filters), batch * g.OutPositions, _bias.Gradient, context.Accumulate);
-        Sketch.WeightGradient(context, outputGradient, batch, g, _filters, _weight.Gradient, context.Accumulate);
+        Sketch.ParameterGradients(context, outputGradient, batch, g, _filters, _weight.Gradient, _bias.Gradient, context.Accumulate);
         if (inputGradient.IsEmpty)
         {
             return;

@@ -7,7 +7,7 @@ namespace Microsoft.ML.RandAD.Sketches;
 /// How a convolution keeps its input images (NHWC) for the weight gradient <c>dW = dYᵀ·cols(X̂)</c>.
 /// The default path rebuilds x̂ a chunk of images at a time, runs im2col on it and takes the product (where
 /// <see cref="DirectConvolution.PrefersWeightGradient"/>: a direct convolution, no column matrix);
-/// a sketch with a cheaper route (shared positions) overrides <see cref="WeightGradient"/>.
+/// a sketch with a cheaper route (shared positions) overrides <see cref="ParameterGradients"/>.
 /// </summary>
 internal abstract class ImageSketch
 {
@@ -23,15 +23,21 @@ internal abstract class ImageSketch
     /// <summary>Forward pass: records what the backward pass needs of <paramref name="images"/> (batch NHWC images).</summary>
     public abstract void Keep(StepContext context, ReadOnlySpan<float> images, int batch, in ConvGeometry geometry);
 
-    /// <summary>Backward pass: writes (or adds, when <paramref name="accumulate"/>) dYᵀ·cols(x̂) into <paramref name="weightGradient"/> (filters × PatchSize).</summary>
-    public virtual void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
+    /// <summary>
+    /// Backward pass: writes (or adds, when <paramref name="accumulate"/>) dYᵀ·cols(x̂) into <paramref name="weightGradient"/>
+    /// (filters × PatchSize) and the exact Σ dY into <paramref name="biasGradient"/> (filters): the bias never needs the
+    /// input, but a direct weight gradient sums it in the same pass over dY.
+    /// </summary>
+    public virtual void ParameterGradients(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
     {
         ConvGeometry g = geometry;
         if (DirectConvolution.PrefersWeightGradient(g, filters))
         {
-            DirectWeightGradient(context, outputGradient, batch, g, filters, weightGradient, accumulate);
+            DirectWeightGradient(context, outputGradient, batch, g, filters, weightGradient, biasGradient, accumulate);
             return;
         }
+
+        BiasGradient(outputGradient, batch, g, filters, biasGradient, accumulate);
 
         // The kept images themselves in one product, or x̂ rebuilt a few images at a time; each product's column chunks
         // are spread over the threads.
@@ -55,7 +61,7 @@ internal abstract class ImageSketch
     /// images for single-channel patches), so chunks the size of im2col's (3 images of the CNN's second layer) would pay a
     /// dispatch and a rebuild per 3 images.
     /// </summary>
-    private void DirectWeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry g, int filters, Span<float> weightGradient, bool accumulate)
+    private void DirectWeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry g, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
     {
         int chunk = KeepsExactInput ? batch : Math.Min(batch, Math.Max(8, DirectRebuildBytes / (4 * g.ImageSize)));
         Span<float> rebuilt = KeepsExactInput ? default : context.SketchScratch(chunk * g.ImageSize);
@@ -63,9 +69,13 @@ internal abstract class ImageSketch
         {
             int count = Math.Min(chunk, batch - first);
             ReadOnlySpan<float> dy = outputGradient.Slice(first * g.OutPositions * filters, count * g.OutPositions * filters);
-            DirectConvolution.WeightGradient(g, Images(context, first, count, g, rebuilt), dy, count, filters, weightGradient, accumulate || first > 0);
+            DirectConvolution.WeightGradient(g, Images(context, first, count, g, rebuilt), dy, count, filters, weightGradient, accumulate || first > 0, biasGradient);
         }
     }
+
+    /// <summary>The bias gradient on its own: Σ dY over every output position of the batch (filters), written or added.</summary>
+    protected static void BiasGradient(ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry g, int filters, Span<float> biasGradient, bool accumulate) =>
+        RowVector.SumRows(outputGradient.Slice(0, batch * g.OutPositions * filters), batch * g.OutPositions, biasGradient, accumulate);
 
     private const int DirectRebuildBytes = 1 << 20;
 

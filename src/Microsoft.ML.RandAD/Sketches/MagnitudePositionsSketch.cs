@@ -40,7 +40,7 @@ internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
         MagnitudeSampling.SamplePlanes(images, batch, plane, c, draws, offsets, context.Kept(_norms[context.Chunk]), context.Kept(_codes[context.Chunk]));
     }
 
-    public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
+    public override void ParameterGradients(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
     {
         int plane = geometry.Height * geometry.Width, planes = batch * geometry.Channels;
         int draws = KeepFraction.MagnitudeDraws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
@@ -48,11 +48,12 @@ internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
         {
             // Dense enough that rebuilding x̂ and taking the exact-shaped product is faster than summing the draws
             // (at f = 0.1 a plane keeps 1.9–3.6 times as many draws as uniform sampling: 19–34 % of its positions).
-            base.WeightGradient(context, outputGradient, batch, geometry, filters, weightGradient, accumulate);
+            base.ParameterGradients(context, outputGradient, batch, geometry, filters, weightGradient, biasGradient, accumulate);
             return;
         }
 
         // Straight from the draws: no rebuilt images, no column matrix.
+        BiasGradient(outputGradient, batch, geometry, filters, biasGradient, accumulate);
         ReadOnlySpan<float> norms = context.Kept(_norms[context.Chunk]);
         ReadOnlySpan<byte> codes = context.Kept(_codes[context.Chunk]);
         Span<int> positions = context.IndexScratch(planes * draws);

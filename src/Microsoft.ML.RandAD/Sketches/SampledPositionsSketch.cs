@@ -48,7 +48,7 @@ internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
         }
     }
 
-    public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
+    public override void ParameterGradients(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
     {
         int plane = geometry.Height * geometry.Width;
         int count = batch * geometry.Channels * KeepFraction.Count(Fraction, plane);
@@ -57,18 +57,19 @@ internal sealed class SampledPositionsSketch(float keepFraction) : ImageSketch
         if (SparseGradient.CanAddConvolutionProducts(geometry, filters))
         {
             // Straight from the samples: f of the dense product's work, no rebuilt images, no column matrix.
+            BiasGradient(outputGradient, batch, geometry, filters, biasGradient, accumulate);
             int k = KeepFraction.Count(Fraction, plane);
             SparseGradient.AddConvolutionProducts(
                 geometry, filters, context.Kept(_values[context.Chunk]), positions, new SampleLayout(k, PerPlane: true), batch, outputGradient, weightGradient, accumulate);
             return;
         }
 
-        base.WeightGradient(context, outputGradient, batch, geometry, filters, weightGradient, accumulate);
+        base.ParameterGradients(context, outputGradient, batch, geometry, filters, weightGradient, biasGradient, accumulate);
     }
 
     protected override ReadOnlySpan<float> Images(StepContext context, int first, int count, in ConvGeometry geometry, Span<float> scratch)
     {
-        // The positions were regenerated (and verified) into the index scratch by WeightGradient.
+        // The positions were regenerated (and verified) into the index scratch by ParameterGradients.
         int plane = geometry.Height * geometry.Width, c = geometry.Channels;
         int k = KeepFraction.Count(Fraction, plane);
         ReadOnlySpan<int> positions = context.IndexScratch((first + count) * c * k);

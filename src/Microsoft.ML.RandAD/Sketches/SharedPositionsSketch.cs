@@ -49,9 +49,10 @@ internal sealed class SharedPositionsSketch(float keepFraction) : ImageSketch
         }
     }
 
-    public override void WeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, bool accumulate)
+    public override void ParameterGradients(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
     {
         ConvGeometry g = geometry;
+        BiasGradient(outputGradient, batch, g, filters, biasGradient, accumulate);
         int c = g.Channels;
         int k = KeepFraction.Count(Fraction, g.Height * g.Width);
         Span<int> positions = Draw(context, SampleSeal.Seed(context, _seal[context.Chunk]), k, g);

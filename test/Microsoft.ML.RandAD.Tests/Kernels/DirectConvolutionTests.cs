@@ -164,14 +164,19 @@ public sealed class DirectConvolutionTests
             float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
             float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 2);
             float[] prior = KernelTestCases.RandomFloats(filters * g.PatchSize, 3);
+            float[] priorBias = KernelTestCases.RandomFloats(filters, 4);
             KernelTestCases.ForEachPath((path, threads) =>
             {
                 var fresh = new float[prior.Length];
-                DirectConvolution.WeightGradient(g, images, dy, count, filters, fresh, accumulate: false);
+                var freshBias = new float[filters];
+                DirectConvolution.WeightGradient(g, images, dy, count, filters, fresh, accumulate: false, freshBias);
                 float[] accumulated = (float[])prior.Clone();
-                DirectConvolution.WeightGradient(g, images, dy, count, filters, accumulated, accumulate: true);
+                float[] accumulatedBias = (float[])priorBias.Clone();
+                DirectConvolution.WeightGradient(g, images, dy, count, filters, accumulated, accumulate: true, accumulatedBias);
                 float[] expected = [.. prior.Select((p, i) => p + fresh[i])];
                 KernelTestCases.AssertBitEqual(expected, accumulated, $"accumulated weight gradient, {g.Channels} channel(s)");
+                float[] expectedBias = [.. priorBias.Select((p, i) => p + freshBias[i])];
+                KernelTestCases.AssertBitEqual(expectedBias, accumulatedBias, $"accumulated bias gradient, {g.Channels} channel(s)");
             });
         }
     }
@@ -195,7 +200,16 @@ public sealed class DirectConvolutionTests
         float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, seed + 3);
         (double[] y, double[] dw, _, double[] yScale, double[] dwScale, _) = Definition(g, images, weight, bias, dy, count, filters);
 
-        float[] scalarY = [], scalarDw = [];
+        // The bias gradient Σ dY, by definition.
+        var db = new double[filters];
+        var dbScale = new double[filters];
+        for (int i = 0; i < dy.Length; i++)
+        {
+            db[i % filters] += dy[i];
+            dbScale[i % filters] += Math.Abs(dy[i]);
+        }
+
+        float[] scalarY = [], scalarDw = [], scalarDb = [];
         KernelTestCases.ForEachPath((path, threads) =>
         {
             float[] output = Enumerable.Repeat(float.NaN, y.Length).ToArray();
@@ -204,14 +218,23 @@ public sealed class DirectConvolutionTests
             DirectConvolution.WeightGradient(g, images, dy, count, filters, gradient, accumulate: false);
             AssertClose(y, yScale, output, $"forward {g}, {filters} filters ×{count}");
             AssertClose(dw, dwScale, gradient, $"weight gradient {g}, {filters} filters ×{count}");
+
+            // Asking for the bias gradient too (summed in the weight gradient's pass where the images split in halves)
+            // leaves the weight gradient's bits unchanged.
+            float[] withBias = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
+            float[] biasGradient = Enumerable.Repeat(float.NaN, filters).ToArray();
+            DirectConvolution.WeightGradient(g, images, dy, count, filters, withBias, accumulate: false, biasGradient);
+            KernelTestCases.AssertBitEqual(gradient, withBias, $"weight gradient {g}, {filters} filters ×{count}, with the bias gradient");
+            AssertClose(db, dbScale, biasGradient, $"bias gradient {g}, {filters} filters ×{count}");
             if (path == KernelPath.Scalar && threads == 1)
             {
-                (scalarY, scalarDw) = (output, gradient);
+                (scalarY, scalarDw, scalarDb) = (output, gradient, biasGradient);
             }
             else
             {
                 KernelTestCases.AssertBitEqual(scalarY, output, $"forward {g}, {filters} filters ×{count} against the scalar path");
                 KernelTestCases.AssertBitEqual(scalarDw, gradient, $"weight gradient {g}, {filters} filters ×{count} against the scalar path");
+                KernelTestCases.AssertBitEqual(scalarDb, biasGradient, $"bias gradient {g}, {filters} filters ×{count} against the scalar path");
             }
         });
     }
