@@ -13,7 +13,8 @@ namespace Microsoft.ML.RandAD.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- gemm-paired [--rounds 21]
-/// [--threads 1,2] [--shapes 128x784x256,1024x1024x1024]</c> (shapes as M×K×N; with <c>OPENBLAS_CORETYPE=SkylakeX</c>
+/// [--threads 1,2] [--shapes 128x784x256,NT:128x256x256]</c> (shapes as M×K×N, optionally after NN:, NT: or TN: for which
+/// operand is stored transposed — the backward pass's products; with <c>OPENBLAS_CORETYPE=SkylakeX</c>
 /// in the environment for OpenBLAS's AVX-512 kernels). Without options: 21 rounds, 1 and 2 threads, the four default shapes.
 /// </remarks>
 internal static unsafe class GemmPaired
@@ -22,7 +23,7 @@ internal static unsafe class GemmPaired
     {
         int rounds = 21;
         int[] threadCounts = [1, 2];
-        (int M, int K, int N)[] shapes = [(128, 784, 256), (128, 256, 256), (256, 784, 128), (1024, 1024, 1024)];
+        Shape[] shapes = [new(128, 784, 256), new(128, 256, 256), new(256, 784, 128), new(1024, 1024, 1024)];
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string value = args[i + 1];
@@ -56,31 +57,48 @@ internal static unsafe class GemmPaired
         {
             KernelSettings.ThreadCount = threads;
             OpenBlas.SetThreads(threads);
-            foreach (var (m, k, n) in shapes)
+            foreach (Shape shape in shapes)
             {
-                Console.WriteLine(Measure(threads, m, k, n, rounds));
+                Console.WriteLine(Measure(threads, shape, rounds));
             }
         }
 
         return 0;
     }
 
-    private static (int M, int K, int N) ParseShape(string text)
+    /// <summary>A product M×K×N, with A stored K×M (<paramref name="TransposeA"/>) or B stored N×K (<paramref name="TransposeB"/>).</summary>
+    private readonly record struct Shape(int M, int K, int N, bool TransposeA = false, bool TransposeB = false)
     {
-        int[] sizes = [.. text.Split('x', '×').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
-        return sizes.Length == 3 ? (sizes[0], sizes[1], sizes[2]) : throw new FormatException($"shape {text}: expected MxKxN");
+        public override string ToString() =>
+            (TransposeA || TransposeB ? $"{(TransposeA ? 'T' : 'N')}{(TransposeB ? 'T' : 'N')} " : "") + $"{M}×{K}×{N}";
     }
 
-    private static string Measure(int threads, int m, int k, int n, int rounds)
+    private static Shape ParseShape(string text)
     {
+        string[] parts = text.Split(':');
+        string op = parts.Length == 2 ? parts[0].ToUpperInvariant() : "NN";
+        int[] sizes = [.. parts[^1].Split('x', '×').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+        if (sizes.Length != 3 || parts.Length > 2 || op is not ("NN" or "NT" or "TN" or "TT"))
+        {
+            throw new FormatException($"shape {text}: expected MxKxN, optionally after NN:, NT:, TN: or TT:");
+        }
+
+        return new Shape(sizes[0], sizes[1], sizes[2], op[0] == 'T', op[1] == 'T');
+    }
+
+    private static string Measure(int threads, Shape shape, int rounds)
+    {
+        (int m, int k, int n) = (shape.M, shape.K, shape.N);
+        (bool ta, bool tb) = (shape.TransposeA, shape.TransposeB);
+        int lda = ta ? m : k, ldb = tb ? k : n;
         float* a = GemmBenchmarkBase.Allocate((long)m * k, 1), b = GemmBenchmarkBase.Allocate((long)k * n, 2), c = GemmBenchmarkBase.Allocate((long)m * n, 3);
         try
         {
             double flops = 2.0 * m * n * k;
             void Ours() => Sgemm.Multiply(
-                false, false, m, n, k, 1f, new ReadOnlySpan<float>(a, m * k), k, new ReadOnlySpan<float>(b, k * n), n,
+                ta, tb, m, n, k, 1f, new ReadOnlySpan<float>(a, m * k), lda, new ReadOnlySpan<float>(b, k * n), ldb,
                 0f, new Span<float>(c, m * n), n);
-            void Theirs() => OpenBlas.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+            void Theirs() => OpenBlas.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
 
             // Calls per round for ~100 ms, from a warm-up.
             Ours();
@@ -93,7 +111,7 @@ internal static unsafe class GemmPaired
 
             return string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {threads} | {m}×{k}×{n} | {Stats.Median(ours):F1} / {ours.Max():F1} | {Stats.Median(theirs):F1} / {theirs.Max():F1} | {Stats.Median(ratios):F2}× |");
+                $"| {threads} | {shape} | {Stats.Median(ours):F1} / {ours.Max():F1} | {Stats.Median(theirs):F1} / {theirs.Max():F1} | {Stats.Median(ratios):F2}× |");
         }
         finally
         {
