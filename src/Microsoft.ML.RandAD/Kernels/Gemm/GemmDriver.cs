@@ -14,12 +14,13 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// B once per row block. On AVX-512 with B's columns contiguous (B not transposed) B has no packing pass of its
 /// own: the tiles of the first row micro-panel read B where it lies and write its packed panels as they go
 /// (<see cref="GemmMicroKernels.Tile12x2Packing{TV, TVec, TA}"/>); the other micro-panels read those.</para>
-/// <para>Threaded products go to <see cref="GemmSharedPanels"/> (the operand the threads share is packed once,
-/// together) when that operand fits a few MB. Larger ones split C into disjoint rows or columns (whichever
-/// repeats less packing and wastes fewer tile slots) and each part packs into its own buffers, so there is
-/// no synchronization inside the call; there the repeated packing is a few percent of the multiply. The k blocking
-/// depends only on k and the path, and every element is summed in k order in one lane, so the result is
-/// bit-identical for any thread count.</para>
+/// <para>Threaded products split C into disjoint rows or columns (whichever repeats less packing and wastes fewer
+/// tile slots) and each part packs into its own buffers, so there is one dispatch and no synchronization inside the
+/// call. The operand the parts have in common is then packed by each of them; with B's packing fused into the first
+/// micro-panel's tiles that repeat costs less than sharing one packed copy did (a second dispatch, and each core
+/// reading the panels the other packed out of the other's cache): dropping the shared path made the training
+/// shapes 5–15 % faster on two threads (docs/benchmarks.md). The k blocking depends only on k and the path, and every
+/// element is summed in k order in one lane, so the result is bit-identical for any thread count.</para>
 /// </remarks>
 internal static unsafe class GemmDriver
 {
@@ -57,15 +58,6 @@ internal static unsafe class GemmDriver
         if (threads == 1)
         {
             RunRegion<TTile, TV, TVec, TA>(in args, 0, args.M, 0, args.N);
-            return;
-        }
-
-        // Split C where the tiles divide most evenly; the operand the parts share is then packed once.
-        int tilesM = Ceiling(args.M, TTile.Rows), tilesN = Ceiling(args.N, TTile.Cols);
-        bool splitRows = (long)Ceiling(tilesM, threads) * tilesN <= (long)tilesM * Ceiling(tilesN, threads);
-        if (GemmSharedPanels.Fits<TTile, TA>(in args, splitRows))
-        {
-            GemmSharedPanels.Run<TTile, TV, TVec, TA>(in args, Math.Min(threads, splitRows ? tilesM : tilesN), splitRows);
             return;
         }
 
