@@ -34,24 +34,58 @@ internal static unsafe partial class GemmMicroKernels
         TVec c9a = TV.Zero; TVec c9b = TV.Zero;
         TVec c10a = TV.Zero; TVec c10b = TV.Zero;
         TVec c11a = TV.Zero; TVec c11b = TV.Zero;
-        for (int p = 0; p < kc; p++)
+        // Two k steps per iteration (the same operations in the same order): half the loop overhead, which matters
+        // because the body is 3.5 instructions a cycle at the FMA bound, close to the 4-wide front end of Intel cores.
+        int p = 0;
+        for (; p + 2 <= kc; p += 2)
         {
             TVec b0 = TV.Load(b), b1 = TV.Load(b + lanes);
-            TVec a0 = TV.Broadcast(a[TA.Offset(0)]); c0a = TV.MultiplyAdd(a0, b0, c0a); c0b = TV.MultiplyAdd(a0, b1, c0b);
-            TVec a1 = TV.Broadcast(a[TA.Offset(1)]); c1a = TV.MultiplyAdd(a1, b0, c1a); c1b = TV.MultiplyAdd(a1, b1, c1b);
-            TVec a2 = TV.Broadcast(a[TA.Offset(2)]); c2a = TV.MultiplyAdd(a2, b0, c2a); c2b = TV.MultiplyAdd(a2, b1, c2b);
-            TVec a3 = TV.Broadcast(a[TA.Offset(3)]); c3a = TV.MultiplyAdd(a3, b0, c3a); c3b = TV.MultiplyAdd(a3, b1, c3b);
-            TVec a4 = TV.Broadcast(a[TA.Offset(4)]); c4a = TV.MultiplyAdd(a4, b0, c4a); c4b = TV.MultiplyAdd(a4, b1, c4b);
-            TVec a5 = TV.Broadcast(a[TA.Offset(5)]); c5a = TV.MultiplyAdd(a5, b0, c5a); c5b = TV.MultiplyAdd(a5, b1, c5b);
-            TVec a6 = TV.Broadcast(a[TA.Offset(6)]); c6a = TV.MultiplyAdd(a6, b0, c6a); c6b = TV.MultiplyAdd(a6, b1, c6b);
-            TVec a7 = TV.Broadcast(a[TA.Offset(7)]); c7a = TV.MultiplyAdd(a7, b0, c7a); c7b = TV.MultiplyAdd(a7, b1, c7b);
-            TVec a8 = TV.Broadcast(a[TA.Offset(8)]); c8a = TV.MultiplyAdd(a8, b0, c8a); c8b = TV.MultiplyAdd(a8, b1, c8b);
-            TVec a9 = TV.Broadcast(a[TA.Offset(9)]); c9a = TV.MultiplyAdd(a9, b0, c9a); c9b = TV.MultiplyAdd(a9, b1, c9b);
-            TVec a10 = TV.Broadcast(a[TA.Offset(10)]); c10a = TV.MultiplyAdd(a10, b0, c10a); c10b = TV.MultiplyAdd(a10, b1, c10b);
-            TVec a11 = TV.Broadcast(a[TA.Offset(11)]); c11a = TV.MultiplyAdd(a11, b0, c11a); c11b = TV.MultiplyAdd(a11, b1, c11b);
-            a += TA.Step(12);
-            b += 2 * lanes;
+            TVec a0b0 = TV.Broadcast(a[TA.Offset(0)]); c0a = TV.MultiplyAdd(a0b0, b0, c0a); c0b = TV.MultiplyAdd(a0b0, b1, c0b);
+            TVec a1b0 = TV.Broadcast(a[TA.Offset(1)]); c1a = TV.MultiplyAdd(a1b0, b0, c1a); c1b = TV.MultiplyAdd(a1b0, b1, c1b);
+            TVec a2b0 = TV.Broadcast(a[TA.Offset(2)]); c2a = TV.MultiplyAdd(a2b0, b0, c2a); c2b = TV.MultiplyAdd(a2b0, b1, c2b);
+            TVec a3b0 = TV.Broadcast(a[TA.Offset(3)]); c3a = TV.MultiplyAdd(a3b0, b0, c3a); c3b = TV.MultiplyAdd(a3b0, b1, c3b);
+            TVec a4b0 = TV.Broadcast(a[TA.Offset(4)]); c4a = TV.MultiplyAdd(a4b0, b0, c4a); c4b = TV.MultiplyAdd(a4b0, b1, c4b);
+            TVec a5b0 = TV.Broadcast(a[TA.Offset(5)]); c5a = TV.MultiplyAdd(a5b0, b0, c5a); c5b = TV.MultiplyAdd(a5b0, b1, c5b);
+            TVec a6b0 = TV.Broadcast(a[TA.Offset(6)]); c6a = TV.MultiplyAdd(a6b0, b0, c6a); c6b = TV.MultiplyAdd(a6b0, b1, c6b);
+            TVec a7b0 = TV.Broadcast(a[TA.Offset(7)]); c7a = TV.MultiplyAdd(a7b0, b0, c7a); c7b = TV.MultiplyAdd(a7b0, b1, c7b);
+            TVec a8b0 = TV.Broadcast(a[TA.Offset(8)]); c8a = TV.MultiplyAdd(a8b0, b0, c8a); c8b = TV.MultiplyAdd(a8b0, b1, c8b);
+            TVec a9b0 = TV.Broadcast(a[TA.Offset(9)]); c9a = TV.MultiplyAdd(a9b0, b0, c9a); c9b = TV.MultiplyAdd(a9b0, b1, c9b);
+            TVec a10b0 = TV.Broadcast(a[TA.Offset(10)]); c10a = TV.MultiplyAdd(a10b0, b0, c10a); c10b = TV.MultiplyAdd(a10b0, b1, c10b);
+            TVec a11b0 = TV.Broadcast(a[TA.Offset(11)]); c11a = TV.MultiplyAdd(a11b0, b0, c11a); c11b = TV.MultiplyAdd(a11b0, b1, c11b);
+            TVec b2 = TV.Load(b + (2 * lanes)), b3 = TV.Load(b + (2 * lanes) + lanes);
+            TVec a0b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(0)]); c0a = TV.MultiplyAdd(a0b2, b2, c0a); c0b = TV.MultiplyAdd(a0b2, b3, c0b);
+            TVec a1b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(1)]); c1a = TV.MultiplyAdd(a1b2, b2, c1a); c1b = TV.MultiplyAdd(a1b2, b3, c1b);
+            TVec a2b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(2)]); c2a = TV.MultiplyAdd(a2b2, b2, c2a); c2b = TV.MultiplyAdd(a2b2, b3, c2b);
+            TVec a3b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(3)]); c3a = TV.MultiplyAdd(a3b2, b2, c3a); c3b = TV.MultiplyAdd(a3b2, b3, c3b);
+            TVec a4b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(4)]); c4a = TV.MultiplyAdd(a4b2, b2, c4a); c4b = TV.MultiplyAdd(a4b2, b3, c4b);
+            TVec a5b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(5)]); c5a = TV.MultiplyAdd(a5b2, b2, c5a); c5b = TV.MultiplyAdd(a5b2, b3, c5b);
+            TVec a6b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(6)]); c6a = TV.MultiplyAdd(a6b2, b2, c6a); c6b = TV.MultiplyAdd(a6b2, b3, c6b);
+            TVec a7b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(7)]); c7a = TV.MultiplyAdd(a7b2, b2, c7a); c7b = TV.MultiplyAdd(a7b2, b3, c7b);
+            TVec a8b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(8)]); c8a = TV.MultiplyAdd(a8b2, b2, c8a); c8b = TV.MultiplyAdd(a8b2, b3, c8b);
+            TVec a9b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(9)]); c9a = TV.MultiplyAdd(a9b2, b2, c9a); c9b = TV.MultiplyAdd(a9b2, b3, c9b);
+            TVec a10b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(10)]); c10a = TV.MultiplyAdd(a10b2, b2, c10a); c10b = TV.MultiplyAdd(a10b2, b3, c10b);
+            TVec a11b2 = TV.Broadcast(a[TA.Step(12) + TA.Offset(11)]); c11a = TV.MultiplyAdd(a11b2, b2, c11a); c11b = TV.MultiplyAdd(a11b2, b3, c11b);
+            a += 2 * TA.Step(12);
+            b += 4 * lanes;
         }
+
+        if (p < kc)
+        {
+            TVec b0 = TV.Load(b), b1 = TV.Load(b + lanes);
+            TVec a0b0 = TV.Broadcast(a[TA.Offset(0)]); c0a = TV.MultiplyAdd(a0b0, b0, c0a); c0b = TV.MultiplyAdd(a0b0, b1, c0b);
+            TVec a1b0 = TV.Broadcast(a[TA.Offset(1)]); c1a = TV.MultiplyAdd(a1b0, b0, c1a); c1b = TV.MultiplyAdd(a1b0, b1, c1b);
+            TVec a2b0 = TV.Broadcast(a[TA.Offset(2)]); c2a = TV.MultiplyAdd(a2b0, b0, c2a); c2b = TV.MultiplyAdd(a2b0, b1, c2b);
+            TVec a3b0 = TV.Broadcast(a[TA.Offset(3)]); c3a = TV.MultiplyAdd(a3b0, b0, c3a); c3b = TV.MultiplyAdd(a3b0, b1, c3b);
+            TVec a4b0 = TV.Broadcast(a[TA.Offset(4)]); c4a = TV.MultiplyAdd(a4b0, b0, c4a); c4b = TV.MultiplyAdd(a4b0, b1, c4b);
+            TVec a5b0 = TV.Broadcast(a[TA.Offset(5)]); c5a = TV.MultiplyAdd(a5b0, b0, c5a); c5b = TV.MultiplyAdd(a5b0, b1, c5b);
+            TVec a6b0 = TV.Broadcast(a[TA.Offset(6)]); c6a = TV.MultiplyAdd(a6b0, b0, c6a); c6b = TV.MultiplyAdd(a6b0, b1, c6b);
+            TVec a7b0 = TV.Broadcast(a[TA.Offset(7)]); c7a = TV.MultiplyAdd(a7b0, b0, c7a); c7b = TV.MultiplyAdd(a7b0, b1, c7b);
+            TVec a8b0 = TV.Broadcast(a[TA.Offset(8)]); c8a = TV.MultiplyAdd(a8b0, b0, c8a); c8b = TV.MultiplyAdd(a8b0, b1, c8b);
+            TVec a9b0 = TV.Broadcast(a[TA.Offset(9)]); c9a = TV.MultiplyAdd(a9b0, b0, c9a); c9b = TV.MultiplyAdd(a9b0, b1, c9b);
+            TVec a10b0 = TV.Broadcast(a[TA.Offset(10)]); c10a = TV.MultiplyAdd(a10b0, b0, c10a); c10b = TV.MultiplyAdd(a10b0, b1, c10b);
+            TVec a11b0 = TV.Broadcast(a[TA.Offset(11)]); c11a = TV.MultiplyAdd(a11b0, b0, c11a); c11b = TV.MultiplyAdd(a11b0, b1, c11b);
+        }
+
 
         TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
         StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
