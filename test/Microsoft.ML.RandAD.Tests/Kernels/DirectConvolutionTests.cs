@@ -30,6 +30,10 @@ public sealed class DirectConvolutionTests
         // alone and remainder filters; five-pixel blocks with two rows left.
         yield return [2, 5, 6, 3, 3, 1, 1, 17];
         yield return [1, 6, 10, 3, 3, 1, 1, 16];
+
+        // The 5×5×1 weight gradient with all 25 sums in registers (16 filters): an odd output width, and stride 2.
+        yield return [1, 9, 7, 5, 5, 1, 2, 16];
+        yield return [1, 11, 10, 5, 5, 2, 2, 16];
     }
 
     public static IEnumerable<object[]> InputGradientShapes()
