@@ -17,12 +17,15 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// no bounds checks; taps in the padding multiply zeros, as with im2col + GEMM.</para>
 /// <para>Arithmetic, identical on every path: an output element starts at 0, takes one fused multiply-add per tap in patch
 /// order (kh, kw, c), then adds its bias. A weight-gradient element starts at 0 and takes one fused multiply-add per output
-/// pixel in (image, row, column) order; the result is stored, or added to the gradient when accumulating. The vector paths
+/// pixel in (image, row, column) order (for single-channel patches, over each of two fixed halves of the images, the two
+/// then added; the bias gradient, when asked for, is summed the same way in the same pass); the result is stored, or added
+/// to the gradient when accumulating. The vector paths
 /// take blocks of pixels (forward) or taps (weight gradient) at once, vectors of filters, and for kernels whose weights do
 /// not fit L1 several passes over groups of kernel rows (partial sums kept in the output); none of this changes any
 /// element's sequence of operations.</para>
 /// <para>Threads: the forward pass splits by images, the weight gradient by taps (one part per thread: each part walks every
-/// pixel); neither split changes any element's operations, so results do not depend on the thread count.</para>
+/// pixel) or, for single-channel patches, by the two fixed halves of the images; no split changes any element's operations,
+/// so results do not depend on the thread count.</para>
 /// <para>The vector kernels are compiled fully optimized at once (<c>AggressiveOptimization</c>): with tiered dynamic PGO, a
 /// profile taken on one layer (16 filters, no two-vector kernel) made the weight gradient of the next layer 3–4× slower.</para>
 /// <para>Each call appends the im2col product it replaces to <see cref="Sgemm.Trace"/>, so <c>step-flops</c> counts its
@@ -52,7 +55,8 @@ internal static unsafe class DirectConvolution
     /// take whole vectors of filters (two per broadcast input for multiples of 32, in blocks of more than four pixels).
     /// Measured with <c>conv-paired</c> (128 images, 2 threads, direct / im2col + GEMM time, medians of paired rounds,
     /// forward / weight gradient / input gradient): 14×14×16 5×5 with 32
-    /// filters 0.92–0.94 / 0.93–0.97 / 0.96–0.99; 16×16×32 3×3 with 32 filters 0.84–0.89 / 1.03–1.07 / 0.72–0.74; with 64
+    /// filters 0.92–0.94 / 0.93–0.97 / 0.96–0.99 (0.75–0.83 / 0.77–0.83 / 0.78–0.86 since the 28-sum and twelve-tap
+    /// kernels); 16×16×32 3×3 with 32 filters 0.84–0.89 / 1.03–1.07 / 0.72–0.74; with 64
     /// filters 0.81–0.94 / 1.08–1.22 with eight taps at a time, 0.89–0.99 with twelve (<see cref="PrefersWeightGradient"/>) /
     /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path the 32-filter
     /// shapes were 0.96–1.37, so they stay on GEMM there.
