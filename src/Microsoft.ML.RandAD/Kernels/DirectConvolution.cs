@@ -42,6 +42,9 @@ internal static unsafe class DirectConvolution
     [ThreadStatic]
     private static float[]? t_halves;
 
+    [ThreadStatic]
+    private static float[]? t_expanded;
+
     /// <summary>
     /// Largest patch (kh·kw·C) taken directly for any filter count on any path. Measured against im2col + GEMM (16 images,
     /// 16 filters, 1 thread, CPU time, 512-bit path, forward / weight gradient): patch 25 248/230 µs vs 430/625 µs, patch 27
@@ -206,25 +209,77 @@ internal static unsafe class DirectConvolution
             // Few taps: two fixed halves of the images (whatever the thread count), each summed over every tap (and the bias),
             // then added in order, so each thread keeps a whole patch's sums in registers and reads each pixel's output
             // gradient once.
-            int size = (g.PatchSize + 1) * filters;
-            float* halves = HalvesBuffer(2 * size);
+            float* halves = HalvesBuffer(2 * (g.PatchSize + 1) * filters);
             new ConvolutionJob(g, filters, pi, pw, null, pg, count, accumulate).RunHalves(halves, withBias);
-            for (int tap = 0; tap < g.PatchSize; tap++)
-            {
-                for (int f = 0; f < filters; f++)
-                {
-                    float total = halves[(tap * filters) + f] + halves[size + (tap * filters) + f];
-                    float* target = pw + ((long)f * g.PatchSize) + tap;
-                    *target = accumulate ? *target + total : total;
-                }
-            }
+            AddHalves(g, filters, halves, pw, withBias ? pb : null, accumulate);
+        }
+    }
 
-            for (int f = 0; withBias && f < filters; f++)
+    /// <summary>
+    /// Whether <see cref="WeightGradientThroughPooling"/> takes this layer and the max pooling after it: the weight gradient
+    /// splits the images into halves (<see cref="SplitsImages"/>) and the pooling is 2×2 with stride 2, tiling the layer's
+    /// output exactly.
+    /// </summary>
+    public static bool TakesPooledGradient(in ConvGeometry g, int filters, in PoolGeometry pool) =>
+        SplitsImages(g) && pool.Size == 2 && pool.Stride == 2 && pool.Tiles &&
+        pool.Channels == filters && pool.Height == g.OutHeight && pool.Width == g.OutWidth;
+
+    /// <summary>
+    /// <see cref="WeightGradient"/> (bias included) of a layer whose output goes through 2×2 stride-2 max pooling, reading the
+    /// output gradient through the pooling: a pixel's gradient is its window's <paramref name="pooledGradient"/> where it won
+    /// the window (<paramref name="winners"/>, a byte per pooled element as <see cref="Pooling.MaxForward"/> records them),
+    /// else zero — what <see cref="Pooling.MaxBackward"/> would write. The same sums in the same order, so the same bits as
+    /// pooling backward then <see cref="WeightGradient"/>, without writing and reading the full-size gradient (6.4 MB for the
+    /// CNN's first layer at batch 128). On AVX-512 a 5×5×1 layer of 16 filters forms each pixel's gradient inside the
+    /// weight-gradient kernel; elsewhere each image's gradient is written to a per-thread buffer first.
+    /// </summary>
+    public static void WeightGradientThroughPooling(
+        in ConvGeometry g, in PoolGeometry pool, ReadOnlySpan<float> images, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners,
+        int count, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
+    {
+        if (!TakesPooledGradient(g, filters, pool))
+        {
+            throw new ArgumentException($"A {g.KernelHeight}×{g.KernelWidth}×{g.Channels} layer with {filters} filters does not take its gradient through {pool.Size}×{pool.Size} s{pool.Stride} pooling.", nameof(pool));
+        }
+
+        Check(g, filters, images.Length, count, weightGradient.Length, count * g.OutPositions * filters, "pooledGradient");
+        long pooled = (long)count * pool.OutImageSize;
+        if (pooledGradient.Length < pooled || winners.Length < pooled || biasGradient.Length != filters)
+        {
+            throw new ArgumentException(
+                $"{count} images need {pooled} pooled gradient floats and winners and {filters} bias floats; got {pooledGradient.Length}, {winners.Length} and {biasGradient.Length}.",
+                nameof(pooledGradient));
+        }
+
+        Sgemm.Trace?.Add(new GemmCall(true, false, filters, g.PatchSize, count * g.OutPositions));
+        fixed (float* pi = images, pp = pooledGradient, pw = weightGradient, pb = biasGradient)
+        fixed (byte* pwin = winners)
+        {
+            float* halves = HalvesBuffer(2 * (g.PatchSize + 1) * filters);
+            new ConvolutionJob(g, filters, pi, pw, null, null, count, accumulate).RunHalvesThroughPooling(halves, pool, pp, pwin);
+            AddHalves(g, filters, halves, pw, pb, accumulate);
+        }
+    }
+
+    /// <summary>Adds the two halves' sums in order into the gradient (filters × PatchSize) and, given, the bias gradient: written, or added when accumulating.</summary>
+    private static void AddHalves(in ConvGeometry g, int filters, float* halves, float* weightGradient, float* biasGradient, bool accumulate)
+    {
+        int size = (g.PatchSize + 1) * filters;
+        for (int tap = 0; tap < g.PatchSize; tap++)
+        {
+            for (int f = 0; f < filters; f++)
             {
-                int at = (g.PatchSize * filters) + f;
-                float total = halves[at] + halves[size + at];
-                pb[f] = accumulate ? pb[f] + total : total;
+                float total = halves[(tap * filters) + f] + halves[size + (tap * filters) + f];
+                float* target = weightGradient + ((long)f * g.PatchSize) + tap;
+                *target = accumulate ? *target + total : total;
             }
+        }
+
+        for (int f = 0; biasGradient != null && f < filters; f++)
+        {
+            int at = (g.PatchSize * filters) + f;
+            float total = halves[at] + halves[size + at];
+            biasGradient[f] = accumulate ? biasGradient[f] + total : total;
         }
     }
 
@@ -257,6 +312,9 @@ internal static unsafe class DirectConvolution
 
     /// <summary>The running thread's weight-gradient sums.</summary>
     private static float* SumsBuffer(int floats) => ThreadBuffer(ref t_sums, floats);
+
+    /// <summary>One image's output gradient formed from the pooling's, per thread (the route through pooling off AVX-512).</summary>
+    private static float* ExpandedBuffer(int floats) => ThreadBuffer(ref t_expanded, floats);
 
     /// <summary>A per-thread buffer of at least <paramref name="floats"/> floats, 64-byte aligned, pinned, grown to the largest call.</summary>
     private static float* ThreadBuffer(ref float[]? buffer, int floats)
@@ -336,6 +394,9 @@ internal static unsafe class DirectConvolution
         private bool _forward;
         private float* _halves;
         private bool _halvesBias;
+        private PoolGeometry _pool;
+        private float* _pooledGradient;
+        private byte* _winners;
 
         /// <summary>
         /// Weight gradient over two fixed halves of the images, every tap each: sums of half h at <paramref name="halves"/> +
@@ -348,6 +409,15 @@ internal static unsafe class DirectConvolution
             _halves = halves;
             _halvesBias = withBias;
             WorkerPool.RunRanges(ref this, 2, 1);
+        }
+
+        /// <summary><see cref="RunHalves"/> (bias included) with each image's output gradient formed from its pooled gradient and winners.</summary>
+        public void RunHalvesThroughPooling(float* halves, in PoolGeometry pool, float* pooledGradient, byte* winners)
+        {
+            _pool = pool;
+            _pooledGradient = pooledGradient;
+            _winners = winners;
+            RunHalves(halves, withBias: true);
         }
 
         public void Run(int lines, bool forward)
@@ -412,6 +482,23 @@ internal static unsafe class DirectConvolution
             {
                 DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
                 float* dy = _output + ((long)n * _g.OutPositions * _filters);
+                if (_winners != null)
+                {
+                    float* pooled = _pooledGradient + ((long)n * _pool.OutImageSize);
+                    byte* won = _winners + ((long)n * _pool.OutImageSize);
+                    if (_path == KernelPath.Vector512 && _filters == Width512.Count && _g.PatchSize == 25 && _g.KernelHeight == 5)
+                    {
+                        DirectConvolutionLanes.WeightGradient5x5Pooled<Width512, Vector512<uint>, Vector512<float>>(_g, padded, pooled, won, sums, bias);
+                        continue;
+                    }
+
+                    // Elsewhere the image's output gradient is written out first, by the pooling's own backward pass.
+                    dy = ExpandedBuffer(_g.OutPositions * _filters);
+                    Pooling.MaxBackward(
+                        _pool, new ReadOnlySpan<float>(pooled, _pool.OutImageSize), new ReadOnlySpan<byte>(won, _pool.OutImageSize), 1,
+                        new Span<float>(dy, _g.OutPositions * _filters));
+                }
+
                 int vectorFilters = _path switch
                 {
                     KernelPath.Vector512 => DirectConvolutionLanes.WeightGradient<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, dy, first, count, sums, bias),

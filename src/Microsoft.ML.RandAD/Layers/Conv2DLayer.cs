@@ -100,6 +100,23 @@ internal sealed class Conv2DLayer : Layer
 
     public override long RetainedBytes(int batch) => Sketch.RetainedBytes(batch, _geometry);
 
+    /// <summary>
+    /// Whether this layer's backward pass can read its output gradient through the max pooling after it
+    /// (<see cref="BackwardThroughPooling"/>): the input kept exactly, and a direct weight gradient over halves of the images
+    /// (<see cref="DirectConvolution.TakesPooledGradient"/>). The caller makes sure no input gradient is wanted.
+    /// </summary>
+    internal bool TakesPooledGradient(Pool2DLayer pool) =>
+        pool.Kind == PoolKind.Max && Sketch is ExactImageSketch && DirectConvolution.PrefersWeightGradient(_geometry, _filters) &&
+        DirectConvolution.TakesPooledGradient(_geometry, _filters, pool.Geometry);
+
+    /// <summary>
+    /// The backward pass of a layer with no input gradient, given the pooling's output gradient and winners instead of its own
+    /// output gradient: the same weight and bias gradients, the same bits, without the full-size gradient in between.
+    /// </summary>
+    internal void BackwardThroughPooling(StepContext context, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, Pool2DLayer pool) =>
+        DirectConvolution.WeightGradientThroughPooling(
+            _geometry, pool.Geometry, context.KeptInput, pooledGradient, winners, context.Batch, _filters, _weight.Gradient, _bias.Gradient, context.Accumulate);
+
     private static TensorShape OutputOf(TensorShape input, Conv2DSpec spec)
     {
         var g = new ConvGeometry(input.Channels, input.Height, input.Width, spec.KernelSize, spec.KernelSize, spec.Stride, spec.Padding);

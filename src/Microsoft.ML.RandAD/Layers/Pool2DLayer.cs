@@ -82,18 +82,25 @@ internal sealed class Pool2DLayer : Layer
         }
         else
         {
-            int count = batch * _geometry.OutImageSize;
-            ReadOnlySpan<byte> kept = context.Kept(_winners[context.Chunk]);
-            ReadOnlySpan<byte> winners = kept;
-            if (_winnerBits != 8)
-            {
-                Span<byte> unpacked = Unpacked(context, count);
-                IndexPacking.Unpack(kept, _winnerBits, count, unpacked);
-                winners = unpacked;
-            }
-
-            Pooling.MaxBackward(_geometry, outputGradient, winners, batch, inputGradient);
+            Pooling.MaxBackward(_geometry, outputGradient, Winners(context), batch, inputGradient);
         }
+    }
+
+    internal PoolGeometry Geometry => _geometry;
+
+    /// <summary>Max pooling's winning window positions for the current chunk, a byte each (unpacked into scratch when kept packed).</summary>
+    internal ReadOnlySpan<byte> Winners(StepContext context)
+    {
+        int count = context.Batch * _geometry.OutImageSize;
+        ReadOnlySpan<byte> kept = context.Kept(_winners[context.Chunk]);
+        if (_winnerBits == 8)
+        {
+            return kept;
+        }
+
+        Span<byte> unpacked = Unpacked(context, count);
+        IndexPacking.Unpack(kept, _winnerBits, count, unpacked);
+        return unpacked;
     }
 
     /// <summary>One byte per winner for the pooling kernel, packed into the kept block after the forward pass and unpacked before the backward pass.</summary>

@@ -99,6 +99,13 @@ public sealed class Network
         4L * (_input.Length + _bufferA.Length + _bufferB.Length + _lossGradient.Length + _staged.Capacity) + _context.ScratchBytes;
 
     /// <summary>
+    /// Whether a first convolution followed by max pooling takes its output gradient through the pooling's winners instead of
+    /// the pooling writing it out (<see cref="Conv2DLayer.TakesPooledGradient"/>; the same bits). On by default; tests and
+    /// benchmarks turn it off to compare.
+    /// </summary>
+    internal bool FusesFirstPooling { get; set; } = true;
+
+    /// <summary>
     /// Rows per chunk of the forward pass; 0 (the default) picks them so an activation buffer holds about 512 KB (at least 16 rows).
     /// Networks with batch norm always run the whole batch as one chunk.
     /// </summary>
@@ -418,6 +425,19 @@ public sealed class Network
             _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
             _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[i + 1][chunk] : default;
             long start = Profile?.Now() ?? 0;
+            if (i == 1 && FusesFirstPooling && layer is Pool2DLayer pool && _layers[0] is Conv2DLayer first && first.TakesPooledGradient(pool))
+            {
+                // A first convolution under max pooling reads its output gradient through the pooling's winners: the 6.4 MB
+                // (CNN, batch 128) gradient the pooling would write, and the convolution read back, is never formed.
+                ReadOnlySpan<byte> winners = pool.Winners(_context);
+                _context.LayerIndex = 0;
+                _context.KeptInputBlock = first.KeepsInput ? _keptInputs[0][chunk] : default;
+                _context.KeptOutputBlock = first.OutputKeptByNext ? _keptInputs[1][chunk] : default;
+                first.BackwardThroughPooling(_context, gradient, winners, pool);
+                Profile?.AddBackward(1, start);
+                return;
+            }
+
             layer.Backward(_context, gradient, inputGradient);
             Profile?.AddBackward(i, start);
             gradient = inputGradient;

@@ -1,0 +1,112 @@
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Layers;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Sketches;
+using Microsoft.ML.RandAD.Tests.Kernels;
+
+namespace Microsoft.ML.RandAD.Tests.Engine;
+
+/// <summary>
+/// A first convolution followed by 2×2 max pooling takes its output gradient through the pooling's winners
+/// (<see cref="DirectConvolution.WeightGradientThroughPooling"/>) instead of the pooling writing it out: the same weight and
+/// bias gradients, bit for bit.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class PooledGradientTests
+{
+    public static IEnumerable<object[]> Layers()
+    {
+        // height, width, kernel, padding, filters, images: the CNN's first layer (formed inside the 5×5 kernel on AVX-512),
+        // a small one with an odd image count, and shapes that write each image's gradient out first.
+        yield return [28, 28, 5, 2, 16, 3];
+        yield return [6, 10, 5, 2, 16, 5];
+        yield return [8, 8, 3, 1, 8, 3];
+        yield return [6, 6, 5, 2, 20, 2];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Layers))]
+    public void ThroughPoolingMatchesPoolingBackwardThenTheWeightGradientBitForBit(int height, int width, int kernel, int padding, int filters, int count)
+    {
+        var g = new ConvGeometry(1, height, width, kernel, kernel, 1, padding);
+        var pool = new PoolGeometry(filters, g.OutHeight, g.OutWidth, 2, 2);
+        Assert.IsTrue(DirectConvolution.TakesPooledGradient(g, filters, pool));
+        float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
+        float[] pooled = KernelTestCases.RandomFloats(count * pool.OutImageSize, 2);
+        byte[] winners = [.. Enumerable.Range(0, pooled.Length).Select(i => (byte)((i * 7 + (i / 5)) % 4))];
+        float[] priorWeights = KernelTestCases.RandomFloats(filters * g.PatchSize, 3);
+        float[] priorBias = KernelTestCases.RandomFloats(filters, 4);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            KernelTestCases.ForEachPath((path, threads) =>
+            {
+                // The reference: the pooling writes the full-size gradient, the weight gradient reads it.
+                float[] dy = new float[count * g.OutPositions * filters];
+                Pooling.MaxBackward(pool, pooled, winners, count, dy);
+                float[] expectedWeights = (float[])priorWeights.Clone(), expectedBias = (float[])priorBias.Clone();
+                DirectConvolution.WeightGradient(g, images, dy, count, filters, expectedWeights, accumulate, expectedBias);
+
+                float[] weights = (float[])priorWeights.Clone(), bias = (float[])priorBias.Clone();
+                DirectConvolution.WeightGradientThroughPooling(g, pool, images, pooled, winners, count, filters, weights, bias, accumulate);
+                string what = $"{g}, {filters} filters ×{count}, accumulate {accumulate}, {path} ×{threads}";
+                KernelTestCases.AssertBitEqual(expectedWeights, weights, $"weight gradient {what}");
+                KernelTestCases.AssertBitEqual(expectedBias, bias, $"bias gradient {what}");
+            });
+        }
+    }
+
+    [TestMethod]
+    public void OnlyTwoByTwoPoolingThatTilesTheOutputOfAHalvesLayerIsTaken()
+    {
+        var g = new ConvGeometry(1, 8, 8, 5, 5, 1, 2);
+        Assert.IsFalse(DirectConvolution.TakesPooledGradient(g, 16, new PoolGeometry(16, 8, 8, 3, 3)), "3×3 windows");
+        Assert.IsFalse(DirectConvolution.TakesPooledGradient(g, 16, new PoolGeometry(16, 8, 8, 2, 1)), "overlapping windows");
+        Assert.IsFalse(DirectConvolution.TakesPooledGradient(new ConvGeometry(1, 7, 7, 5, 5, 1, 2), 16, new PoolGeometry(16, 7, 7, 2, 2)), "an odd output leaves a row out");
+        Assert.IsFalse(DirectConvolution.TakesPooledGradient(new ConvGeometry(2, 8, 8, 5, 5, 1, 2), 16, new PoolGeometry(16, 8, 8, 2, 2)), "two channels: the taps split, not the images");
+        Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.WeightGradientThroughPooling(
+            g, new PoolGeometry(16, 8, 8, 3, 3), new float[g.ImageSize], new float[64], new byte[64], 1, 16, new float[16 * 25], new float[16], false));
+    }
+
+    public static IEnumerable<object[]> Networks =>
+        from sketch in new[] { "exact", "magnitude" }
+        from threads in new[] { 1, 2 }
+        from chunkRows in new[] { 0, 2 }
+        select new object[] { sketch, threads, chunkRows };
+
+    [TestMethod]
+    [DynamicData(nameof(Networks))]
+    public void NetworksGiveTheSameLossAndGradientsWithAndWithoutIt(string sketch, int threads, int chunkRows)
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+        var spec = new NetworkSpec(
+            InputSpec.Image(1, 12, 12),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(8, 3, 1, 1),
+             new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
+        const int batch = 5;
+        Network fused = Network.Create(spec, seed: 11), written = Network.Create(spec, seed: 11);
+        written.FusesFirstPooling = false;
+        foreach (Network network in new[] { fused, written })
+        {
+            network.ChunkRows = chunkRows;
+            network.ConfigureSketches(settings, batch);
+        }
+
+        bool taken = ((Conv2DLayer)fused.Layers[0]).TakesPooledGradient((Pool2DLayer)fused.Layers[1]);
+        Assert.AreEqual(sketch == "exact", taken, "exact input only: a sketch reads its own gradient route");
+
+        var random = new Random(5);
+        for (int step = 0; step < 3; step++)
+        {
+            float[] x = [.. Enumerable.Range(0, batch * spec.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+            float[] y = [.. Enumerable.Range(0, batch).Select(_ => (float)random.Next(3))];
+            x.CopyTo(written.BeginStep(batch));
+            x.CopyTo(fused.BeginStep(batch));
+            Assert.AreEqual(written.ForwardBackward(y), fused.ForwardBackward(y), 0, $"step {step}: loss");
+            KernelTestCases.AssertBitEqual(written.Gradients, fused.Gradients, $"step {step}: gradients");
+            Assert.IsTrue(fused.Gradients.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
+        }
+    }
+}
