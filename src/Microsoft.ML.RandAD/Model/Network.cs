@@ -434,7 +434,7 @@ public sealed class Network
                 _context.KeptInputBlock = first.KeepsInput ? _keptInputs[0][chunk] : default;
                 _context.KeptOutputBlock = first.OutputKeptByNext ? _keptInputs[1][chunk] : default;
                 first.BackwardThroughPooling(_context, gradient, winners, pool);
-                Profile?.AddBackward(1, start);
+                Profile?.AddBackward(0, start); // the pooling's share (unpacking its winners) counts with the convolution
                 return;
             }
 
