@@ -17,19 +17,20 @@ public sealed class PooledGradientTests
 {
     public static IEnumerable<object[]> Layers()
     {
-        // height, width, kernel, padding, filters, images: the CNN's first layer (formed inside the 5×5 kernel on AVX-512),
-        // a small one with an odd image count, and shapes that write each image's gradient out first.
-        yield return [28, 28, 5, 2, 16, 3];
-        yield return [6, 10, 5, 2, 16, 5];
-        yield return [8, 8, 3, 1, 8, 3];
-        yield return [6, 6, 5, 2, 20, 2];
+        // height, width, kernel, stride, padding, filters, images: the CNN's first layer (formed inside the 5×5 kernel on
+        // AVX-512), a small one with an odd image count, one with stride 2, and shapes that write each image's gradient out first.
+        yield return [28, 28, 5, 1, 2, 16, 3];
+        yield return [6, 10, 5, 1, 2, 16, 5];
+        yield return [12, 12, 5, 2, 2, 16, 3];
+        yield return [8, 8, 3, 1, 1, 8, 3];
+        yield return [6, 6, 5, 1, 2, 20, 2];
     }
 
     [TestMethod]
     [DynamicData(nameof(Layers))]
-    public void ThroughPoolingMatchesPoolingBackwardThenTheWeightGradientBitForBit(int height, int width, int kernel, int padding, int filters, int count)
+    public void ThroughPoolingMatchesPoolingBackwardThenTheWeightGradientBitForBit(int height, int width, int kernel, int stride, int padding, int filters, int count)
     {
-        var g = new ConvGeometry(1, height, width, kernel, kernel, 1, padding);
+        var g = new ConvGeometry(1, height, width, kernel, kernel, stride, padding);
         var pool = new PoolGeometry(filters, g.OutHeight, g.OutWidth, 2, 2);
         Assert.IsTrue(DirectConvolution.TakesPooledGradient(g, filters, pool));
         float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
