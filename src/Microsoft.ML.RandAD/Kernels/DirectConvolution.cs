@@ -242,6 +242,7 @@ internal static unsafe class DirectConvolution
             throw new ArgumentException($"A {g.KernelHeight}×{g.KernelWidth}×{g.Channels} layer with {filters} filters does not take its gradient through {pool.Size}×{pool.Size} s{pool.Stride} pooling.", nameof(pool));
         }
 
+        // The output gradient is never formed here, so Check gets its full length; the pooled inputs are checked below.
         Check(g, filters, images.Length, count, weightGradient.Length, count * g.OutPositions * filters, "pooledGradient");
         long pooled = (long)count * pool.OutImageSize;
         if (pooledGradient.Length < pooled || winners.Length < pooled || biasGradient.Length != filters)
@@ -486,9 +487,9 @@ internal static unsafe class DirectConvolution
                 {
                     float* pooled = _pooledGradient + ((long)n * _pool.OutImageSize);
                     byte* won = _winners + ((long)n * _pool.OutImageSize);
-                    if (_path == KernelPath.Vector512 && _filters == Width512.Count && _g.PatchSize == 25 && _g.KernelHeight == 5)
+                    if (_path == KernelPath.Vector512 &&
+                        DirectConvolutionLanes.WeightGradientThroughPooling<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, pooled, won, sums, bias))
                     {
-                        DirectConvolutionLanes.WeightGradient5x5Pooled<Width512, Vector512<uint>, Vector512<float>>(_g, padded, pooled, won, sums, bias);
                         continue;
                     }
 

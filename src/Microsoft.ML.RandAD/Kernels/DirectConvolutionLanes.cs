@@ -651,9 +651,9 @@ internal static unsafe class DirectConvolutionLanes
         }
 
         int pairFilters = typeof(TW) == typeof(Width512) ? filters - (filters % (2 * TW.Count)) : 0;
-        if (typeof(TW) == typeof(Width512) && filters == TW.Count && firstTap == 0 && taps == 25 && g.Channels == 1 && g.KernelHeight == 5)
+        if (WholePatch<TW>(g, filters, firstTap, taps))
         {
-            WeightGradient5x5<TW, TU, TF>(g, padded, outputGradient, sums, bias);
+            WeightGradient5x5<TW, TU, TF, WrittenGradient>(g, padded, outputGradient, null, sums, bias);
             return vectorFilters;
         }
 
@@ -714,15 +714,40 @@ internal static unsafe class DirectConvolutionLanes
     }
 
     /// <summary>
-    /// The whole 5×5 patch of a single-channel image for one vector of filters: 25 sums in registers, each pixel's output
-    /// gradient loaded once for all of them, the five input rows read at constant offsets (the same sums in the same order
-    /// as the eight- and four-tap kernels).
+    /// <see cref="WeightGradient{TW, TU, TF}"/> with the bias for a layer whose output goes through 2×2 stride-2 max pooling,
+    /// each pixel's output gradient formed from the pooled gradient and the winners (see <see cref="PooledGradient"/>) inside
+    /// the 5×5 kernel; false, doing nothing, for shapes that kernel does not take (the caller then writes the image's gradient
+    /// out first).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightGradient5x5<TW, TU, TF>(in ConvGeometry g, float* padded, float* outputGradient, float* sums, float* bias)
+    public static bool WeightGradientThroughPooling<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* pooledGradient, byte* winners, float* sums, float* bias)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
+    {
+        if (!WholePatch<TW>(g, filters, 0, g.PatchSize))
+        {
+            return false;
+        }
+
+        WeightGradient5x5<TW, TU, TF, PooledGradient>(g, padded, pooledGradient, winners, sums, bias);
+        return true;
+    }
+
+    /// <summary>Whether the taps are a whole 5×5 single-channel patch of one 512-bit vector of filters: <see cref="WeightGradient5x5{TW, TU, TF, TGradient}"/>.</summary>
+    private static bool WholePatch<TW>(in ConvGeometry g, int filters, int firstTap, int taps) =>
+        typeof(TW) == typeof(Width512) && filters == Width512.Count && firstTap == 0 && taps == 25 && g.Channels == 1 && g.KernelHeight == 5;
+
+    /// <summary>
+    /// The whole 5×5 patch of a single-channel image for one vector of filters: 25 sums in registers, each pixel's output
+    /// gradient (from <typeparamref name="TGradient"/>) loaded once for all of them, the five input rows read at constant
+    /// offsets (the same sums in the same order as the eight- and four-tap kernels).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradient5x5<TW, TU, TF, TGradient>(in ConvGeometry g, float* padded, float* outputGradient, byte* winners, float* sums, float* bias)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+        where TGradient : IPixelGradient
     {
         int rowFloats = g.Width + (2 * g.Padding), outWidth = g.OutWidth, filters = TW.Count;
         nint step = g.Stride;
@@ -760,10 +785,13 @@ internal static unsafe class DirectConvolutionLanes
         {
             float* x0 = padded + (oh * g.Stride * rowFloats);
             float* x1 = x0 + rowFloats, x2 = x1 + rowFloats, x3 = x2 + rowFloats, x4 = x3 + rowFloats;
-            float* dy = outputGradient + (oh * outWidth * filters);
-            for (float* dyEnd = dy + (outWidth * filters); dy < dyEnd; x0 += step, x1 += step, x2 += step, x3 += step, x4 += step, dy += filters)
+            nint row = TGradient.RowOffset(oh, outWidth, filters);
+            float* gradientRow = outputGradient + row;
+            byte* winnersRow = winners + row;
+            uint rowPosition = TGradient.RowPosition(oh);
+            for (int ow = 0; ow < outWidth; ow++, x0 += step, x1 += step, x2 += step, x3 += step, x4 += step)
             {
-                TF d = TW.LoadSingle(dy);
+                TF d = TGradient.At<TW, TU, TF>(gradientRow, winnersRow, rowPosition, ow);
                 ab = TW.AddSingle(ab, d);
                 a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[0]), d, a0);
                 a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[1]), d, a1);
@@ -821,145 +849,60 @@ internal static unsafe class DirectConvolutionLanes
         TW.StoreSingle(ab, biasSum);
     }
 
-    /// <summary>
-    /// <see cref="WeightGradient5x5{TW, TU, TF}"/> reading the output gradient through the 2×2 stride-2 max pooling that
-    /// follows the layer: a pixel's gradient is its window's pooled gradient where the pixel won the window, else zero,
-    /// formed exactly as the pooling's backward pass forms it (<c>0 + select</c>), so the sums are the same bits as from the
-    /// written-out gradient, without writing or reading it. <paramref name="pooledGradient"/> is the image's pooled gradient
-    /// (OutHeight/2 × OutWidth/2 × 16), <paramref name="winners"/> its winning window positions, a byte each (0 top left,
-    /// 1 top right, 2 bottom left, 3 bottom right).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradient5x5Pooled<TW, TU, TF>(in ConvGeometry g, float* padded, float* pooledGradient, byte* winners, float* sums, float* bias)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
+    /// <summary>Where <see cref="WeightGradient5x5{TW, TU, TF, TGradient}"/> takes each pixel's output gradient from (a type argument, so each source compiles to its own loop).</summary>
+    private interface IPixelGradient
     {
-        int rowFloats = g.Width + (2 * g.Padding), outWidth = g.OutWidth, filters = TW.Count;
-        nint step = g.Stride, pooledRow = outWidth / 2 * filters;
-        TF zero = TW.BroadcastSingle(0f);
-        TF a0 = TW.LoadSingle(sums + (0 * filters));
-        TF a1 = TW.LoadSingle(sums + (1 * filters));
-        TF a2 = TW.LoadSingle(sums + (2 * filters));
-        TF a3 = TW.LoadSingle(sums + (3 * filters));
-        TF a4 = TW.LoadSingle(sums + (4 * filters));
-        TF a5 = TW.LoadSingle(sums + (5 * filters));
-        TF a6 = TW.LoadSingle(sums + (6 * filters));
-        TF a7 = TW.LoadSingle(sums + (7 * filters));
-        TF a8 = TW.LoadSingle(sums + (8 * filters));
-        TF a9 = TW.LoadSingle(sums + (9 * filters));
-        TF a10 = TW.LoadSingle(sums + (10 * filters));
-        TF a11 = TW.LoadSingle(sums + (11 * filters));
-        TF a12 = TW.LoadSingle(sums + (12 * filters));
-        TF a13 = TW.LoadSingle(sums + (13 * filters));
-        TF a14 = TW.LoadSingle(sums + (14 * filters));
-        TF a15 = TW.LoadSingle(sums + (15 * filters));
-        TF a16 = TW.LoadSingle(sums + (16 * filters));
-        TF a17 = TW.LoadSingle(sums + (17 * filters));
-        TF a18 = TW.LoadSingle(sums + (18 * filters));
-        TF a19 = TW.LoadSingle(sums + (19 * filters));
-        TF a20 = TW.LoadSingle(sums + (20 * filters));
-        TF a21 = TW.LoadSingle(sums + (21 * filters));
-        TF a22 = TW.LoadSingle(sums + (22 * filters));
-        TF a23 = TW.LoadSingle(sums + (23 * filters));
-        TF a24 = TW.LoadSingle(sums + (24 * filters));
-        TF ab = TW.LoadSingle(bias);
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        /// <summary>Where output row <paramref name="oh"/>'s gradients (and winners) start, from the image's.</summary>
+        static abstract nint RowOffset(int oh, int outWidth, int filters);
+
+        /// <summary>What a source needs to know of row <paramref name="oh"/> beyond its offset (the pooled one: which row of its windows it is).</summary>
+        static abstract uint RowPosition(int oh);
+
+        /// <summary>The output gradient of pixel <paramref name="ow"/> of a row, one vector of filters, from the row's pointers.</summary>
+        static abstract TF At<TW, TU, TF>(float* row, byte* winnersRow, uint rowPosition, int ow)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged;
+    }
+
+    /// <summary>The output gradient as written: a vector of filters per pixel, pixel-major.</summary>
+    private readonly struct WrittenGradient : IPixelGradient
+    {
+        public static nint RowOffset(int oh, int outWidth, int filters) => (nint)oh * outWidth * filters;
+
+        public static uint RowPosition(int oh) => 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TF At<TW, TU, TF>(float* row, byte* winnersRow, uint rowPosition, int ow)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged =>
+            TW.LoadSingle(row + ((nint)ow * TW.Count));
+    }
+
+    /// <summary>
+    /// Through 2×2 stride-2 max pooling: the window's pooled gradient where the pixel won the window (winners a byte each:
+    /// 0 top left, 1 top right, 2 bottom left, 3 bottom right), else zero, formed as <see cref="PoolingLanes"/>' backward pass
+    /// forms it (<c>0 + select</c>), so the sums are the same bits as from the written-out gradient.
+    /// </summary>
+    private readonly struct PooledGradient : IPixelGradient
+    {
+        public static nint RowOffset(int oh, int outWidth, int filters) => (nint)(oh >> 1) * (outWidth >> 1) * filters;
+
+        /// <summary>0 on a window's top row, 2 on its bottom row.</summary>
+        public static uint RowPosition(int oh) => (uint)(oh & 1) << 1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TF At<TW, TU, TF>(float* row, byte* winnersRow, uint rowPosition, int ow)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
         {
-            float* x0 = padded + (oh * g.Stride * rowFloats);
-            float* x1 = x0 + rowFloats, x2 = x1 + rowFloats, x3 = x2 + rowFloats, x4 = x3 + rowFloats;
-            float* pooled = pooledGradient + ((oh >> 1) * pooledRow);
-            byte* won = winners + ((oh >> 1) * pooledRow);
-            TU left = TW.Broadcast((uint)((oh & 1) * 2)), right = TW.Broadcast((uint)(((oh & 1) * 2) + 1));
-            for (float* end = pooled + pooledRow; pooled < end; pooled += filters, won += filters)
-            {
-                TF d;
-                d = TW.AddSingle(zero, TW.Select(TW.EqualsZero(TW.Subtract(TW.LoadBytes(won), left)), TW.LoadSingle(pooled), zero));
-                ab = TW.AddSingle(ab, d);
-                a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[0]), d, a0);
-                a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[1]), d, a1);
-                a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[2]), d, a2);
-                a3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[3]), d, a3);
-                a4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[4]), d, a4);
-                a5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[0]), d, a5);
-                a6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[1]), d, a6);
-                a7 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[2]), d, a7);
-                a8 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[3]), d, a8);
-                a9 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[4]), d, a9);
-                a10 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[0]), d, a10);
-                a11 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[1]), d, a11);
-                a12 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[2]), d, a12);
-                a13 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[3]), d, a13);
-                a14 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[4]), d, a14);
-                a15 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[0]), d, a15);
-                a16 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[1]), d, a16);
-                a17 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[2]), d, a17);
-                a18 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[3]), d, a18);
-                a19 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[4]), d, a19);
-                a20 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[0]), d, a20);
-                a21 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[1]), d, a21);
-                a22 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[2]), d, a22);
-                a23 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[3]), d, a23);
-                a24 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[4]), d, a24);
-                x0 += step; x1 += step; x2 += step; x3 += step; x4 += step;
-
-                d = TW.AddSingle(zero, TW.Select(TW.EqualsZero(TW.Subtract(TW.LoadBytes(won), right)), TW.LoadSingle(pooled), zero));
-                ab = TW.AddSingle(ab, d);
-                a0 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[0]), d, a0);
-                a1 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[1]), d, a1);
-                a2 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[2]), d, a2);
-                a3 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[3]), d, a3);
-                a4 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x0[4]), d, a4);
-                a5 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[0]), d, a5);
-                a6 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[1]), d, a6);
-                a7 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[2]), d, a7);
-                a8 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[3]), d, a8);
-                a9 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x1[4]), d, a9);
-                a10 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[0]), d, a10);
-                a11 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[1]), d, a11);
-                a12 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[2]), d, a12);
-                a13 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[3]), d, a13);
-                a14 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x2[4]), d, a14);
-                a15 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[0]), d, a15);
-                a16 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[1]), d, a16);
-                a17 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[2]), d, a17);
-                a18 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[3]), d, a18);
-                a19 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x3[4]), d, a19);
-                a20 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[0]), d, a20);
-                a21 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[1]), d, a21);
-                a22 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[2]), d, a22);
-                a23 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[3]), d, a23);
-                a24 = TW.FusedMultiplyAdd(TW.BroadcastSingle(x4[4]), d, a24);
-                x0 += step; x1 += step; x2 += step; x3 += step; x4 += step;
-            }
+            nint at = (nint)(ow >> 1) * TW.Count;
+            TU position = TW.Broadcast(rowPosition | (uint)(ow & 1));
+            TF zero = TW.BroadcastSingle(0f);
+            return TW.AddSingle(zero, TW.Select(TW.EqualsZero(TW.Subtract(TW.LoadBytes(winnersRow + at), position)), TW.LoadSingle(row + at), zero));
         }
-
-        TW.StoreSingle(a0, sums + (0 * filters));
-        TW.StoreSingle(a1, sums + (1 * filters));
-        TW.StoreSingle(a2, sums + (2 * filters));
-        TW.StoreSingle(a3, sums + (3 * filters));
-        TW.StoreSingle(a4, sums + (4 * filters));
-        TW.StoreSingle(a5, sums + (5 * filters));
-        TW.StoreSingle(a6, sums + (6 * filters));
-        TW.StoreSingle(a7, sums + (7 * filters));
-        TW.StoreSingle(a8, sums + (8 * filters));
-        TW.StoreSingle(a9, sums + (9 * filters));
-        TW.StoreSingle(a10, sums + (10 * filters));
-        TW.StoreSingle(a11, sums + (11 * filters));
-        TW.StoreSingle(a12, sums + (12 * filters));
-        TW.StoreSingle(a13, sums + (13 * filters));
-        TW.StoreSingle(a14, sums + (14 * filters));
-        TW.StoreSingle(a15, sums + (15 * filters));
-        TW.StoreSingle(a16, sums + (16 * filters));
-        TW.StoreSingle(a17, sums + (17 * filters));
-        TW.StoreSingle(a18, sums + (18 * filters));
-        TW.StoreSingle(a19, sums + (19 * filters));
-        TW.StoreSingle(a20, sums + (20 * filters));
-        TW.StoreSingle(a21, sums + (21 * filters));
-        TW.StoreSingle(a22, sums + (22 * filters));
-        TW.StoreSingle(a23, sums + (23 * filters));
-        TW.StoreSingle(a24, sums + (24 * filters));
-        TW.StoreSingle(ab, bias);
     }
 
     /// <summary>
