@@ -14,7 +14,9 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// <remarks>
 /// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- step-compare --model mlp|cnn --keep 0.1 --estimator SampledShared [--threads 2]</c>.
 /// With <c>--pool-order</c> it compares instead two exact networks: ReLU then max pooling as the spec writes them, and
-/// pooling first (<see cref="LayerFactory.PoolBeforeActivation"/>, the default).
+/// pooling first (<see cref="LayerFactory.PoolBeforeActivation"/>, the default). With <c>--first-pooling</c> it compares
+/// two exact networks whose first convolution and max pooling run apart and fused (<see cref="Network.FusesFirstPooling"/>,
+/// the default: pooled from the cache forward, the gradient read through the winners backward).
 /// </remarks>
 internal static class StepComparison
 {
@@ -32,9 +34,10 @@ internal static class StepComparison
         float[] x = [.. Enumerable.Range(0, options.Batch * spec.Input.Size).Select(_ => (float)random.NextDouble())];
         float[] y = [.. Enumerable.Range(0, options.Batch).Select(_ => (float)random.Next(10))];
 
-        Action Prepare(RadSettings sketch, out long retained)
+        Action Prepare(RadSettings sketch, out long retained, bool fusesFirstPooling = true)
         {
             var network = Network.Create(spec, seed: (ulong)options.Seed);
+            network.FusesFirstPooling = fusesFirstPooling;
             network.ConfigureSketches(sketch, options.Batch);
             var optimizer = new Optimizer(network, optimizerSpec);
             void Step()
@@ -65,6 +68,17 @@ internal static class StepComparison
                 $"model={options.Model} batch={options.Batch} threads={options.Threads} " +
                 $"activation_then_pool_ms={writtenMs:F3} pool_then_activation_ms={pooledMs:F3} " +
                 $"ratio={ratio:F3} retained_bytes={writtenBytes}->{pooledBytes}");
+            return 0;
+        }
+
+        if (options.FirstPooling)
+        {
+            Action apart = Prepare(RadSettings.Exact, out long apartBytes, fusesFirstPooling: false);
+            Action fused = Prepare(RadSettings.Exact, out long fusedBytes);
+            (double apartMs, double fusedMs, double ratio) = Time(options, apart, fused);
+            Console.WriteLine(
+                $"model={options.Model} batch={options.Batch} threads={options.Threads} " +
+                $"apart_ms={apartMs:F3} fused_ms={fusedMs:F3} ratio={ratio:F3} retained_bytes={apartBytes}->{fusedBytes}");
             return 0;
         }
 

@@ -124,6 +124,45 @@ internal static unsafe class DirectConvolution
     }
 
     /// <summary>
+    /// <see cref="Forward"/> followed by <see cref="Pooling.MaxForward"/> on its output, image by image: each image's output goes
+    /// to a per-thread buffer (50 KB for the CNN's first layer) and is pooled from the cache, so the full-size output (6.4 MB
+    /// at batch 128) is never written to memory and read back. The same kernels on the same values: the same bits and the
+    /// same <paramref name="winners"/> (a byte per pooled element; empty when none are wanted) as the two calls.
+    /// </summary>
+    public static void ForwardThroughPooling(
+        in ConvGeometry g, in PoolGeometry pool, ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters,
+        Span<float> pooled, Span<byte> winners)
+    {
+        if (pool.Channels != filters || pool.Height != g.OutHeight || pool.Width != g.OutWidth)
+        {
+            throw new ArgumentException($"Pooling {pool.Height}×{pool.Width}×{pool.Channels} images does not take a {g.OutHeight}×{g.OutWidth}×{filters} output.", nameof(pool));
+        }
+
+        // The output is never formed here, so Check gets its full length; the pooled outputs are checked below.
+        Check(g, filters, images.Length, count, weight.Length, count * g.OutPositions * filters, nameof(pooled));
+        long pooledLength = (long)count * pool.OutImageSize;
+        if (bias.Length < filters || pooled.Length < pooledLength || (!winners.IsEmpty && winners.Length < pooledLength))
+        {
+            throw new ArgumentException(
+                $"{count} images need {filters} bias floats, {pooledLength} pooled floats and (if any) winners; got {bias.Length}, {pooled.Length} and {winners.Length}.",
+                nameof(pooled));
+        }
+
+        Sgemm.Trace?.Add(new GemmCall(false, true, count * g.OutPositions, filters, g.PatchSize));
+        float* transposed = TransposedWeights(g.PatchSize * filters);
+        fixed (float* pw = weight)
+        {
+            Transpose(pw, filters, g.PatchSize, transposed);
+        }
+
+        fixed (float* pi = images, pb = bias, pp = pooled)
+        fixed (byte* pwin = winners)
+        {
+            new ConvolutionJob(g, filters, pi, transposed, pb, null, count, accumulate: false).RunForwardThroughPooling(pool, pp, pwin);
+        }
+    }
+
+    /// <summary>
     /// Whether the input gradient of this convolution runs directly (<see cref="InputGradient"/>): on the 512-bit path (the
     /// only one measured), stride 1, a square kernel wider than the padding, channels a multiple of
     /// <see cref="WideFilterMultiple"/> (they are the transposed convolution's filters, so none falls to the scalar
@@ -314,7 +353,7 @@ internal static unsafe class DirectConvolution
     /// <summary>The running thread's weight-gradient sums.</summary>
     private static float* SumsBuffer(int floats) => ThreadBuffer(ref t_sums, floats);
 
-    /// <summary>One image's output gradient formed from the pooling's, per thread (the route through pooling off AVX-512).</summary>
+    /// <summary>One image's output (forward through pooling) or output gradient formed from the pooling's (the weight gradient's route through pooling off AVX-512), per thread.</summary>
     private static float* ExpandedBuffer(int floats) => ThreadBuffer(ref t_expanded, floats);
 
     /// <summary>A per-thread buffer of at least <paramref name="floats"/> floats, 64-byte aligned, pinned, grown to the largest call.</summary>
@@ -396,7 +435,7 @@ internal static unsafe class DirectConvolution
         private float* _halves;
         private bool _halvesBias;
         private PoolGeometry _pool;
-        private float* _pooledGradient;
+        private float* _pooled; // the pooled output (forward) or its gradient (weight gradient)
         private byte* _winners;
 
         /// <summary>
@@ -416,9 +455,18 @@ internal static unsafe class DirectConvolution
         public void RunHalvesThroughPooling(float* halves, in PoolGeometry pool, float* pooledGradient, byte* winners)
         {
             _pool = pool;
-            _pooledGradient = pooledGradient;
+            _pooled = pooledGradient;
             _winners = winners;
             RunHalves(halves, withBias: true);
+        }
+
+        /// <summary>The forward pass (parts are ranges of images) with each image's output max-pooled into <paramref name="pooled"/> and <paramref name="winners"/> (may be null).</summary>
+        public void RunForwardThroughPooling(in PoolGeometry pool, float* pooled, byte* winners)
+        {
+            _pool = pool;
+            _pooled = pooled;
+            _winners = winners;
+            Run(lines: _count, forward: true);
         }
 
         public void Run(int lines, bool forward)
@@ -444,10 +492,12 @@ internal static unsafe class DirectConvolution
             DirectConvolutionLanes.ClearPadded(_g, padded);
             if (_forward)
             {
+                int outputSize = _g.OutPositions * _filters;
+                float* image = _pooled != null ? ExpandedBuffer(outputSize) : null;
                 for (int n = first; n < first + count; n++)
                 {
                     DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
-                    float* output = _output + ((long)n * _g.OutPositions * _filters);
+                    float* output = image != null ? image : _output + ((long)n * outputSize);
                     int vectorFilters = _path switch
                     {
                         KernelPath.Vector512 => DirectConvolutionLanes.Forward<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, _weight, _bias, output),
@@ -456,6 +506,14 @@ internal static unsafe class DirectConvolution
                         _ => 0,
                     };
                     DirectConvolutionLanes.ForwardScalar(_g, _filters, vectorFilters, padded, _weight, _bias, output);
+                    if (image != null)
+                    {
+                        // Pooled while the image's output is still in the cache (one image: the pooling runs on this thread).
+                        long at = (long)n * _pool.OutImageSize;
+                        Pooling.MaxForward(
+                            _pool, new ReadOnlySpan<float>(image, outputSize), 1, new Span<float>(_pooled + at, _pool.OutImageSize),
+                            _winners == null ? default : new Span<byte>(_winners + at, _pool.OutImageSize));
+                    }
                 }
 
                 return;
@@ -485,7 +543,7 @@ internal static unsafe class DirectConvolution
                 float* dy = _output + ((long)n * _g.OutPositions * _filters);
                 if (_winners != null)
                 {
-                    float* pooled = _pooledGradient + ((long)n * _pool.OutImageSize);
+                    float* pooled = _pooled + ((long)n * _pool.OutImageSize);
                     byte* won = _winners + ((long)n * _pool.OutImageSize);
                     if (_path == KernelPath.Vector512 &&
                         DirectConvolutionLanes.WeightGradientThroughPooling<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, pooled, won, sums, bias))

@@ -67,11 +67,31 @@ internal sealed class Conv2DLayer : Layer
             ForwardByProducts(context, input, output);
         }
 
+        KeepForBackward(context, input);
+    }
+
+    /// <summary>Hands the input to the sketch while training (after or instead of <see cref="Forward"/>).</summary>
+    internal void KeepForBackward(StepContext context, ReadOnlySpan<float> input)
+    {
         if (context.Training)
         {
-            Sketch.Keep(context, input, batch, g);
+            Sketch.Keep(context, input, context.Batch, _geometry);
         }
     }
+
+    /// <summary>
+    /// Whether this layer's forward pass can hand its output straight to the max pooling after it
+    /// (<see cref="ForwardThroughPooling"/>): a direct forward convolution (<see cref="DirectConvolution.IsPreferred"/>).
+    /// </summary>
+    internal bool TakesPooledOutput(Pool2DLayer pool) => pool.Kind == PoolKind.Max && DirectConvolution.IsPreferred(_geometry, _filters);
+
+    /// <summary>
+    /// This layer's forward pass and the max pooling's after it in one (<see cref="DirectConvolution.ForwardThroughPooling"/>):
+    /// the pooled output and the winners (<paramref name="winners"/>, empty when not wanted) with the same bits, without the
+    /// full-size output in between. The caller keeps the input for the backward pass (<see cref="KeepForBackward"/>).
+    /// </summary>
+    internal void ForwardThroughPooling(StepContext context, ReadOnlySpan<float> input, Pool2DLayer pool, Span<float> pooled, Span<byte> winners) =>
+        DirectConvolution.ForwardThroughPooling(_geometry, pool.Geometry, input, context.Batch, _weight.Values, _bias.Values, _filters, pooled, winners);
 
     /// <summary>im2col + GEMM a column chunk of images at a time (chunks spread over the threads), then the bias.</summary>
     private void ForwardByProducts(StepContext context, ReadOnlySpan<float> input, Span<float> output) =>

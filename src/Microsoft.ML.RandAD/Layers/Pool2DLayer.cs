@@ -48,24 +48,34 @@ internal sealed class Pool2DLayer : Layer
             return;
         }
 
+        Span<byte> winners = BeginWinners(context);
+        Pooling.MaxForward(_geometry, input, batch, output, winners);
+        EndWinners(context, winners);
+    }
+
+    /// <summary>
+    /// Where max pooling's forward pass records the current chunk's winners, a byte each: the kept block itself when a winner
+    /// takes a byte, else scratch that <see cref="EndWinners"/> packs into it; empty when not training.
+    /// </summary>
+    internal Span<byte> BeginWinners(StepContext context)
+    {
         if (!context.Training)
         {
-            Pooling.MaxForward(_geometry, input, batch, output, default);
-            return;
+            return default;
         }
 
-        int count = batch * _geometry.OutImageSize;
+        int count = context.Batch * _geometry.OutImageSize;
         _winners[context.Chunk] = context.Keep<byte>((int)IndexPacking.PackedBytes(count, _winnerBits));
-        Span<byte> kept = context.Kept(_winners[context.Chunk]);
-        if (_winnerBits == 8)
-        {
-            Pooling.MaxForward(_geometry, input, batch, output, kept);
-            return;
-        }
+        return _winnerBits == 8 ? context.Kept(_winners[context.Chunk]) : Unpacked(context, count);
+    }
 
-        Span<byte> winners = Unpacked(context, count);
-        Pooling.MaxForward(_geometry, input, batch, output, winners);
-        IndexPacking.Pack(winners, _winnerBits, kept);
+    /// <summary>Keeps the winners recorded in <see cref="BeginWinners"/>'s span (packs them when a winner takes fewer bits than a byte).</summary>
+    internal void EndWinners(StepContext context, ReadOnlySpan<byte> winners)
+    {
+        if (context.Training && _winnerBits != 8)
+        {
+            IndexPacking.Pack(winners, _winnerBits, context.Kept(_winners[context.Chunk]));
+        }
     }
 
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)

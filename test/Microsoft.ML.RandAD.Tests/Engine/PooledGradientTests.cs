@@ -7,9 +7,10 @@ using Microsoft.ML.RandAD.Tests.Kernels;
 namespace Microsoft.ML.RandAD.Tests.Engine;
 
 /// <summary>
-/// A first convolution followed by 2×2 max pooling takes its output gradient through the pooling's winners
-/// (<see cref="DirectConvolution.WeightGradientThroughPooling"/>) instead of the pooling writing it out: the same weight and
-/// bias gradients, bit for bit.
+/// A first convolution followed by max pooling pools each image's output as it is computed
+/// (<see cref="DirectConvolution.ForwardThroughPooling"/>), and under 2×2 pooling takes its output gradient through the
+/// pooling's winners (<see cref="DirectConvolution.WeightGradientThroughPooling"/>) instead of the pooling writing it out:
+/// the same outputs, winners, weight and bias gradients, bit for bit.
 /// </summary>
 [TestClass]
 [DoNotParallelize]
@@ -57,6 +58,55 @@ public sealed class PooledGradientTests
         }
     }
 
+    public static IEnumerable<object[]> PooledForwardLayers()
+    {
+        // channels, height, width, kernel, stride, padding, filters, pool size, pool stride, images: the CNN's first layer, a
+        // stride-2 layer, overlapping 3×3 windows that leave the last row out, and filters beyond the vectors (scalar remainder).
+        yield return [1, 28, 28, 5, 1, 2, 16, 2, 2, 3];
+        yield return [1, 12, 12, 5, 2, 2, 16, 2, 2, 5];
+        yield return [3, 10, 10, 3, 1, 1, 24, 3, 2, 2];
+        yield return [2, 7, 9, 3, 1, 0, 20, 2, 2, 3];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(PooledForwardLayers))]
+    public void ForwardThroughPoolingMatchesTheConvolutionThenThePoolingBitForBit(
+        int channels, int height, int width, int kernel, int stride, int padding, int filters, int poolSize, int poolStride, int count)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, kernel, stride, padding);
+        var pool = new PoolGeometry(filters, g.OutHeight, g.OutWidth, poolSize, poolStride);
+        float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
+        float[] weights = KernelTestCases.RandomFloats(filters * g.PatchSize, 2);
+        float[] bias = KernelTestCases.RandomFloats(filters, 3);
+        KernelTestCases.ForEachPath((path, threads) =>
+        {
+            // The reference: the convolution writes its whole output, the pooling reads it.
+            float[] output = new float[count * g.OutPositions * filters];
+            DirectConvolution.Forward(g, images, count, weights, bias, filters, output);
+            float[] expected = new float[count * pool.OutImageSize];
+            byte[] expectedWinners = new byte[expected.Length];
+            Pooling.MaxForward(pool, output, count, expected, expectedWinners);
+
+            // Poisoned, so an element the fused pass does not write fails.
+            float[] pooled = [.. Enumerable.Repeat(float.NaN, expected.Length)];
+            byte[] winners = [.. Enumerable.Repeat((byte)0xEE, expected.Length)];
+            DirectConvolution.ForwardThroughPooling(g, pool, images, count, weights, bias, filters, pooled, winners);
+            string what = $"{g}, {filters} filters, pool {poolSize} s{poolStride} ×{count}, {path} ×{threads}";
+            KernelTestCases.AssertBitEqual(expected, pooled, $"pooled output {what}");
+            CollectionAssert.AreEqual(expectedWinners, winners, $"winners {what}");
+
+            // Scoring wants no winners.
+            Array.Fill(pooled, float.NaN);
+            DirectConvolution.ForwardThroughPooling(g, pool, images, count, weights, bias, filters, pooled, default);
+            KernelTestCases.AssertBitEqual(expected, pooled, $"pooled output without winners {what}");
+        });
+
+        Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.ForwardThroughPooling(
+            g, pool with { Channels = filters + 1 }, images, count, weights, bias, filters, new float[count * pool.OutImageSize * 2], default), "a pooling of other images");
+        Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.ForwardThroughPooling(
+            g, pool, images, count, weights, bias, filters, new float[(count * pool.OutImageSize) - 1], default), "a pooled output one float short");
+    }
+
     [TestMethod]
     public void OnlyTwoByTwoPoolingThatTilesTheOutputOfAHalvesLayerIsTaken()
     {
@@ -97,6 +147,7 @@ public sealed class PooledGradientTests
 
         bool taken = ((Conv2DLayer)fused.Layers[0]).TakesPooledGradient((Pool2DLayer)fused.Layers[1]);
         Assert.AreEqual(sketch == "exact", taken, "exact input only: a sketch reads its own gradient route");
+        Assert.IsTrue(((Conv2DLayer)fused.Layers[0]).TakesPooledOutput((Pool2DLayer)fused.Layers[1]), "the forward pass pools from the cache for any sketch");
 
         var random = new Random(5);
         for (int step = 0; step < 3; step++)
@@ -107,6 +158,8 @@ public sealed class PooledGradientTests
             x.CopyTo(fused.BeginStep(batch));
             Assert.AreEqual(written.ForwardBackward(y), fused.ForwardBackward(y), 0, $"step {step}: loss");
             KernelTestCases.AssertBitEqual(written.Gradients, fused.Gradients, $"step {step}: gradients");
+            Assert.AreEqual(written.Ledger.ToString(), fused.Ledger.ToString(), $"step {step}: the same bytes kept per layer");
+            Assert.AreEqual(written.Ledger.PeakRetainedBytes, fused.Ledger.PeakRetainedBytes, $"step {step}: the same peak");
             Assert.IsTrue(fused.Gradients.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
         }
     }
