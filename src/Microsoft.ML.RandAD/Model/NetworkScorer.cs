@@ -55,12 +55,27 @@ public sealed class NetworkScorer
         ReadOnlySpan<float> current = input;
         for (int i = 0; i < layers.Count; i++)
         {
-            Span<float> next = i == layers.Count - 1
-                ? output.Slice(0, batch * OutputSize)
-                : ((i & 1) == 0 ? _bufferA : _bufferB).AsSpan(0, batch * layers[i].OutputShape.Size);
+            if (i == 0 && _network.FusesFirstPooling && layers.Count > 1 && layers[1] is Pool2DLayer pool && layers[0] is Conv2DLayer first && first.TakesPooledOutput(pool))
+            {
+                // As in training: each image's output pooled from the cache, never written out whole (51 MB for the CNN at 1,024 rows).
+                Span<float> pooled = Next(layers, 1, batch, output);
+                _context.LayerIndex = 0;
+                first.ForwardThroughPooling(_context, current, pool, pooled, default);
+                current = pooled;
+                i = 1;
+                continue;
+            }
+
+            Span<float> next = Next(layers, i, batch, output);
             _context.LayerIndex = i;
             layers[i].Forward(_context, current, next);
             current = next;
         }
     }
+
+    /// <summary>Where layer <paramref name="i"/> writes: the caller's output for the last layer, else a ping-pong buffer.</summary>
+    private Span<float> Next(IReadOnlyList<Layer> layers, int i, int batch, Span<float> output) =>
+        i == layers.Count - 1
+            ? output.Slice(0, batch * OutputSize)
+            : ((i & 1) == 0 ? _bufferA : _bufferB).AsSpan(0, batch * layers[i].OutputShape.Size);
 }

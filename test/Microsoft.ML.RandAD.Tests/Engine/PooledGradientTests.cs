@@ -163,4 +163,26 @@ public sealed class PooledGradientTests
             Assert.IsTrue(fused.Gradients.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
         }
     }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void ScoringGivesTheSameOutputsWithAndWithoutIt(int threads)
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+        var spec = new NetworkSpec(
+            InputSpec.Image(1, 12, 12),
+            [new Conv2DSpec(16, 5, 1, 2), new Pool2DSpec(PoolKind.Max, 2), new ActivationSpec(ActivationKind.Relu), new FlattenSpec(), new DenseSpec(3)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        Network network = Network.Create(spec, seed: 3);
+        const int rows = 7;
+        var random = new Random(9);
+        float[] x = [.. Enumerable.Range(0, rows * spec.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        float[] fused = new float[rows * 3], written = new float[rows * 3];
+        network.CreateScorer().Score(x, rows, fused);
+        network.FusesFirstPooling = false;
+        network.CreateScorer().Score(x, rows, written);
+        KernelTestCases.AssertBitEqual(written, fused, "logits");
+        Assert.IsTrue(fused.Any(v => v != 0), "the logits are not all zero");
+    }
 }
