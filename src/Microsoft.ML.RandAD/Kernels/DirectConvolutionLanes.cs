@@ -1199,6 +1199,11 @@ internal static unsafe class DirectConvolutionLanes
     /// <summary>The scalar weight gradient for filters [<paramref name="firstFilter"/>, filters), same order as the vector one.</summary>
     public static void WeightGradientScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* outputGradient, int firstTap, int taps, float* sums, float* bias = null)
     {
+        if (firstFilter >= filters)
+        {
+            return; // the vector kernels took every filter (called per image: skip the tap offsets too)
+        }
+
         for (int p = 0; bias != null && p < g.OutPositions; p++)
         {
             for (int f = firstFilter; f < filters; f++)
@@ -1231,11 +1236,16 @@ internal static unsafe class DirectConvolutionLanes
     /// <summary>Per tap of a range, its offset from the window's corner in the padded image.</summary>
     private static void TapOffsets(in ConvGeometry g, int firstTap, Span<int> offsets)
     {
+        // Counted along, not divided out per tap: this runs for every image of a weight-gradient call.
         int run = g.KernelWidth * g.Channels, rowFloats = (g.Width + (2 * g.Padding)) * g.Channels;
+        int kh = firstTap / run, within = firstTap - (kh * run);
         for (int t = 0; t < offsets.Length; t++)
         {
-            int kh = (firstTap + t) / run;
-            offsets[t] = (kh * rowFloats) + (firstTap + t - (kh * run));
+            offsets[t] = (kh * rowFloats) + within;
+            if (++within == run)
+            {
+                (kh, within) = (kh + 1, 0);
+            }
         }
     }
 }
