@@ -28,8 +28,8 @@ internal sealed record RunOptions
     /// <summary>step-compare: compare the two pooling orders of an exact network instead of RAD against exact.</summary>
     public bool PoolOrder { get; init; }
 
-    /// <summary>step-compare: compare an exact network with its first convolution and pooling run apart and fused (<c>Network.FusesFirstPooling</c>, the default).</summary>
-    public bool FirstPooling { get; init; }
+    /// <summary>step-compare: compare an exact network with its convolutions and max poolings run apart and fused (<c>Network.FusesPooling</c>, the default).</summary>
+    public bool FusedPooling { get; init; }
 
     /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
     public int Steps { get; init; }
@@ -62,11 +62,11 @@ internal sealed record RunOptions
                 "--synthetic" => options with { Synthetic = true },
                 "--profile" => options with { Profile = true },
                 "--pool-order" => options with { PoolOrder = true },
-                "--first-pooling" => options with { FirstPooling = true },
+                "--fused-pooling" => options with { FusedPooling = true },
                 "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--first-pooling")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling")
             {
                 i++;
             }

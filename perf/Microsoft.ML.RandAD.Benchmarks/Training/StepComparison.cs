@@ -14,9 +14,10 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// <remarks>
 /// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- step-compare --model mlp|cnn --keep 0.1 --estimator SampledShared [--threads 2]</c>.
 /// With <c>--pool-order</c> it compares instead two exact networks: ReLU then max pooling as the spec writes them, and
-/// pooling first (<see cref="LayerFactory.PoolBeforeActivation"/>, the default). With <c>--first-pooling</c> it compares
-/// two exact networks whose first convolution and max pooling run apart and fused (<see cref="Network.FusesFirstPooling"/>,
-/// the default: pooled from the cache forward, the gradient read through the winners backward).
+/// pooling first (<see cref="LayerFactory.PoolBeforeActivation"/>, the default). With <c>--fused-pooling</c> it compares
+/// two exact networks whose convolutions and max poolings run apart and fused (<see cref="Network.FusesPooling"/>, the
+/// default: each convolution's output pooled from the cache forward, the first one's gradient read through the winners
+/// backward).
 /// </remarks>
 internal static class StepComparison
 {
@@ -34,10 +35,10 @@ internal static class StepComparison
         float[] x = [.. Enumerable.Range(0, options.Batch * spec.Input.Size).Select(_ => (float)random.NextDouble())];
         float[] y = [.. Enumerable.Range(0, options.Batch).Select(_ => (float)random.Next(10))];
 
-        Action Prepare(RadSettings sketch, out long retained, bool fusesFirstPooling = true)
+        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true)
         {
             var network = Network.Create(spec, seed: (ulong)options.Seed);
-            network.FusesFirstPooling = fusesFirstPooling;
+            network.FusesPooling = fusesPooling;
             network.ConfigureSketches(sketch, options.Batch);
             var optimizer = new Optimizer(network, optimizerSpec);
             void Step()
@@ -71,9 +72,9 @@ internal static class StepComparison
             return 0;
         }
 
-        if (options.FirstPooling)
+        if (options.FusedPooling)
         {
-            Action apart = Prepare(RadSettings.Exact, out long apartBytes, fusesFirstPooling: false);
+            Action apart = Prepare(RadSettings.Exact, out long apartBytes, fusesPooling: false);
             Action fused = Prepare(RadSettings.Exact, out long fusedBytes);
             (double apartMs, double fusedMs, double ratio) = Time(options, apart, fused);
             Console.WriteLine(

@@ -99,12 +99,12 @@ public sealed class Network
         4L * (_input.Length + _bufferA.Length + _bufferB.Length + _lossGradient.Length + _staged.Capacity) + _context.ScratchBytes;
 
     /// <summary>
-    /// Whether a first convolution followed by max pooling runs its forward pass and the pooling's as one, pooling each image's
-    /// output from the cache (<see cref="Conv2DLayer.TakesPooledOutput"/>), and takes its output gradient through the pooling's
-    /// winners instead of the pooling writing it out (<see cref="Conv2DLayer.TakesPooledGradient"/>); the same bits either
-    /// way. On by default; tests and benchmarks turn it off to compare.
+    /// Whether a convolution followed by max pooling runs its forward pass and the pooling's as one, pooling each image's output
+    /// from the cache (<see cref="Conv2DLayer.TakesPooledOutput"/>), and a first convolution takes its output gradient through
+    /// the pooling's winners instead of the pooling writing it out (<see cref="Conv2DLayer.TakesPooledGradient"/>); the same
+    /// bits either way. On by default; tests and benchmarks turn it off to compare.
     /// </summary>
-    internal bool FusesFirstPooling { get; set; } = true;
+    internal bool FusesPooling { get; set; } = true;
 
     /// <summary>
     /// Rows per chunk of the forward pass; 0 (the default) picks them so an activation buffer holds about 512 KB (at least 16 rows).
@@ -388,21 +388,22 @@ public sealed class Network
         for (int i = 0; i < _layers.Count; i++)
         {
             Layer layer = _layers[i];
-            if (i == 0 && FusesFirstPooling && _layers.Count > 1 && _layers[1] is Pool2DLayer pool && layer is Conv2DLayer first && first.TakesPooledOutput(pool))
+            if (FusesPooling && i + 1 < _layers.Count && _layers[i + 1] is Pool2DLayer pool && layer is Conv2DLayer convolution && convolution.TakesPooledOutput(pool))
             {
-                // A first convolution under max pooling pools each image's output while it is in the cache: the 6.4 MB (CNN,
-                // batch 128) output is never written out and read back. Blocks are kept in the order of the unfused passes.
+                // A convolution under max pooling pools each image's output while it is in the cache: the output (6.4 MB for
+                // the CNN's first layer at batch 128, 3.2 MB for its second) is never written out and read back. Blocks are
+                // kept in the order of the unfused passes.
                 long started = Profile?.Now() ?? 0;
-                _context.LayerIndex = 0;
-                first.KeepForBackward(_context, input);
-                output = LayerOutput(1, chunk, rows);
-                _context.LayerIndex = 1;
+                _context.LayerIndex = i;
+                convolution.KeepForBackward(_context, input);
+                output = LayerOutput(i + 1, chunk, rows);
+                _context.LayerIndex = i + 1;
                 Span<byte> winners = pool.BeginWinners(_context);
-                first.ForwardThroughPooling(_context, input, pool, output, winners);
+                convolution.ForwardThroughPooling(_context, input, pool, output, winners);
                 pool.EndWinners(_context, winners);
-                Profile?.AddForward(0, started); // the pooling's share counts with the convolution
+                Profile?.AddForward(i, started); // the pooling's share counts with the convolution
                 input = output;
-                i = 1;
+                i++;
                 continue;
             }
 
@@ -447,7 +448,7 @@ public sealed class Network
             _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
             _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[i + 1][chunk] : default;
             long start = Profile?.Now() ?? 0;
-            if (i == 1 && FusesFirstPooling && layer is Pool2DLayer pool && _layers[0] is Conv2DLayer first && first.TakesPooledGradient(pool))
+            if (i == 1 && FusesPooling && layer is Pool2DLayer pool && _layers[0] is Conv2DLayer first && first.TakesPooledGradient(pool))
             {
                 // A first convolution under max pooling reads its output gradient through the pooling's winners: the 6.4 MB
                 // (CNN, batch 128) gradient the pooling would write, and the convolution read back, is never formed.

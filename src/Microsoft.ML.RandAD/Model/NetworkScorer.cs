@@ -55,14 +55,15 @@ public sealed class NetworkScorer
         ReadOnlySpan<float> current = input;
         for (int i = 0; i < layers.Count; i++)
         {
-            if (i == 0 && _network.FusesFirstPooling && layers.Count > 1 && layers[1] is Pool2DLayer pool && layers[0] is Conv2DLayer first && first.TakesPooledOutput(pool))
+            if (_network.FusesPooling && i + 1 < layers.Count && layers[i + 1] is Pool2DLayer pool && layers[i] is Conv2DLayer convolution && convolution.TakesPooledOutput(pool))
             {
-                // As in training: each image's output pooled from the cache, never written out whole (51 MB for the CNN at 1,024 rows).
-                Span<float> pooled = Next(layers, 1, batch, output);
-                _context.LayerIndex = 0;
-                first.ForwardThroughPooling(_context, current, pool, pooled, default);
+                // As in training: each image's output pooled from the cache, never written out whole (51 MB for the CNN's first
+                // layer at 1,024 rows).
+                Span<float> pooled = Next(layers, i + 1, batch, output);
+                _context.LayerIndex = i;
+                convolution.ForwardThroughPooling(_context, current, pool, pooled, default);
                 current = pooled;
-                i = 1;
+                i++;
                 continue;
             }
 

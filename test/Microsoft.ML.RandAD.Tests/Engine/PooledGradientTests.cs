@@ -7,8 +7,8 @@ using Microsoft.ML.RandAD.Tests.Kernels;
 namespace Microsoft.ML.RandAD.Tests.Engine;
 
 /// <summary>
-/// A first convolution followed by max pooling pools each image's output as it is computed
-/// (<see cref="DirectConvolution.ForwardThroughPooling"/>), and under 2×2 pooling takes its output gradient through the
+/// A convolution followed by max pooling pools each image's output as it is computed
+/// (<see cref="DirectConvolution.ForwardThroughPooling"/>), and a first one under 2×2 pooling takes its output gradient through the
 /// pooling's winners (<see cref="DirectConvolution.WeightGradientThroughPooling"/>) instead of the pooling writing it out:
 /// the same outputs, winners, weight and bias gradients, bit for bit.
 /// </summary>
@@ -123,22 +123,26 @@ public sealed class PooledGradientTests
         from sketch in new[] { "exact", "magnitude" }
         from threads in new[] { 1, 2 }
         from chunkRows in new[] { 0, 2 }
-        select new object[] { sketch, threads, chunkRows };
+        from secondKernel in new[] { 2, 3 }
+        select new object[] { sketch, threads, chunkRows, secondKernel };
 
     [TestMethod]
     [DynamicData(nameof(Networks))]
-    public void NetworksGiveTheSameLossAndGradientsWithAndWithoutIt(string sketch, int threads, int chunkRows)
+    public void NetworksGiveTheSameLossAndGradientsWithAndWithoutIt(string sketch, int threads, int chunkRows, int secondKernel)
     {
         using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+
+        // The second convolution: 2×2 (a 64-tap patch, direct on every path, so pooled from the cache too, with a pooling
+        // that leaves its last row out) or 3×3 (144 taps and 8 filters: im2col + GEMM, then the pooling apart).
         var spec = new NetworkSpec(
             InputSpec.Image(1, 12, 12),
-            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(8, 3, 1, 1),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(8, secondKernel, 1, 1),
              new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
             new LossSpec(LossKind.SoftmaxCrossEntropy));
         RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
         const int batch = 5;
         Network fused = Network.Create(spec, seed: 11), written = Network.Create(spec, seed: 11);
-        written.FusesFirstPooling = false;
+        written.FusesPooling = false;
         foreach (Network network in new[] { fused, written })
         {
             network.ChunkRows = chunkRows;
@@ -148,6 +152,7 @@ public sealed class PooledGradientTests
         bool taken = ((Conv2DLayer)fused.Layers[0]).TakesPooledGradient((Pool2DLayer)fused.Layers[1]);
         Assert.AreEqual(sketch == "exact", taken, "exact input only: a sketch reads its own gradient route");
         Assert.IsTrue(((Conv2DLayer)fused.Layers[0]).TakesPooledOutput((Pool2DLayer)fused.Layers[1]), "the forward pass pools from the cache for any sketch");
+        Assert.AreEqual(secondKernel == 2, ((Conv2DLayer)fused.Layers[3]).TakesPooledOutput((Pool2DLayer)fused.Layers[4]), "the second convolution's pooling");
 
         var random = new Random(5);
         for (int step = 0; step < 3; step++)
@@ -172,15 +177,17 @@ public sealed class PooledGradientTests
         using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
         var spec = new NetworkSpec(
             InputSpec.Image(1, 12, 12),
-            [new Conv2DSpec(16, 5, 1, 2), new Pool2DSpec(PoolKind.Max, 2), new ActivationSpec(ActivationKind.Relu), new FlattenSpec(), new DenseSpec(3)],
+            [new Conv2DSpec(16, 5, 1, 2), new Pool2DSpec(PoolKind.Max, 2), new ActivationSpec(ActivationKind.Relu),
+             new Conv2DSpec(8, 2, 1, 1), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
             new LossSpec(LossKind.SoftmaxCrossEntropy));
         Network network = Network.Create(spec, seed: 3);
+        Assert.IsTrue(((Conv2DLayer)network.Layers[3]).TakesPooledOutput((Pool2DLayer)network.Layers[4]), "both poolings fused");
         const int rows = 7;
         var random = new Random(9);
         float[] x = [.. Enumerable.Range(0, rows * spec.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1))];
         float[] fused = new float[rows * 3], written = new float[rows * 3];
         network.CreateScorer().Score(x, rows, fused);
-        network.FusesFirstPooling = false;
+        network.FusesPooling = false;
         network.CreateScorer().Score(x, rows, written);
         KernelTestCases.AssertBitEqual(written, fused, "logits");
         Assert.IsTrue(fused.Any(v => v != 0), "the logits are not all zero");
