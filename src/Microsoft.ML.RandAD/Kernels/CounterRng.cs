@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -214,6 +215,7 @@ public static unsafe class CounterRng
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GenerateVector<TW, TU, TF>(in RngJob job, ulong counter, int start, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -695,6 +695,7 @@ internal static unsafe class DirectConvolutionLanes
     }
 
     /// <summary><c>bias[f] += dY[pixel, f]</c> over <paramref name="pixels"/> pixels in order, filters [0, <paramref name="vectorFilters"/>) by vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddPixels<TW, TU, TF>(float* outputGradient, int pixels, int filters, int vectorFilters, float* bias)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

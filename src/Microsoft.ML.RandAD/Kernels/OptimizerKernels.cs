@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -131,6 +132,7 @@ internal static unsafe class OptimizerKernels
         }
 
         /// <summary>Whole vectors of [start, start + count); returns how many elements it did.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly int RunVector<TW, TU, TF>(int start, int count)
             where TW : IVectorWidth<TU, TF>
             where TU : unmanaged

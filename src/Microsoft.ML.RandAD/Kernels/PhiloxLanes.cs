@@ -113,6 +113,7 @@ internal static unsafe class PhiloxLanes
     }
 
     /// <summary>Words of the stream from block <paramref name="counter"/> on (see <see cref="CounterRng.FillUInt32"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FillUInt32<TW, TU, TF>(ulong seed, ulong stream, ulong counter, uint* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -143,6 +144,7 @@ internal static unsafe class PhiloxLanes
     }
 
     /// <summary>Floats in [0, 1): element i is <c>(word i &gt;&gt; 8)·2^-24</c> (see <see cref="CounterRng.UniformFloats"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UniformFloats<TW, TU, TF>(ulong seed, ulong stream, ulong counter, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -172,6 +174,7 @@ internal static unsafe class PhiloxLanes
     }
 
     /// <summary>Indices in [0, bound): element i from the 64-bit word of block i/2, half i%2 (see <see cref="CounterRng.UniformIndices"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UniformIndices<TW, TU, TF>(ulong seed, ulong stream, ulong counter, uint bound, int* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -197,6 +200,7 @@ internal static unsafe class PhiloxLanes
     }
 
     /// <summary>±magnitude: element i is negative when bit i%32 of word i/32 is set (see <see cref="CounterRng.Rademacher"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rademacher<TW, TU, TF>(ulong seed, ulong stream, ulong counter, float magnitude, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -236,6 +240,7 @@ internal static unsafe class PhiloxLanes
     /// Keep mask: bit i is set when <c>(word i &gt;&gt; 8) &lt; threshold</c>; whole 64-bit mask words, bits past
     /// <paramref name="length"/> cleared (see <see cref="CounterRng.BernoulliMask"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BernoulliMask<TW, TU, TF>(ulong seed, ulong stream, ulong counter, uint threshold, int length, ulong* mask)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -264,6 +269,7 @@ internal static unsafe class PhiloxLanes
     }
 
     /// <summary>Normal deviates: elements 4p…4p+3 are <see cref="BoxMuller"/> of words (0, 1) and (2, 3) of block p, computed in vector lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gaussian<TW, TU, TF>(ulong seed, ulong stream, ulong counter, float standardDeviation, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

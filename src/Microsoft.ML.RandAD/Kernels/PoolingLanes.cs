@@ -247,6 +247,7 @@ internal static unsafe class PoolingLanes
     }
 
     /// <summary>Average pooling of channels [0, <paramref name="channels"/>): <c>(0 + x₀ + x₁ + …)·(1/size²)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageForward<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -306,6 +307,7 @@ internal static unsafe class PoolingLanes
     }
 
     /// <summary>Spreads the gradients of channels [0, <paramref name="channels"/>) over their windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageBackward<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, float* imageGradient)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

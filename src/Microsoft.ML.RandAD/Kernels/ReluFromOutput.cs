@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -48,6 +49,7 @@ internal static unsafe class ReluFromOutput
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Lanes<TW, TU, TF>(float* y, float* g, float negativeScale, float* d, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
