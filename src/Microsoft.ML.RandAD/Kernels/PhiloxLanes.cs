@@ -18,6 +18,7 @@ internal static unsafe class PhiloxLanes
     /// Lane order for word-ordered output: lane 4L+m (128-bit lane L, position m) holds block <c>(N/4)·m + L</c>,
     /// so after a 4×4 transpose inside each 128-bit lane, vector m stored at word <c>N·m</c> of the chunk is in stream order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TU WordOrderOffsets<TW, TU, TF>()
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -37,6 +38,7 @@ internal static unsafe class PhiloxLanes
     /// Lane order for <see cref="CounterRng.UniformIndices"/> (two outputs per block): lanes 4L, 4L+1 hold blocks 2L, 2L+1 and
     /// lanes 4L+2, 4L+3 hold blocks N/2 + 2L, N/2 + 2L + 1, so interleaving the even and odd outputs gives stream order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TU PairOrderOffsets<TW, TU, TF>()
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
