@@ -1,16 +1,36 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
-/// ReLU / LeakyReLU backward from the layer's output instead of its 1-bit mask: for a non-negative slope,
+/// ReLU / LeakyReLU backward from the layer's output instead of its 1-bit mask (and the maskless ReLU forward pass): for a non-negative slope,
 /// y &gt; 0 exactly where x &gt; 0 (NaN and ±0 give y ≤ 0 or NaN, and a clear mask bit, alike). Used when the next
 /// layer keeps the output anyway, so the mask need not be stored at all.
 /// </summary>
 internal static unsafe class ReluFromOutput
 {
     private const int PartElements = 1 << 16;
+
+    /// <summary>
+    /// The forward pass of a ReLU that keeps no mask: <c>output[i] = max(input[i], 0)</c> (<c>TensorPrimitives.Max</c>),
+    /// split over the threads (element-wise: the same bits for any split).
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> input, Span<float> output)
+    {
+        if (output.Length < input.Length)
+        {
+            throw new ArgumentException($"The output ({output.Length}) must hold the input's {input.Length} elements.", nameof(output));
+        }
+
+        fixed (float* x = input)
+        fixed (float* y = output)
+        {
+            var job = new ForwardJob(x, y);
+            WorkerPool.RunRanges(ref job, input.Length, PartElements);
+        }
+    }
 
     /// <summary><c>destination[i] = output[i] &gt; 0 ? gradient[i] : negativeScale·gradient[i]</c>.</summary>
     public static void Backward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradient, float negativeScale, Span<float> destination)
@@ -28,6 +48,12 @@ internal static unsafe class ReluFromOutput
             var job = new Job(y, g, negativeScale, d, KernelSettings.Path);
             WorkerPool.RunRanges(ref job, gradient.Length, PartElements);
         }
+    }
+
+    private readonly struct ForwardJob(float* x, float* y) : IRangeJob
+    {
+        public void RunRange(int first, int count) =>
+            TensorPrimitives.Max(new ReadOnlySpan<float>(x + first, count), 0f, new Span<float>(y + first, count));
     }
 
     private struct Job(float* y, float* g, float negativeScale, float* d, KernelPath path) : IRangeJob

@@ -35,7 +35,7 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
         {
             if (NegativeSlope == 0)
             {
-                TensorPrimitives.Max(input, 0f, output);
+                ReluFromOutput.Forward(input, output);
             }
             else
             {

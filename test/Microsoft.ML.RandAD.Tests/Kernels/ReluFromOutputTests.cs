@@ -27,4 +27,31 @@ public sealed class ReluFromOutputTests
             });
         }
     }
+
+    [TestMethod]
+    public void ForwardIsMaxWithZeroOnEveryPathAndSplit()
+    {
+        foreach (int length in KernelTestCases.EdgeLengths.Append((1 << 17) + 37))
+        {
+            float[] x = KernelTestCases.RandomFloats(length, seed: length + 2);
+            if (length > 3)
+            {
+                (x[0], x[1], x[2]) = (float.NaN, -0f, 0f); // signs of zero and NaN as a single max over all of it gives them
+            }
+
+            float[] expected = new float[length];
+            System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, expected);
+            KernelTestCases.ForEachPath((path, threads) =>
+            {
+                float[] y = new float[length + 3];
+                y.AsSpan().Fill(float.NaN);
+                ReluFromOutput.Forward(x, y);
+                CollectionAssert.AreEqual(
+                    expected.Select(BitConverter.SingleToInt32Bits).ToArray(), y.AsSpan(0, length).ToArray().Select(BitConverter.SingleToInt32Bits).ToArray(),
+                    $"length {length}, {path} ×{threads}");
+                Assert.IsTrue(y.AsSpan(length).ToArray().All(float.IsNaN), "nothing written past the end");
+                Assert.IsTrue(y.AsSpan(0, length).ToArray().All(v => float.IsNaN(v) || v >= 0), "no negative output");
+            });
+        }
+    }
 }
