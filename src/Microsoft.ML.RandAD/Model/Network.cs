@@ -361,7 +361,7 @@ public sealed class Network
         {
             int first = chunk * _chunkRows, rows = Math.Min(_chunkRows, batch - first);
             Span<float> gradient = chunks == 1 ? lastOutput : _lossGradient.AsSpan(first * OutputSize, rows * OutputSize);
-            Backward(chunk, rows, gradient, accumulate: chunk != chunks - 1, inBufferA: chunks == 1 && ((_layers.Count - 1) & 1) == 0, inBuffers: chunks == 1);
+            Backward(chunk, rows, gradient, accumulate: chunk != chunks - 1, inBufferA: chunks == 1 && lastOutput.Overlaps(_bufferA), inBuffers: chunks == 1);
         }
 
         _context.KeptInputBlock = default;
@@ -396,7 +396,7 @@ public sealed class Network
                 long started = Profile?.Now() ?? 0;
                 _context.LayerIndex = i;
                 convolution.KeepForBackward(_context, input);
-                output = LayerOutput(i + 1, chunk, rows);
+                output = LayerOutput(i + 1, chunk, rows, input);
                 _context.LayerIndex = i + 1;
                 Span<byte> winners = pool.BeginWinners(_context);
                 convolution.ForwardThroughPooling(_context, input, pool, output, winners);
@@ -407,7 +407,7 @@ public sealed class Network
                 continue;
             }
 
-            output = LayerOutput(i, chunk, rows);
+            output = LayerOutput(i, chunk, rows, input);
             _context.LayerIndex = i;
             long start = Profile?.Now() ?? 0;
             layer.Forward(_context, input, output);
@@ -418,8 +418,12 @@ public sealed class Network
         return output;
     }
 
-    /// <summary>Where layer <paramref name="i"/> writes its output: a block kept for the next layer when it keeps its input, else a ping-pong buffer.</summary>
-    private Span<float> LayerOutput(int i, int chunk, int rows)
+    /// <summary>
+    /// Where layer <paramref name="i"/> writes its output: a block kept for the next layer when it keeps its input, else the
+    /// ping-pong buffer that does not hold <paramref name="input"/> (not simply by the layer's parity: a fused convolution and
+    /// pooling skip one buffer, and the pooled output must not overwrite the images still being read).
+    /// </summary>
+    private Span<float> LayerOutput(int i, int chunk, int rows, ReadOnlySpan<float> input)
     {
         int size = rows * _layers[i].OutputShape.Size;
         if (i + 1 < _layers.Count && _layers[i + 1].KeepsInput)
@@ -429,7 +433,7 @@ public sealed class Network
             return _context.Kept(_keptInputs[i + 1][chunk]);
         }
 
-        return ((i & 1) == 0 ? _bufferA : _bufferB).AsSpan(0, size);
+        return (input.Overlaps(_bufferA) ? _bufferB : _bufferA).AsSpan(0, size);
     }
 
     private void Backward(int chunk, int rows, Span<float> outputGradient, bool accumulate, bool inBufferA, bool inBuffers)

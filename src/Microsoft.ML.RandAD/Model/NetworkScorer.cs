@@ -59,7 +59,7 @@ public sealed class NetworkScorer
             {
                 // As in training: each image's output pooled from the cache, never written out whole (51 MB for the CNN's first
                 // layer at 1,024 rows).
-                Span<float> pooled = Next(layers, i + 1, batch, output);
+                Span<float> pooled = Next(layers, i + 1, batch, output, current);
                 _context.LayerIndex = i;
                 convolution.ForwardThroughPooling(_context, current, pool, pooled, default);
                 current = pooled;
@@ -67,16 +67,19 @@ public sealed class NetworkScorer
                 continue;
             }
 
-            Span<float> next = Next(layers, i, batch, output);
+            Span<float> next = Next(layers, i, batch, output, current);
             _context.LayerIndex = i;
             layers[i].Forward(_context, current, next);
             current = next;
         }
     }
 
-    /// <summary>Where layer <paramref name="i"/> writes: the caller's output for the last layer, else a ping-pong buffer.</summary>
-    private Span<float> Next(IReadOnlyList<Layer> layers, int i, int batch, Span<float> output) =>
+    /// <summary>
+    /// Where layer <paramref name="i"/> writes: the caller's output for the last layer, else the ping-pong buffer that does not
+    /// hold <paramref name="current"/> (a fused convolution and pooling skip one, so parity would not do).
+    /// </summary>
+    private Span<float> Next(IReadOnlyList<Layer> layers, int i, int batch, Span<float> output, ReadOnlySpan<float> current) =>
         i == layers.Count - 1
             ? output.Slice(0, batch * OutputSize)
-            : ((i & 1) == 0 ? _bufferA : _bufferB).AsSpan(0, batch * layers[i].OutputShape.Size);
+            : (current.Overlaps(_bufferA) ? _bufferB : _bufferA).AsSpan(0, batch * layers[i].OutputShape.Size);
 }

@@ -132,15 +132,18 @@ public sealed class PooledGradientTests
     {
         using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
 
-        // The second convolution: 2×2 (a 64-tap patch, direct on every path, so pooled from the cache too, with a pooling
-        // that leaves its last row out) or 3×3 (144 taps and 8 filters: im2col + GEMM, then the pooling apart).
+        // The second convolution: 2×2 with 128 filters (a 64-tap patch, direct on every path, so pooled from the cache too,
+        // with a pooling that leaves its last row out and a pooled image twice the size of its input image) or 3×3 with 8
+        // filters (144 taps: im2col + GEMM, then the pooling apart).
         var spec = new NetworkSpec(
             InputSpec.Image(1, 12, 12),
-            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(8, secondKernel, 1, 1),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(secondKernel == 2 ? 128 : 8, secondKernel, 1, 1),
              new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
             new LossSpec(LossKind.SoftmaxCrossEntropy));
         RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
-        const int batch = 5;
+        // Enough images that a whole-batch chunk splits the fused convolutions over two threads (the second one reads its
+        // input from a ping-pong buffer, which the pooled output must not share).
+        const int batch = 24;
         Network fused = Network.Create(spec, seed: 11), written = Network.Create(spec, seed: 11);
         written.FusesPooling = false;
         foreach (Network network in new[] { fused, written })
@@ -182,7 +185,7 @@ public sealed class PooledGradientTests
             new LossSpec(LossKind.SoftmaxCrossEntropy));
         Network network = Network.Create(spec, seed: 3);
         Assert.IsTrue(((Conv2DLayer)network.Layers[3]).TakesPooledOutput((Pool2DLayer)network.Layers[4]), "both poolings fused");
-        const int rows = 7;
+        const int rows = 61; // split over the threads in every fused convolution
         var random = new Random(9);
         float[] x = [.. Enumerable.Range(0, rows * spec.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1))];
         float[] fused = new float[rows * 3], written = new float[rows * 3];
