@@ -109,13 +109,7 @@ internal static unsafe class DirectConvolution
             throw new ArgumentException($"bias has {bias.Length} values; {filters} filters need {filters}.", nameof(bias));
         }
 
-        Sgemm.Trace?.Add(new GemmCall(false, true, count * g.OutPositions, filters, g.PatchSize));
-        float* transposed = TransposedWeights(g.PatchSize * filters);
-        fixed (float* pw = weight)
-        {
-            Transpose(pw, filters, g.PatchSize, transposed);
-        }
-
+        float* transposed = ForwardWeights(g, count, weight, filters);
         fixed (float* pi = images, pb = bias, po = output)
         {
             var job = new ConvolutionJob(g, filters, pi, transposed, pb, po, count, accumulate: false);
@@ -148,6 +142,17 @@ internal static unsafe class DirectConvolution
                 nameof(pooled));
         }
 
+        float* transposed = ForwardWeights(g, count, weight, filters);
+        fixed (float* pi = images, pb = bias, pp = pooled)
+        fixed (byte* pwin = winners)
+        {
+            new ConvolutionJob(g, filters, pi, transposed, pb, null, count, accumulate: false).RunForwardThroughPooling(pool, pp, pwin);
+        }
+    }
+
+    /// <summary>The forward pass's weights as its kernels read them (PatchSize × filters, in the calling thread's buffer); traces the product.</summary>
+    private static float* ForwardWeights(in ConvGeometry g, int count, ReadOnlySpan<float> weight, int filters)
+    {
         Sgemm.Trace?.Add(new GemmCall(false, true, count * g.OutPositions, filters, g.PatchSize));
         float* transposed = TransposedWeights(g.PatchSize * filters);
         fixed (float* pw = weight)
@@ -155,11 +160,7 @@ internal static unsafe class DirectConvolution
             Transpose(pw, filters, g.PatchSize, transposed);
         }
 
-        fixed (float* pi = images, pb = bias, pp = pooled)
-        fixed (byte* pwin = winners)
-        {
-            new ConvolutionJob(g, filters, pi, transposed, pb, null, count, accumulate: false).RunForwardThroughPooling(pool, pp, pwin);
-        }
+        return transposed;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Layers;
 using Microsoft.ML.RandAD.Tensors;
@@ -105,6 +106,17 @@ public sealed class Network
     /// bits either way. On by default; tests and benchmarks turn it off to compare.
     /// </summary>
     internal bool FusesPooling { get; set; } = true;
+
+    /// <summary>
+    /// Whether layers <paramref name="i"/> and <paramref name="i"/> + 1 are a convolution and the max pooling after it that run
+    /// as one forward pass (<see cref="FusesPooling"/>, <see cref="Conv2DLayer.TakesPooledOutput"/>); training and scoring both ask.
+    /// </summary>
+    internal bool PoolsFromCache(int i, [NotNullWhen(true)] out Conv2DLayer? convolution, [NotNullWhen(true)] out Pool2DLayer? pool)
+    {
+        convolution = i + 1 < _layers.Count ? _layers[i] as Conv2DLayer : null;
+        pool = convolution is null ? null : _layers[i + 1] as Pool2DLayer;
+        return FusesPooling && pool is not null && convolution!.TakesPooledOutput(pool);
+    }
 
     /// <summary>
     /// Rows per chunk of the forward pass; 0 (the default) picks them so an activation buffer holds about 512 KB (at least 16 rows).
@@ -388,7 +400,7 @@ public sealed class Network
         for (int i = 0; i < _layers.Count; i++)
         {
             Layer layer = _layers[i];
-            if (FusesPooling && i + 1 < _layers.Count && _layers[i + 1] is Pool2DLayer pool && layer is Conv2DLayer convolution && convolution.TakesPooledOutput(pool))
+            if (PoolsFromCache(i, out Conv2DLayer? convolution, out Pool2DLayer? pool))
             {
                 // A convolution under max pooling pools each image's output while it is in the cache: the output (6.4 MB for
                 // the CNN's first layer at batch 128, 3.2 MB for its second) is never written out and read back. Blocks are

@@ -55,7 +55,7 @@ public sealed class NetworkScorer
         ReadOnlySpan<float> current = input;
         for (int i = 0; i < layers.Count; i++)
         {
-            if (_network.FusesPooling && i + 1 < layers.Count && layers[i + 1] is Pool2DLayer pool && layers[i] is Conv2DLayer convolution && convolution.TakesPooledOutput(pool))
+            if (_network.PoolsFromCache(i, out Conv2DLayer? convolution, out Pool2DLayer? pool))
             {
                 // As in training: each image's output pooled from the cache, never written out whole (51 MB for the CNN's first
                 // layer at 1,024 rows).
