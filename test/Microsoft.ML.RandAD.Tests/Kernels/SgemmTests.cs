@@ -169,6 +169,11 @@ public sealed class SgemmTests
                 // Narrow products: unpacked and split between threads (k ≤ 512), packed one-vector panels (k > 512).
                 yield return new(ta, tb, 1100, 21, 300, 1, 0.5f, PadB: 1);
                 yield return new(ta, tb, 100, 20, 1500, -1, 0, PadA: 2);
+
+                // One or two rows (scoring): runs of eight vectors of each B row, then the rest by one or two vectors.
+                yield return new(ta, tb, 1, 300, 784, 1, 0, PadB: 1);
+                yield return new(ta, tb, 2, 257, 65, -1, 1, PadA: 2, PadC: 3);
+                yield return new(ta, tb, 1, 1024, 513, 0.5f, 0.5f);
             }
         }
 

@@ -4,8 +4,9 @@ namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
 /// GEMM without packing A: for small products, where packing and waking a worker cost more than the
-/// arithmetic, and for narrow ones (n within two vectors, moderate k), where a packed A panel would meet a
-/// single B panel and so would be packed for one use.
+/// arithmetic, for narrow ones (n within two vectors, moderate k), where a packed A panel would meet a
+/// single B panel and so would be packed for one use, and for one or two rows (scoring), where packing B would
+/// cost more than reading it once.
 /// </summary>
 /// <remarks>
 /// B is read in place when it is stored k×n (a ragged last column block is copied padded, so kernels load
@@ -23,6 +24,10 @@ internal static unsafe class GemmDirect
 
     private const int Rows = 6;
 
+    // Up to this many rows, whole runs of eight vectors of B go through the one-row kernel: each row streams B again, which
+    // beats the six-row kernel's short runs only while there are few rows.
+    private const int MaxWideRows = 2;
+
     // Threads split rows here without packing anything, so a worker pays off on half the work the packed
     // driver needs (the 128×256×10 output layer of a training step runs on both cores).
     private const double MinMultiplyAddsPerThread = 128 * 1024;
@@ -31,7 +36,7 @@ internal static unsafe class GemmDirect
     public static bool IsPreferred<TV, TVec>(in GemmArguments args)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged =>
-        args.MultiplyAdds <= MaxSmallMultiplyAdds || (args.N <= 2 * TV.Lanes && args.K <= MaxNarrowK);
+        args.MultiplyAdds <= MaxSmallMultiplyAdds || (args.N <= 2 * TV.Lanes && args.K <= MaxNarrowK) || args.M <= MaxWideRows;
 
     /// <summary>Computes the product described by <paramref name="args"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -81,7 +86,21 @@ internal static unsafe class GemmDirect
         ref GemmArguments args = ref work.Args;
         int lanes = TV.Lanes;
         int k = args.K;
-        for (int j = 0; j < args.N; j += 2 * lanes)
+        int j = 0;
+        if (i1 - i0 <= MaxWideRows)
+        {
+            // One or two rows (scoring a row at a time): whole runs of eight vectors of each B row, then the rest as below.
+            int wide = GemmDirectKernels.WideVectors * lanes;
+            for (; j + wide <= args.N; j += wide)
+            {
+                for (int i = i0; i < i1; i++)
+                {
+                    GemmDirectKernels.Row1x8<TV, TVec>(k, args.A + (i * args.ARowStride), args.AKStride, work.B + j, work.Ldb, args.C + (i * args.Ldc) + j, args.Alpha, args.Beta);
+                }
+            }
+        }
+
+        for (; j < args.N; j += 2 * lanes)
         {
             int cols = Math.Min(2 * lanes, args.N - j);
             float* panel = work.B + j;
