@@ -157,7 +157,20 @@ internal static unsafe class DirectConvolution
         float* transposed = TransposedWeights(g.PatchSize * filters);
         fixed (float* pw = weight)
         {
-            Transpose(pw, filters, g.PatchSize, transposed);
+            // Through the GEMM packing's register-block transpositions where there are some: done on every call, element by
+            // element it took 23 % of scoring one CNN row.
+            switch (KernelSettings.Path)
+            {
+                case KernelPath.Vector512:
+                    GemmPacking.Panels<GemmVector512, Vector512<float>>(transposed, pw, g.PatchSize, 1, filters, filters, g.PatchSize);
+                    break;
+                case KernelPath.Vector256:
+                    GemmPacking.Panels<GemmVector256, Vector256<float>>(transposed, pw, g.PatchSize, 1, filters, filters, g.PatchSize);
+                    break;
+                default:
+                    Transpose(pw, filters, g.PatchSize, transposed);
+                    break;
+            }
         }
 
         return transposed;
