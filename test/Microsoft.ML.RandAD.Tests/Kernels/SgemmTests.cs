@@ -174,6 +174,11 @@ public sealed class SgemmTests
                 yield return new(ta, tb, 1, 300, 784, 1, 0, PadB: 1);
                 yield return new(ta, tb, 2, 257, 65, -1, 1, PadA: 2, PadC: 3);
                 yield return new(ta, tb, 1, 1024, 513, 0.5f, 0.5f);
+
+                // Ragged last blocks of one row read in place with masked loads: 20 columns past the runs (a vector and a
+                // part on AVX-512), and 10 columns alone (the dense head of a CNN).
+                yield return new(ta, tb, 1, 276, 40, 1, 1, PadC: 2);
+                yield return new(ta, tb, 1, 10, 1568, 1, 0);
             }
         }
 

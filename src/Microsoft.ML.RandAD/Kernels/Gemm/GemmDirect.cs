@@ -105,6 +105,17 @@ internal static unsafe class GemmDirect
             int cols = Math.Min(2 * lanes, args.N - j);
             float* panel = work.B + j;
             nint stride = work.Ldb;
+            if (cols % lanes != 0 && !work.Padded && i1 - i0 <= MaxWideRows)
+            {
+                // A ragged last block for one or two rows: masked loads in place (the padded copy below would cost more).
+                for (int i = i0; i < i1; i++)
+                {
+                    GemmDirectKernels.Row1Ragged<TV, TVec>(k, args.A + (i * args.ARowStride), args.AKStride, panel, stride, args.C + (i * args.Ldc) + j, args.Alpha, args.Beta, cols);
+                }
+
+                continue;
+            }
+
             if (cols % lanes != 0 && !work.Padded)
             {
                 // A ragged last block of B read in place: copy it padded (past n on B's last row may be past
