@@ -551,11 +551,13 @@ internal static unsafe class DirectConvolution
             }
 
             new Span<float>(sums, (count + (bias != null ? 1 : 0)) * _filters).Clear();
+            Span<int> offsets = stackalloc int[count + 8];
+            DirectConvolutionLanes.TapOffsets(_g, first, offsets.Slice(0, count));
             for (int n = firstImage; n < endImage; n++)
             {
                 DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
                 float* dy = _output + ((long)n * _g.OutPositions * _filters);
-                if (_winners != null)
+                if (_pooled != null)
                 {
                     float* pooled = _pooled + ((long)n * _pool.OutImageSize);
                     byte* won = _winners + ((long)n * _pool.OutImageSize);
@@ -574,12 +576,12 @@ internal static unsafe class DirectConvolution
 
                 int vectorFilters = _path switch
                 {
-                    KernelPath.Vector512 => DirectConvolutionLanes.WeightGradient<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, dy, first, count, sums, bias),
-                    KernelPath.Vector256 => DirectConvolutionLanes.WeightGradient<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, dy, first, count, sums, bias),
-                    KernelPath.Vector128 => DirectConvolutionLanes.WeightGradient<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, dy, first, count, sums, bias),
+                    KernelPath.Vector512 => DirectConvolutionLanes.WeightGradient<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, dy, first, count, offsets, sums, bias),
+                    KernelPath.Vector256 => DirectConvolutionLanes.WeightGradient<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, dy, first, count, offsets, sums, bias),
+                    KernelPath.Vector128 => DirectConvolutionLanes.WeightGradient<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, dy, first, count, offsets, sums, bias),
                     _ => 0,
                 };
-                DirectConvolutionLanes.WeightGradientScalar(_g, _filters, vectorFilters, padded, dy, first, count, sums, bias);
+                DirectConvolutionLanes.WeightGradientScalar(_g, _filters, vectorFilters, padded, dy, offsets.Slice(0, count), sums, bias);
             }
 
             if (_halves != null)

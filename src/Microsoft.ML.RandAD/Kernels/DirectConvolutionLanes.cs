@@ -639,7 +639,7 @@ internal static unsafe class DirectConvolutionLanes
     /// loop, else a pass of its own).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int WeightGradient<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* outputGradient, int firstTap, int taps, float* sums, float* bias = null)
+    public static int WeightGradient<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* outputGradient, int firstTap, int taps, Span<int> offsets, float* sums, float* bias = null)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
@@ -662,9 +662,8 @@ internal static unsafe class DirectConvolutionLanes
             AddPixels<TW, TU, TF>(outputGradient, g.OutPositions, filters, vectorFilters, bias);
         }
 
-        // Room for a last block padded to its full size with copies of its first tap (computed, never stored).
-        Span<int> offsets = stackalloc int[taps + 8];
-        TapOffsets(g, firstTap, offsets.Slice(0, taps));
+        // The caller's offsets (TapOffsets) have room for a last block padded to its full size with copies of its first tap
+        // (computed, never stored).
         for (int t = 0; t < taps;)
         {
             // Filters all in pairs (32, 64 on AVX-512): twelve taps side by side in the image (within one kernel row's run)
@@ -1198,11 +1197,11 @@ internal static unsafe class DirectConvolutionLanes
     }
 
     /// <summary>The scalar weight gradient for filters [<paramref name="firstFilter"/>, filters), same order as the vector one.</summary>
-    public static void WeightGradientScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* outputGradient, int firstTap, int taps, float* sums, float* bias = null)
+    public static void WeightGradientScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, float* sums, float* bias = null)
     {
         if (firstFilter >= filters)
         {
-            return; // the vector kernels took every filter (called per image: skip the tap offsets too)
+            return; // the vector kernels took every filter
         }
 
         for (int p = 0; bias != null && p < g.OutPositions; p++)
@@ -1213,10 +1212,8 @@ internal static unsafe class DirectConvolutionLanes
             }
         }
 
-        int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, step = g.Stride * g.Channels;
-        Span<int> offsets = stackalloc int[taps];
-        TapOffsets(g, firstTap, offsets);
-        for (int oh = 0; oh < g.OutHeight && firstFilter < filters; oh++)
+        int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, step = g.Stride * g.Channels, taps = offsets.Length;
+        for (int oh = 0; oh < g.OutHeight; oh++)
         {
             for (int ow = 0; ow < g.OutWidth; ow++)
             {
@@ -1234,19 +1231,17 @@ internal static unsafe class DirectConvolutionLanes
         }
     }
 
-    /// <summary>Per tap of a range, its offset from the window's corner in the padded image.</summary>
-    private static void TapOffsets(in ConvGeometry g, int firstTap, Span<int> offsets)
+    /// <summary>
+    /// Per tap of a range, its offset from the window's corner in the padded image: what <see cref="WeightGradient{TW, TU, TF}"/>
+    /// (given 8 spare entries after them) and <see cref="WeightGradientScalar"/> read, computed once per call.
+    /// </summary>
+    public static void TapOffsets(in ConvGeometry g, int firstTap, Span<int> offsets)
     {
-        // Counted along, not divided out per tap: this runs for every image of a weight-gradient call.
         int run = g.KernelWidth * g.Channels, rowFloats = (g.Width + (2 * g.Padding)) * g.Channels;
-        int kh = firstTap / run, within = firstTap - (kh * run);
         for (int t = 0; t < offsets.Length; t++)
         {
-            offsets[t] = (kh * rowFloats) + within;
-            if (++within == run)
-            {
-                (kh, within) = (kh + 1, 0);
-            }
+            int kh = (firstTap + t) / run;
+            offsets[t] = (kh * rowFloats) + (firstTap + t - (kh * run));
         }
     }
 }

@@ -87,7 +87,8 @@ internal static unsafe class GemmDirect
         int lanes = TV.Lanes;
         int k = args.K;
         int j = 0;
-        if (i1 - i0 <= MaxWideRows)
+        bool fewRows = i1 - i0 <= MaxWideRows;
+        if (fewRows)
         {
             // One or two rows (scoring a row at a time): whole runs of eight vectors of each B row, then the rest as below.
             int wide = GemmDirectKernels.WideVectors * lanes;
@@ -105,7 +106,7 @@ internal static unsafe class GemmDirect
             int cols = Math.Min(2 * lanes, args.N - j);
             float* panel = work.B + j;
             nint stride = work.Ldb;
-            if (cols % lanes != 0 && !work.Padded && i1 - i0 <= MaxWideRows)
+            if (cols % lanes != 0 && !work.Padded && fewRows)
             {
                 // A ragged last block for one or two rows: masked loads in place (the padded copy below would cost more).
                 for (int i = i0; i < i1; i++)

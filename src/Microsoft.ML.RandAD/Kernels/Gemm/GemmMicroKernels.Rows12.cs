@@ -86,7 +86,6 @@ internal static unsafe partial class GemmMicroKernels
             TVec a11b0 = TV.Broadcast(a[TA.Offset(11)]); c11a = TV.MultiplyAdd(a11b0, b0, c11a); c11b = TV.MultiplyAdd(a11b0, b1, c11b);
         }
 
-
         TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
         StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
         if (rows <= 1)
