@@ -63,7 +63,7 @@ internal readonly struct LeakyReluPart : IPositivePart
 internal static unsafe class BitMaskLanes
 {
     /// <summary>Mask (and y, per <typeparamref name="TOp"/>) for elements [0, length); whole words by vector, the last partial word scalar.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Forward<TW, TU, TF, TOp>(float* x, float* y, ulong* mask, int length, float negativeSlope)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -109,7 +109,7 @@ internal static unsafe class BitMaskLanes
     }
 
     /// <summary><c>destination = bit ? gradient : negativeScale·gradient</c>; each mask half-word is broadcast and tested against one bit per lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Apply<TW, TU, TF>(ulong* mask, float* gradient, float negativeScale, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

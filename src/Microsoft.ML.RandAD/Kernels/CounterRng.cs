@@ -215,7 +215,7 @@ public static unsafe class CounterRng
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void GenerateVector<TW, TU, TF>(in RngJob job, ulong counter, int start, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

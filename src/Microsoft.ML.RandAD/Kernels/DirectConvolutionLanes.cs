@@ -44,7 +44,7 @@ internal static unsafe class DirectConvolutionLanes
     /// last pixel in the spare slots, computed and never stored, so every slot is an independent chain at no extra memory
     /// traffic. On the 512-bit path filters go two vectors at a time, so each broadcast input feeds two FMAs.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int Forward<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* transposedWeight, float* bias, float* output)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -638,7 +638,7 @@ internal static unsafe class DirectConvolutionLanes
     /// adds the image's output gradient, pixel by pixel in order, into it (filters [0, returned); inside the 5×5 kernel's
     /// loop, else a pass of its own).
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int WeightGradient<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* outputGradient, int firstTap, int taps, Span<int> offsets, float* sums, float* bias = null)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -742,7 +742,7 @@ internal static unsafe class DirectConvolutionLanes
     /// gradient (from <typeparamref name="TGradient"/>) loaded once for all of them, the five input rows read at constant
     /// offsets (the same sums in the same order as the eight- and four-tap kernels).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void WeightGradient5x5<TW, TU, TF, TGradient>(in ConvGeometry g, float* padded, float* outputGradient, byte* winners, float* sums, float* bias)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -56,7 +56,7 @@ internal static unsafe class GatherScatterLoops
     }
 
     /// <summary>Columns [0, length) of <c>destination[indices[j], :] += source[j, :]</c>, j ascending; row strides are <paramref name="width"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void ScatterAddRows<TW, TU, TF>(float* source, int width, int* indices, int count, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -10,7 +10,7 @@ namespace Microsoft.ML.RandAD.Kernels;
 internal static unsafe class Im2ColLanes
 {
     /// <summary>Packs image lines [firstLine, firstLine + lines), a line being one (image n, output row oh) pair of the batch at <paramref name="images"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Pack<TW, TU, TF>(in ConvGeometry g, float* images, float* columns, int firstLine, int lines)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -75,7 +75,7 @@ internal static unsafe class Im2ColLanes
     }
 
     /// <summary>Adds the column rows of images [firstImage, firstImage + count) into those images, rows in ascending order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void UnpackAdd<TW, TU, TF>(in ConvGeometry g, float* columns, float* images, int firstImage, int count)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

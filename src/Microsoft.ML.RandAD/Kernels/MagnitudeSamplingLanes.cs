@@ -80,7 +80,7 @@ internal static unsafe class MagnitudeSamplingLanes
     /// exceeds the one before: n is computed a vector at a time from the running sums and from the sums one entry back
     /// (<c>sums[-1]</c> is 0), and their compare gives those entries as a bit mask.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int Walk<TW, TU, TF>(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -111,7 +111,7 @@ internal static unsafe class MagnitudeSamplingLanes
     /// because a compress straight to memory is microcoded on some processors (AMD Zen 4). Requires
     /// <see cref="WalkSlack"/> slots past the last draw.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int Walk512(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn)
     {
         int emitted = 0, i = 0;
@@ -169,7 +169,7 @@ internal static unsafe class MagnitudeSamplingLanes
     /// <see cref="Encode(int*, int, int, byte*)"/> 64 draws at a time: the sign bits are the lanes' top bits, and one-byte
     /// indices the lanes' low bytes; the last partial 64 scalar.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Encode<TW, TU, TF>(int* drawn, int draws, int width, byte* codes)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

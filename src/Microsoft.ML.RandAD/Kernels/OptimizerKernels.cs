@@ -132,7 +132,7 @@ internal static unsafe class OptimizerKernels
         }
 
         /// <summary>Whole vectors of [start, start + count); returns how many elements it did.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
         private readonly int RunVector<TW, TU, TF>(int start, int count)
             where TW : IVectorWidth<TU, TF>
             where TU : unmanaged

@@ -16,7 +16,7 @@ namespace Microsoft.ML.RandAD.Kernels;
 internal static unsafe class PoolingLanes
 {
     /// <summary>Max pooling of channels [0, <paramref name="channels"/>); <paramref name="winners"/> may be null.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void MaxForward<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled, byte* winners)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -172,7 +172,7 @@ internal static unsafe class PoolingLanes
     }
 
     /// <summary>Routes the gradients of channels [0, <paramref name="channels"/>) to the winning positions.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void MaxBackward<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, byte* winners, float* imageGradient)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -247,7 +247,7 @@ internal static unsafe class PoolingLanes
     }
 
     /// <summary>Average pooling of channels [0, <paramref name="channels"/>): <c>(0 + x₀ + x₁ + …)·(1/size²)</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void AverageForward<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -307,7 +307,7 @@ internal static unsafe class PoolingLanes
     }
 
     /// <summary>Spreads the gradients of channels [0, <paramref name="channels"/>) over their windows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void AverageBackward<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, float* imageGradient)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

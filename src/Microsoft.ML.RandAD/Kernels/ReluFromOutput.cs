@@ -75,7 +75,7 @@ internal static unsafe class ReluFromOutput
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static int Lanes<TW, TU, TF>(float* y, float* g, float negativeScale, float* d, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -25,7 +25,7 @@ internal static unsafe class SparseGradientLanes
     /// bucket [starts[d], starts[d + 1]) in order, started from its value when accumulating, else from 0. Columns go four
     /// vectors at a time in registers, all rows per column block, so the block of dY the sums read stays in L1.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int RowProducts<TW, TU, TF>(float* values, int* rows, int* starts, int firstRow, int count, float* outputGradient, int width, float* weight, bool accumulate)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -123,7 +123,7 @@ internal static unsafe class SparseGradientLanes
     /// the loops run images, channels, samples, offsets; with shared positions and 4+ channels images, samples, offsets,
     /// channels.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int ConvolutionProducts<TW, TU, TF>(in ConvGeometry g, int filters, float* values, int* positions, SampleLayout layout, int count, float* outputGradient, OffsetPlan plan, float* sums)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -53,6 +53,57 @@ public sealed class KernelCompilationTests
         Assert.IsEmpty(missing, $"loops without AggressiveOptimization: {string.Join(", ", missing)}");
     }
 
+    /// <summary>
+    /// Optimized-from-the-first-call code runs as compiled only when it is not inlined into tiered code. Inlined into a
+    /// caller that tier 1 recompiles with dynamic profile data, a kernel's loop is compiled again in that caller's
+    /// context: on AVX2 the 6×16 GEMM tile, inlined up into <c>Sgemm.Run</c>, lost its inner <c>StoreRow</c> calls to
+    /// the inlining budget, and the calls made the JIT store ten of its twelve accumulators to the stack on every k step
+    /// (one-thread 1024³ at 0.3–0.4× of OpenBLAS instead of 0.96–0.98×). So every such method that a tiered method
+    /// calls must be <see cref="MethodImplOptions.NoInlining"/>; those called only from other optimized code may inline.
+    /// </summary>
+    [TestMethod]
+    public void OptimizedCodeIsNeverInlinedIntoTieredCode()
+    {
+        Assembly library = typeof(KernelSettings).Assembly;
+        var offenders = new SortedSet<string>();
+        int edges = 0;
+        foreach (MethodBase caller in AllMethods(library))
+        {
+            if (caller.MethodImplementationFlags.HasFlag(MethodImplAttributes.AggressiveOptimization))
+            {
+                continue;
+            }
+
+            foreach (MethodBase callee in Callees(caller))
+            {
+                MethodBase definition = callee is MethodInfo { IsGenericMethod: true } generic ? generic.GetGenericMethodDefinition() : callee;
+                MethodImplAttributes flags = definition.MethodImplementationFlags;
+                if (definition.Module.Assembly != library || !flags.HasFlag(MethodImplAttributes.AggressiveOptimization))
+                {
+                    continue;
+                }
+
+                edges++;
+                if (!flags.HasFlag(MethodImplAttributes.NoInlining))
+                {
+                    offenders.Add($"{definition.DeclaringType!.Name}.{definition.Name} (called from {caller.DeclaringType!.Name}.{caller.Name})");
+                }
+            }
+        }
+
+        Assert.IsTrue(edges > 20, $"found {edges} calls from tiered into optimized code; the scan is broken");
+        Assert.IsEmpty(offenders, $"optimized methods a tiered method may inline: {string.Join(", ", offenders)}");
+    }
+
+    [TestMethod]
+    public void TheCallScanSeesCalls()
+    {
+        MethodBase looping = typeof(KernelCompilationTests).GetMethod(nameof(Looping), BindingFlags.NonPublic | BindingFlags.Static)!;
+        MethodBase calling = typeof(KernelCompilationTests).GetMethod(nameof(CallsLooping), BindingFlags.NonPublic | BindingFlags.Static)!;
+        CollectionAssert.Contains(Callees(calling).ToList(), looping);
+        Assert.IsEmpty(Callees(looping).ToList());
+    }
+
     [TestMethod]
     public void TheScanSeesLoopsAndOnlyLoops()
     {
@@ -73,55 +124,66 @@ public sealed class KernelCompilationTests
 
     private static int Straight(int n) => n > 3 ? n * 2 : n - 1;
 
+    private static int CallsLooping(int n) => Looping(n) + 1;
+
+    private static IEnumerable<MethodBase> AllMethods(Assembly assembly)
+    {
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
+        foreach (Type type in assembly.GetTypes())
+        {
+            foreach (MethodBase method in type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all)))
+            {
+                yield return method;
+            }
+        }
+    }
+
+    /// <summary>The methods <paramref name="caller"/>'s IL calls directly (<c>call</c>, <c>callvirt</c>, <c>newobj</c>).</summary>
+    private static IEnumerable<MethodBase> Callees(MethodBase caller)
+    {
+        byte[]? il = caller.GetMethodBody()?.GetILAsByteArray();
+        if (il is null)
+        {
+            yield break;
+        }
+
+        Type[]? typeArguments = caller.DeclaringType is { IsGenericType: true } t ? t.GetGenericArguments() : null;
+        Type[]? methodArguments = caller.IsGenericMethod ? caller.GetGenericArguments() : null;
+        foreach ((OpCode op, int operand) in Instructions(il))
+        {
+            if (op == OpCodes.Call || op == OpCodes.Callvirt || op == OpCodes.Newobj)
+            {
+                yield return caller.Module.ResolveMethod(BitConverter.ToInt32(il, operand), typeArguments, methodArguments)!;
+            }
+        }
+    }
+
     private static byte[] IlOf(string name) =>
         typeof(KernelCompilationTests).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!.GetMethodBody()!.GetILAsByteArray()!;
 
-    /// <summary>Whether the IL has a branch to an earlier instruction: a loop.</summary>
-    private static bool HasBackwardBranch(byte[] il)
+    /// <summary>Whether the IL has a branch to an earlier instruction: a loop. (An offset counts from the next instruction, so in valid IL a negative one lands at or before the branch.)</summary>
+    private static bool HasBackwardBranch(byte[] il) => Instructions(il).Any(i =>
+        (i.Op.OperandType == OperandType.ShortInlineBrTarget && (sbyte)il[i.Operand] < 0)
+        || (i.Op.OperandType == OperandType.InlineBrTarget && BitConverter.ToInt32(il, i.Operand) < 0));
+
+    /// <summary>Each instruction of <paramref name="il"/>: its opcode and where its operand starts.</summary>
+    private static IEnumerable<(OpCode Op, int Operand)> Instructions(byte[] il)
     {
         for (int at = 0; at < il.Length;)
         {
             short value = il[at] == 0xFE ? (short)(0xFE00 | il[at + 1]) : il[at];
             OpCode op = OpCodesByValue[value];
             at += op.Size;
-            switch (op.OperandType)
+            yield return (op, at);
+            at += op.OperandType switch
             {
-                case OperandType.ShortInlineBrTarget:
-                    if (at + 1 + (sbyte)il[at] <= at - op.Size)
-                    {
-                        return true;
-                    }
-
-                    at += 1;
-                    break;
-                case OperandType.InlineBrTarget:
-                    if (at + 4 + BitConverter.ToInt32(il, at) <= at - op.Size)
-                    {
-                        return true;
-                    }
-
-                    at += 4;
-                    break;
-                case OperandType.InlineSwitch:
-                    at += 4 + (4 * BitConverter.ToInt32(il, at));
-                    break;
-                case OperandType.InlineNone:
-                    break;
-                case OperandType.ShortInlineI or OperandType.ShortInlineVar:
-                    at += 1;
-                    break;
-                case OperandType.InlineVar:
-                    at += 2;
-                    break;
-                case OperandType.InlineI8 or OperandType.InlineR:
-                    at += 8;
-                    break;
-                default:
-                    at += 4;
-                    break;
-            }
+                OperandType.InlineNone => 0,
+                OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+                OperandType.InlineVar => 2,
+                OperandType.InlineI8 or OperandType.InlineR => 8,
+                OperandType.InlineSwitch => 4 + (4 * BitConverter.ToInt32(il, at)),
+                _ => 4,
+            };
         }
-
-        return false;
     }
 }

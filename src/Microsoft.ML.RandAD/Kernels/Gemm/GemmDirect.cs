@@ -39,7 +39,7 @@ internal static unsafe class GemmDirect
         args.MultiplyAdds <= MaxSmallMultiplyAdds || (args.N <= 2 * TV.Lanes && args.K <= MaxNarrowK) || args.M <= MaxWideRows;
 
     /// <summary>Computes the product described by <paramref name="args"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Run<TV, TVec>(in GemmArguments args)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
@@ -78,7 +78,7 @@ internal static unsafe class GemmDirect
     }
 
     /// <summary>Rows [i0, i1) of C, every column.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void RunRows<TV, TVec>(ref Work work, int i0, int i1)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged

@@ -115,7 +115,7 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>C[m0..m1, n0..n1) on the calling thread.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void RunRegion<TTile, TV, TVec, TA>(in GemmArguments args, int m0, int m1, int n0, int n1)
         where TTile : IGemmTile
         where TV : IGemmVector<TVec>

@@ -42,7 +42,7 @@ internal static unsafe class GemmPacking
     /// <param name="valid">Rows (or columns) present in the matrix; the last panel is zero-padded past them.</param>
     /// <param name="width">Panel width.</param>
     /// <param name="kc">Number of k steps.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Panels<TV, TVec>(float* destination, float* source, nint wStride, nint kStride, int valid, int width, int kc)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged

@@ -25,6 +25,8 @@ internal unsafe interface IGemmTile
     static abstract int NcMax { get; }
 
     /// <summary>Runs the micro-kernel on one tile whose A micro-panel has layout <typeparamref name="TA"/>; see <see cref="GemmMicroKernels"/>.</summary>
+    /// <remarks>Implementations are optimized from their first call, like the driver loop that is their only caller, so
+    /// the tile is never compiled into tiered, profile-guided code (where AVX2's 16 registers spilled its accumulators).</remarks>
     static abstract void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel;
 }
@@ -42,7 +44,7 @@ internal readonly unsafe struct GemmTile512 : IGemmTile
 
     public static int NcMax => 480;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel =>
         GemmMicroKernels.Tile12x2<GemmVector512, Vector512<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
@@ -61,7 +63,7 @@ internal readonly unsafe struct GemmTile256 : IGemmTile
 
     public static int NcMax => 480;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel =>
         GemmMicroKernels.Tile6x2<GemmVector256, Vector256<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
@@ -80,7 +82,7 @@ internal readonly unsafe struct GemmTile128 : IGemmTile
 
     public static int NcMax => 480;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel =>
         GemmMicroKernels.Tile6x2<GemmVector128, Vector128<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
@@ -99,7 +101,7 @@ internal readonly unsafe struct GemmTileScalar : IGemmTile
 
     public static int NcMax => 480;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel =>
         GemmMicroKernels.Tile6x2<GemmScalar, float, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
