@@ -25,6 +25,7 @@ internal readonly struct MaskOnly : IPositivePart
 
     public static float Invoke(float x, float negativeSlope) => x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TF Invoke<TW, TU, TF>(TF x, TU positive, TF negativeSlope)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -581,6 +581,7 @@ internal static unsafe class DirectConvolutionLanes
         private static nint Slot(int slot, int n, nint step) => Math.Min(slot, n - 1) * step;
 
         /// <summary>A slot's sum at the start of the pass: zero, or the partial sum stored by the pass before (a spare slot reads its pixel's).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private readonly TF Start<TW, TU, TF>(float* y, nint filters, int slot, int n)
             where TW : IVectorWidth<TU, TF>
             where TU : unmanaged
@@ -588,6 +589,7 @@ internal static unsafe class DirectConvolutionLanes
             => Begins ? TW.BroadcastSingle(0f) : TW.LoadSingle(y + (Math.Min(slot, n - 1) * filters));
 
         /// <summary>Stores a slot's sum (plus the bias in the last pass); spare slots are dropped.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private readonly void Finish<TW, TU, TF>(TF sum, TF bias, float* y, nint filters, int slot, int n)
             where TW : IVectorWidth<TU, TF>
             where TU : unmanaged

@@ -64,6 +64,7 @@ internal static unsafe class OptimizerKernels
     private static float FlushSubnormal(float x) => MathF.Abs(x) < SmallestNormal ? 0f : x;
 
     /// <summary>The vector twin of <see cref="FlushSubnormal(float)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TF FlushSubnormal<TW, TU, TF>(TF x)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -22,7 +22,6 @@ public sealed class KernelCompilationTests
     [TestMethod]
     public void VectorKernelsWithLoopsAreOptimizedFromTheirFirstCall()
     {
-        Type[] widths = [typeof(IVectorWidth<,>), typeof(IGemmVector<>)];
         var checkedKernels = new List<string>();
         var missing = new List<string>();
         foreach (Type type in typeof(KernelSettings).Assembly.GetTypes().Where(t => t.Namespace == typeof(KernelSettings).Namespace))
@@ -30,10 +29,8 @@ public sealed class KernelCompilationTests
             const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
             foreach (MethodInfo method in type.GetMethods(all))
             {
-                bool overWidths = method.IsGenericMethodDefinition && method.GetGenericArguments().Any(
-                    a => a.GetGenericParameterConstraints().Any(c => c.IsGenericType && widths.Contains(c.GetGenericTypeDefinition())));
                 byte[]? il = method.GetMethodBody()?.GetILAsByteArray();
-                if (!overWidths || il is null || !HasBackwardBranch(il))
+                if (!IsOverWidths(method) || il is null || !HasBackwardBranch(il))
                 {
                     continue;
                 }
@@ -95,6 +92,43 @@ public sealed class KernelCompilationTests
         Assert.IsEmpty(offenders, $"optimized methods a tiered method may inline: {string.Join(", ", offenders)}");
     }
 
+    /// <summary>
+    /// The vector helpers optimized code calls are optimized too, or inlined into it: a helper over a vector width that is
+    /// neither runs as tier-0 code (every width operation a call) and then as a call per vector. The Adam update's subnormal
+    /// flush did, taking more of an MLP step's profile than the update itself.
+    /// </summary>
+    [TestMethod]
+    public void OptimizedCodeCallsOnlyOptimizedOrInlinedCode()
+    {
+        Assembly library = typeof(KernelSettings).Assembly;
+        var offenders = new SortedSet<string>();
+        int edges = 0;
+        foreach (MethodBase caller in AllMethods(library))
+        {
+            if (!caller.MethodImplementationFlags.HasFlag(MethodImplAttributes.AggressiveOptimization))
+            {
+                continue;
+            }
+
+            foreach (MethodBase callee in Callees(caller).SelectMany(c => Implementations(library, c)))
+            {
+                if (callee.Module.Assembly != library || !IsOverWidths(callee))
+                {
+                    continue;
+                }
+
+                edges++;
+                if ((callee.MethodImplementationFlags & (MethodImplAttributes.AggressiveOptimization | MethodImplAttributes.AggressiveInlining)) == 0)
+                {
+                    offenders.Add($"{callee.DeclaringType!.Name}.{callee.Name} (called from {caller.DeclaringType!.Name}.{caller.Name})");
+                }
+            }
+        }
+
+        Assert.IsTrue(edges > 20, $"found {edges} calls from optimized code; the scan is broken");
+        Assert.IsEmpty(offenders, $"tiered methods optimized code calls: {string.Join(", ", offenders)}");
+    }
+
     [TestMethod]
     public void TheCallScanSeesCalls()
     {
@@ -125,6 +159,35 @@ public sealed class KernelCompilationTests
     private static int Straight(int n) => n > 3 ? n * 2 : n - 1;
 
     private static int CallsLooping(int n) => Looping(n) + 1;
+
+    /// <summary>
+    /// The method definitions a call to <paramref name="callee"/> may run: itself, or for a static abstract interface member
+    /// (a constrained call through a type parameter) the same-named methods of every type in <paramref name="library"/> that
+    /// implements the interface.
+    /// </summary>
+    private static IEnumerable<MethodBase> Implementations(Assembly library, MethodBase callee)
+    {
+        MethodBase definition = callee is MethodInfo { IsGenericMethod: true } generic ? generic.GetGenericMethodDefinition() : callee;
+        Type declaring = definition.DeclaringType!;
+        if (!declaring.IsInterface || !definition.IsStatic)
+        {
+            return [definition];
+        }
+
+        Type contract = declaring.IsGenericType ? declaring.GetGenericTypeDefinition() : declaring;
+        const BindingFlags statics = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        return library.GetTypes()
+            .Where(t => !t.IsInterface && t.GetInterfaces().Any(i => (i.IsGenericType ? i.GetGenericTypeDefinition() : i) == contract))
+            .SelectMany(t => t.GetMethods(statics).Where(m => m.Name == definition.Name || m.Name.EndsWith("." + definition.Name, StringComparison.Ordinal)));
+    }
+
+    /// <summary>Whether <paramref name="method"/> is generic over a vector width (<see cref="IVectorWidth{TU, TF}"/> or <see cref="IGemmVector{TVec}"/>).</summary>
+    private static bool IsOverWidths(MethodBase method)
+    {
+        Type[] widths = [typeof(IVectorWidth<,>), typeof(IGemmVector<>)];
+        return method.IsGenericMethodDefinition && method.GetGenericArguments().Any(
+            a => a.GetGenericParameterConstraints().Any(c => c.IsGenericType && widths.Contains(c.GetGenericTypeDefinition())));
+    }
 
     private static IEnumerable<MethodBase> AllMethods(Assembly assembly)
     {

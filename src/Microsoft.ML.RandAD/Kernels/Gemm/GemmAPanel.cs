@@ -42,6 +42,7 @@ internal readonly unsafe struct GemmInterleavedA : IGemmAPanel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static nint PanelStride(int rows, int kc) => GemmPacking.PanelStride(rows, kc);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Pack<TV, TVec>(float* destination, float* source, nint rowStride, nint kStride, int valid, int rows, int kc)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged =>
