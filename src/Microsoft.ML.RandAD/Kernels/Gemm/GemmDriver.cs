@@ -11,9 +11,9 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// <para>Loop order per part: for each row block ic (MC tall) and k block pc (KC deep), pack op(A) once; for
 /// each column block jc (NC wide) pack op(B) into an L2-resident block; then sweep each MR-row micro-panel of
 /// A (it stays in L1) over every NR-wide panel of the B block. A is packed once per k block whatever n is,
-/// B once per row block. On AVX-512 with B's columns contiguous (B not transposed) B has no packing pass of its
-/// own: the tiles of the first row micro-panel read B where it lies and write its packed panels as they go
-/// (<see cref="GemmMicroKernels.Tile12x2Packing{TV, TVec, TA}"/>); the other micro-panels read those.</para>
+/// B once per row block. On AVX-512 and AVX2 with B's columns contiguous (B not transposed) B has no packing pass
+/// of its own: the tiles of the first row micro-panel read B where it lies and write its packed panels as they go
+/// (<see cref="IGemmTile.MultiplyPacking{TA}"/>); the other micro-panels read those.</para>
 /// <para>Threaded products split C into disjoint rows or columns (whichever repeats less packing and wastes fewer
 /// tile slots) and each part packs into its own buffers, so there is one dispatch and no synchronization inside the
 /// call. The operand the parts have in common is then packed by each of them; with B's packing fused into the first
@@ -152,9 +152,9 @@ internal static unsafe class GemmDriver
                     int nc = Math.Min(ncMax, n1 - jc);
                     float* sourceB = args.B + (pc * args.BKStride) + (jc * args.BColStride);
 
-                    // B's columns contiguous on AVX-512: no separate packing pass, the first row micro-panel packs each
-                    // B panel as it multiplies it (the last, partial panel is packed apart, just before its tile).
-                    bool fuse = typeof(TTile) == typeof(GemmTile512) && typeof(TV) == typeof(GemmVector512) && args.BColStride == 1;
+                    // B's columns contiguous on AVX-512 and AVX2: no separate packing pass, the first row micro-panel packs
+                    // each B panel as it multiplies it (the last, partial panel is packed apart, just before its tile).
+                    bool fuse = TTile.PacksWhileMultiplying && args.BColStride == 1;
                     if (!fuse)
                     {
                         GemmPacking.Panels<TV, TVec>(packedB, sourceB, args.BColStride, args.BKStride, nc, cols, kc);
@@ -172,8 +172,7 @@ internal static unsafe class GemmDriver
                             {
                                 if (jr + cols <= nc)
                                 {
-                                    GemmMicroKernels.Tile12x2Packing<GemmVector512, Vector512<float>, TA>(
-                                        kc, a, sourceB + jr, args.BKStride, panel, c + jr, args.Ldc, args.Alpha, beta, tileRows, cols);
+                                    TTile.MultiplyPacking<TA>(kc, a, sourceB + jr, args.BKStride, panel, c + jr, args.Ldc, args.Alpha, beta, tileRows, cols);
                                     continue;
                                 }
 

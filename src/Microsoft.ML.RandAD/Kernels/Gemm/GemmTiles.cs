@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
@@ -29,6 +31,16 @@ internal unsafe interface IGemmTile
     /// the tile is never compiled into tiered, profile-guided code (where AVX2's 16 registers spilled its accumulators).</remarks>
     static abstract void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel;
+
+    /// <summary>Whether <see cref="MultiplyPacking{TA}"/> exists: the tile can read a full-width B panel in place and pack it as it goes.</summary>
+    static abstract bool PacksWhileMultiplying { get; }
+
+    /// <summary>
+    /// <see cref="Multiply{TA}"/> on a full-width B panel read from <paramref name="source"/> (its columns contiguous, k steps
+    /// <paramref name="kStride"/> apart), writing the packed panel to <paramref name="b"/> on the way; the same sums.
+    /// </summary>
+    static abstract void MultiplyPacking<TA>(int kc, float* a, float* source, nint kStride, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel;
 }
 
 /// <summary>AVX-512: 12×32 tiles (24 zmm accumulators); 12·384·4 = 18 KB of A in L1, 384·480·4 = 720 KB of B in L2; up to 1536 rows of A packed per k block, so B is packed once for m ≤ 1536.</summary>
@@ -48,6 +60,13 @@ internal readonly unsafe struct GemmTile512 : IGemmTile
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel =>
         GemmMicroKernels.Tile12x2<GemmVector512, Vector512<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+
+    public static bool PacksWhileMultiplying => Sse.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyPacking<TA>(int kc, float* a, float* source, nint kStride, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel =>
+        GemmMicroKernels.Tile12x2Packing<GemmVector512, Vector512<float>, TA>(kc, a, source, kStride, b, c, ldc, alpha, beta, rows, cols);
 }
 
 /// <summary>AVX2: 6×16 tiles (12 ymm accumulators of 16 registers).</summary>
@@ -67,6 +86,13 @@ internal readonly unsafe struct GemmTile256 : IGemmTile
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel =>
         GemmMicroKernels.Tile6x2<GemmVector256, Vector256<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+
+    public static bool PacksWhileMultiplying => Sse.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyPacking<TA>(int kc, float* a, float* source, nint kStride, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel =>
+        GemmMicroKernels.Tile6x2Packing<GemmVector256, Vector256<float>, TA>(kc, a, source, kStride, b, c, ldc, alpha, beta, rows, cols);
 }
 
 /// <summary>128-bit: 6×8 tiles (12 xmm accumulators).</summary>
@@ -86,6 +112,12 @@ internal readonly unsafe struct GemmTile128 : IGemmTile
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel =>
         GemmMicroKernels.Tile6x2<GemmVector128, Vector128<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+
+    public static bool PacksWhileMultiplying => false;
+
+    public static void MultiplyPacking<TA>(int kc, float* a, float* source, nint kStride, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel =>
+        throw new UnreachableException("This tile has no packing form; the driver checks PacksWhileMultiplying.");
 }
 
 /// <summary>Scalar: 6×2 tiles (12 float accumulators), the reference the vector paths are tested against.</summary>
@@ -105,4 +137,10 @@ internal readonly unsafe struct GemmTileScalar : IGemmTile
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
         where TA : IGemmAPanel =>
         GemmMicroKernels.Tile6x2<GemmScalar, float, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+
+    public static bool PacksWhileMultiplying => false;
+
+    public static void MultiplyPacking<TA>(int kc, float* a, float* source, nint kStride, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TA : IGemmAPanel =>
+        throw new UnreachableException("This tile has no packing form; the driver checks PacksWhileMultiplying.");
 }
