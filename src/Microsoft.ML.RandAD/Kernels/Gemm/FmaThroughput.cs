@@ -48,4 +48,35 @@ internal static class FmaThroughput
 
         return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
     }
+
+    /// <summary>Runs <paramref name="iterations"/>·<see cref="Chains"/> 256-bit FMAs (8 lanes, 2 flops each): the AVX2 peak.</summary>
+    /// <returns>A value that depends on every FMA, so the loop cannot be removed.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static float Run256(long iterations)
+    {
+        if (!Fma.IsSupported)
+        {
+            throw new PlatformNotSupportedException("FMA (AVX2) is not available.");
+        }
+
+        Vector256<float> x = Vector256.Create(0.999f), y = Vector256.Create(1e-3f);
+        Vector256<float> c0 = y, c1 = y, c2 = y, c3 = y, c4 = y, c5 = y, c6 = y, c7 = y, c8 = y, c9 = y, c10 = y, c11 = y;
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Fma.MultiplyAdd(c0, x, y);
+            c1 = Fma.MultiplyAdd(c1, x, y);
+            c2 = Fma.MultiplyAdd(c2, x, y);
+            c3 = Fma.MultiplyAdd(c3, x, y);
+            c4 = Fma.MultiplyAdd(c4, x, y);
+            c5 = Fma.MultiplyAdd(c5, x, y);
+            c6 = Fma.MultiplyAdd(c6, x, y);
+            c7 = Fma.MultiplyAdd(c7, x, y);
+            c8 = Fma.MultiplyAdd(c8, x, y);
+            c9 = Fma.MultiplyAdd(c9, x, y);
+            c10 = Fma.MultiplyAdd(c10, x, y);
+            c11 = Fma.MultiplyAdd(c11, x, y);
+        }
+
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
 }
