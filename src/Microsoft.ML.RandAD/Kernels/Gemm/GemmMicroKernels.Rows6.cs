@@ -61,6 +61,44 @@ internal static unsafe partial class GemmMicroKernels
             TVec a5 = TV.Broadcast(a[TA.Offset(5)]); c5a = TV.MultiplyAdd(a5, b0, c5a); c5b = TV.MultiplyAdd(a5, b1, c5b);
         }
 
+        StoreRows6<TV, TVec>(c, ldc, alpha, beta, rows, cols, c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b);
+    }
+
+    /// <summary>The first vector of a 6×(2·lanes) tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6x1<TV, TVec, TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+        where TA : IGemmAPanel
+    {
+        TVec c0a = TV.Zero; TVec c1a = TV.Zero; TVec c2a = TV.Zero; TVec c3a = TV.Zero;
+        TVec c4a = TV.Zero; TVec c5a = TV.Zero;
+        int lanes = TV.Lanes;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TV.Load(b);
+            c0a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(0)]), b0, c0a);
+            c1a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(1)]), b0, c1a);
+            c2a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(2)]), b0, c2a);
+            c3a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(3)]), b0, c3a);
+            c4a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(4)]), b0, c4a);
+            c5a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(5)]), b0, c5a);
+            a += TA.Step(6);
+            b += 2 * lanes;
+        }
+
+        TVec zero = TV.Zero;
+        StoreRows6<TV, TVec>(c, ldc, alpha, beta, rows, cols, c0a, zero, c1a, zero, c2a, zero, c3a, zero, c4a, zero, c5a, zero);
+    }
+
+    /// <summary>Writes the first <paramref name="rows"/> rows of a 6-row tile (see <see cref="StoreRow{TV, TVec}"/>); inlined, so the accumulators stay in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows6<TV, TVec>(
+        float* c, nint ldc, float alpha, float beta, int rows, int cols,
+        TVec c0a, TVec c0b, TVec c1a, TVec c1b, TVec c2a, TVec c2b, TVec c3a, TVec c3b, TVec c4a, TVec c4b, TVec c5a, TVec c5b)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
         TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
         StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
         if (rows <= 1)
@@ -93,62 +131,5 @@ internal static unsafe partial class GemmMicroKernels
         }
 
         StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
-    }
-
-    /// <summary>The first vector of a 6×(2·lanes) tile.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6x1<TV, TVec, TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
-        where TV : IGemmVector<TVec>
-        where TVec : unmanaged
-        where TA : IGemmAPanel
-    {
-        TVec c0a = TV.Zero; TVec c1a = TV.Zero; TVec c2a = TV.Zero; TVec c3a = TV.Zero;
-        TVec c4a = TV.Zero; TVec c5a = TV.Zero;
-        int lanes = TV.Lanes;
-        for (int p = 0; p < kc; p++)
-        {
-            TVec b0 = TV.Load(b);
-            c0a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(0)]), b0, c0a);
-            c1a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(1)]), b0, c1a);
-            c2a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(2)]), b0, c2a);
-            c3a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(3)]), b0, c3a);
-            c4a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(4)]), b0, c4a);
-            c5a = TV.MultiplyAdd(TV.Broadcast(a[TA.Offset(5)]), b0, c5a);
-            a += TA.Step(6);
-            b += 2 * lanes;
-        }
-
-        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta), zero = TV.Zero;
-        StoreRow<TV, TVec>(c, c0a, zero, va, vb, beta, cols);
-        if (rows <= 1)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (1 * ldc), c1a, zero, va, vb, beta, cols);
-        if (rows <= 2)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (2 * ldc), c2a, zero, va, vb, beta, cols);
-        if (rows <= 3)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (3 * ldc), c3a, zero, va, vb, beta, cols);
-        if (rows <= 4)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (4 * ldc), c4a, zero, va, vb, beta, cols);
-        if (rows <= 5)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (5 * ldc), c5a, zero, va, vb, beta, cols);
     }
 }

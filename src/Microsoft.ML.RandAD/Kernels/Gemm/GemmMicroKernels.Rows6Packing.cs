@@ -50,37 +50,6 @@ internal static unsafe partial class GemmMicroKernels
             b += 2 * lanes;
         }
 
-        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
-        StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
-        if (rows <= 1)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta, cols);
-        if (rows <= 2)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta, cols);
-        if (rows <= 3)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta, cols);
-        if (rows <= 4)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta, cols);
-        if (rows <= 5)
-        {
-            return;
-        }
-
-        StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
+        StoreRows6<TV, TVec>(c, ldc, alpha, beta, rows, cols, c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b);
     }
 }
