@@ -13,70 +13,51 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// so the loop runs at issue rate: 2 FMAs per cycle per core on a part with two 512-bit FMA units, at
 /// whatever clock the core holds while running 512-bit code.
 /// </remarks>
-internal static class FmaThroughput
+internal static unsafe class FmaThroughput
 {
     /// <summary>Accumulators (and FMAs per iteration) of the loops.</summary>
     public const int Chains = 12;
 
     /// <summary>Runs <paramref name="iterations"/>·<see cref="Chains"/> 512-bit FMAs (16 lanes, 2 flops each).</summary>
     /// <returns>A value that depends on every FMA, so the loop cannot be removed.</returns>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static float Run512(long iterations)
-    {
-        if (!Avx512F.IsSupported)
-        {
-            throw new PlatformNotSupportedException("AVX-512F is not available.");
-        }
-
-        Vector512<float> x = Vector512.Create(0.999f), y = Vector512.Create(1e-3f);
-        Vector512<float> c0 = y, c1 = y, c2 = y, c3 = y, c4 = y, c5 = y, c6 = y, c7 = y, c8 = y, c9 = y, c10 = y, c11 = y;
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Avx512F.FusedMultiplyAdd(c0, x, y);
-            c1 = Avx512F.FusedMultiplyAdd(c1, x, y);
-            c2 = Avx512F.FusedMultiplyAdd(c2, x, y);
-            c3 = Avx512F.FusedMultiplyAdd(c3, x, y);
-            c4 = Avx512F.FusedMultiplyAdd(c4, x, y);
-            c5 = Avx512F.FusedMultiplyAdd(c5, x, y);
-            c6 = Avx512F.FusedMultiplyAdd(c6, x, y);
-            c7 = Avx512F.FusedMultiplyAdd(c7, x, y);
-            c8 = Avx512F.FusedMultiplyAdd(c8, x, y);
-            c9 = Avx512F.FusedMultiplyAdd(c9, x, y);
-            c10 = Avx512F.FusedMultiplyAdd(c10, x, y);
-            c11 = Avx512F.FusedMultiplyAdd(c11, x, y);
-        }
-
-        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
+    public static float Run512(long iterations) => Avx512F.IsSupported
+        ? Run<GemmVector512, Vector512<float>>(iterations)
+        : throw new PlatformNotSupportedException("AVX-512F is not available.");
 
     /// <summary>Runs <paramref name="iterations"/>·<see cref="Chains"/> 256-bit FMAs (8 lanes, 2 flops each): the AVX2 peak.</summary>
     /// <returns>A value that depends on every FMA, so the loop cannot be removed.</returns>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static float Run256(long iterations)
-    {
-        if (!Fma.IsSupported)
-        {
-            throw new PlatformNotSupportedException("FMA (AVX2) is not available.");
-        }
+    public static float Run256(long iterations) => Fma.IsSupported
+        ? Run<GemmVector256, Vector256<float>>(iterations)
+        : throw new PlatformNotSupportedException("FMA (AVX2) is not available.");
 
-        Vector256<float> x = Vector256.Create(0.999f), y = Vector256.Create(1e-3f);
-        Vector256<float> c0 = y, c1 = y, c2 = y, c3 = y, c4 = y, c5 = y, c6 = y, c7 = y, c8 = y, c9 = y, c10 = y, c11 = y;
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float Run<TV, TVec>(long iterations)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        TVec x = TV.Broadcast(0.999f), y = TV.Broadcast(1e-3f);
+        TVec c0 = y, c1 = y, c2 = y, c3 = y, c4 = y, c5 = y, c6 = y, c7 = y, c8 = y, c9 = y, c10 = y, c11 = y;
         for (long i = 0; i < iterations; i++)
         {
-            c0 = Fma.MultiplyAdd(c0, x, y);
-            c1 = Fma.MultiplyAdd(c1, x, y);
-            c2 = Fma.MultiplyAdd(c2, x, y);
-            c3 = Fma.MultiplyAdd(c3, x, y);
-            c4 = Fma.MultiplyAdd(c4, x, y);
-            c5 = Fma.MultiplyAdd(c5, x, y);
-            c6 = Fma.MultiplyAdd(c6, x, y);
-            c7 = Fma.MultiplyAdd(c7, x, y);
-            c8 = Fma.MultiplyAdd(c8, x, y);
-            c9 = Fma.MultiplyAdd(c9, x, y);
-            c10 = Fma.MultiplyAdd(c10, x, y);
-            c11 = Fma.MultiplyAdd(c11, x, y);
+            c0 = TV.MultiplyAdd(c0, x, y);
+            c1 = TV.MultiplyAdd(c1, x, y);
+            c2 = TV.MultiplyAdd(c2, x, y);
+            c3 = TV.MultiplyAdd(c3, x, y);
+            c4 = TV.MultiplyAdd(c4, x, y);
+            c5 = TV.MultiplyAdd(c5, x, y);
+            c6 = TV.MultiplyAdd(c6, x, y);
+            c7 = TV.MultiplyAdd(c7, x, y);
+            c8 = TV.MultiplyAdd(c8, x, y);
+            c9 = TV.MultiplyAdd(c9, x, y);
+            c10 = TV.MultiplyAdd(c10, x, y);
+            c11 = TV.MultiplyAdd(c11, x, y);
         }
 
-        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        // Sum the chains so the result depends on every one.
+        TVec sum = TV.Add(TV.Add(TV.Add(c0, c1), TV.Add(c2, c3)), TV.Add(TV.Add(c4, c5), TV.Add(c6, c7)));
+        sum = TV.Add(sum, TV.Add(TV.Add(c8, c9), TV.Add(c10, c11)));
+        float* lanes = stackalloc float[TV.Lanes];
+        TV.Store(lanes, sum);
+        return lanes[0];
     }
 }
