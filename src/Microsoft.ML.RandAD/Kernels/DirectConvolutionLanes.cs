@@ -56,15 +56,19 @@ internal static unsafe class DirectConvolutionLanes
             return 0;
         }
 
-        // Pairs of vectors only where there are registers for sixteen sums (32 with AVX-512).
-        int pairFilters = typeof(TW) == typeof(Width512) ? filters - (filters % (2 * TW.Count)) : 0;
+        // Pairs of vectors where there are registers for them: sixteen sums with AVX-512's 32 registers, twelve (six pixels)
+        // with AVX2's 16.
+        bool pairs = typeof(TW) == typeof(Width512) || typeof(TW) == typeof(Width256);
+        int pairFilters = pairs ? filters - (filters % (2 * TW.Count)) : 0;
         var k = new PixelKernel
         {
             RowFloats = (g.Width + (2 * g.Padding)) * g.Channels,
             Run = g.KernelWidth * g.Channels,
             Filters = filters,
         };
-        int outWidth = g.OutWidth, step = g.Stride * g.Channels, blocks = (outWidth + 7) / 8;
+        // AVX2's pair kernel takes blocks of up to six pixels; every other kernel up to eight.
+        int blockPixels = typeof(TW) == typeof(Width256) && pairFilters > 0 ? 6 : 8;
+        int outWidth = g.OutWidth, step = g.Stride * g.Channels, blocks = (outWidth + blockPixels - 1) / blockPixels;
 
         // Passes over groups of kernel rows whose weights fit in L1 with the image (a 5×5×16 kernel of 32 filters is 51 KB):
         // a pass stores its partial sums in the output and the next continues them, so each sum's operations are unchanged.
@@ -125,6 +129,11 @@ internal static unsafe class DirectConvolutionLanes
                 int fv = 0;
                 if (n > 4)
                 {
+                    for (; fv < pairFilters && !twoRows; fv += 2 * TW.Count)
+                    {
+                        k.Pixels6Pair<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
+                    }
+
                     for (; fv < pairFilters; fv += 2 * TW.Count)
                     {
                         if (pairOfRows && n <= 7)
@@ -289,6 +298,65 @@ internal static unsafe class DirectConvolutionLanes
             Finish<TW, TU, TF>(b6, bv, yb, filters, 6, n);
             Finish<TW, TU, TF>(a7, bv, y, filters, 7, n);
             Finish<TW, TU, TF>(b7, bv, yb, filters, 7, n);
+        }
+
+        /// <summary>
+        /// Both filter vectors of a pair on a block of up to six pixels (12 sums): the 256-bit path's pair kernel, within its 16
+        /// registers (12 sums, two weight vectors, a broadcast), so each broadcast input feeds two FMAs. The same sums, in the
+        /// same order, as <see cref="Pixels8{TW, TU, TF}"/> on each vector.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Pixels6Pair<TW, TU, TF>(float* origin, nint step, int n, float* weight, float* bias, float* y)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step);
+            nint filters = Filters;
+            float* yc = y + TW.Count;
+            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n), a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n);
+            TF c0 = Start<TW, TU, TF>(yc, filters, 0, n), c1 = Start<TW, TU, TF>(yc, filters, 1, n), c2 = Start<TW, TU, TF>(yc, filters, 2, n), c3 = Start<TW, TU, TF>(yc, filters, 3, n), c4 = Start<TW, TU, TF>(yc, filters, 4, n), c5 = Start<TW, TU, TF>(yc, filters, 5, n);
+            for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
+            {
+                float* x = origin + (kh * RowFloats);
+                float* w = weight + (kh * Run * filters);
+                for (float* end = x + Run; x < end; x++, w += filters)
+                {
+                    TF wa = TW.LoadSingle(w), wc = TW.LoadSingle(w + TW.Count);
+                    TF v = TW.BroadcastSingle(*x);
+                    a0 = TW.FusedMultiplyAdd(v, wa, a0);
+                    c0 = TW.FusedMultiplyAdd(v, wc, c0);
+                    v = TW.BroadcastSingle(x[s1]);
+                    a1 = TW.FusedMultiplyAdd(v, wa, a1);
+                    c1 = TW.FusedMultiplyAdd(v, wc, c1);
+                    v = TW.BroadcastSingle(x[s2]);
+                    a2 = TW.FusedMultiplyAdd(v, wa, a2);
+                    c2 = TW.FusedMultiplyAdd(v, wc, c2);
+                    v = TW.BroadcastSingle(x[s3]);
+                    a3 = TW.FusedMultiplyAdd(v, wa, a3);
+                    c3 = TW.FusedMultiplyAdd(v, wc, c3);
+                    v = TW.BroadcastSingle(x[s4]);
+                    a4 = TW.FusedMultiplyAdd(v, wa, a4);
+                    c4 = TW.FusedMultiplyAdd(v, wc, c4);
+                    v = TW.BroadcastSingle(x[s5]);
+                    a5 = TW.FusedMultiplyAdd(v, wa, a5);
+                    c5 = TW.FusedMultiplyAdd(v, wc, c5);
+                }
+            }
+
+            TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
+            Finish<TW, TU, TF>(a0, ba, y, filters, 0, n);
+            Finish<TW, TU, TF>(c0, bc, yc, filters, 0, n);
+            Finish<TW, TU, TF>(a1, ba, y, filters, 1, n);
+            Finish<TW, TU, TF>(c1, bc, yc, filters, 1, n);
+            Finish<TW, TU, TF>(a2, ba, y, filters, 2, n);
+            Finish<TW, TU, TF>(c2, bc, yc, filters, 2, n);
+            Finish<TW, TU, TF>(a3, ba, y, filters, 3, n);
+            Finish<TW, TU, TF>(c3, bc, yc, filters, 3, n);
+            Finish<TW, TU, TF>(a4, ba, y, filters, 4, n);
+            Finish<TW, TU, TF>(c4, bc, yc, filters, 4, n);
+            Finish<TW, TU, TF>(a5, ba, y, filters, 5, n);
+            Finish<TW, TU, TF>(c5, bc, yc, filters, 5, n);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
