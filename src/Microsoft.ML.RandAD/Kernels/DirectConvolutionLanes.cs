@@ -39,10 +39,11 @@ internal static unsafe class DirectConvolutionLanes
 
     /// <summary>Every output pixel of one padded image, filters [0, returned) by vectors.</summary>
     /// <remarks>
-    /// A row of output pixels is cut into the fewest blocks of at most eight, as even as possible (a 14-pixel row is two
-    /// blocks of seven); a block of up to four pixels takes the four-pixel kernel. A block shorter than its kernel repeats its
-    /// last pixel in the spare slots, computed and never stored, so every slot is an independent chain at no extra memory
-    /// traffic. On the 512-bit path filters go two vectors at a time, so each broadcast input feeds two FMAs.
+    /// A row of output pixels is cut into the fewest blocks of at most eight (six for AVX2's pair kernel), as even as possible
+    /// (a 14-pixel row is two blocks of seven); a block of up to four pixels takes the four-pixel kernel. A block shorter than
+    /// its kernel repeats its last pixel in the spare slots, computed and never stored, so every slot is an independent chain
+    /// at no extra memory traffic. On the 512-bit and 256-bit paths filters go two vectors at a time where there are two, so
+    /// each broadcast input feeds two FMAs.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int Forward<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* transposedWeight, float* bias, float* output)
@@ -129,6 +130,7 @@ internal static unsafe class DirectConvolutionLanes
                 int fv = 0;
                 if (n > 4)
                 {
+                    // AVX2: pairs of filter vectors on one row (the two- and four-row forms need AVX-512's 32 registers).
                     for (; fv < pairFilters && !twoRows; fv += 2 * TW.Count)
                     {
                         k.Pixels6Pair<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
