@@ -14,8 +14,9 @@ namespace Microsoft.ML.RandAD.Benchmarks;
 /// <remarks>
 /// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- gemm-paired [--rounds 21]
 /// [--threads 1,2] [--shapes 128x784x256,NT:128x256x256]</c> (shapes as M×K×N, optionally after NN:, NT: or TN: for which
-/// operand is stored transposed — the backward pass's products; with <c>OPENBLAS_CORETYPE=SkylakeX</c>
-/// in the environment for OpenBLAS's AVX-512 kernels). Without options: 21 rounds, 1 and 2 threads, the four default shapes.
+/// operand is stored transposed — the backward pass's products; on an AVX-512 machine with <c>OPENBLAS_CORETYPE=SkylakeX</c>
+/// in the environment for OpenBLAS's AVX-512 kernels, which kill the process where AVX-512 is absent: leave it unset there).
+/// Without options: 21 rounds, 1 and 2 threads, the four default shapes.
 /// </remarks>
 internal static unsafe class GemmPaired
 {
