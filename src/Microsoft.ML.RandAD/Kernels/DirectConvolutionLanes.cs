@@ -722,7 +722,10 @@ internal static unsafe class DirectConvolutionLanes
             return 0;
         }
 
-        int pairFilters = typeof(TW) == typeof(Width512) ? filters - (filters % (2 * TW.Count)) : 0;
+        // Pairs of filter vectors: eight taps at a time with AVX-512's 32 registers, six (12 sums) with AVX2's 16.
+        bool pairs = typeof(TW) == typeof(Width512) || typeof(TW) == typeof(Width256);
+        int pairFilters = pairs ? filters - (filters % (2 * TW.Count)) : 0;
+        int tapBlock = typeof(TW) == typeof(Width256) && pairFilters > 0 ? 6 : 8;
         if (WholePatch<TW>(g, filters, firstTap, taps))
         {
             WeightGradient5x5<TW, TU, TF, WrittenGradient>(g, padded, outputGradient, null, sums, bias);
@@ -734,24 +737,36 @@ internal static unsafe class DirectConvolutionLanes
             AddPixels<TW, TU, TF>(outputGradient, g.OutPositions, filters, vectorFilters, bias);
         }
 
-        // The caller's offsets (TapOffsets) have room for a last block padded to its full size with copies of its first tap
-        // (computed, never stored).
+        // The caller's offsets (TapOffsets) have room for a last block padded to its full size with copies of its last tap
+        // (computed, never stored). Padding only past the end: blocks of six read eight offsets, the next block's two included.
+        if (taps > 0)
+        {
+            offsets.Slice(taps, 8).Fill(offsets[taps - 1]);
+        }
+
         for (int t = 0; t < taps;)
         {
-            // Filters all in pairs (32, 64 on AVX-512): twelve taps side by side in the image (within one kernel row's run)
-            // go together, 24 sums in registers, so each pixel's output gradient is loaded once per twelve taps, not eight.
-            if (pairFilters == vectorFilters && t + 12 <= taps && offsets[t + 11] - offsets[t] == 11)
+            // Filters all in pairs (32, 64 on AVX-512, whose 32 registers hold 24 sums): twelve taps side by side in the image
+            // (within one kernel row's run) go together, so each pixel's output gradient is loaded once per twelve taps, not eight.
+            if (tapBlock == 8 && pairFilters == vectorFilters && t + 12 <= taps && offsets[t + 11] - offsets[t] == 11)
             {
                 WeightGradientTaps12Pair<TW, TU, TF>(g, filters, pairFilters, padded + offsets[t], outputGradient, sums + (t * filters));
                 t += 12;
                 continue;
             }
 
-            int block = Math.Min(8, taps - t);
-            offsets.Slice(t + block, 8 - block).Fill(offsets[t]);
+            int block = Math.Min(tapBlock, taps - t);
             if (block > 4)
             {
-                WeightGradientTaps8Pair<TW, TU, TF>(g, filters, pairFilters, padded, outputGradient, offsets.Slice(t, 8), block, sums + (t * filters));
+                if (tapBlock == 6)
+                {
+                    WeightGradientTaps6Pair<TW, TU, TF>(g, filters, pairFilters, padded, outputGradient, offsets.Slice(t, 6), block, sums + (t * filters));
+                }
+                else
+                {
+                    WeightGradientTaps8Pair<TW, TU, TF>(g, filters, pairFilters, padded, outputGradient, offsets.Slice(t, 8), block, sums + (t * filters));
+                }
+
                 WeightGradientTaps8<TW, TU, TF>(g, filters, pairFilters, vectorFilters, padded, outputGradient, offsets.Slice(t, 8), block, sums + (t * filters));
             }
             else
@@ -759,7 +774,7 @@ internal static unsafe class DirectConvolutionLanes
                 WeightGradientTaps4<TW, TU, TF>(g, filters, vectorFilters, padded, outputGradient, offsets.Slice(t, 4), block, sums + (t * filters));
             }
 
-            t += 8;
+            t += tapBlock;
         }
 
         return vectorFilters;
@@ -1158,6 +1173,78 @@ internal static unsafe class DirectConvolutionLanes
             StoreTap<TW, TU, TF>(c5, t, 5, taps, filters);
             StoreTap<TW, TU, TF>(c6, t, 6, taps, filters);
             StoreTap<TW, TU, TF>(c7, t, 7, taps, filters);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WeightGradientTaps8Pair{TW, TU, TF}"/> on six taps: the 256-bit path's pair kernel, 12 sums in AVX2's 16
+    /// registers, so each broadcast input feeds two FMAs; the same sums in the same order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientTaps6Pair<TW, TU, TF>(in ConvGeometry g, int filters, int pairFilters, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, int taps, float* sums)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, outWidth = g.OutWidth;
+        nint step = g.Stride * g.Channels, dyStep = filters;
+        nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5];
+        for (int fv = 0; fv < pairFilters; fv += 2 * TW.Count)
+        {
+            float* s = sums + fv;
+            float* t = s + TW.Count;
+            TF a0 = LoadTap<TW, TU, TF>(s, 0, taps, filters);
+            TF a1 = LoadTap<TW, TU, TF>(s, 1, taps, filters);
+            TF a2 = LoadTap<TW, TU, TF>(s, 2, taps, filters);
+            TF a3 = LoadTap<TW, TU, TF>(s, 3, taps, filters);
+            TF a4 = LoadTap<TW, TU, TF>(s, 4, taps, filters);
+            TF a5 = LoadTap<TW, TU, TF>(s, 5, taps, filters);
+            TF c0 = LoadTap<TW, TU, TF>(t, 0, taps, filters);
+            TF c1 = LoadTap<TW, TU, TF>(t, 1, taps, filters);
+            TF c2 = LoadTap<TW, TU, TF>(t, 2, taps, filters);
+            TF c3 = LoadTap<TW, TU, TF>(t, 3, taps, filters);
+            TF c4 = LoadTap<TW, TU, TF>(t, 4, taps, filters);
+            TF c5 = LoadTap<TW, TU, TF>(t, 5, taps, filters);
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                float* x = padded + (oh * g.Stride * rowFloats);
+                float* dy = outputGradient + (oh * outWidth * filters) + fv;
+                for (float* dyEnd = dy + (outWidth * dyStep); dy < dyEnd; x += step, dy += dyStep)
+                {
+                    TF da = TW.LoadSingle(dy), dc = TW.LoadSingle(dy + TW.Count);
+                    TF v = TW.BroadcastSingle(x[o0]);
+                    a0 = TW.FusedMultiplyAdd(v, da, a0);
+                    c0 = TW.FusedMultiplyAdd(v, dc, c0);
+                    v = TW.BroadcastSingle(x[o1]);
+                    a1 = TW.FusedMultiplyAdd(v, da, a1);
+                    c1 = TW.FusedMultiplyAdd(v, dc, c1);
+                    v = TW.BroadcastSingle(x[o2]);
+                    a2 = TW.FusedMultiplyAdd(v, da, a2);
+                    c2 = TW.FusedMultiplyAdd(v, dc, c2);
+                    v = TW.BroadcastSingle(x[o3]);
+                    a3 = TW.FusedMultiplyAdd(v, da, a3);
+                    c3 = TW.FusedMultiplyAdd(v, dc, c3);
+                    v = TW.BroadcastSingle(x[o4]);
+                    a4 = TW.FusedMultiplyAdd(v, da, a4);
+                    c4 = TW.FusedMultiplyAdd(v, dc, c4);
+                    v = TW.BroadcastSingle(x[o5]);
+                    a5 = TW.FusedMultiplyAdd(v, da, a5);
+                    c5 = TW.FusedMultiplyAdd(v, dc, c5);
+                }
+            }
+
+            StoreTap<TW, TU, TF>(a0, s, 0, taps, filters);
+            StoreTap<TW, TU, TF>(a1, s, 1, taps, filters);
+            StoreTap<TW, TU, TF>(a2, s, 2, taps, filters);
+            StoreTap<TW, TU, TF>(a3, s, 3, taps, filters);
+            StoreTap<TW, TU, TF>(a4, s, 4, taps, filters);
+            StoreTap<TW, TU, TF>(a5, s, 5, taps, filters);
+            StoreTap<TW, TU, TF>(c0, t, 0, taps, filters);
+            StoreTap<TW, TU, TF>(c1, t, 1, taps, filters);
+            StoreTap<TW, TU, TF>(c2, t, 2, taps, filters);
+            StoreTap<TW, TU, TF>(c3, t, 3, taps, filters);
+            StoreTap<TW, TU, TF>(c4, t, 4, taps, filters);
+            StoreTap<TW, TU, TF>(c5, t, 5, taps, filters);
         }
     }
 
