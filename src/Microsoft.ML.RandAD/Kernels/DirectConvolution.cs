@@ -551,8 +551,8 @@ internal static unsafe class DirectConvolution
             }
 
             new Span<float>(sums, (count + (bias != null ? 1 : 0)) * _filters).Clear();
-            Span<int> offsets = stackalloc int[count + 8];
-            DirectConvolutionLanes.TapOffsets(_g, first, offsets.Slice(0, count));
+            Span<int> offsets = stackalloc int[count + DirectConvolutionLanes.TapPadding];
+            DirectConvolutionLanes.TapOffsets(_g, first, count, offsets);
             for (int n = firstImage; n < endImage; n++)
             {
                 DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);

@@ -57,18 +57,14 @@ internal static unsafe class DirectConvolutionLanes
             return 0;
         }
 
-        // Pairs of vectors where there are registers for them: sixteen sums with AVX-512's 32 registers, twelve (six pixels)
-        // with AVX2's 16.
-        bool pairs = typeof(TW) == typeof(Width512) || typeof(TW) == typeof(Width256);
-        int pairFilters = pairs ? filters - (filters % (2 * TW.Count)) : 0;
+        int pairFilters = PairFilters<TW, TU, TF>(filters);
         var k = new PixelKernel
         {
             RowFloats = (g.Width + (2 * g.Padding)) * g.Channels,
             Run = g.KernelWidth * g.Channels,
             Filters = filters,
         };
-        // AVX2's pair kernel takes blocks of up to six pixels; every other kernel up to eight.
-        int blockPixels = typeof(TW) == typeof(Width256) && pairFilters > 0 ? 6 : 8;
+        int blockPixels = PairBlock<TW, TU, TF>(pairFilters);
         int outWidth = g.OutWidth, step = g.Stride * g.Channels, blocks = (outWidth + blockPixels - 1) / blockPixels;
 
         // Passes over groups of kernel rows whose weights fit in L1 with the image (a 5×5×16 kernel of 32 filters is 51 KB):
@@ -84,6 +80,27 @@ internal static unsafe class DirectConvolutionLanes
 
         return vectorFilters;
     }
+
+    /// <summary>
+    /// The filters the pair kernels take (both vectors of a pair feed on each broadcast input): whole pairs of vectors on the
+    /// 512-bit and 256-bit paths, none on narrower ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PairFilters<TW, TU, TF>(int filters)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged =>
+        typeof(TW) == typeof(Width512) || typeof(TW) == typeof(Width256) ? filters - (filters % (2 * TW.Count)) : 0;
+
+    /// <summary>
+    /// Pixels (forward) or taps (weight gradient) per block: six where AVX2's pair kernels run (12 sums in its 16 registers),
+    /// eight otherwise (AVX-512's pair kernels hold 16 sums).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PairBlock<TW, TU, TF>(int pairFilters)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged => typeof(TW) == typeof(Width256) && pairFilters > 0 ? 6 : 8;
 
     /// <summary>Weights of the kernel rows in one forward pass, at most (unless a single row is more): 16 KB.</summary>
     private const int PassWeightFloats = 4096;
@@ -722,10 +739,8 @@ internal static unsafe class DirectConvolutionLanes
             return 0;
         }
 
-        // Pairs of filter vectors: eight taps at a time with AVX-512's 32 registers, six (12 sums) with AVX2's 16.
-        bool pairs = typeof(TW) == typeof(Width512) || typeof(TW) == typeof(Width256);
-        int pairFilters = pairs ? filters - (filters % (2 * TW.Count)) : 0;
-        int tapBlock = typeof(TW) == typeof(Width256) && pairFilters > 0 ? 6 : 8;
+        int pairFilters = PairFilters<TW, TU, TF>(filters);
+        int tapBlock = PairBlock<TW, TU, TF>(pairFilters);
         if (WholePatch<TW>(g, filters, firstTap, taps))
         {
             WeightGradient5x5<TW, TU, TF, WrittenGradient>(g, padded, outputGradient, null, sums, bias);
@@ -737,13 +752,8 @@ internal static unsafe class DirectConvolutionLanes
             AddPixels<TW, TU, TF>(outputGradient, g.OutPositions, filters, vectorFilters, bias);
         }
 
-        // The caller's offsets (TapOffsets) have room for a last block padded to its full size with copies of its last tap
-        // (computed, never stored). Padding only past the end: blocks of six read eight offsets, the next block's two included.
-        if (taps > 0)
-        {
-            offsets.Slice(taps, 8).Fill(offsets[taps - 1]);
-        }
-
+        // The caller's offsets (TapOffsets) are padded with copies of the last tap, so a last block reads full-size (the
+        // padded taps are computed, never stored); blocks of six read eight offsets, the next block's two included.
         for (int t = 0; t < taps;)
         {
             // Filters all in pairs (32, 64 on AVX-512, whose 32 registers hold 24 sums): twelve taps side by side in the image
@@ -1391,16 +1401,25 @@ internal static unsafe class DirectConvolutionLanes
     }
 
     /// <summary>
-    /// Per tap of a range, its offset from the window's corner in the padded image: what <see cref="WeightGradient{TW, TU, TF}"/>
-    /// (given 8 spare entries after them) and <see cref="WeightGradientScalar"/> read, computed once per call.
+    /// Per tap of [<paramref name="firstTap"/>, + <paramref name="taps"/>), its offset from the window's corner in the padded
+    /// image, then <see cref="TapPadding"/> copies of the last one: what <see cref="WeightGradient{TW, TU, TF}"/> (whose last
+    /// block reads full-size) and <see cref="WeightGradientScalar"/> read, computed once per call.
     /// </summary>
-    public static void TapOffsets(in ConvGeometry g, int firstTap, Span<int> offsets)
+    public static void TapOffsets(in ConvGeometry g, int firstTap, int taps, Span<int> offsets)
     {
         int run = g.KernelWidth * g.Channels, rowFloats = (g.Width + (2 * g.Padding)) * g.Channels;
-        for (int t = 0; t < offsets.Length; t++)
+        for (int t = 0; t < taps; t++)
         {
             int kh = (firstTap + t) / run;
             offsets[t] = (kh * rowFloats) + (firstTap + t - (kh * run));
         }
+
+        if (taps > 0)
+        {
+            offsets.Slice(taps, TapPadding).Fill(offsets[taps - 1]);
+        }
     }
+
+    /// <summary>Entries <see cref="TapOffsets"/> writes past the taps.</summary>
+    public const int TapPadding = 8;
 }

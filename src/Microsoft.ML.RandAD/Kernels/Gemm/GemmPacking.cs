@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -82,13 +81,7 @@ internal static unsafe class GemmPacking
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
-        if (typeof(TV) == typeof(GemmVector512) && width <= 16)
-        {
-            CopyNarrowRuns512(destination, source, kStride, valid, width, kc);
-            return;
-        }
-
-        if (width < TV.Lanes && typeof(TV) != typeof(GemmScalar))
+        if (width <= TV.Lanes && typeof(TV) != typeof(GemmScalar))
         {
             CopyNarrowRuns<TV, TVec>(destination, source, kStride, valid, width, kc);
             return;
@@ -137,11 +130,11 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
-    /// Panels narrower than one vector (A of a TN product on AVX2: 6 rows, 8 lanes): one plain load and store per panel and
-    /// k step. The store's spare lanes land on the panel's next k step, which is written after it; only the last k step
-    /// stores masked, and a load is masked only where a whole vector would read past the slice. AVX2's masked store, which
-    /// the general loop used for every panel and k step, is slow on AMD cores (a one-thread TN 256×128×256 ran at 0.89× of
-    /// OpenBLAS on Zen 3).
+    /// Panels at most one vector wide (A of a TN product: 12 rows of 16 lanes on AVX-512, 6 of 8 on AVX2): one plain load and
+    /// store per panel and k step. The store's spare lanes land on the panel's next k step, which is written after it; only
+    /// the last k step stores masked, and a load is masked only where a whole vector would read past the slice. AVX2's masked
+    /// store, which the general loop used for every panel and k step, is slow on AMD cores (a one-thread TN 256×128×256 ran
+    /// at 0.89× of OpenBLAS on Zen 3).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyNarrowRuns<TV, TVec>(float* destination, float* source, nint kStride, int valid, int width, int kc)
@@ -189,34 +182,6 @@ internal static unsafe class GemmPacking
 
             // The run need not start on a line, so its last float can sit one line past the others.
             Sse.Prefetch0(source + count - 1);
-        }
-    }
-
-    /// <summary>
-    /// Panels at most one 512-bit vector wide (A of a TN product, 12 rows): one masked load and store per
-    /// panel and k step, the masks made once rather than per element.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyNarrowRuns512(float* destination, float* source, nint kStride, int valid, int width, int kc)
-    {
-        nint panelStride = PanelStride(width, kc);
-        int full = valid / width, rest = valid - (full * width);
-        Vector512<float> zero = Vector512<float>.Zero;
-        Vector512<float> panelMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle();
-        Vector512<float> restMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rest)).AsSingle();
-        for (int p = 0; p < kc; p++)
-        {
-            float* from = source + (p * kStride);
-            float* to = destination + (p * width);
-            for (int q = 0; q < full; q++, from += width, to += panelStride)
-            {
-                Avx512F.MaskStore(to, panelMask, Avx512F.MaskLoad(from, panelMask, zero));
-            }
-
-            if (rest > 0)
-            {
-                Avx512F.MaskStore(to, panelMask, Avx512F.MaskLoad(from, restMask, zero));
-            }
         }
     }
 
