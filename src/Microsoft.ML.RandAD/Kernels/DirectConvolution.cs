@@ -61,8 +61,10 @@ internal static unsafe class DirectConvolution
     /// filters 0.92–0.94 / 0.93–0.97 / 0.96–0.99 (0.75–0.83 / 0.77–0.83 / 0.78–0.86 since the 28-sum and twelve-tap
     /// kernels); 16×16×32 3×3 with 32 filters 0.84–0.89 / 1.03–1.07 / 0.72–0.74; with 64
     /// filters 0.81–0.94 / 1.08–1.22 with eight taps at a time, 0.89–0.99 with twelve (<see cref="PrefersWeightGradient"/>) /
-    /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path the 32-filter
-    /// shapes were 0.96–1.37, so they stay on GEMM there.
+    /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path (Zen 3, AVX2),
+    /// where multiples of 16 are whole pairs of filter vectors, since the pair kernel's blocks run across rows and take the
+    /// whole kernel in one pass: forward 0.81 / 0.87 / 0.92 / 0.90 on the four shapes above, input gradient 0.78 / 0.84 /
+    /// 0.99 / 1.02; the weight gradient there stays on GEMM (1.01 / 1.05 / 1.22 / 1.29, see <see cref="PrefersWeightGradient"/>).
     /// </summary>
     public const int WideFilterMultiple = 16;
 
@@ -72,7 +74,7 @@ internal static unsafe class DirectConvolution
     /// <summary>Weights (patch × filters) of a small-patch layer taken directly on every path (measured up to this).</summary>
     private const int MaxSmallPatchWeights = 8192;
 
-    /// <summary>Weights the kernels take at all (a wide layer on the 512-bit path; the transposed copy is a per-thread buffer).</summary>
+    /// <summary>Weights the kernels take at all (a wide layer on the 512- or 256-bit path; the transposed copy is a per-thread buffer).</summary>
     private const int MaxWeightFloats = 32768;
     private const int MaxPaddedImage = 32768;
     private const long PartWork = 1 << 18;
@@ -80,25 +82,30 @@ internal static unsafe class DirectConvolution
     /// <summary>
     /// Whether the forward pass of this shape runs directly rather than by im2col + GEMM: a patch of at most
     /// <see cref="MaxPatch"/> with at most 8,192 weights (what was measured; 3×3×3 with 512 filters, for one, is 1.5×
-    /// GEMM's time), or on the 512-bit path a multiple of <see cref="WideFilterMultiple"/> filters, at most
+    /// GEMM's time), or on the 512- and 256-bit paths a multiple of <see cref="WideFilterMultiple"/> filters, at most
     /// <see cref="MaxWideFilters"/>, with up to 32,768 weights; and a padded image within the kernels' buffer.
     /// </summary>
     public static bool IsPreferred(in ConvGeometry geometry, int filters)
     {
         long weights = (long)geometry.PatchSize * filters;
         bool small = geometry.PatchSize <= MaxPatch && weights <= MaxSmallPatchWeights;
-        bool wide = filters % WideFilterMultiple == 0 && filters <= MaxWideFilters && KernelSettings.Path == KernelPath.Vector512 && weights <= MaxWeightFloats;
+        bool wide = filters % WideFilterMultiple == 0 && filters <= MaxWideFilters && HasWideKernels && weights <= MaxWeightFloats;
         return (small || wide) && DirectConvolutionLanes.PaddedSize(geometry) <= MaxPaddedImage;
     }
 
+    /// <summary>Whether the active path has the kernels that take wide layers' filters a vector or a pair of vectors at a time (512- and 256-bit).</summary>
+    private static bool HasWideKernels => KernelSettings.Path is KernelPath.Vector512 or KernelPath.Vector256;
+
     /// <summary>
-    /// Whether the weight gradient of this shape runs directly: as <see cref="IsPreferred"/>, but a larger patch only with at
-    /// most two vectors of filters or whole pairs of them (16, 32 or 64 on AVX-512), which take the twelve-tap kernel. With
+    /// Whether the weight gradient of this shape runs directly: as <see cref="IsPreferred"/>, but a larger patch only on the
+    /// 512-bit path (on AVX2 im2col + GEMM was faster on every wide shape) and with at most two vectors of filters or whole
+    /// pairs of them (16, 32 or 64), which take the twelve-tap kernel. With
     /// eight taps at a time 64 filters measured 1.08–1.22× the time of im2col + GEMM; with twelve, 0.89–0.99× (<c>conv-paired</c>,
     /// 16×16×32 and 8×8×32 3×3); 48 filters (a pair and a single vector) were not measured and stay on GEMM.
     /// </summary>
     public static bool PrefersWeightGradient(in ConvGeometry geometry, int filters) =>
-        IsPreferred(geometry, filters) && (geometry.PatchSize <= MaxPatch || filters <= 2 * WideFilterMultiple || filters % (2 * WideFilterMultiple) == 0);
+        IsPreferred(geometry, filters) && (geometry.PatchSize <= MaxPatch ||
+            (KernelSettings.Path == KernelPath.Vector512 && (filters <= 2 * WideFilterMultiple || filters % (2 * WideFilterMultiple) == 0)));
 
     /// <summary><c>output[n, oh, ow, f] = Σ_taps images·weight[f, tap] + bias[f]</c>; weight is filters × PatchSize, output NHWC.</summary>
     public static void Forward(in ConvGeometry g, ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters, Span<float> output)
@@ -177,13 +184,13 @@ internal static unsafe class DirectConvolution
     }
 
     /// <summary>
-    /// Whether the input gradient of this convolution runs directly (<see cref="InputGradient"/>): on the 512-bit path (the
-    /// only one measured), stride 1, a square kernel wider than the padding, channels a multiple of
+    /// Whether the input gradient of this convolution runs directly (<see cref="InputGradient"/>): on the 512- and 256-bit
+    /// paths (the ones measured), stride 1, a square kernel wider than the padding, channels a multiple of
     /// <see cref="WideFilterMultiple"/> (they are the transposed convolution's filters, so none falls to the scalar
     /// remainder loop), and a transposed convolution that <see cref="IsPreferred"/> itself.
     /// </summary>
     public static bool TakesInputGradient(in ConvGeometry g, int filters) =>
-        KernelSettings.Path == KernelPath.Vector512 && IsTransposable(g) && g.Channels % WideFilterMultiple == 0
+        HasWideKernels && IsTransposable(g) && g.Channels % WideFilterMultiple == 0
         && IsPreferred(Transposed(g, filters), g.Channels);
 
     private static bool IsTransposable(in ConvGeometry g) => g.Stride == 1 && g.KernelHeight == g.KernelWidth && g.Padding < g.KernelHeight;

@@ -39,11 +39,11 @@ internal static unsafe class DirectConvolutionLanes
 
     /// <summary>Every output pixel of one padded image, filters [0, returned) by vectors.</summary>
     /// <remarks>
-    /// A row of output pixels is cut into the fewest blocks of at most eight (six for AVX2's pair kernel), as even as possible
-    /// (a 14-pixel row is two blocks of seven); a block of up to four pixels takes the four-pixel kernel. A block shorter than
-    /// its kernel repeats its last pixel in the spare slots, computed and never stored, so every slot is an independent chain
-    /// at no extra memory traffic. On the 512-bit and 256-bit paths filters go two vectors at a time where there are two, so
-    /// each broadcast input feeds two FMAs.
+    /// A row of output pixels is cut into the fewest blocks of at most eight, as even as possible (a 14-pixel row is two
+    /// blocks of seven); a block of up to four pixels takes the four-pixel kernel. A block shorter than its kernel repeats its
+    /// last pixel in the spare slots, computed and never stored, so every slot is an independent chain at no extra memory
+    /// traffic. On the 512-bit and 256-bit paths filters go two vectors at a time where there are two, so each broadcast
+    /// input feeds two FMAs; AVX2's pair kernel takes blocks of six that run on across rows (<see cref="PairsOverImage"/>).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int Forward<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* transposedWeight, float* bias, float* output)
@@ -64,12 +64,12 @@ internal static unsafe class DirectConvolutionLanes
             Run = g.KernelWidth * g.Channels,
             Filters = filters,
         };
-        int blockPixels = PairBlock<TW, TU, TF>(pairFilters);
+        const int blockPixels = 8;
         int outWidth = g.OutWidth, step = g.Stride * g.Channels, blocks = (outWidth + blockPixels - 1) / blockPixels;
 
         // Passes over groups of kernel rows whose weights fit in L1 with the image (a 5×5×16 kernel of 32 filters is 51 KB):
         // a pass stores its partial sums in the output and the next continues them, so each sum's operations are unchanged.
-        int rowsPerPass = Math.Clamp(PassWeightFloats / (k.Run * filters), 1, g.KernelHeight);
+        int rowsPerPass = Math.Clamp(PassWeightFloats<TW, TU, TF>() / (k.Run * filters), 1, g.KernelHeight);
         for (k.FirstRow = 0; k.FirstRow < g.KernelHeight; k.FirstRow += rowsPerPass)
         {
             k.Rows = Math.Min(rowsPerPass, g.KernelHeight - k.FirstRow);
@@ -93,8 +93,8 @@ internal static unsafe class DirectConvolutionLanes
         typeof(TW) == typeof(Width512) || typeof(TW) == typeof(Width256) ? filters - (filters % (2 * TW.Count)) : 0;
 
     /// <summary>
-    /// Pixels (forward) or taps (weight gradient) per block: six where AVX2's pair kernels run (12 sums in its 16 registers),
-    /// eight otherwise (AVX-512's pair kernels hold 16 sums).
+    /// Taps per block of the weight gradient: six where AVX2's pair kernels run (12 sums in its 16 registers), eight otherwise
+    /// (AVX-512's pair kernels hold 16 sums).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PairBlock<TW, TU, TF>(int pairFilters)
@@ -102,8 +102,16 @@ internal static unsafe class DirectConvolutionLanes
         where TU : unmanaged
         where TF : unmanaged => typeof(TW) == typeof(Width256) && pairFilters > 0 ? 6 : 8;
 
-    /// <summary>Weights of the kernel rows in one forward pass, at most (unless a single row is more): 16 KB.</summary>
-    private const int PassWeightFloats = 4096;
+    /// <summary>
+    /// Weights of the kernel rows in one forward pass, at most (unless a single row is more): 16 KB, or 64 KB on the 256-bit
+    /// path. There one pass of a 5×5×16 kernel with 32 filters (51 KB, streamed from L2 block by block) took 0.81–0.87× the
+    /// time of im2col + GEMM against 0.96× in five passes of one kernel row (<c>conv-paired</c>, two threads, alternated).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PassWeightFloats<TW, TU, TF>()
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged => typeof(TW) == typeof(Width256) ? 16384 : 4096;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardPass<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int filters, int vectorFilters, int pairFilters, int blocks, int step, float* padded, float* transposedWeight, float* bias, float* output)
@@ -121,6 +129,17 @@ internal static unsafe class DirectConvolutionLanes
         // A single vector of filters on blocks of five to seven pixels (rows of 14 or 28): four output rows at once.
         bool fourRows = twoRows && vectorFilters == TW.Count && (outWidth + blocks - 1) / blocks <= 7 && outWidth / blocks > 4;
         nint rowStep = g.Stride * k.RowFloats, yRowStep = outWidth * filters;
+        int firstFilter = 0;
+        if (pairFilters > 0 && !twoRows)
+        {
+            PairsOverImage<TW, TU, TF>(g, k, pairFilters, step, rowStep, padded, transposedWeight, bias, output);
+            firstFilter = pairFilters;
+            if (firstFilter == vectorFilters)
+            {
+                return;
+            }
+        }
+
         for (int oh = 0; oh < g.OutHeight; oh++)
         {
             float* windowRow = padded + (oh * rowStep);
@@ -144,15 +163,9 @@ internal static unsafe class DirectConvolutionLanes
                 int n = (outWidth - ow) / (blocks - block);
                 float* x = windowRow + (ow * step);
                 float* pixel = y + (ow * filters);
-                int fv = 0;
+                int fv = firstFilter;
                 if (n > 4)
                 {
-                    // AVX2: pairs of filter vectors on one row (the two- and four-row forms need AVX-512's 32 registers).
-                    for (; fv < pairFilters && !twoRows; fv += 2 * TW.Count)
-                    {
-                        k.Pixels6Pair<TW, TU, TF>(x, step, n, transposedWeight + fv, bias + fv, pixel + fv);
-                    }
-
                     for (; fv < pairFilters; fv += 2 * TW.Count)
                     {
                         if (pairOfRows && n <= 7)
@@ -201,6 +214,56 @@ internal static unsafe class DirectConvolutionLanes
             }
         }
     }
+
+    /// <summary>
+    /// AVX2's pairs of filter vectors over the whole image in blocks of six pixels taken in row-major order, a block running
+    /// on into the next output row where a row ends (a row of 14 would otherwise be blocks of five, five and four, the last
+    /// on a one-vector kernel): 196 pixels are 33 blocks of five or six, one slot in a hundred spare.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PairsOverImage<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int pairFilters, int step, nint rowStep, float* padded, float* transposedWeight, float* bias, float* output)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        const int Block = 6;
+        int outWidth = g.OutWidth, pixels = g.OutPositions, blocks = (pixels + Block - 1) / Block;
+        Span<nint> windows = stackalloc nint[Block];
+        for (int block = 0, first = 0, oh = 0, ow = 0; block < blocks; block++)
+        {
+            int n = (pixels - first) / (blocks - block);
+
+            // Each slot's window, relative to the block's first; spare slots repeat the last pixel's. (oh, ow) is the first's.
+            for (int slot = 0; slot < Block; slot++)
+            {
+                int row = oh, column = ow + Math.Min(slot, n - 1);
+                for (; column >= outWidth; column -= outWidth)
+                {
+                    row++;
+                }
+
+                windows[slot] = (row * rowStep) + (column * step);
+            }
+
+            for (ow += n; ow >= outWidth; ow -= outWidth)
+            {
+                oh++;
+            }
+
+            var slots = new PixelSlots(windows[1] - windows[0], windows[2] - windows[0], windows[3] - windows[0], windows[4] - windows[0], windows[5] - windows[0]);
+            float* x = padded + windows[0];
+            float* y = output + ((long)first * k.Filters);
+            for (int fv = 0; fv < pairFilters; fv += 2 * TW.Count)
+            {
+                k.Pixels6Pair<TW, TU, TF>(x, slots, n, transposedWeight + fv, bias + fv, y + fv);
+            }
+
+            first += n;
+        }
+    }
+
+    /// <summary>Where the windows of a block's slots 1–5 start, relative to slot 0's (floats).</summary>
+    private readonly record struct PixelSlots(nint S1, nint S2, nint S3, nint S4, nint S5);
 
     /// <summary>
     /// The forward kernels over one block of pixels along an output row: windows <c>step</c> floats apart from <c>x</c>,
@@ -322,15 +385,17 @@ internal static unsafe class DirectConvolutionLanes
         /// <summary>
         /// Both filter vectors of a pair on a block of up to six pixels (12 sums): the 256-bit path's pair kernel, within its 16
         /// registers (12 sums, two weight vectors, a broadcast), so each broadcast input feeds two FMAs. The same sums, in the
-        /// same order, as <see cref="Pixels8{TW, TU, TF}"/> on each vector.
+        /// same order, as <see cref="Pixels8{TW, TU, TF}"/> on each vector. The pixels' windows start anywhere
+        /// (<paramref name="slots"/>, relative to <paramref name="origin"/>), so a block may span two output rows; their
+        /// outputs are consecutive.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Pixels6Pair<TW, TU, TF>(float* origin, nint step, int n, float* weight, float* bias, float* y)
+        public readonly void Pixels6Pair<TW, TU, TF>(float* origin, in PixelSlots slots, int n, float* weight, float* bias, float* y)
             where TW : IVectorWidth<TU, TF>
             where TU : unmanaged
             where TF : unmanaged
         {
-            nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step);
+            nint s1 = slots.S1, s2 = slots.S2, s3 = slots.S3, s4 = slots.S4, s5 = slots.S5;
             nint filters = Filters;
             float* yc = y + TW.Count;
             TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n), a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n);

@@ -78,6 +78,10 @@ public sealed class DirectConvolutionTests
         // Several kernel-row passes with stride 2, the four-pixel kernel continuing partial sums, remainder filters.
         Check(new ConvGeometry(16, 9, 7, 5, 5, 2, 2), 40, 2, seed: 11);
         Check(new ConvGeometry(16, 6, 3, 5, 5, 1, 2), 48, 2, seed: 12);
+
+        // Two passes on the 256-bit path too (three kernel rows of 32 weights × 160 taps, then two), AVX2's blocks of six
+        // running across rows of seven.
+        Check(new ConvGeometry(32, 6, 7, 5, 5, 1, 2), 32, 2, seed: 13);
         Check(new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 33, 2, seed: 13);
 
         // A pair and a single vector of filters (two rows at a time) over several passes, odd output height.
@@ -124,24 +128,25 @@ public sealed class DirectConvolutionTests
     }
 
     [TestMethod]
-    public void LargePatchesRunDirectlyOnlyOnThe512BitPathWithFiltersInMultiplesOf16()
+    public void LargePatchesRunDirectlyOnThe512And256BitPathsWithFiltersInMultiplesOf16()
     {
         var wide = new ConvGeometry(16, 14, 14, 5, 5, 1, 2);
         var small = new ConvGeometry(1, 28, 28, 5, 5, 1, 2);
         KernelTestCases.ForEachPath((path, threads) =>
         {
             bool is512 = path == KernelPath.Vector512;
+            bool wideKernels = is512 || path == KernelPath.Vector256;
             Assert.IsTrue(DirectConvolution.IsPreferred(small, 16), "a 5×5×1 patch runs directly on every path");
             Assert.IsTrue(DirectConvolution.PrefersWeightGradient(small, 16));
-            Assert.AreEqual(is512, DirectConvolution.IsPreferred(wide, 32), "5×5×16, 32 filters");
-            Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(wide, 32));
-            Assert.AreEqual(is512, DirectConvolution.TakesInputGradient(wide, 32));
+            Assert.AreEqual(wideKernels, DirectConvolution.IsPreferred(wide, 32), "5×5×16, 32 filters");
+            Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(wide, 32), "the wide weight gradient only on the 512-bit path");
+            Assert.AreEqual(wideKernels, DirectConvolution.TakesInputGradient(wide, 32));
             Assert.IsFalse(DirectConvolution.IsPreferred(wide, 24), "24 filters would leave 8 to the scalar loop");
             Assert.IsTrue(DirectConvolution.IsPreferred(new ConvGeometry(3, 8, 8, 3, 3, 1, 1), 16), "3×3×3, 16 filters");
             Assert.IsFalse(DirectConvolution.IsPreferred(new ConvGeometry(3, 8, 8, 3, 3, 1, 1), 512), "a small patch with 13,824 weights (measured 1.5× GEMM's time)");
-            Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 8, 8, 1, 1, 1, 0), 4) && !is512, "the direct input gradient only on the 512-bit path");
+            Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 8, 8, 1, 1, 1, 0), 4) && !wideKernels, "the direct input gradient only on the 512- and 256-bit paths");
             var threeByThree = new ConvGeometry(32, 16, 16, 3, 3, 1, 1);
-            Assert.AreEqual(is512, DirectConvolution.IsPreferred(threeByThree, 64));
+            Assert.AreEqual(wideKernels, DirectConvolution.IsPreferred(threeByThree, 64));
             Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(threeByThree, 64), "64 filters: two pairs of vectors, twelve taps at a time");
             Assert.IsFalse(DirectConvolution.PrefersWeightGradient(threeByThree, 48), "48 filters (a pair and a single vector): the weight gradient stays on GEMM");
         });
