@@ -228,31 +228,18 @@ internal static unsafe class DirectConvolutionLanes
     {
         const int Block = 6;
         int outWidth = g.OutWidth, pixels = g.OutPositions, blocks = (pixels + Block - 1) / Block;
-        Span<nint> windows = stackalloc nint[Block];
         for (int block = 0, first = 0, oh = 0, ow = 0; block < blocks; block++)
         {
             int n = (pixels - first) / (blocks - block);
 
-            // Each slot's window, relative to the block's first; spare slots repeat the last pixel's. (oh, ow) is the first's.
-            for (int slot = 0; slot < Block; slot++)
-            {
-                int row = oh, column = ow + Math.Min(slot, n - 1);
-                for (; column >= outWidth; column -= outWidth)
-                {
-                    row++;
-                }
-
-                windows[slot] = (row * rowStep) + (column * step);
-            }
-
+            PixelSlots slots = PixelSlots.Of(ow, n, outWidth, step, rowStep);
+            float* x = padded + (oh * rowStep) + (ow * step);
+            float* y = output + ((long)first * k.Filters);
             for (ow += n; ow >= outWidth; ow -= outWidth)
             {
                 oh++;
             }
 
-            var slots = new PixelSlots(windows[1] - windows[0], windows[2] - windows[0], windows[3] - windows[0], windows[4] - windows[0], windows[5] - windows[0]);
-            float* x = padded + windows[0];
-            float* y = output + ((long)first * k.Filters);
             for (int fv = 0; fv < pairFilters; fv += 2 * TW.Count)
             {
                 k.Pixels6Pair<TW, TU, TF>(x, slots, n, transposedWeight + fv, bias + fv, y + fv);
@@ -263,7 +250,34 @@ internal static unsafe class DirectConvolutionLanes
     }
 
     /// <summary>Where the windows of a block's slots 1–5 start, relative to slot 0's (floats).</summary>
-    private readonly record struct PixelSlots(nint S1, nint S2, nint S3, nint S4, nint S5);
+    private readonly record struct PixelSlots(nint S1, nint S2, nint S3, nint S4, nint S5)
+    {
+        /// <summary>
+        /// The slots of a block of <paramref name="n"/> pixels from column <paramref name="column"/> of an output row, running on
+        /// into the next rows past its end; spare slots repeat the last pixel's window.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static PixelSlots Of(int column, int n, int outWidth, nint step, nint rowStep)
+        {
+            if (column + n <= outWidth)
+            {
+                return new PixelSlots(Math.Min(1, n - 1) * step, Math.Min(2, n - 1) * step, Math.Min(3, n - 1) * step, Math.Min(4, n - 1) * step, Math.Min(5, n - 1) * step);
+            }
+
+            return new PixelSlots(Across(1), Across(2), Across(3), Across(4), Across(5));
+
+            nint Across(int slot)
+            {
+                int row = 0, at = column + Math.Min(slot, n - 1);
+                for (; at >= outWidth; at -= outWidth)
+                {
+                    row++;
+                }
+
+                return (row * rowStep) + ((at - column) * step);
+            }
+        }
+    }
 
     /// <summary>
     /// The forward kernels over one block of pixels along an output row: windows <c>step</c> floats apart from <c>x</c>,
