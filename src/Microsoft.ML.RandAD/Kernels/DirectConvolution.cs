@@ -8,9 +8,9 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// Direct convolution of channels-last images, with no column matrix: forward <c>y = Σ_taps x·w + b</c>, the weight
 /// gradient <c>dW = Σ_pixels dY ⊗ x</c> and (stride 1) the input gradient as a forward convolution of dY with the flipped
 /// kernel, vectorized over filters. It wins where im2col + GEMM is a poor product: small patches (a first layer's 5×5×1,
-/// k = 25, is too short for the GEMM's tiles and its column matrix is 25× the image), and on the 512-bit path filter counts
-/// in multiples of 16, where the kernels run whole vectors of filters and, for multiples of 32, two vectors share each
-/// broadcast input (see <see cref="IsPreferred"/>).
+/// k = 25, is too short for the GEMM's tiles and its column matrix is 25× the image), and filter counts in multiples of 16,
+/// where the kernels run whole vectors of filters and two vectors share each broadcast input where there are pairs (on
+/// AVX2 every multiple of 16; see <see cref="IsPreferred"/>).
 /// </summary>
 /// <remarks>
 /// <para>Each image is first copied into a zero-padded buffer on the stack, so every window lies inside and the loops have
