@@ -93,6 +93,12 @@ internal static unsafe class DirectConvolution
         return (small || wide) && DirectConvolutionLanes.PaddedSize(geometry) <= MaxPaddedImage;
     }
 
+    /// <summary>
+    /// Whether the forward pass of fewer images than threads splits each image's output rows over the threads (on by
+    /// default; a benchmark turns it off to compare). Either way the same bits.
+    /// </summary>
+    internal static bool SplitsRows { get; set; } = true;
+
     /// <summary>Whether the active path has the kernels that take wide layers' filters a vector or a pair of vectors at a time (512- and 256-bit).</summary>
     private static bool HasWideKernels => KernelSettings.Path is KernelPath.Vector512 or KernelPath.Vector256;
 
@@ -458,6 +464,7 @@ internal static unsafe class DirectConvolution
         private PoolGeometry _pool;
         private float* _pooled; // the pooled output (forward) or its gradient (weight gradient)
         private byte* _winners;
+        private int _bands; // forward: bands of output rows per image (a line is an image's band)
 
         /// <summary>
         /// Weight gradient over two fixed halves of the images, every tap each: sums of half h at <paramref name="halves"/> +
@@ -495,6 +502,8 @@ internal static unsafe class DirectConvolution
             _path = KernelSettings.Path;
             _forward = forward;
             long work = (long)_count * _g.OutPositions * _g.PatchSize * _filters;
+            _bands = forward ? Bands(work) : 1;
+            lines *= _bands;
             int parts = (int)Math.Clamp(work / PartWork, 1, Math.Max(1, lines));
             if (!forward)
             {
@@ -506,6 +515,30 @@ internal static unsafe class DirectConvolution
             WorkerPool.RunRanges(ref this, lines, _perPart);
         }
 
+        /// <summary>
+        /// Bands of output rows per image in the forward pass: one, unless there are fewer images than threads (scoring a
+        /// single row) and at least a part's work per band; then one a thread. Under pooling the bands end on the pooling's
+        /// rows, which needs windows that tile the output. Every output element takes the same operations either way.
+        /// </summary>
+        private readonly int Bands(long work)
+        {
+            int threads = KernelSettings.ThreadCount, unit = _pooled == null ? 1 : _pool.Tiles ? _pool.Size : 0;
+            if (!SplitsRows || _count == 0 || _count >= threads || unit == 0)
+            {
+                return 1;
+            }
+
+            long perImage = work / _count;
+            return (int)Math.Clamp(Math.Min(threads / _count, perImage / PartWork), 1, _g.OutHeight / unit);
+        }
+
+        /// <summary>Output rows [first, end) of band <paramref name="band"/> of <see cref="_bands"/>: whole pooling windows under pooling.</summary>
+        private readonly (int First, int End) BandRows(int band)
+        {
+            int unit = _pooled == null ? 1 : _pool.Size, units = _g.OutHeight / unit;
+            return _bands == 1 ? (0, _g.OutHeight) : (band * units / _bands * unit, band + 1 == _bands ? _g.OutHeight : (band + 1) * units / _bands * unit);
+        }
+
         public readonly void RunRange(int first, int count)
         {
             float* paddedBuffer = stackalloc float[DirectConvolutionLanes.PaddedSize(_g) + 16];
@@ -515,25 +548,35 @@ internal static unsafe class DirectConvolution
             {
                 int outputSize = _g.OutPositions * _filters;
                 float* image = _pooled != null ? ExpandedBuffer(outputSize) : null;
-                for (int n = first; n < first + count; n++)
+                for (int line = first, paddedImage = -1; line < first + count; line++)
                 {
-                    DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
+                    int n = line / _bands;
+                    (int firstRow, int endRow) = BandRows(line % _bands);
+                    if (n != paddedImage)
+                    {
+                        DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
+                        paddedImage = n;
+                    }
+
                     float* output = image != null ? image : _output + ((long)n * outputSize);
                     int vectorFilters = _path switch
                     {
-                        KernelPath.Vector512 => DirectConvolutionLanes.Forward<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, _weight, _bias, output),
-                        KernelPath.Vector256 => DirectConvolutionLanes.Forward<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, _weight, _bias, output),
-                        KernelPath.Vector128 => DirectConvolutionLanes.Forward<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, _weight, _bias, output),
+                        KernelPath.Vector512 => DirectConvolutionLanes.Forward<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, _weight, _bias, output, firstRow, endRow),
+                        KernelPath.Vector256 => DirectConvolutionLanes.Forward<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, _weight, _bias, output, firstRow, endRow),
+                        KernelPath.Vector128 => DirectConvolutionLanes.Forward<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, _weight, _bias, output, firstRow, endRow),
                         _ => 0,
                     };
-                    DirectConvolutionLanes.ForwardScalar(_g, _filters, vectorFilters, padded, _weight, _bias, output);
+                    DirectConvolutionLanes.ForwardScalar(_g, _filters, vectorFilters, padded, _weight, _bias, output, firstRow, endRow);
                     if (image != null)
                     {
-                        // Pooled while the image's output is still in the cache (one image: the pooling runs on this thread).
-                        long at = (long)n * _pool.OutImageSize;
+                        // The band pooled while its output is still in the cache (on this thread): its rows are whole windows, so
+                        // they pool as an image of their own into the band's pooled rows.
+                        int rowFloats = _g.OutWidth * _filters;
+                        var band = _pool with { Height = endRow - firstRow };
+                        long at = ((long)n * _pool.OutImageSize) + ((long)firstRow / _pool.Stride * _pool.OutWidth * _pool.Channels);
                         Pooling.MaxForward(
-                            _pool, new ReadOnlySpan<float>(image, outputSize), 1, new Span<float>(_pooled + at, _pool.OutImageSize),
-                            _winners == null ? default : new Span<byte>(_winners + at, _pool.OutImageSize));
+                            band, new ReadOnlySpan<float>(image + ((long)firstRow * rowFloats), band.ImageSize), 1, new Span<float>(_pooled + at, band.OutImageSize),
+                            _winners == null ? default : new Span<byte>(_winners + at, band.OutImageSize));
                     }
                 }
 

@@ -37,16 +37,16 @@ internal static unsafe class DirectConvolutionLanes
     /// <summary>Floats in a padded image.</summary>
     public static int PaddedSize(in ConvGeometry g) => (g.Height + (2 * g.Padding)) * (g.Width + (2 * g.Padding)) * g.Channels;
 
-    /// <summary>Every output pixel of one padded image, filters [0, returned) by vectors.</summary>
+    /// <summary>Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one padded image, filters [0, returned) by vectors.</summary>
     /// <remarks>
     /// A row of output pixels is cut into the fewest blocks of at most eight, as even as possible (a 14-pixel row is two
     /// blocks of seven); a block of up to four pixels takes the four-pixel kernel. A block shorter than its kernel repeats its
     /// last pixel in the spare slots, computed and never stored, so every slot is an independent chain at no extra memory
     /// traffic. On the 512-bit and 256-bit paths filters go two vectors at a time where there are two, so each broadcast
-    /// input feeds two FMAs; AVX2's pair kernel takes blocks of six that run on across rows (<see cref="PairsOverImage"/>).
+    /// input feeds two FMAs; AVX2's pair kernel takes blocks of six that run on across rows (<see cref="PairsOverRows"/>).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static int Forward<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* transposedWeight, float* bias, float* output)
+    public static int Forward<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* transposedWeight, float* bias, float* output, int firstRow, int endRow)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
@@ -75,7 +75,7 @@ internal static unsafe class DirectConvolutionLanes
             k.Rows = Math.Min(rowsPerPass, g.KernelHeight - k.FirstRow);
             k.Begins = k.FirstRow == 0;
             k.Ends = k.FirstRow + k.Rows == g.KernelHeight;
-            ForwardPass<TW, TU, TF>(g, k, filters, vectorFilters, pairFilters, blocks, step, padded, transposedWeight, bias, output);
+            ForwardPass<TW, TU, TF>(g, k, filters, vectorFilters, pairFilters, blocks, step, padded, transposedWeight, bias, output, firstRow, endRow);
         }
 
         return vectorFilters;
@@ -114,7 +114,7 @@ internal static unsafe class DirectConvolutionLanes
         where TF : unmanaged => typeof(TW) == typeof(Width256) ? 16384 : 4096;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardPass<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int filters, int vectorFilters, int pairFilters, int blocks, int step, float* padded, float* transposedWeight, float* bias, float* output)
+    private static void ForwardPass<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int filters, int vectorFilters, int pairFilters, int blocks, int step, float* padded, float* transposedWeight, float* bias, float* output, int firstRow, int endRow)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
@@ -132,7 +132,7 @@ internal static unsafe class DirectConvolutionLanes
         int firstFilter = 0;
         if (pairFilters > 0 && !twoRows)
         {
-            PairsOverImage<TW, TU, TF>(g, k, pairFilters, step, rowStep, padded, transposedWeight, bias, output);
+            PairsOverRows<TW, TU, TF>(g, k, pairFilters, step, rowStep, padded, transposedWeight, bias, output, firstRow, endRow);
             firstFilter = pairFilters;
             if (firstFilter == vectorFilters)
             {
@@ -140,11 +140,11 @@ internal static unsafe class DirectConvolutionLanes
             }
         }
 
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        for (int oh = firstRow; oh < endRow; oh++)
         {
             float* windowRow = padded + (oh * rowStep);
             float* y = output + (oh * yRowStep);
-            if (fourRows && oh + 3 < g.OutHeight)
+            if (fourRows && oh + 3 < endRow)
             {
                 for (int block = 0, ow = 0; block < blocks; block++)
                 {
@@ -157,7 +157,7 @@ internal static unsafe class DirectConvolutionLanes
                 continue;
             }
 
-            bool pairOfRows = twoRows && oh + 1 < g.OutHeight;
+            bool pairOfRows = twoRows && oh + 1 < endRow;
             for (int block = 0, ow = 0; block < blocks; block++)
             {
                 int n = (outWidth - ow) / (blocks - block);
@@ -216,21 +216,21 @@ internal static unsafe class DirectConvolutionLanes
     }
 
     /// <summary>
-    /// AVX2's pairs of filter vectors over the whole image in blocks of six pixels taken in row-major order, a block running
+    /// AVX2's pairs of filter vectors over output rows [firstRow, endRow) in blocks of six pixels taken in row-major order, a block running
     /// on into the next output row where a row ends (a row of 14 would otherwise be blocks of five, five and four, the last
     /// on a one-vector kernel): 196 pixels are 33 blocks of five or six, one slot in a hundred spare.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PairsOverImage<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int pairFilters, int step, nint rowStep, float* padded, float* transposedWeight, float* bias, float* output)
+    private static void PairsOverRows<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int pairFilters, int step, nint rowStep, float* padded, float* transposedWeight, float* bias, float* output, int firstRow, int endRow)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
         const int Block = 6;
-        int outWidth = g.OutWidth, pixels = g.OutPositions, blocks = (pixels + Block - 1) / Block;
-        for (int block = 0, first = 0, oh = 0, ow = 0; block < blocks; block++)
+        int outWidth = g.OutWidth, pixels = (endRow - firstRow) * outWidth, blocks = (pixels + Block - 1) / Block;
+        for (int block = 0, done = 0, oh = firstRow, ow = 0; block < blocks; block++)
         {
-            int n = (pixels - first) / (blocks - block);
+            int n = (pixels - done) / (blocks - block), first = (firstRow * outWidth) + done;
 
             PixelSlots slots = PixelSlots.Of(ow, n, outWidth, step, rowStep);
             float* x = padded + (oh * rowStep) + (ow * step);
@@ -245,7 +245,7 @@ internal static unsafe class DirectConvolutionLanes
                 k.Pixels6Pair<TW, TU, TF>(x, slots, n, transposedWeight + fv, bias + fv, y + fv);
             }
 
-            first += n;
+            done += n;
         }
     }
 
@@ -768,11 +768,11 @@ internal static unsafe class DirectConvolutionLanes
         }
     }
 
-    /// <summary>Every output pixel of one padded image, filters [<paramref name="firstFilter"/>, filters).</summary>
-    public static void ForwardScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* transposedWeight, float* bias, float* output)
+    /// <summary>Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one padded image, filters [<paramref name="firstFilter"/>, filters).</summary>
+    public static void ForwardScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* transposedWeight, float* bias, float* output, int firstRow, int endRow)
     {
         int c = g.Channels, rowFloats = (g.Width + (2 * g.Padding)) * c, run = g.KernelWidth * c, step = g.Stride * c;
-        for (int oh = 0; oh < g.OutHeight && firstFilter < filters; oh++)
+        for (int oh = firstRow; oh < endRow && firstFilter < filters; oh++)
         {
             for (int ow = 0; ow < g.OutWidth; ow++)
             {

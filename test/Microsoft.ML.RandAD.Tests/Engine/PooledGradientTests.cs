@@ -66,6 +66,11 @@ public sealed class PooledGradientTests
         yield return [1, 12, 12, 5, 2, 2, 16, 2, 2, 5];
         yield return [3, 10, 10, 3, 1, 1, 24, 3, 2, 2];
         yield return [2, 7, 9, 3, 1, 0, 20, 2, 2, 3];
+
+        // One image (scoring a row): on two threads the CNN's second layer splits its rows in two bands of whole pooling
+        // windows; overlapping windows keep the image whole.
+        yield return [16, 14, 14, 5, 1, 2, 32, 2, 2, 1];
+        yield return [16, 10, 10, 3, 1, 1, 48, 3, 2, 1];
     }
 
     [TestMethod]

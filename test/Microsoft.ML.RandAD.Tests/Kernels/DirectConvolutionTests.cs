@@ -82,6 +82,10 @@ public sealed class DirectConvolutionTests
         // Two passes on the 256-bit path too (three kernel rows of 32 weights × 160 taps, then two), AVX2's blocks of six
         // running across rows of seven.
         Check(new ConvGeometry(32, 6, 7, 5, 5, 1, 2), 32, 2, seed: 13);
+
+        // One image on two threads: its output rows in two bands, one a thread (an even and an odd height).
+        Check(new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 1, seed: 14);
+        Check(new ConvGeometry(16, 15, 9, 5, 5, 1, 2), 32, 1, seed: 15);
         Check(new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 33, 2, seed: 13);
 
         // A pair and a single vector of filters (two rows at a time) over several passes, odd output height.
