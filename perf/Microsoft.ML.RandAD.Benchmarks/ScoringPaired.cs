@@ -1,0 +1,117 @@
+using System.Globalization;
+using Microsoft.ML.RandAD.Kernels;
+
+namespace Microsoft.ML.RandAD.Benchmarks;
+
+/// <summary>
+/// <c>score-paired</c>: the engine's scorer against ONNX Runtime on the same network and rows (<see cref="ScoringPair"/>),
+/// alternated round by round (<see cref="PairedRounds"/>); the ratio is the median of the per-round ratios, ORT time over
+/// engine time, above 1 where the engine is faster.
+/// </summary>
+/// <remarks>
+/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- score-paired [--rounds 21] [--threads 2]
+/// [--models cnn,mlp] [--batches 1,64,1024] [--engine-only true | --row-bands true]</c>.
+/// </remarks>
+internal static class ScoringPaired
+{
+    public static int Run(string[] args)
+    {
+        int rounds = 21, threads = 2;
+        bool engineOnly = false, rowBands = false;
+        string[] models = ["cnn", "mlp"];
+        int[] batches = [1, 64, 1024];
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            string value = args[i + 1];
+            switch (args[i])
+            {
+                case "--rounds":
+                    rounds = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--threads":
+                    threads = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--models":
+                    models = value.Split(',');
+                    break;
+                case "--engine-only":
+                    engineOnly = bool.Parse(value);
+                    break;
+                case "--row-bands":
+                    rowBands = bool.Parse(value);
+                    break;
+                case "--batches":
+                    batches = [.. value.Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture))];
+                    break;
+                default:
+                    Console.WriteLine($"unknown option {args[i]} (--rounds N, --threads N, --models cnn,mlp, --batches 1,64,1024, --engine-only true, --row-bands true)");
+                    return 1;
+            }
+        }
+
+        KernelSettings.ThreadCount = threads;
+        Console.WriteLine($"{KernelSettings.Describe()}; ORT intra-op threads {threads}; {rounds} rounds of ~100 ms per side");
+        Console.WriteLine("| model | batch | engine µs (median) | ORT µs (median) | ORT / engine time (median of paired rounds) |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (string model in models)
+        {
+            foreach (int batch in batches)
+            {
+                using var pair = new ScoringPair(model, batch);
+                int calls = CallsPerRound(pair);
+                if (engineOnly)
+                {
+                    // The engine alone, no ONNX Runtime threads about (they spin after each of their rounds).
+                    double[] alone = [.. Enumerable.Range(0, rounds).Select(_ => PairedRounds.Seconds(pair.Engine, calls))];
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {model} | {batch} | {Stats.Median(alone) * 1e6:F1} | - | - |"));
+                    continue;
+                }
+
+                if (rowBands)
+                {
+                    // The engine against itself without the row bands of single images (DirectConvolution.SplitsRows).
+                    var (split, whole, splitRatios) = PairedRounds.Measure(
+                        () => Banded(pair, calls, true), () => Banded(pair, calls, false), rounds);
+                    Console.WriteLine(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"| {model} | {batch} | bands {Stats.Median(split) * 1e6:F1} | whole images {Stats.Median(whole) * 1e6:F1} | whole / bands {1 / Stats.Median(splitRatios):F2}× |"));
+                    continue;
+                }
+
+                var (engine, ort, ratios) = PairedRounds.Measure(
+                    () => PairedRounds.Seconds(pair.Engine, calls), () => PairedRounds.Seconds(pair.OnnxRuntime, calls), rounds);
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"| {model} | {batch} | {Stats.Median(engine) * 1e6:F1} | {Stats.Median(ort) * 1e6:F1} | {1 / Stats.Median(ratios):F2}× |"));
+            }
+        }
+
+        return 0;
+    }
+
+    private static double Banded(ScoringPair pair, int calls, bool bands)
+    {
+        DirectConvolution.SplitsRows = bands;
+        try
+        {
+            return PairedRounds.Seconds(pair.Engine, calls);
+        }
+        finally
+        {
+            DirectConvolution.SplitsRows = true;
+        }
+    }
+
+    /// <summary>Calls that take about 100 ms on the engine side, after a warm-up of both sides.</summary>
+    private static int CallsPerRound(ScoringPair pair)
+    {
+        for (int i = 0; i < 20; i++)
+        {
+            pair.Engine();
+            pair.OnnxRuntime();
+        }
+
+        double seconds = PairedRounds.Seconds(pair.Engine, 10);
+        return (int)Math.Clamp(0.1 / seconds, 1, 1_000_000);
+    }
+}
