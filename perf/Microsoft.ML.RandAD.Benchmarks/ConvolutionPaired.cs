@@ -21,35 +21,14 @@ internal static class ConvolutionPaired
 
     public static int Run(string[] args)
     {
-        int rounds = 15, threads = 2, images = 128;
-        s_misalign = 0;
-        string[] layers = ["28x28x1k5f16", "14x14x16k5f32", "16x16x32k3f32", "16x16x32k3f64", "8x8x32k3f64"];
-        for (int i = 0; i + 1 < args.Length; i += 2)
+        if (VerbOptions.Parse(args, "--rounds N, --threads N, --images N, --misalign N, --layers HxWxCkKfF,...", "--rounds", "--threads", "--images", "--misalign", "--layers") is not { } options)
         {
-            string value = args[i + 1];
-            switch (args[i])
-            {
-                case "--rounds":
-                    rounds = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--threads":
-                    threads = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--images":
-                    images = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--misalign":
-                    s_misalign = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--layers":
-                    layers = value.Split(',');
-                    break;
-                default:
-                    Console.WriteLine($"unknown option {args[i]} (--rounds N, --threads N, --images N, --layers HxWxCkKfF,...)");
-                    return 1;
-            }
+            return 1;
         }
 
+        int rounds = options.Int("--rounds", 15), threads = options.Int("--threads", 2), images = options.Int("--images", 128);
+        s_misalign = options.Int("--misalign", 0);
+        string[] layers = options.List("--layers", ["28x28x1k5f16", "14x14x16k5f32", "16x16x32k3f32", "16x16x32k3f64", "8x8x32k3f64"]);
         KernelSettings.ThreadCount = threads;
         Console.WriteLine($"{KernelSettings.Describe()}; {images} images; {rounds} rounds of ~100 ms per side");
         Console.WriteLine("| layer | product | direct GFLOP/s (median) | im2col + GEMM GFLOP/s (median) | direct / im2col time (median of paired rounds) |");

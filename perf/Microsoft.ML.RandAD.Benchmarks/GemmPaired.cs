@@ -22,28 +22,14 @@ internal static unsafe class GemmPaired
 {
     public static int Run(string[] args)
     {
-        int rounds = 21;
-        int[] threadCounts = [1, 2];
-        Shape[] shapes = [new(128, 784, 256), new(128, 256, 256), new(256, 784, 128), new(1024, 1024, 1024)];
-        for (int i = 0; i + 1 < args.Length; i += 2)
+        if (VerbOptions.Parse(args, "--rounds N, --threads 1,2, --shapes MxKxN,...", "--rounds", "--threads", "--shapes") is not { } options)
         {
-            string value = args[i + 1];
-            switch (args[i])
-            {
-                case "--rounds":
-                    rounds = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--threads":
-                    threadCounts = [.. value.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
-                    break;
-                case "--shapes":
-                    shapes = [.. value.Split(',').Select(ParseShape)];
-                    break;
-                default:
-                    Console.WriteLine($"unknown option {args[i]} (--rounds N, --threads 1,2, --shapes MxKxN,...)");
-                    return 1;
-            }
+            return 1;
         }
+
+        int rounds = options.Int("--rounds", 21);
+        int[] threadCounts = options.Ints("--threads", [1, 2]);
+        Shape[] shapes = [.. options.List("--shapes", ["128x784x256", "128x256x256", "256x784x128", "1024x1024x1024"]).Select(ParseShape)];
 
         if (!OpenBlas.IsAvailable)
         {

@@ -16,38 +16,17 @@ internal static class ScoringPaired
 {
     public static int Run(string[] args)
     {
-        int rounds = 21, threads = 2;
-        bool engineOnly = false, rowBands = false;
-        string[] models = ["cnn", "mlp"];
-        int[] batches = [1, 64, 1024];
-        for (int i = 0; i + 1 < args.Length; i += 2)
+        if (VerbOptions.Parse(
+                args, "--rounds N, --threads N, --models cnn,mlp, --batches 1,64,1024, --engine-only true, --row-bands true",
+                "--rounds", "--threads", "--models", "--batches", "--engine-only", "--row-bands") is not { } options)
         {
-            string value = args[i + 1];
-            switch (args[i])
-            {
-                case "--rounds":
-                    rounds = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--threads":
-                    threads = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--models":
-                    models = value.Split(',');
-                    break;
-                case "--engine-only":
-                    engineOnly = bool.Parse(value);
-                    break;
-                case "--row-bands":
-                    rowBands = bool.Parse(value);
-                    break;
-                case "--batches":
-                    batches = [.. value.Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture))];
-                    break;
-                default:
-                    Console.WriteLine($"unknown option {args[i]} (--rounds N, --threads N, --models cnn,mlp, --batches 1,64,1024, --engine-only true, --row-bands true)");
-                    return 1;
-            }
+            return 1;
         }
+
+        int rounds = options.Int("--rounds", 21), threads = options.Int("--threads", 2);
+        string[] models = options.List("--models", ["cnn", "mlp"]);
+        int[] batches = options.Ints("--batches", [1, 64, 1024]);
+        bool engineOnly = options.Bool("--engine-only"), rowBands = options.Bool("--row-bands");
 
         KernelSettings.ThreadCount = threads;
         Console.WriteLine($"{KernelSettings.Describe()}; ORT intra-op threads {threads}; {rounds} rounds of ~100 ms per side");
