@@ -23,7 +23,8 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// take blocks of pixels (forward) or taps (weight gradient) at once, vectors of filters, and for kernels whose weights do
 /// not fit L1 several passes over groups of kernel rows (partial sums kept in the output); none of this changes any
 /// element's sequence of operations.</para>
-/// <para>Threads: the forward pass splits by images, the weight gradient by taps (one part per thread: each part walks every
+/// <para>Threads: the forward pass splits by images (fewer images than threads, as when scoring one row: by bands of each
+/// image's output rows), the weight gradient by taps (one part per thread: each part walks every
 /// pixel) or, for single-channel patches, by the two fixed halves of the images; no split changes any element's operations,
 /// so results do not depend on the thread count.</para>
 /// <para>The vector kernels are compiled fully optimized at once (<c>AggressiveOptimization</c>): with tiered dynamic PGO, a
@@ -61,8 +62,8 @@ internal static unsafe class DirectConvolution
     /// filters 0.92–0.94 / 0.93–0.97 / 0.96–0.99 (0.75–0.83 / 0.77–0.83 / 0.78–0.86 since the 28-sum and twelve-tap
     /// kernels); 16×16×32 3×3 with 32 filters 0.84–0.89 / 1.03–1.07 / 0.72–0.74; with 64
     /// filters 0.81–0.94 / 1.08–1.22 with eight taps at a time, 0.89–0.99 with twelve (<see cref="PrefersWeightGradient"/>) /
-    /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path (Zen 3, AVX2),
-    /// where multiples of 16 are whole pairs of filter vectors, since the pair kernel's blocks run across rows and take the
+    /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path (Zen 3, AVX2;
+    /// multiples of 16 are whole pairs of filter vectors there), since the pair kernel's blocks run across rows and take the
     /// whole kernel in one pass: forward 0.81 / 0.87 / 0.92 / 0.90 on the four shapes above, input gradient 0.78 / 0.84 /
     /// 0.99 / 1.02; the weight gradient there stays on GEMM (1.01 / 1.05 / 1.22 / 1.29, see <see cref="PrefersWeightGradient"/>).
     /// </summary>
@@ -447,7 +448,7 @@ internal static unsafe class DirectConvolution
 
     /// <summary>
     /// One call. Forward: <c>_weight</c> is the transposed weight (PatchSize × filters), <c>_output</c> the output; parts are
-    /// ranges of images. Weight gradient: <c>_weight</c> is the gradient (filters × PatchSize), <c>_output</c> the
+    /// ranges of lines, a line being an image or, with fewer images than threads, a band of its rows. Weight gradient: <c>_weight</c> is the gradient (filters × PatchSize), <c>_output</c> the
     /// output gradient; parts are ranges of taps.
     /// </summary>
     private struct ConvolutionJob(ConvGeometry g, int filters, float* images, float* weight, float* bias, float* output, int count, bool accumulate) : IRangeJob
@@ -488,7 +489,7 @@ internal static unsafe class DirectConvolution
             RunHalves(halves, withBias: true);
         }
 
-        /// <summary>The forward pass (parts are ranges of images) with each image's output max-pooled into <paramref name="pooled"/> and <paramref name="winners"/> (may be null).</summary>
+        /// <summary>The forward pass (parts are ranges of images, or of bands of rows) with each image's output max-pooled into <paramref name="pooled"/> and <paramref name="winners"/> (may be null).</summary>
         public void RunForwardThroughPooling(in PoolGeometry pool, float* pooled, byte* winners)
         {
             _pool = pool;
