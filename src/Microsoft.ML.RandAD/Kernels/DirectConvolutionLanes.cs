@@ -216,9 +216,10 @@ internal static unsafe class DirectConvolutionLanes
     }
 
     /// <summary>
-    /// AVX2's pairs of filter vectors over output rows [firstRow, endRow) in blocks of six pixels taken in row-major order, a block running
-    /// on into the next output row where a row ends (a row of 14 would otherwise be blocks of five, five and four, the last
-    /// on a one-vector kernel): 196 pixels are 33 blocks of five or six, one slot in a hundred spare.
+    /// AVX2's pairs of filter vectors over output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) in blocks of
+    /// six pixels taken in row-major order, a block running on into the next output row where a row ends (a row of 14 would
+    /// otherwise be blocks of five, five and four, the last on a one-vector kernel): 196 pixels are 33 blocks of five or six,
+    /// one slot in a hundred spare.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairsOverRows<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int pairFilters, int step, nint rowStep, float* padded, float* transposedWeight, float* bias, float* output, int firstRow, int endRow)
@@ -231,7 +232,6 @@ internal static unsafe class DirectConvolutionLanes
         for (int block = 0, done = 0, oh = firstRow, ow = 0; block < blocks; block++)
         {
             int n = (pixels - done) / (blocks - block), first = (firstRow * outWidth) + done;
-
             PixelSlots slots = PixelSlots.Of(ow, n, outWidth, step, rowStep);
             float* x = padded + (oh * rowStep) + (ow * step);
             float* y = output + ((long)first * k.Filters);
