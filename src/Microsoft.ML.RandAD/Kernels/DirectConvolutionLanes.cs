@@ -1277,7 +1277,8 @@ internal static unsafe class DirectConvolutionLanes
     {
         int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, outWidth = g.OutWidth;
         nint step = g.Stride * g.Channels, dyStep = filters;
-        nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5];
+        // Windows relative to the first tap's, so the pixel loop holds five offsets, not six (AVX2 has 16 general registers).
+        nint o0 = offsets[0], o1 = offsets[1] - o0, o2 = offsets[2] - o0, o3 = offsets[3] - o0, o4 = offsets[4] - o0, o5 = offsets[5] - o0;
         for (int fv = 0; fv < pairFilters; fv += 2 * TW.Count)
         {
             float* s = sums + fv;
@@ -1296,12 +1297,12 @@ internal static unsafe class DirectConvolutionLanes
             TF c5 = LoadTap<TW, TU, TF>(t, 5, taps, filters);
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
-                float* x = padded + (oh * g.Stride * rowFloats);
+                float* x = padded + o0 + (oh * g.Stride * rowFloats);
                 float* dy = outputGradient + (oh * outWidth * filters) + fv;
                 for (float* dyEnd = dy + (outWidth * dyStep); dy < dyEnd; x += step, dy += dyStep)
                 {
                     TF da = TW.LoadSingle(dy), dc = TW.LoadSingle(dy + TW.Count);
-                    TF v = TW.BroadcastSingle(x[o0]);
+                    TF v = TW.BroadcastSingle(*x);
                     a0 = TW.FusedMultiplyAdd(v, da, a0);
                     c0 = TW.FusedMultiplyAdd(v, dc, c0);
                     v = TW.BroadcastSingle(x[o1]);
