@@ -65,7 +65,7 @@ internal static unsafe class DirectConvolution
     /// 0.90–0.93; with 16 filters, where GEMM's 16-column tiles are narrow, 0.60–0.76. On the 256-bit path (Zen 3, AVX2;
     /// multiples of 16 are whole pairs of filter vectors there), since the pair kernel's blocks run across rows and take the
     /// whole kernel in one pass: forward 0.81 / 0.87 / 0.92 / 0.90 on the four shapes above, input gradient 0.78 / 0.84 /
-    /// 0.99 / 1.02; the weight gradient there stays on GEMM (1.01 / 1.05 / 1.22 / 1.29, see <see cref="PrefersWeightGradient"/>).
+    /// 0.99 / 1.02; the weight gradient only up to 32 filters (see <see cref="PrefersWeightGradient"/>).
     /// </summary>
     public const int WideFilterMultiple = 16;
 
@@ -104,15 +104,16 @@ internal static unsafe class DirectConvolution
     private static bool HasWideKernels => KernelSettings.Path is KernelPath.Vector512 or KernelPath.Vector256;
 
     /// <summary>
-    /// Whether the weight gradient of this shape runs directly: as <see cref="IsPreferred"/>, but a larger patch only on the
-    /// 512-bit path (on AVX2 im2col + GEMM was faster on every wide shape) and with at most two vectors of filters or whole
-    /// pairs of them (16, 32 or 64), which take the twelve-tap kernel. With
+    /// Whether the weight gradient of this shape runs directly: as <see cref="IsPreferred"/>, but a larger patch only with at
+    /// most two vectors of filters (AVX-512) or pairs of them (AVX2: 16 or 32 filters), or on AVX-512 with whole pairs (64),
+    /// which take the twelve-tap kernel. On AVX2, with the six-tap kernel's side-by-side taps, direct / im2col time was
+    /// 0.62–0.74 with 16 filters, 0.82–0.93 with 32 and 1.10–1.16 with 64 (<c>conv-paired</c>, two threads). With
     /// eight taps at a time 64 filters measured 1.08–1.22× the time of im2col + GEMM; with twelve, 0.89–0.99× (<c>conv-paired</c>,
     /// 16×16×32 and 8×8×32 3×3); 48 filters (a pair and a single vector) were not measured and stay on GEMM.
     /// </summary>
     public static bool PrefersWeightGradient(in ConvGeometry geometry, int filters) =>
-        IsPreferred(geometry, filters) && (geometry.PatchSize <= MaxPatch ||
-            (KernelSettings.Path == KernelPath.Vector512 && (filters <= 2 * WideFilterMultiple || filters % (2 * WideFilterMultiple) == 0)));
+        IsPreferred(geometry, filters) && (geometry.PatchSize <= MaxPatch || filters <= 2 * WideFilterMultiple ||
+            (KernelSettings.Path == KernelPath.Vector512 && filters % (2 * WideFilterMultiple) == 0));
 
     /// <summary><c>output[n, oh, ow, f] = Σ_taps images·weight[f, tap] + bias[f]</c>; weight is filters × PatchSize, output NHWC.</summary>
     public static void Forward(in ConvGeometry g, ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters, Span<float> output)

@@ -847,9 +847,13 @@ internal static unsafe class DirectConvolutionLanes
             int block = Math.Min(tapBlock, taps - t);
             if (block > 4)
             {
-                if (tapBlock == 6)
+                if (tapBlock == 6 && offsets[t + 5] - offsets[t] == 5)
                 {
-                    WeightGradientTaps6Pair<TW, TU, TF>(g, filters, pairFilters, padded, outputGradient, offsets.Slice(t, 6), block, sums + (t * filters));
+                    WeightGradientTaps6Pair<TW, TU, TF, SideBySideTaps>(g, filters, pairFilters, padded, outputGradient, offsets.Slice(t, 6), block, sums + (t * filters));
+                }
+                else if (tapBlock == 6)
+                {
+                    WeightGradientTaps6Pair<TW, TU, TF, ListedTaps>(g, filters, pairFilters, padded, outputGradient, offsets.Slice(t, 6), block, sums + (t * filters));
                 }
                 else
                 {
@@ -1270,15 +1274,20 @@ internal static unsafe class DirectConvolutionLanes
     /// registers, so each broadcast input feeds two FMAs; the same sums in the same order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightGradientTaps6Pair<TW, TU, TF>(in ConvGeometry g, int filters, int pairFilters, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, int taps, float* sums)
+    private static void WeightGradientTaps6Pair<TW, TU, TF, TLayout>(in ConvGeometry g, int filters, int pairFilters, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, int taps, float* sums)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
+        where TLayout : struct, ITapLayout
     {
         int rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, outWidth = g.OutWidth;
         nint step = g.Stride * g.Channels, dyStep = filters;
-        // Windows relative to the first tap's, so the pixel loop holds five offsets, not six (AVX2 has 16 general registers).
-        nint o0 = offsets[0], o1 = offsets[1] - o0, o2 = offsets[2] - o0, o3 = offsets[3] - o0, o4 = offsets[4] - o0, o5 = offsets[5] - o0;
+
+        // Windows relative to the first tap's, so the pixel loop holds five offsets, not six (AVX2 has 16 general registers);
+        // none when the six taps lie side by side in one kernel row's run (constants, folded into the loads' addresses).
+        bool side = TLayout.SideBySide;
+        nint o0 = offsets[0], o1 = side ? 1 : offsets[1] - o0, o2 = side ? 2 : offsets[2] - o0, o3 = side ? 3 : offsets[3] - o0;
+        nint o4 = side ? 4 : offsets[4] - o0, o5 = side ? 5 : offsets[5] - o0;
         for (int fv = 0; fv < pairFilters; fv += 2 * TW.Count)
         {
             float* s = sums + fv;
@@ -1335,6 +1344,30 @@ internal static unsafe class DirectConvolutionLanes
             StoreTap<TW, TU, TF>(c3, t, 3, taps, filters);
             StoreTap<TW, TU, TF>(c4, t, 4, taps, filters);
             StoreTap<TW, TU, TF>(c5, t, 5, taps, filters);
+        }
+    }
+
+    /// <summary>How a block's taps lie in the padded image: side by side (offsets 0–5 from the first), or anywhere (listed).</summary>
+    private interface ITapLayout
+    {
+        static abstract bool SideBySide { get; }
+    }
+
+    private readonly struct SideBySideTaps : ITapLayout
+    {
+        public static bool SideBySide
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => true;
+        }
+    }
+
+    private readonly struct ListedTaps : ITapLayout
+    {
+        public static bool SideBySide
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => false;
         }
     }
 

@@ -143,7 +143,7 @@ public sealed class DirectConvolutionTests
             Assert.IsTrue(DirectConvolution.IsPreferred(small, 16), "a 5×5×1 patch runs directly on every path");
             Assert.IsTrue(DirectConvolution.PrefersWeightGradient(small, 16));
             Assert.AreEqual(wideKernels, DirectConvolution.IsPreferred(wide, 32), "5×5×16, 32 filters");
-            Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(wide, 32), "the wide weight gradient only on the 512-bit path");
+            Assert.AreEqual(wideKernels, DirectConvolution.PrefersWeightGradient(wide, 32), "32 filters: two vectors (AVX-512) or two pairs (AVX2)");
             Assert.AreEqual(wideKernels, DirectConvolution.TakesInputGradient(wide, 32));
             Assert.IsFalse(DirectConvolution.IsPreferred(wide, 24), "24 filters would leave 8 to the scalar loop");
             Assert.IsTrue(DirectConvolution.IsPreferred(new ConvGeometry(3, 8, 8, 3, 3, 1, 1), 16), "3×3×3, 16 filters");
@@ -151,7 +151,7 @@ public sealed class DirectConvolutionTests
             Assert.IsFalse(DirectConvolution.TakesInputGradient(new ConvGeometry(16, 8, 8, 1, 1, 1, 0), 4) && !wideKernels, "the direct input gradient only on the 512- and 256-bit paths");
             var threeByThree = new ConvGeometry(32, 16, 16, 3, 3, 1, 1);
             Assert.AreEqual(wideKernels, DirectConvolution.IsPreferred(threeByThree, 64));
-            Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(threeByThree, 64), "64 filters: two pairs of vectors, twelve taps at a time");
+            Assert.AreEqual(is512, DirectConvolution.PrefersWeightGradient(threeByThree, 64), "64 filters: two pairs of vectors, twelve taps at a time on AVX-512; GEMM on AVX2");
             Assert.IsFalse(DirectConvolution.PrefersWeightGradient(threeByThree, 48), "48 filters (a pair and a single vector): the weight gradient stays on GEMM");
         });
     }
