@@ -23,7 +23,8 @@ public sealed class ConvolutionProductsTests
                 float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 11);
                 float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 12);
                 float[] prior = KernelTestCases.RandomFloats(filters * g.PatchSize, 13);
-                (double[] expected, double[] magnitude) = Reference(g, images, dy, count, filters);
+                var definition = ConvolutionDefinition.Of(g, images, new float[filters * g.PatchSize], new float[filters], dy, count, filters);
+                (double[] expected, double[] magnitude) = (definition.Dw, definition.DwScale);
                 KernelTestCases.ForEachPath((path, threads) =>
                 {
                     foreach (bool accumulate in new[] { false, true })
@@ -42,47 +43,5 @@ public sealed class ConvolutionProductsTests
                 });
             }
         }
-    }
-
-    /// <summary>The gradient in double precision, and the sum of its terms' magnitudes (the scale of its rounding error).</summary>
-    private static (double[] Sums, double[] Magnitudes) Reference(ConvGeometry g, float[] images, float[] dy, int count, int filters)
-    {
-        var sums = new double[filters * g.PatchSize];
-        var magnitudes = new double[sums.Length];
-        for (int n = 0; n < count; n++)
-        {
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                for (int ow = 0; ow < g.OutWidth; ow++)
-                {
-                    int position = (n * g.OutPositions) + (oh * g.OutWidth) + ow;
-                    for (int kh = 0; kh < g.KernelHeight; kh++)
-                    {
-                        for (int kw = 0; kw < g.KernelWidth; kw++)
-                        {
-                            int ih = (oh * g.Stride) - g.Padding + kh, iw = (ow * g.Stride) - g.Padding + kw;
-                            if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width)
-                            {
-                                continue;
-                            }
-
-                            for (int c = 0; c < g.Channels; c++)
-                            {
-                                double x = images[(n * g.ImageSize) + (((ih * g.Width) + iw) * g.Channels) + c];
-                                int tap = (((kh * g.KernelWidth) + kw) * g.Channels) + c;
-                                for (int f = 0; f < filters; f++)
-                                {
-                                    double term = dy[(position * filters) + f] * x;
-                                    sums[(f * g.PatchSize) + tap] += term;
-                                    magnitudes[(f * g.PatchSize) + tap] += Math.Abs(term);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        return (sums, magnitudes);
     }
 }

@@ -111,7 +111,7 @@ public sealed class DirectConvolutionTests
         {
             float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, count + 1);
             float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, count + 2);
-            Definitions d = Definition(g, new float[count * g.ImageSize], weight, new float[filters], dy, count, filters);
+            ConvolutionDefinition d = ConvolutionDefinition.Of(g, new float[count * g.ImageSize], weight, new float[filters], dy, count, filters);
             (double[] dx, double[] scale) = (d.Dx, d.DxScale);
             float[] scalar = [];
             KernelTestCases.ForEachPath((path, threads) =>
@@ -211,7 +211,7 @@ public sealed class DirectConvolutionTests
         float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, seed + 1);
         float[] bias = KernelTestCases.RandomFloats(filters, seed + 2);
         float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, seed + 3);
-        (double[] y, double[] dw, _, double[] yScale, double[] dwScale, _) = Definition(g, images, weight, bias, dy, count, filters);
+        (double[] y, double[] dw, _, double[] yScale, double[] dwScale, _) = ConvolutionDefinition.Of(g, images, weight, bias, dy, count, filters);
 
         // The bias gradient Σ dY, by definition.
         var db = new double[filters];
@@ -259,66 +259,5 @@ public sealed class DirectConvolutionTests
         {
             Assert.AreEqual(expected[i], actual[i], 1e-5 * (1 + scale[i]), $"{what}: element {i}");
         }
-    }
-
-    /// <summary>The convolution, its weight gradient and its input gradient by definition, in double, with Σ|terms| for the tolerances.</summary>
-    private readonly record struct Definitions(double[] Y, double[] Dw, double[] Dx, double[] YScale, double[] DwScale, double[] DxScale);
-
-    private static Definitions Definition(ConvGeometry g, float[] x, float[] w, float[] b, float[] dy, int count, int filters)
-    {
-        var y = new double[count * g.OutPositions * filters];
-        var yScale = new double[y.Length];
-        var dw = new double[filters * g.PatchSize];
-        var dwScale = new double[dw.Length];
-        var dx = new double[count * g.ImageSize];
-        var dxScale = new double[dx.Length];
-        for (int n = 0; n < count; n++)
-        {
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                for (int ow = 0; ow < g.OutWidth; ow++)
-                {
-                    int pixel = (((n * g.OutHeight) + oh) * g.OutWidth) + ow;
-                    for (int kh = 0; kh < g.KernelHeight; kh++)
-                    {
-                        for (int kw = 0; kw < g.KernelWidth; kw++)
-                        {
-                            int ih = (oh * g.Stride) - g.Padding + kh, iw = (ow * g.Stride) - g.Padding + kw;
-                            if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width)
-                            {
-                                continue;
-                            }
-
-                            for (int c = 0; c < g.Channels; c++)
-                            {
-                                int input = (n * g.ImageSize) + (((ih * g.Width) + iw) * g.Channels) + c;
-                                double xv = x[input];
-                                int tap = (((kh * g.KernelWidth) + kw) * g.Channels) + c;
-                                for (int f = 0; f < filters; f++)
-                                {
-                                    double product = xv * w[(f * g.PatchSize) + tap];
-                                    y[(pixel * filters) + f] += product;
-                                    yScale[(pixel * filters) + f] += Math.Abs(product);
-                                    double term = xv * dy[(pixel * filters) + f];
-                                    dw[(f * g.PatchSize) + tap] += term;
-                                    dwScale[(f * g.PatchSize) + tap] += Math.Abs(term);
-                                    double back = (double)dy[(pixel * filters) + f] * w[(f * g.PatchSize) + tap];
-                                    dx[input] += back;
-                                    dxScale[input] += Math.Abs(back);
-                                }
-                            }
-                        }
-                    }
-
-                    for (int f = 0; f < filters; f++)
-                    {
-                        y[(pixel * filters) + f] += b[f];
-                        yScale[(pixel * filters) + f] += Math.Abs(b[f]);
-                    }
-                }
-            }
-        }
-
-        return new Definitions(y, dw, dx, yScale, dwScale, dxScale);
     }
 }
