@@ -49,9 +49,13 @@ internal static class TrainingRun
         var epochs = new List<EpochReport>();
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
+            TimeSpan jitBefore = System.Runtime.JitInfo.GetCompilationTime();
+            long methodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
             EpochReport report = loop.RunEpoch(train, epoch);
             epochs.Add(report);
-            Console.Error.WriteLine($"epoch {epoch + 1}: loss {report.TrainLoss:F4}, {report.SamplesPerSecond:N0} samples/s, {report.Elapsed.TotalSeconds:F2} s");
+            TimeSpan jit = System.Runtime.JitInfo.GetCompilationTime() - jitBefore;
+            long methods = System.Runtime.JitInfo.GetCompiledMethodCount() - methodsBefore;
+            Console.Error.WriteLine($"epoch {epoch + 1}: loss {report.TrainLoss:F4}, {report.SamplesPerSecond:N0} samples/s, {report.Elapsed.TotalSeconds:F2} s, JIT {jit.TotalMilliseconds:F0} ms for {methods} methods (all threads)");
         }
 
         double accuracy = test is null ? double.NaN : Accuracy(network, test);
