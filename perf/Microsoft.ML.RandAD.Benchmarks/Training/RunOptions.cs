@@ -34,6 +34,9 @@ internal sealed record RunOptions
     /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
     public int Steps { get; init; }
 
+    /// <summary>train: print this many of the longest JIT compilations of the first epoch (<see cref="JitLog"/>).</summary>
+    public int JitTop { get; init; }
+
     public float KeepFraction { get; init; } = 1f;
 
     public RadEstimator? Estimator { get; init; }
@@ -64,6 +67,7 @@ internal sealed record RunOptions
                 "--pool-order" => options with { PoolOrder = true },
                 "--fused-pooling" => options with { FusedPooling = true },
                 "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
             if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling")

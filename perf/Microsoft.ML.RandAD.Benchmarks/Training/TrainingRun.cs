@@ -47,8 +47,10 @@ internal static class TrainingRun
 
         var loop = new TrainingLoop(network, new TrainingSettings(optimizer, rate, options.Batch));
         var epochs = new List<EpochReport>();
+        using JitLog? jitLog = options.JitTop > 0 ? new JitLog() : null;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
+            jitLog?.Recording = epoch == 0;
             TimeSpan jitBefore = System.Runtime.JitInfo.GetCompilationTime();
             long methodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
             EpochReport report = loop.RunEpoch(train, epoch);
@@ -56,6 +58,11 @@ internal static class TrainingRun
             TimeSpan jit = System.Runtime.JitInfo.GetCompilationTime() - jitBefore;
             long methods = System.Runtime.JitInfo.GetCompiledMethodCount() - methodsBefore;
             Console.Error.WriteLine($"epoch {epoch + 1}: loss {report.TrainLoss:F4}, {report.SamplesPerSecond:N0} samples/s, {report.Elapsed.TotalSeconds:F2} s, JIT {jit.TotalMilliseconds:F0} ms for {methods} methods (all threads)");
+            if (epoch == 0 && jitLog is not null)
+            {
+                jitLog.Recording = false;
+                jitLog.Print(options.JitTop, Console.Error);
+            }
         }
 
         double accuracy = test is null ? double.NaN : Accuracy(network, test);
