@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -38,6 +39,8 @@ public static class Sgemm
     /// <param name="ldc">Row stride of C.</param>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or a leading dimension is shorter than its row.</exception>
     /// <exception cref="ArgumentException">A span is too short for the dimensions and leading dimension given.</exception>
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static unsafe void Multiply(
         bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)

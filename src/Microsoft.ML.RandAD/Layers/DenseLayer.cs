@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Sketches;
 using Microsoft.ML.RandAD.Tensors;
@@ -49,6 +50,8 @@ internal sealed class DenseLayer : Layer
         _bias = blocks[1];
     }
 
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = context.Batch;
@@ -61,6 +64,8 @@ internal sealed class DenseLayer : Layer
         }
     }
 
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
         int batch = context.Batch;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Microsoft.ML.RandAD.Layers;
 
 /// <summary>
@@ -47,6 +48,8 @@ internal abstract class Loss
     /// One chunk of a batch whose total weight is <paramref name="weightSum"/>: returns Σ wᵢ·Lᵢ over the chunk's rows
     /// and writes the gradient of the batch's weighted mean with respect to them.
     /// </summary>
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public double EvaluatePart(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int batch, int width, Span<float> gradient, double weightSum)
     {
         double total = 0;

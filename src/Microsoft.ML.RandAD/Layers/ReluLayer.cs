@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Tensors;
 
@@ -26,6 +27,8 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
     /// </summary>
     private bool ReadsOutput => OutputKeptByNext && NegativeSlope >= 0;
 
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
     {
         int n = context.Batch * InputShape.Size;
@@ -58,6 +61,8 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
         }
     }
 
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
         if (inputGradient.IsEmpty)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Microsoft.ML.RandAD.Layers;
 
@@ -10,6 +11,8 @@ internal sealed class SoftmaxCrossEntropyLoss : Loss
 {
     public override string Name => "softmax cross-entropy";
 
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     protected override double EvaluateRow(ReadOnlySpan<float> output, ReadOnlySpan<float> target, float scale, Span<float> gradient)
     {
         int label = (int)target[0];

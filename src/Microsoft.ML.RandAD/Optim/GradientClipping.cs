@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Microsoft.ML.RandAD.Optim;
 
@@ -9,6 +10,8 @@ public static class GradientClipping
     /// <param name="gradients">All gradients, flat.</param>
     /// <param name="maxNorm">The bound; 0 or less (or infinity) disables clipping.</param>
     /// <returns>‖g‖₂ before clipping (NaN when a gradient is not finite).</returns>
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static float ClipByGlobalNorm(Span<float> gradients, float maxNorm)
     {
         float norm = TensorPrimitives.Norm(gradients);

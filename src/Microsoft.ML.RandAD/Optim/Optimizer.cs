@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Layers;
 using Microsoft.ML.RandAD.Model;
@@ -40,6 +41,8 @@ public sealed class Optimizer
 
     /// <summary>Applies one update with learning rate <paramref name="learningRate"/> to every trainable parameter.</summary>
     /// <param name="learningRate">The step size, from the schedule.</param>
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public void Step(float learningRate)
     {
         Steps++;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Layers;
 using Microsoft.ML.RandAD.Tensors;
@@ -38,6 +39,8 @@ internal sealed class ExactSketch(bool zeroCopy = true) : InputSketch
     }
 
     /// <inheritdoc/>
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public override void WeightGradient(StepContext context, int slot, ReadOnlySpan<float> outputGradient, int rows, int columns, int outputs, Span<float> weightGradient, bool accumulate)
     {
         ReadOnlySpan<float> input = zeroCopy ? context.KeptInput : context.Kept(_slots[context.Chunk, slot]);
