@@ -98,7 +98,8 @@ static double Accuracy(nn.Module<Tensor, Tensor> model, DataSet test, long[] ima
 // A batch as the peer's users build one: the images decoded (like the train verb, from the loader's byte per pixel) into
 // a float array that torch.tensor copies, and the labels as int64. The arrays are reused: a 400 KB array a step kept the
 // garbage collector busy, and a collection during Adam's step sometimes freed a Scalar that libtorch was still reading
-// (TorchSharp-cpu 0.107.0: "Expected false to be true ... toFloat at c10/core/Scalar.h:140", about one run in three).
+// (TorchSharp-cpu 0.107.0: "Expected false to be true ... toFloat at c10/core/Scalar.h:140"). That took 3 of 9 MLP runs
+// with an array a step, 1 of 14 since; eng/peer-training.sh runs such a run again.
 internal sealed class BatchBuffers(int rows, int imageSize)
 {
     private readonly float[] _pixels = new float[rows * imageSize];
