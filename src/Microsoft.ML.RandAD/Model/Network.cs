@@ -43,8 +43,7 @@ public sealed class Network
     private readonly int _widest;
     private readonly StagedFeatures _staged = new();
     private float[] _input = [];
-    private float[] _bufferA = [];
-    private float[] _bufferB = [];
+    private PingPongBuffers _buffers = PingPongBuffers.Empty;
     private float[] _lossGradient = [];
     private int _capacityRows;
     private int _batch = -1;
@@ -98,7 +97,7 @@ public sealed class Network
 
     /// <summary>Bytes of the reused activation buffers and scratch (not retained across the passes).</summary>
     public long TransientBytes =>
-        4L * (_input.Length + _bufferA.Length + _bufferB.Length + _lossGradient.Length + _staged.Capacity) + _context.ScratchBytes;
+        4L * (_input.Length + _buffers.StorageLength + _lossGradient.Length + _staged.Capacity) + _context.ScratchBytes;
 
     /// <summary>
     /// Whether a convolution followed by max pooling runs its forward pass and the pooling's as one, pooling each image's output
@@ -380,7 +379,7 @@ public sealed class Network
         {
             int first = chunk * _chunkRows, rows = Math.Min(_chunkRows, batch - first);
             Span<float> gradient = chunks == 1 ? lastOutput : _lossGradient.AsSpan(first * OutputSize, rows * OutputSize);
-            Backward(chunk, rows, gradient, accumulate: chunk != chunks - 1, inBufferA: chunks == 1 && lastOutput.Overlaps(_bufferA), inBuffers: chunks == 1);
+            Backward(chunk, rows, gradient, accumulate: chunk != chunks - 1, inBufferA: chunks == 1 && lastOutput.Overlaps(_buffers.First), inBuffers: chunks == 1);
         }
 
         _context.KeptInputBlock = default;
@@ -454,7 +453,7 @@ public sealed class Network
             return _context.Kept(_keptInputs[i + 1][chunk]);
         }
 
-        return (input.Overlaps(_bufferA) ? _bufferB : _bufferA).AsSpan(0, size);
+        return _buffers.Other(input).Slice(0, size);
     }
 
     // Once per step: compiled optimized at once (see Run).
@@ -470,7 +469,7 @@ public sealed class Network
         for (int i = _layers.Count - 1; i >= 0; i--)
         {
             Layer layer = _layers[i];
-            Span<float> inputGradient = i == 0 ? default : (gradientInA ? _bufferB : _bufferA).AsSpan(0, rows * layer.InputShape.Size);
+            Span<float> inputGradient = i == 0 ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * layer.InputShape.Size);
             _context.LayerIndex = i;
             _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
             _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[i + 1][chunk] : default;
@@ -500,8 +499,7 @@ public sealed class Network
         if (chunkRows > _capacityRows)
         {
             _input = PinnedMemory.Allocate<float>(chunkRows * InputSize);
-            _bufferA = PinnedMemory.Allocate<float>(chunkRows * _widest);
-            _bufferB = PinnedMemory.Allocate<float>(chunkRows * _widest);
+            _buffers = new PingPongBuffers(chunkRows * _widest);
             _capacityRows = chunkRows;
         }
 

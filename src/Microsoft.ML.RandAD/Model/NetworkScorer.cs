@@ -1,5 +1,6 @@
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Layers;
+using Microsoft.ML.RandAD.Tensors;
 
 namespace Microsoft.ML.RandAD.Model;
 
@@ -11,8 +12,7 @@ public sealed class NetworkScorer
 {
     private readonly Network _network;
     private readonly StepContext _context = StepContext.ForInference();
-    private float[] _bufferA = [];
-    private float[] _bufferB = [];
+    private PingPongBuffers _buffers = PingPongBuffers.Empty;
 
     private readonly int _widest;
 
@@ -45,10 +45,9 @@ public sealed class NetworkScorer
         }
 
         IReadOnlyList<Layer> layers = _network.Layers;
-        if (_bufferA.Length < batch * _widest)
+        if (_buffers.Length < batch * _widest)
         {
-            _bufferA = PinnedMemory.Allocate<float>(batch * _widest);
-            _bufferB = PinnedMemory.Allocate<float>(batch * _widest);
+            _buffers = new PingPongBuffers(batch * _widest);
         }
 
         _context.Batch = batch;
@@ -81,5 +80,5 @@ public sealed class NetworkScorer
     private Span<float> Next(IReadOnlyList<Layer> layers, int i, int batch, Span<float> output, ReadOnlySpan<float> current) =>
         i == layers.Count - 1
             ? output.Slice(0, batch * OutputSize)
-            : (current.Overlaps(_bufferA) ? _bufferB : _bufferA).AsSpan(0, batch * layers[i].OutputShape.Size);
+            : _buffers.Other(current).Slice(0, batch * layers[i].OutputShape.Size);
 }
