@@ -127,15 +127,9 @@ internal static unsafe class GemmDirect
                 continue;
             }
 
-            if (cols % lanes != 0 && !work.Padded)
-            {
-                // A ragged last block of B read in place: copy it padded (past n on B's last row may be past
-                // the caller's span).
-                stride = Ceiling(cols, lanes) * lanes;
-                panel = GemmScratch.ForCurrentThread.A(k * stride);
-                GemmPacking.Panels<TV, TVec>(panel, work.B + j, 1, work.Ldb, cols, (int)stride, k);
-            }
-
+            // A ragged last block of B read in place loads its last vector masked (past n on B's last row may be past the
+            // caller's span); a padded copy has whole vectors.
+            bool ragged = cols % lanes != 0 && !work.Padded;
             for (int i = i0; i < i1; i += Rows)
             {
                 float* a = args.A + (i * args.ARowStride);
@@ -143,11 +137,22 @@ internal static unsafe class GemmDirect
                 int rows = Math.Min(Rows, i1 - i);
                 if (cols <= lanes)
                 {
-                    GemmDirectKernels.Rows6x1<TV, TVec>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
+                    if (ragged)
+                    {
+                        GemmDirectKernels.Rows6x1<TV, TVec, FirstLanes>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
+                    }
+                    else
+                    {
+                        GemmDirectKernels.Rows6x1<TV, TVec, WholeVector>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
+                    }
+                }
+                else if (ragged)
+                {
+                    GemmDirectKernels.Rows6x2<TV, TVec, FirstLanes>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
                 }
                 else
                 {
-                    GemmDirectKernels.Rows6x2<TV, TVec>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
+                    GemmDirectKernels.Rows6x2<TV, TVec, WholeVector>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
                 }
             }
         }
