@@ -58,15 +58,34 @@ internal static unsafe partial class GemmMicroKernels
             return;
         }
 
-        int first = Math.Min(cols, lanes);
-        int second = Math.Max(cols - lanes, 0);
-        if (beta != 0)
+        // A partial row masks only the vector that is partial: AVX2's masked store is several times a plain one's cost on
+        // AMD even with a full or an empty mask, and a row of 8 columns of a 1568×16×8 product paid two (18.6 GFLOP/s).
+        if (cols >= lanes)
         {
-            acc0 = TV.Add(acc0, TV.Multiply(betaVector, TV.LoadFirst(c, first)));
-            acc1 = TV.Add(acc1, TV.Multiply(betaVector, TV.LoadFirst(c + lanes, second)));
+            int second = cols - lanes;
+            if (beta != 0)
+            {
+                acc0 = TV.Add(acc0, TV.Multiply(betaVector, TV.Load(c)));
+                if (second > 0)
+                {
+                    acc1 = TV.Add(acc1, TV.Multiply(betaVector, TV.LoadFirst(c + lanes, second)));
+                }
+            }
+
+            TV.Store(c, acc0);
+            if (second > 0)
+            {
+                TV.StoreFirst(c + lanes, acc1, second);
+            }
+
+            return;
         }
 
-        TV.StoreFirst(c, acc0, first);
-        TV.StoreFirst(c + lanes, acc1, second);
+        if (beta != 0)
+        {
+            acc0 = TV.Add(acc0, TV.Multiply(betaVector, TV.LoadFirst(c, cols)));
+        }
+
+        TV.StoreFirst(c, acc0, cols);
     }
 }

@@ -86,7 +86,7 @@ internal readonly unsafe struct GemmVector512 : IGemmVector<Vector512<float>>
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 }
 
-/// <summary>256-bit lanes (AVX2 + FMA): <c>vmaskmovps</c> for the edges, which never faults on masked-off lanes.</summary>
+/// <summary>256-bit lanes (AVX2 + FMA): <c>vmaskmovps</c> loads for the edges, which never fault on masked-off lanes; partial stores of whole pieces.</summary>
 internal readonly unsafe struct GemmVector256 : IGemmVector<Vector256<float>>
 {
     public static int Lanes => Vector256<float>.Count;
@@ -105,9 +105,39 @@ internal readonly unsafe struct GemmVector256 : IGemmVector<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* destination, Vector256<float> value) => Vector256.Store(value, destination);
 
+    /// <summary>
+    /// The first <paramref name="count"/> lanes as 16-, 8- and 4-byte stores: on AMD <c>vmaskmovps</c> to memory is
+    /// microcoded, and the rows of a 1568×16×10 product, each ending in two lanes, ran at 0.72× OpenBLAS's speed with it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(float* destination, Vector256<float> value, int count) =>
-        Avx.MaskStore(destination, FirstLanes(count), value);
+    public static void StoreFirst(float* destination, Vector256<float> value, int count)
+    {
+        Vector128<float> rest = value.GetLower();
+        if ((count & 8) != 0)
+        {
+            Vector256.Store(value, destination);
+            return;
+        }
+
+        if ((count & 4) != 0)
+        {
+            Vector128.Store(rest, destination);
+            destination += 4;
+            rest = value.GetUpper();
+        }
+
+        if ((count & 2) != 0)
+        {
+            *(double*)destination = rest.AsDouble().ToScalar();
+            destination += 2;
+            rest = Sse.MoveHighToLow(rest, rest);
+        }
+
+        if ((count & 1) != 0)
+        {
+            *destination = rest.ToScalar();
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Fma.MultiplyAdd(a, b, c);
