@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.ML.RandAD.Benchmarks.Training;
 using Microsoft.ML.RandAD.Datasets;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ torch.set_num_threads(options.Threads);
 torch.manual_seed(options.Seed);
 
 DataSplit data = FashionMnist.Load(new DataSetOptions { Log = Console.Error.WriteLine });
-long baseline = PeakMemory.CurrentBytes();
+long baseline = ProcessMemory.CurrentBytes();
 long[] imageShape = options.Model == "cnn" ? [1, data.Train.ImageHeight, data.Train.ImageWidth] : [data.Train.FeatureLength];
 
 using nn.Module<Tensor, Tensor> model = options.Model == "cnn" ? Models.Cnn() : Models.Mlp();
@@ -66,7 +67,7 @@ var line = new Dictionary<string, string>
     ["train_seconds"] = epochSeconds.Sum().ToString("F2", CultureInfo.InvariantCulture),
     ["test_accuracy"] = accuracy.ToString("F4", CultureInfo.InvariantCulture),
     ["baseline_rss_bytes"] = baseline.ToString(CultureInfo.InvariantCulture),
-    ["peak_rss_bytes"] = PeakMemory.PeakBytes().ToString(CultureInfo.InvariantCulture),
+    ["peak_rss_bytes"] = ProcessMemory.PeakBytes().ToString(CultureInfo.InvariantCulture),
 };
 Console.WriteLine(string.Join(' ', line.Select(pair => pair.Value.Contains(' ') ? $"{pair.Key}=\"{pair.Value}\"" : $"{pair.Key}={pair.Value}")));
 return 0;
@@ -149,24 +150,5 @@ internal sealed record Options(string Model, int Epochs, int Threads, int Batch,
 
         int Get(string name, int fallback) => values.TryGetValue(name, out string? text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
         return new Options(model, Get("epochs", model == "cnn" ? 2 : 5), Get("threads", 2), Get("batch", 128), Get("seed", 1));
-    }
-}
-
-internal static class PeakMemory
-{
-    public static long CurrentBytes() => Read("VmRSS:") ?? Environment.WorkingSet;
-
-    public static long PeakBytes() => Read("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64;
-
-    private static long? Read(string key)
-    {
-        const string Status = "/proc/self/status";
-        if (!File.Exists(Status))
-        {
-            return null;
-        }
-
-        string? line = File.ReadLines(Status).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
-        return line is null ? null : long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
     }
 }
