@@ -43,7 +43,7 @@ internal sealed class JitLog : EventListener
                 if (_started.TryRemove(id, out DateTime start))
                 {
                     string name = $"{e.Payload[e.PayloadNames.IndexOf("MethodNamespace")]}::{e.Payload[e.PayloadNames.IndexOf("MethodName")]}";
-                    // MethodFlags bits 7-9: the optimization tier (the runtime's ETW manifest).
+                    // MethodFlags bits 7-9: the runtime's JitOptimizationTier (ReadyToRun code is loaded, not jitted).
                     uint flags = Convert.ToUInt32(e.Payload[e.PayloadNames.IndexOf("MethodFlags")]);
                     string tier = (int)((flags >> 7) & 7) switch
                     {
@@ -51,9 +51,9 @@ internal sealed class JitLog : EventListener
                         2 => "Optimized",
                         3 => "Tier0",
                         4 => "Tier1",
-                        5 => "ReadyToRun",
-                        6 => "PreJIT",
-                        7 => "Tier0Instrumented",
+                        5 => "Tier1OSR",
+                        6 => "Tier0Instrumented",
+                        7 => "Tier1Instrumented",
                         int other => $"flags {other}",
                     };
                     _compiled.Add((name, tier, (e.TimeStamp - start).TotalMilliseconds));
