@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -393,7 +391,7 @@ internal static unsafe class DirectConvolution
             buffer = PinnedMemory.Allocate<float>(floats + 16);
         }
 
-        return AlignTo64((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)));
+        return AlignTo64(PinnedMemory.Pointer(buffer));
     }
 
     /// <summary>

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -363,9 +361,9 @@ internal static unsafe class MagnitudeSampling
         private int[] _drawn = [];
 
         /// <summary>The running sums, after a 0 at index −1 (the sum before the first entry).</summary>
-        public float* Sums => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_sums)) + 1;
+        public float* Sums => PinnedMemory.Pointer(_sums) + 1;
 
-        public int* Drawn => (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_drawn));
+        public int* Drawn => PinnedMemory.Pointer(_drawn);
 
         public static Scratch For(int draws, int size)
         {

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Microsoft.ML.RandAD.Kernels;
 
 namespace Microsoft.ML.RandAD.Tensors;
@@ -26,7 +24,7 @@ internal sealed class PingPongBuffers
     private readonly int _secondOffset;
 
     /// <summary>Two buffers of <paramref name="length"/> floats each.</summary>
-    public PingPongBuffers(int length)
+    public unsafe PingPongBuffers(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
@@ -35,7 +33,7 @@ internal sealed class PingPongBuffers
         if (length > 0)
         {
             // Both arrays are pinned, so the distance between them is fixed: start the second where it is half a page on.
-            long distance = Address(_second) - Address(_first);
+            long distance = (long)PinnedMemory.Pointer(_second) - (long)PinnedMemory.Pointer(_first);
             _secondOffset = (int)((((PageBytes / 2) - distance) % PageBytes + PageBytes) % PageBytes / sizeof(float));
         }
     }
@@ -57,6 +55,4 @@ internal sealed class PingPongBuffers
 
     /// <summary>The buffer that does not hold <paramref name="current"/>: the second when <paramref name="current"/> lies in the first, else the first.</summary>
     public Span<float> Other(ReadOnlySpan<float> current) => current.Overlaps(First) ? Second : First;
-
-    private static unsafe long Address(float[] array) => (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 }
