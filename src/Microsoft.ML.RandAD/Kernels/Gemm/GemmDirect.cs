@@ -115,45 +115,49 @@ internal static unsafe class GemmDirect
         {
             int cols = Math.Min(2 * lanes, args.N - j);
             float* panel = work.B + j;
-            nint stride = work.Ldb;
-            if (cols % lanes != 0 && !work.Padded && fewRows)
-            {
-                // A ragged last block for one or two rows: masked loads in place (the padded copy below would cost more).
-                for (int i = i0; i < i1; i++)
-                {
-                    GemmDirectKernels.Row1Ragged<TV, TVec>(k, args.A + (i * args.ARowStride), args.AKStride, panel, stride, args.C + (i * args.Ldc) + j, args.Alpha, args.Beta, cols);
-                }
-
-                continue;
-            }
 
             // A ragged last block of B read in place loads its last vector masked (past n on B's last row may be past the
             // caller's span); a padded copy has whole vectors.
             bool ragged = cols % lanes != 0 && !work.Padded;
-            for (int i = i0; i < i1; i += Rows)
+            if (ragged && fewRows)
             {
-                float* a = args.A + (i * args.ARowStride);
-                float* c = args.C + (i * args.Ldc) + j;
-                int rows = Math.Min(Rows, i1 - i);
-                if (cols <= lanes)
+                // One or two rows: the one-row kernel (the six-row ones would compute rows that are not there).
+                for (int i = i0; i < i1; i++)
                 {
-                    if (ragged)
-                    {
-                        GemmDirectKernels.Rows6x1<TV, TVec, FirstLanes>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
-                    }
-                    else
-                    {
-                        GemmDirectKernels.Rows6x1<TV, TVec, WholeVector>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
-                    }
+                    GemmDirectKernels.Row1Ragged<TV, TVec>(k, args.A + (i * args.ARowStride), args.AKStride, panel, work.Ldb, args.C + (i * args.Ldc) + j, args.Alpha, args.Beta, cols);
                 }
-                else if (ragged)
-                {
-                    GemmDirectKernels.Rows6x2<TV, TVec, FirstLanes>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
-                }
-                else
-                {
-                    GemmDirectKernels.Rows6x2<TV, TVec, WholeVector>(k, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
-                }
+            }
+            else if (ragged)
+            {
+                ColumnBlock<TV, TVec, FirstLanes>(ref args, i0, i1, j, cols, panel, work.Ldb);
+            }
+            else
+            {
+                ColumnBlock<TV, TVec, WholeVector>(ref args, i0, i1, j, cols, panel, work.Ldb);
+            }
+        }
+    }
+
+    /// <summary>Rows [i0, i1) of C's columns [j, j + cols), up to two vectors, the last loaded through <typeparamref name="TLast"/>.</summary>
+    /// <remarks>Inlined into <see cref="RunRows{TV, TVec}"/>, and optimized like it so no tiered body can inline the kernels.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ColumnBlock<TV, TVec, TLast>(ref GemmArguments args, int i0, int i1, int j, int cols, float* panel, nint stride)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+        where TLast : IVectorLoad
+    {
+        for (int i = i0; i < i1; i += Rows)
+        {
+            float* a = args.A + (i * args.ARowStride);
+            float* c = args.C + (i * args.Ldc) + j;
+            int rows = Math.Min(Rows, i1 - i);
+            if (cols <= TV.Lanes)
+            {
+                GemmDirectKernels.Rows6x1<TV, TVec, TLast>(args.K, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
+            }
+            else
+            {
+                GemmDirectKernels.Rows6x2<TV, TVec, TLast>(args.K, a, args.ARowStride, args.AKStride, panel, stride, c, args.Ldc, args.Alpha, args.Beta, rows, cols);
             }
         }
     }
