@@ -333,10 +333,32 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
 
         private void Open()
         {
-            _cursor = source._data.GetRowCursor(columns, cursorRandom);
+            _cursor = OpenSingleCursor(source._data, columns, cursorRandom);
             _features = _cursor.GetGetter<VBuffer<float>>(source._featureColumn);
             _label = source._labelReader.Bind(_cursor, source._labelColumn);
             _weight = source._weightColumn is DataViewSchema.Column w ? _cursor.GetGetter<float>(w) : null;
+        }
+
+        /// <summary>
+        /// A cursor that runs the pipeline on the calling thread. <see cref="IDataView.GetRowCursor"/> on a transform
+        /// splits the rows across ML.NET threads of its own (max(2, processors − 1)) and merges them back through
+        /// queues, which costs a copy of every row and puts those threads on the cores the training step uses. A
+        /// cursor set of one asks for no such split; a view that still returns several falls back to the plain cursor.
+        /// </summary>
+        private static DataViewRowCursor OpenSingleCursor(IDataView data, List<DataViewSchema.Column> columns, Random? random)
+        {
+            DataViewRowCursor[] set = data.GetRowCursorSet(columns, 1, random);
+            if (set.Length == 1)
+            {
+                return set[0];
+            }
+
+            foreach (DataViewRowCursor cursor in set)
+            {
+                cursor.Dispose();
+            }
+
+            return data.GetRowCursor(columns, random);
         }
 
         private string RowText() => cursorRandom is null ? $"row {_row}" : "a row (in shuffled order)";

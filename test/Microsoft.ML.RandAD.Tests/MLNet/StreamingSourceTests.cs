@@ -20,16 +20,45 @@ public sealed class StreamingSourceTests
     {
         public int Enumerations { get; private set; }
 
+        /// <summary>The managed threads that walked the rows.</summary>
+        public HashSet<int> Threads { get; } = [];
+
         public IEnumerator<IndexedRow> GetEnumerator()
         {
             Enumerations++;
             for (int i = 0; i < count; i++)
             {
+                lock (Threads)
+                {
+                    Threads.Add(Environment.CurrentManagedThreadId);
+                }
+
                 yield return new IndexedRow { Label = i, Features = [i, -i] };
             }
         }
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>A view whose cursor sets always hold two cursors, over the rows with labels below and from <paramref name="half"/>.</summary>
+    private sealed class TwoCursorSets(MLContext ml, IDataView inner, int half) : IDataView
+    {
+        public bool CanShuffle => inner.CanShuffle;
+
+        public DataViewSchema Schema => inner.Schema;
+
+        public long? GetRowCount() => inner.GetRowCount();
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => inner.GetRowCursor(columnsNeeded, rand);
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+            [Part(columnsNeeded, 0, half), Part(columnsNeeded, half, double.PositiveInfinity)];
+
+        private DataViewRowCursor Part(IEnumerable<DataViewSchema.Column> columns, double from, double to)
+        {
+            IDataView part = ml.Data.FilterRowsByColumn(inner, "Label", from, to);
+            return part.GetRowCursor(columns.Select(c => part.Schema[c.Name]));
+        }
     }
 
     private static List<float> Pass(DataViewMinibatchSource source, int epoch, int batch)
@@ -79,6 +108,38 @@ public sealed class StreamingSourceTests
             // The second pass started at a random row and wrapped around with a second cursor.
             Assert.IsGreaterThanOrEqualTo(3, rows.Enumerations);
         }
+    }
+
+    [TestMethod]
+    public void ATransformedViewIsReadOnTheCallingThread()
+    {
+        // ML.NET's plain GetRowCursor on a transform splits the rows across threads of its own and merges them back;
+        // those threads would take the cores the training step runs on.
+        var ml = new MLContext(seed: 1);
+        var rows = new GeneratedRows(3000);
+        IDataView raw = ml.Data.LoadFromEnumerable(rows);
+        IDataView data = ml.Transforms.CopyColumns("Features", "Features").Fit(raw).Transform(raw);
+        using DataViewMinibatchSource source = Source(data, seed: 5, capacity: 64);
+
+        List<float> first = Pass(source, 0, 32), second = Pass(source, 1, 32);
+
+        CollectionAssert.AreEquivalent(Enumerable.Range(0, 3000).Select(i => (float)i).ToList(), first);
+        CollectionAssert.AreEquivalent(first, second);
+        CollectionAssert.AreEqual(new[] { Environment.CurrentManagedThreadId }, rows.Threads.ToArray());
+    }
+
+    [TestMethod]
+    public void AViewThatSplitsEvenASetOfOneIsReadThroughItsPlainCursor()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = new TwoCursorSets(ml, ml.Data.LoadFromEnumerable(new GeneratedRows(500)), half: 250);
+        using DataViewMinibatchSource source = Source(data, seed: 5, capacity: 64);
+
+        List<float> first = Pass(source, 0, 32), second = Pass(source, 1, 32);
+
+        CollectionAssert.AreEquivalent(Enumerable.Range(0, 500).Select(i => (float)i).ToList(), first);
+        CollectionAssert.AreEquivalent(first, second);
+        CollectionAssert.AreNotEqual(first, second);
     }
 
     [TestMethod]
