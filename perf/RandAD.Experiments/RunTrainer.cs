@@ -91,7 +91,10 @@ internal static class RunTrainer
                 return rows;
             }
 
-            GradientClipping.ClipByGlobalNorm(network.Gradients, run.ClipNorm);
+            if (run.ClipNorm > 0)
+            {
+                GradientClipping.ClipByGlobalNorm(network.Gradients, run.ClipNorm);
+            }
             optimizer.Step(schedule.RateAt(learningRate, optimizer.Steps));
             clock.Stop();
             intervalLoss += loss;

@@ -129,7 +129,11 @@ public sealed class TrainingLoop
                     "Lower the learning rate, set a gradient clipping norm, or normalize the features (e.g. NormalizeMinMax).");
             }
 
-            GradientClipping.ClipByGlobalNorm(_network.Gradients, _settings.ClipNorm);
+            if (_settings.ClipNorm > 0)
+            {
+                // Off by default: the norm alone is a pass over every gradient on the calling thread.
+                GradientClipping.ClipByGlobalNorm(_network.Gradients, _settings.ClipNorm);
+            }
             rate = _schedule.RateAt(_settings.LearningRate, Optimizer.Steps);
             Optimizer.Step(rate);
             lossSum += loss * rows;
