@@ -10,7 +10,7 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// <summary>
 /// <c>mlnet-feed</c>: what reading the training data through ML.NET costs per row, apart from the training step. The
 /// Fashion-MNIST training split as the sample builds it (a list-backed <c>LoadFromEnumerable</c> view with string labels,
-/// then <c>MapValueToKey</c>), read in three ways, each pass timed: ML.NET's cursor with the two getters alone; the
+/// then <c>MapValueToKey</c>), read in three ways, each pass timed: ML.NET's cursor (a cursor set of one, as the trainers open it) with the two getters alone; the
 /// trainers' minibatch source (shuffle buffer, checks, a random cursor from the second pass on) emitting batches of 128;
 /// and the same with each batch's features and targets copied out as the engine asks for them. Each figure is wall time
 /// and, in brackets, the CPU time of all the process's threads: ML.NET's own cursor threads, when a view splits its
@@ -101,7 +101,7 @@ internal static class MlNetFeed
     private static PassTime CursorPass(IDataView data, DataViewSchema.Column features, DataViewSchema.Column label)
     {
         var clock = PassClock.Start();
-        using DataViewRowCursor cursor = data.GetRowCursor([features, label]);
+        using DataViewRowCursor cursor = data.GetRowCursorSet([features, label], 1)[0];
         ValueGetter<VBuffer<float>> getFeatures = cursor.GetGetter<VBuffer<float>>(features);
         ValueGetter<uint> getLabel = cursor.GetGetter<uint>(label);
         VBuffer<float> vector = default;
