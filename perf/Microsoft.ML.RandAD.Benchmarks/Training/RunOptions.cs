@@ -37,6 +37,9 @@ internal sealed record RunOptions
     /// <summary>train: print this many of the longest JIT compilations of the first epoch (<see cref="JitLog"/>).</summary>
     public int JitTop { get; init; }
 
+    /// <summary>train: print each epoch's steps by band (<see cref="StepBands"/>).</summary>
+    public bool StepBands { get; init; }
+
     public float KeepFraction { get; init; } = 1f;
 
     public RadEstimator? Estimator { get; init; }
@@ -63,6 +66,7 @@ internal sealed record RunOptions
                 "--keep" => options with { KeepFraction = float.Parse(value, CultureInfo.InvariantCulture) },
                 "--estimator" => options with { Estimator = Enum.Parse<RadEstimator>(value, ignoreCase: true) },
                 "--synthetic" => options with { Synthetic = true },
+                "--step-bands" => options with { StepBands = true },
                 "--profile" => options with { Profile = true },
                 "--pool-order" => options with { PoolOrder = true },
                 "--fused-pooling" => options with { FusedPooling = true },
@@ -70,7 +74,7 @@ internal sealed record RunOptions
                 "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--step-bands")
             {
                 i++;
             }

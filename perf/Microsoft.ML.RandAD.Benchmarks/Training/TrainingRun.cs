@@ -45,6 +45,8 @@ internal static class TrainingRun
             baseline = ProcessMemory.CurrentBytes();
         }
 
+        StepBands? bands = options.StepBands ? new StepBands(train) : null;
+        train = bands ?? train;
         var loop = new TrainingLoop(network, new TrainingSettings(optimizer, rate, options.Batch));
         var epochs = new List<EpochReport>();
         using JitLog? jitLog = options.JitTop > 0 ? new JitLog() : null;
@@ -58,6 +60,11 @@ internal static class TrainingRun
             TimeSpan jit = System.Runtime.JitInfo.GetCompilationTime() - jitBefore;
             long methods = System.Runtime.JitInfo.GetCompiledMethodCount() - methodsBefore;
             Console.Error.WriteLine($"epoch {epoch + 1}: loss {report.TrainLoss:F4}, {report.SamplesPerSecond:N0} samples/s, {report.Elapsed.TotalSeconds:F2} s, JIT {jit.TotalMilliseconds:F0} ms for {methods} methods (all threads)");
+            if (bands is not null)
+            {
+                Console.Error.WriteLine(bands.Describe(epoch));
+            }
+
             if (epoch == 0 && jitLog is not null)
             {
                 jitLog.Recording = false;
