@@ -15,6 +15,7 @@ return args.FirstOrDefault() switch
     "score-paired" => Microsoft.ML.RandAD.Benchmarks.ScoringPaired.Run(args[1..]),
     "gemm-ceiling" => Microsoft.ML.RandAD.Benchmarks.GemmCeiling.Run(args[1..]),
     "mlnet-feed" => MlNetFeed.Run(args[1..]),
+    "mlnet-score" => MlNetScoring.Run(args[1..]),
     _ => RunBenchmarks(args),
 };
 

@@ -22,7 +22,7 @@ internal sealed class BinaryScoreColumns : ScoreColumns
         builder.AddColumn(PredictedLabel, BooleanDataViewType.Instance, ScoreAnnotations("BinaryClassification", "PredictedLabel"));
     }
 
-    public override Delegate Getter(int index, RowScorer row) => index switch
+    public override Delegate Getter(int index, IScoredOutputs row) => index switch
     {
         0 => (ValueGetter<float>)((ref float v) => v = row.Outputs[0]),
         1 => (ValueGetter<float>)((ref float v) => v = Sigmoid(row.Outputs[0])),
@@ -50,7 +50,7 @@ internal sealed class RegressionScoreColumns : ScoreColumns
     public override void AddTo(DataViewSchema.Builder builder) =>
         builder.AddColumn(Score, NumberDataViewType.Single, ScoreAnnotations("Regression", "Score"));
 
-    public override Delegate Getter(int index, RowScorer row) => (ValueGetter<float>)((ref float v) => v = row.Outputs[0]);
+    public override Delegate Getter(int index, IScoredOutputs row) => (ValueGetter<float>)((ref float v) => v = row.Outputs[0]);
 
     public override IEnumerable<SchemaShape.Column> Shape(SchemaShape.Column label)
     {

@@ -36,7 +36,7 @@ internal sealed class MulticlassScoreColumns(int classCount, DataViewSchema.Anno
             b => b.Add(labelKeys.ToAnnotations(), _ => true)));
     }
 
-    public override Delegate Getter(int index, RowScorer row)
+    public override Delegate Getter(int index, IScoredOutputs row)
     {
         if (index == 0)
         {

@@ -7,7 +7,7 @@ namespace Microsoft.ML.RandAD.MLNet.Scoring;
 /// Scores the current row of an input row or cursor, once per row however many output getters ask: reads the
 /// features, runs its own <see cref="NetworkScorer"/> (one per cursor, so parallel cursors do not share buffers).
 /// </summary>
-internal sealed class RowScorer
+internal sealed class RowScorer : IScoredOutputs
 {
     private readonly DataViewRow _input;
     private readonly NetworkScorer _scorer;
@@ -26,7 +26,7 @@ internal sealed class RowScorer
         _outputs = new float[network.OutputSize];
     }
 
-    /// <summary>The network's raw outputs (logits, or the regression value) for the current row.</summary>
+    /// <inheritdoc/>
     public ReadOnlySpan<float> Outputs
     {
         get
@@ -47,4 +47,11 @@ internal sealed class RowScorer
             return _outputs;
         }
     }
+}
+
+/// <summary>The network's raw outputs (logits, or the regression value) for a cursor's or row's current row.</summary>
+internal interface IScoredOutputs
+{
+    /// <summary>The current row's outputs.</summary>
+    ReadOnlySpan<float> Outputs { get; }
 }

@@ -16,7 +16,7 @@ internal abstract class ScoreColumns
     public abstract void AddTo(DataViewSchema.Builder builder);
 
     /// <summary>The getter of output column <paramref name="index"/>, reading <paramref name="row"/>'s network outputs.</summary>
-    public abstract Delegate Getter(int index, RowScorer row);
+    public abstract Delegate Getter(int index, IScoredOutputs row);
 
     /// <summary>The columns as <see cref="SchemaShape"/> columns, for an estimator's <c>GetOutputSchema</c>.</summary>
     public abstract IEnumerable<SchemaShape.Column> Shape(SchemaShape.Column label);

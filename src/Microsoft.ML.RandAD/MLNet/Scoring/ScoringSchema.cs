@@ -46,14 +46,20 @@ internal sealed class ScoringSchema
     }
 
     /// <summary>A getter for output column <paramref name="column"/> of a row that wraps <paramref name="input"/>.</summary>
-    public ValueGetter<T> GetGetter<T>(DataViewRow input, Func<RowScorer> scorer, DataViewSchema.Column column)
+    public ValueGetter<T> GetGetter<T>(DataViewRow input, Func<IScoredOutputs> scorer, DataViewSchema.Column column)
     {
         if (!IsScoreColumn(column))
         {
             return input.GetGetter<T>(Input[column.Index]);
         }
 
-        Delegate getter = Columns.Getter(column.Index - Input.Count, scorer());
+        return ScoreGetter<T>(column, scorer());
+    }
+
+    /// <summary>A getter for score column <paramref name="column"/>, reading <paramref name="outputs"/>.</summary>
+    public ValueGetter<T> ScoreGetter<T>(DataViewSchema.Column column, IScoredOutputs outputs)
+    {
+        Delegate getter = Columns.Getter(column.Index - Input.Count, outputs);
         return getter as ValueGetter<T> ?? throw new InvalidOperationException(
             $"Column '{column.Name}' is {column.Type}; a getter of {typeof(T).Name} was asked for.");
     }
