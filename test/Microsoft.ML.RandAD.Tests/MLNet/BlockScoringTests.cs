@@ -28,23 +28,6 @@ public sealed class BlockScoringTests
         public float[] Extra { get; set; } = [];
     }
 
-    /// <summary>A row of the label-keyed view, as the prediction engine takes it.</summary>
-    public sealed class KeyedRow
-    {
-        [KeyType(3)]
-        public uint Label { get; set; }
-
-        [VectorType(SyntheticData.FeatureCount)]
-        public float[] Features { get; set; } = [];
-
-        public int Index { get; set; }
-
-        public string Name { get; set; } = "";
-
-        [VectorType(3)]
-        public float[] Extra { get; set; } = [];
-    }
-
     private sealed class Prediction
     {
         public uint PredictedLabel { get; set; }
@@ -60,30 +43,29 @@ public sealed class BlockScoringTests
         public override int GetHashCode() => 1;
     }
 
-    private static (MLContext Ml, IDataView Keyed, RandADMulticlassPredictionTransformer Model) Trained()
+    private static (MLContext Ml, List<WideRow> Rows, IDataView Keyed, RandADMulticlassPredictionTransformer Model) Trained()
     {
         var ml = new MLContext(seed: 1);
-        List<SyntheticData.ClassRow> blobs = SyntheticData.Blobs(Rows, seed: 5);
-        IDataView data = ml.Data.LoadFromEnumerable(blobs.Select((b, i) => new WideRow
+        List<WideRow> rows = SyntheticData.Blobs(Rows, seed: 5).Select((b, i) => new WideRow
         {
             Label = b.Label,
             Features = b.Features,
             Index = i,
             Name = $"row {i}",
             Extra = [i, -i, i / 2f],
-        }).ToList());
+        }).ToList();
+        IDataView data = ml.Data.LoadFromEnumerable(rows);
         IDataView keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
         RandADMulticlassPredictionTransformer model = ml.MulticlassClassification.Trainers.RandAD(MulticlassTrainerTests.SmallOptions()).Fit(keyed);
-        return (ml, keyed, model);
+        return (ml, rows, keyed, model);
     }
 
     [TestMethod]
     public void EachRowKeepsItsOwnColumnsPositionIdAndScoresAcrossBlocks()
     {
-        (MLContext ml, IDataView keyed, RandADMulticlassPredictionTransformer model) = Trained();
+        (MLContext ml, List<WideRow> rows, IDataView keyed, RandADMulticlassPredictionTransformer model) = Trained();
         IDataView scored = model.Transform(keyed);
-        PredictionEngine<KeyedRow, Prediction> engine = ml.Model.CreatePredictionEngine<KeyedRow, Prediction>(model, inputSchema: keyed.Schema);
-        List<KeyedRow> rows = ml.Data.CreateEnumerable<KeyedRow>(keyed, reuseRowObject: false).ToList();
+        PredictionEngine<WideRow, Prediction> engine = ml.Model.CreatePredictionEngine<WideRow, Prediction>(model);
         var inputIds = new List<DataViewRowId>();
         using (DataViewRowCursor input = keyed.GetRowCursor([]))
         {
@@ -137,7 +119,7 @@ public sealed class BlockScoringTests
     [TestMethod]
     public void ACursorSetScoresEveryRowOnce()
     {
-        (MLContext ml, IDataView keyed, RandADMulticlassPredictionTransformer model) = Trained();
+        (MLContext ml, _, IDataView keyed, RandADMulticlassPredictionTransformer model) = Trained();
         IDataView scored = model.Transform(ml.Data.Cache(keyed));
         Dictionary<int, float[]> expected = Scores(scored.GetRowCursor([scored.Schema["Index"], scored.Schema["Score"]]));
 
