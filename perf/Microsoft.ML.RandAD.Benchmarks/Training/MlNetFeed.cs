@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.RandAD.Datasets;
 using Microsoft.ML.RandAD.MLNet;
 using Microsoft.ML.RandAD.Training;
+using RandAD.Samples;
 
 namespace Microsoft.ML.RandAD.Benchmarks.Training;
 
@@ -47,7 +48,7 @@ internal static class MlNetFeed
 
         DataSet train = FashionMnist.Load(new DataSetOptions { Log = Console.Error.WriteLine }).Train;
         var ml = new MLContext(seed: 1);
-        IDataView raw = View(ml, train);
+        IDataView raw = FashionDataView.Load(ml, train);
         IDataView data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
         DataViewSchema.Column featureColumn = data.Schema["Features"], labelColumn = data.Schema["Label"];
         int classes = (int)((KeyDataViewType)labelColumn.Type).Count;
@@ -157,28 +158,5 @@ internal static class MlNetFeed
             using var process = Process.GetCurrentProcess();
             return process.TotalProcessorTime;
         }
-    }
-
-    /// <summary>A split as the sample's data view: a list-backed view of string labels and 784 pixels.</summary>
-    public static IDataView View(MLContext ml, DataSet set)
-    {
-        var rows = new List<Row>(set.Count);
-        for (int i = 0; i < set.Count; i++)
-        {
-            var features = new float[set.FeatureLength];
-            set.CopyImage(i, features);
-            rows.Add(new Row { Label = set.ClassNames[set.Labels[i]], Features = features });
-        }
-
-        return ml.Data.LoadFromEnumerable(rows);
-    }
-
-    /// <summary>A row as the sample builds it.</summary>
-    public sealed class Row
-    {
-        public string Label { get; set; } = "";
-
-        [VectorType(28 * 28)]
-        public float[] Features { get; set; } = [];
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML.RandAD.Datasets;
 using Microsoft.ML.RandAD.MLNet;
 using Microsoft.ML.RandAD.MLNet.Scoring;
+using RandAD.Samples;
 
 namespace Microsoft.ML.RandAD.Benchmarks.Training;
 
@@ -20,7 +21,7 @@ internal static class MlNetScoring
         int rounds = args.Length >= 2 && args[0] == "--rounds" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
         DataSplit split = FashionMnist.Load(new DataSetOptions { Log = Console.Error.WriteLine });
         var ml = new MLContext(seed: 1);
-        IDataView train = MlNetFeed.View(ml, split.Train), test = MlNetFeed.View(ml, split.Test);
+        IDataView train = FashionDataView.Load(ml, split.Train), test = FashionDataView.Load(ml, split.Test);
         var models = new (string Name, RandADMulticlassTrainer.Options Options)[]
         {
             ("MLP 784-256-256-10", new() { HiddenLayerSizes = [256, 256], NumberOfIterations = 1, Seed = 1 }),

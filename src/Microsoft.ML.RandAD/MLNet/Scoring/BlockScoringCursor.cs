@@ -62,11 +62,7 @@ internal sealed class BlockScoringCursor : DataViewRowCursor, IScoredOutputs
     {
         get
         {
-            if (_slot < 0 || _slot >= _count)
-            {
-                throw new InvalidOperationException("The cursor is not on a row.");
-            }
-
+            int slot = CurrentSlot();
             if (!_scored)
             {
                 (_scorer ??= _schema.Network.CreateScorer()).Score(_inputs, _count, _outputs);
@@ -74,7 +70,7 @@ internal sealed class BlockScoringCursor : DataViewRowCursor, IScoredOutputs
             }
 
             int width = _schema.Network.OutputSize;
-            return _outputs.AsSpan(_slot * width, width);
+            return _outputs.AsSpan(slot * width, width);
         }
     }
 
