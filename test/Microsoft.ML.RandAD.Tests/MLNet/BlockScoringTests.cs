@@ -152,6 +152,112 @@ public sealed class BlockScoringTests
         Assert.IsFalse(BlockScoringCursor.CanCopy(new ObjectType()));
     }
 
+    [TestMethod]
+    public void AColumnOfObjectsIsReadThroughRowByRowScoring()
+    {
+        (_, _, IDataView keyed, RandADMulticlassPredictionTransformer model) = Trained();
+        IDataView scored = model.Transform(new WithObjects(keyed));
+        Dictionary<int, float[]> blocks = Scores(model.Transform(keyed).GetRowCursor([scored.Schema["Index"], scored.Schema["Score"]]));
+
+        using DataViewRowCursor cursor = scored.GetRowCursor([scored.Schema["Index"], scored.Schema["Thing"], scored.Schema["Score"]]);
+        Assert.IsNotInstanceOfType<BlockScoringCursor>(cursor);
+        ValueGetter<object> thing = cursor.GetGetter<object>(scored.Schema["Thing"]);
+        ValueGetter<int> index = cursor.GetGetter<int>(scored.Schema["Index"]);
+        ValueGetter<VBuffer<float>> score = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+        object value = new();
+        int row = 0, rows = 0;
+        VBuffer<float> scores = default;
+        while (cursor.MoveNext())
+        {
+            thing(ref value);
+            index(ref row);
+            score(ref scores);
+            Assert.AreEqual($"object {row}", value.ToString());
+            CollectionAssert.AreEqual(blocks[row], scores.DenseValues().ToArray(), $"row {row}: the same scores one row at a time");
+            rows++;
+        }
+
+        Assert.AreEqual(Rows, rows);
+    }
+
+    /// <summary>A view with one more column, "Thing", of objects (a row's index in text, as an object).</summary>
+    private sealed class WithObjects(IDataView inner) : IDataView
+    {
+        private readonly DataViewSchema _schema = Extend(inner.Schema);
+
+        public bool CanShuffle => false;
+
+        public DataViewSchema Schema => _schema;
+
+        public long? GetRowCount() => inner.GetRowCount();
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+        {
+            var needed = columnsNeeded.ToList();
+            bool thing = needed.Any(c => c.Index == inner.Schema.Count);
+            var inputs = needed.Where(c => c.Index < inner.Schema.Count).Select(c => inner.Schema[c.Index]).ToList();
+            if (thing && !inputs.Any(c => c.Name == "Index"))
+            {
+                inputs.Add(inner.Schema["Index"]);
+            }
+
+            return new Cursor(this, inner.GetRowCursor(inputs), thing);
+        }
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
+
+        private static DataViewSchema Extend(DataViewSchema schema)
+        {
+            var builder = new DataViewSchema.Builder();
+            builder.AddColumns(schema);
+            builder.AddColumn("Thing", new ObjectType());
+            return builder.ToSchema();
+        }
+
+        private sealed class Cursor(WithObjects view, DataViewRowCursor input, bool thing) : DataViewRowCursor
+        {
+            public override DataViewSchema Schema => view._schema;
+
+            public override long Position => input.Position;
+
+            public override long Batch => input.Batch;
+
+            public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+
+            public override bool IsColumnActive(DataViewSchema.Column column) =>
+                column.Index == input.Schema.Count ? thing : input.IsColumnActive(input.Schema[column.Index]);
+
+            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+            {
+                if (column.Index < input.Schema.Count)
+                {
+                    return input.GetGetter<TValue>(input.Schema[column.Index]);
+                }
+
+                ValueGetter<int> index = input.GetGetter<int>(input.Schema["Index"]);
+                ValueGetter<object> getter = (ref object value) =>
+                {
+                    int row = 0;
+                    index(ref row);
+                    value = $"object {row}";
+                };
+                return (ValueGetter<TValue>)(Delegate)getter;
+            }
+
+            public override bool MoveNext() => input.MoveNext();
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing)
+                {
+                    input.Dispose();
+                }
+
+                base.Dispose(disposing);
+            }
+        }
+    }
+
     private static Dictionary<int, float[]> Scores(DataViewRowCursor cursor)
     {
         using (cursor)
