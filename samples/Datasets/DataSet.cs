@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -14,6 +15,7 @@ public sealed class DataSet
 {
     private readonly byte[]? _codes;
     private readonly float[]? _palette;
+    private readonly bool _byteOver255;
     private float[]? _features;
 
     /// <summary>Wraps the arrays without copying them; checks that their sizes and labels agree.</summary>
@@ -68,6 +70,7 @@ public sealed class DataSet
         _features = features;
         _codes = codes;
         _palette = palette;
+        _byteOver255 = palette is not null && IsByteOver255(palette);
         Labels = labels;
         ImageHeight = imageHeight;
         ImageWidth = imageWidth;
@@ -127,10 +130,32 @@ public sealed class DataSet
         }
 
         ReadOnlySpan<byte> codes = _codes.AsSpan(start, length);
-        ReadOnlySpan<float> palette = _palette;
         Span<float> images = destination[..length];
+        if (_byteOver255)
+        {
+            // Fashion-MNIST's and IDX files' palette: the code over 255 in float, which one division rounds exactly as the
+            // palette's entries were rounded. Two vectorized passes instead of a lookup per pixel (the `train` verb's
+            // minibatches are decoded on the calling thread between steps).
+            TensorPrimitives.ConvertTruncating<byte, float>(codes, images);
+            TensorPrimitives.Divide(images, 255f, images);
+            return;
+        }
+
+        ReadOnlySpan<float> palette = _palette;
         for (int p = 0; p < codes.Length; p++)
             images[p] = palette[codes[p]];
+    }
+
+    /// <summary>Whether <paramref name="palette"/>[k] is k / 255 in float for every k (the k/255 palette, or a prefix of it).</summary>
+    private static bool IsByteOver255(float[] palette)
+    {
+        for (int k = 0; k < palette.Length; k++)
+        {
+            if (palette[k] != k / 255f)
+                return false;
+        }
+
+        return true;
     }
 
     private float[] Decode()

@@ -40,6 +40,28 @@ public sealed class DataSetTests
     }
 
     [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void EveryCodeDecodesToItsPaletteEntry(bool byteOver255)
+    {
+        // One 16×16 image holding every code. The k/255 palette decodes by conversion and division, any other by lookup.
+        byte[] codes = [.. Enumerable.Range(0, 256).Select(k => (byte)(255 - k))];
+        float[] palette = [.. Enumerable.Range(0, 256).Select(k => k / 255f)];
+        if (!byteOver255)
+        {
+            palette[200] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(palette[200]) + 1);
+        }
+
+        var set = new DataSet("every code", codes, palette, [0], 16, 16, classCount: 1);
+        var image = new float[256];
+        set.CopyImage(0, image);
+        for (int p = 0; p < codes.Length; p++)
+        {
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(palette[codes[p]]), BitConverter.SingleToInt32Bits(image[p]), $"code {codes[p]}");
+        }
+    }
+
+    [TestMethod]
     public void TakeKeepsTheCodes()
     {
         DataSet encoded = Encoded();
