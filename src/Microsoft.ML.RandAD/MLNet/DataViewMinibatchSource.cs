@@ -37,10 +37,10 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
     private readonly bool _skipNonFinite;
     private readonly Func<bool> _isCanceled;
     private readonly CancellationToken _token;
-    private readonly float[] _bufferFeatures;
+    private readonly VBuffer<float>[] _bufferFeatures;
     private readonly float[] _bufferTargets;
     private readonly float[] _bufferWeights;
-    private float[] _stagedFeatures = [];
+    private VBuffer<float>[] _stagedFeatures = [];
     private float[] _stagedTargets = [];
     private float[] _stagedWeights = [];
     private int _staged;
@@ -67,7 +67,7 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         _token = token;
         FeatureSize = ((VectorDataViewType)features.Type).Size;
         int rows = shuffle ? capacity : 0;
-        _bufferFeatures = new float[rows * FeatureSize];
+        _bufferFeatures = Rows(rows, FeatureSize);
         _bufferTargets = new float[rows];
         _bufferWeights = new float[rows];
     }
@@ -109,7 +109,7 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         if (_shuffle)
         {
             int capacity = _bufferTargets.Length;
-            while (_count < capacity && _stream.Read(BufferRow(_count), out _bufferTargets[_count], out _bufferWeights[_count]))
+            while (_count < capacity && _stream.Read(ref _bufferFeatures[_count], out _bufferTargets[_count], out _bufferWeights[_count]))
             {
                 _count++;
             }
@@ -131,22 +131,23 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         }
 
         EnsureStaging(maxRows);
-        int d = FeatureSize;
         int n = 0;
         if (_shuffle)
         {
+            // Rows change places by swapping their vectors (their arrays), not by copying values: the drawn row goes to the
+            // batch, and the batch's spent vector takes the next row from the cursor in its slot.
             for (; n < maxRows && _count > 0; n++)
             {
                 int j = (int)(NextRandom() % (ulong)_count);
-                BufferRow(j).CopyTo(_stagedFeatures.AsSpan(n * d, d));
+                (_stagedFeatures[n], _bufferFeatures[j]) = (_bufferFeatures[j], _stagedFeatures[n]);
                 _stagedTargets[n] = _bufferTargets[j];
                 _stagedWeights[n] = _bufferWeights[j];
-                if (!_stream.Read(BufferRow(j), out _bufferTargets[j], out _bufferWeights[j]))
+                if (!_stream.Read(ref _bufferFeatures[j], out _bufferTargets[j], out _bufferWeights[j]))
                 {
                     _count--;
                     if (j != _count)
                     {
-                        BufferRow(_count).CopyTo(BufferRow(j));
+                        (_bufferFeatures[j], _bufferFeatures[_count]) = (_bufferFeatures[_count], _bufferFeatures[j]);
                         _bufferTargets[j] = _bufferTargets[_count];
                         _bufferWeights[j] = _bufferWeights[_count];
                     }
@@ -155,7 +156,7 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         }
         else
         {
-            while (n < maxRows && _stream.Read(_stagedFeatures.AsSpan(n * d, d), out _stagedTargets[n], out _stagedWeights[n]))
+            while (n < maxRows && _stream.Read(ref _stagedFeatures[n], out _stagedTargets[n], out _stagedWeights[n]))
             {
                 n++;
             }
@@ -184,8 +185,14 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
     }
 
     /// <inheritdoc/>
-    public void FillFeatures(int firstRow, int rowCount, Span<float> features) =>
-        _stagedFeatures.AsSpan(firstRow * FeatureSize, rowCount * FeatureSize).CopyTo(features);
+    public void FillFeatures(int firstRow, int rowCount, Span<float> features)
+    {
+        int d = FeatureSize;
+        for (int r = 0; r < rowCount; r++)
+        {
+            _stagedFeatures[firstRow + r].CopyTo(features.Slice(r * d, d));
+        }
+    }
 
     /// <summary>Closes the open cursor.</summary>
     public void Dispose()
@@ -212,13 +219,23 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         return count;
     }
 
-    private Span<float> BufferRow(int slot) => _bufferFeatures.AsSpan(slot * FeatureSize, FeatureSize);
+    /// <summary>Dense vectors of <paramref name="length"/> floats, one per row; a cursor's getter writes into their arrays.</summary>
+    private static VBuffer<float>[] Rows(int rows, int length)
+    {
+        var vectors = new VBuffer<float>[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            vectors[r] = new VBuffer<float>(length, new float[length]);
+        }
+
+        return vectors;
+    }
 
     private void EnsureStaging(int rows)
     {
         if (_stagedTargets.Length < rows)
         {
-            _stagedFeatures = new float[rows * FeatureSize];
+            _stagedFeatures = Rows(rows, FeatureSize);
             _stagedTargets = new float[rows];
             _stagedWeights = new float[rows];
         }
@@ -236,12 +253,12 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         private ValueGetter<VBuffer<float>>? _features;
         private Func<long, float>? _label;
         private ValueGetter<float>? _weight;
-        private VBuffer<float> _vector;
         private bool _wrapped;
         private long _row = -1;
         private long _read;
 
-        public bool Read(Span<float> features, out float target, out float weight)
+        /// <summary>Reads the next usable row: its features into <paramref name="features"/> (whose arrays the getter reuses).</summary>
+        public bool Read(ref VBuffer<float> features, out float target, out float weight)
         {
             target = 0;
             weight = 1;
@@ -252,9 +269,10 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
                     return false;
                 }
 
-                _features!(ref _vector);
-                _vector.CopyTo(features);
-                if (!TensorPrimitives.IsFiniteAll<float>(features))
+                _features!(ref features);
+                // A sparse vector's other slots are zeros; an empty one is all zeros (IsFiniteAll answers false for no values).
+                ReadOnlySpan<float> values = features.GetValues();
+                if (!values.IsEmpty && !TensorPrimitives.IsFiniteAll(values))
                 {
                     if (source._skipNonFinite)
                     {
@@ -262,9 +280,10 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
                         continue;
                     }
 
-                    int slot = FirstNonFinite(features);
+                    int at = FirstNonFinite(values);
+                    int slot = features.IsDense ? at : features.GetIndices()[at];
                     throw new InvalidOperationException(
-                        $"Feature column '{source._featureColumn.Name}', {RowText()}: slot {slot} is {features[slot]}. " +
+                        $"Feature column '{source._featureColumn.Name}', {RowText()}: slot {slot} is {values[at]}. " +
                         "Replace missing values (Transforms.ReplaceMissingValues) or set SkipRowsWithNonFiniteFeatures = true.");
                 }
 

@@ -105,6 +105,28 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
+    public void SparseFeaturesTrainAndTheirNonFiniteSlotIsNamed()
+    {
+        // Eight slots, two stored: slots 2 and 5. A row with nothing stored is all zeros.
+        static SparseRow Row(float label, float a, float b) => new() { Label = label, Features = new VBuffer<float>(8, 2, [a, b], [2, 5]) };
+        var rows = new List<SparseRow> { Row(0, 1, 2), new() { Label = 1, Features = new VBuffer<float>(8, 0, [], []) }, Row(2, 3, float.NaN), Row(3, 4, 5) };
+        IDataView data = Ml.Data.LoadFromEnumerable(rows);
+        Throws<InvalidOperationException>(() => Ml.Regression.Trainers.RandAD(numberOfIterations: 1).Fit(data), "'Features'", "row 2", "slot 5", "NaN");
+
+        IDataView finite = Ml.Data.LoadFromEnumerable(rows.Where(r => r.Label != 2).ToList());
+        var model = Ml.Regression.Trainers.RandAD(new RandADRegressionTrainer.Options { NumberOfIterations = 2, HiddenLayerSizes = [2], BatchSize = 2 }).Fit(finite);
+        Assert.HasCount(2, model.Model.History);
+    }
+
+    public sealed class SparseRow
+    {
+        public float Label { get; set; }
+
+        [VectorType(8)]
+        public VBuffer<float> Features { get; set; }
+    }
+
+    [TestMethod]
     public void EmptyTrainingData()
     {
         Throws<InvalidOperationException>(() => Ml.Regression.Trainers.RandAD().Fit(Numeric()), "training data", "no rows");
