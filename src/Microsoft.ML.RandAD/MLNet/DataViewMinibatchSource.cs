@@ -219,7 +219,11 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         return count;
     }
 
-    /// <summary>Dense vectors of <paramref name="length"/> floats, one per row; a cursor's getter writes into their arrays.</summary>
+    /// <summary>
+    /// Dense vectors of <paramref name="length"/> floats, one per row; a cursor's getter writes into their arrays. A slot
+    /// may keep its row for many rows after: by ML.NET's convention the caller owns what a getter returns (the getter
+    /// reuses or replaces the arrays passed in, and never shares its own).
+    /// </summary>
     private static VBuffer<float>[] Rows(int rows, int length)
     {
         var vectors = new VBuffer<float>[rows];
