@@ -8,7 +8,9 @@ namespace Microsoft.ML.RandAD.Benchmarks;
 /// <c>conv-paired</c>: the direct convolution kernels (<see cref="DirectConvolution"/>) against im2col + GEMM
 /// (<see cref="ConvolutionProducts"/>) on a whole batch, alternated round by round on the same buffers, for the forward
 /// pass, the weight gradient and the input gradient; the ratio is the median of the per-round ratios (see
-/// <see cref="GemmPaired"/> for why pairing).
+/// <see cref="GemmPaired"/> for why pairing). The last column says which of the two a training step takes for that
+/// product on this kernel path: a direct kernel that training does not route to is timed all the same (for tuning), so a
+/// slow one there, such as a first layer's input gradient that no network computes, costs nothing.
 /// </summary>
 /// <remarks>
 /// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- conv-paired [--rounds 15] [--threads 2]
@@ -31,8 +33,8 @@ internal static class ConvolutionPaired
         string[] layers = options.List("--layers", ["28x28x1k5f16", "14x14x16k5f32", "16x16x32k3f32", "16x16x32k3f64", "8x8x32k3f64"]);
         KernelSettings.ThreadCount = threads;
         Console.WriteLine($"{KernelSettings.Describe()}; {images} images; {rounds} rounds of ~100 ms per side");
-        Console.WriteLine("| layer | product | direct GFLOP/s (median) | im2col + GEMM GFLOP/s (median) | direct / im2col time (median of paired rounds) |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine("| layer | product | direct GFLOP/s (median) | im2col + GEMM GFLOP/s (median) | direct / im2col time (median of paired rounds) | training takes |");
+        Console.WriteLine("|---|---|---|---|---|---|");
         foreach (string layer in layers)
         {
             Measure(layer, images, rounds);
@@ -54,26 +56,27 @@ internal static class ConvolutionPaired
         CounterRng.UniformFloats(1, 2, 0, w.Span);
         CounterRng.UniformFloats(1, 3, 0, dy.Span);
         double flops = 2.0 * images * g.OutPositions * g.PatchSize * filters;
-        Report(layer, "forward", flops, rounds,
+        Report(layer, "forward", DirectConvolution.IsPreferred(g, filters), flops, rounds,
             () => DirectConvolution.Forward(g, x.Span, images, w.Span, bias.Span, filters, y.Span),
             () => ConvolutionProducts.Forward(g, x.Span, images, w.Span, bias.Span, filters, y.Span));
-        Report(layer, "weight gradient", flops, rounds,
+        Report(layer, "weight gradient", DirectConvolution.PrefersWeightGradient(g, filters), flops, rounds,
             () => DirectConvolution.WeightGradient(g, x.Span, dy.Span, images, filters, dw.Span, accumulate: false),
             () => ConvolutionProducts.WeightGradient(g, x.Span, dy.Span, images, filters, dw.Span, accumulate: false, partials.Span));
-        Report(layer, "input gradient", flops, rounds,
+        Report(layer, "input gradient", DirectConvolution.TakesInputGradient(g, filters), flops, rounds,
             () => DirectConvolution.InputGradient(g, dy.Span, images, w.Span, filters, dx.Span),
             () => ConvolutionProducts.InputGradient(g, dy.Span, images, w.Span, filters, dx.Span));
     }
 
-    private static void Report(string layer, string product, double flops, int rounds, Action direct, Action products)
+    private static void Report(string layer, string product, bool routedDirect, double flops, int rounds, Action direct, Action products)
     {
+        string route = routedDirect ? "direct" : "im2col + GEMM";
         try
         {
             direct();
         }
         catch (ArgumentException e)
         {
-            Console.WriteLine($"| {layer} | {product} | does not run directly: {e.Message} | | |");
+            Console.WriteLine($"| {layer} | {product} | does not run directly: {e.Message} | | | {route} |");
             return;
         }
 
@@ -86,7 +89,7 @@ internal static class ConvolutionPaired
 
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"| {layer} | {product} | {flops / Stats.Median(ours) / 1e9:F1} | {flops / Stats.Median(theirs) / 1e9:F1} | {Stats.Median(ratios):F2}× |"));
+            $"| {layer} | {product} | {flops / Stats.Median(ours) / 1e9:F1} | {flops / Stats.Median(theirs) / 1e9:F1} | {Stats.Median(ratios):F2}× | {route} |"));
     }
 
     /// <summary>A pinned buffer of <paramref name="length"/> floats starting <see cref="s_misalign"/> floats past a 64-byte boundary.</summary>
