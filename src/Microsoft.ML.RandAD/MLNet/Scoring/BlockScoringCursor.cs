@@ -150,13 +150,7 @@ internal sealed class BlockScoringCursor : DataViewRowCursor, IScoredOutputs
         int width = _schema.Network.InputSize;
         while (_count < BlockRows && _input.MoveNext())
         {
-            _features(ref _vector);
-            if (_vector.Length != width)
-            {
-                throw new InvalidOperationException($"A feature vector of {_vector.Length} values arrived; the model needs {width}.");
-            }
-
-            _vector.CopyTo(_inputs.AsSpan(_count * width, width));
+            RowScorer.ReadFeatures(_features, ref _vector, _inputs.AsSpan(_count * width, width));
             _id(ref _ids[_count]);
             foreach (ColumnBuffer? buffer in _columns)
             {

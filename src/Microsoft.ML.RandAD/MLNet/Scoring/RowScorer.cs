@@ -33,19 +33,25 @@ internal sealed class RowScorer : IScoredOutputs
         {
             if (_position != _input.Position || _position < 0)
             {
-                _features(ref _vector);
-                if (_vector.Length != _inputs.Length)
-                {
-                    throw new InvalidOperationException($"A feature vector of {_vector.Length} values arrived; the model needs {_inputs.Length}.");
-                }
-
-                _vector.CopyTo(_inputs);
+                ReadFeatures(_features, ref _vector, _inputs);
                 _scorer.Score(_inputs, 1, _outputs);
                 _position = _input.Position;
             }
 
             return _outputs;
         }
+    }
+
+    /// <summary>Reads the current row's feature vector through <paramref name="getter"/> into <paramref name="destination"/>, dense.</summary>
+    internal static void ReadFeatures(ValueGetter<VBuffer<float>> getter, ref VBuffer<float> vector, Span<float> destination)
+    {
+        getter(ref vector);
+        if (vector.Length != destination.Length)
+        {
+            throw new InvalidOperationException($"A feature vector of {vector.Length} values arrived; the model needs {destination.Length}.");
+        }
+
+        vector.CopyTo(destination);
     }
 }
 
