@@ -129,21 +129,25 @@ public sealed class DataSet
             return;
         }
 
-        ReadOnlySpan<byte> codes = _codes.AsSpan(start, length);
-        Span<float> images = destination[..length];
+        DecodeInto(_codes.AsSpan(start, length), destination[..length]);
+    }
+
+    /// <summary>pixels[p] = palette[codes[p]].</summary>
+    private void DecodeInto(ReadOnlySpan<byte> codes, Span<float> pixels)
+    {
         if (_byteOver255)
         {
             // Fashion-MNIST's and IDX files' palette: the code over 255 in float, which one division rounds exactly as the
             // palette's entries were rounded. Two vectorized passes instead of a lookup per pixel (the `train` verb's
             // minibatches are decoded on the calling thread between steps).
-            TensorPrimitives.ConvertTruncating<byte, float>(codes, images);
-            TensorPrimitives.Divide(images, 255f, images);
+            TensorPrimitives.ConvertTruncating<byte, float>(codes, pixels);
+            TensorPrimitives.Divide(pixels, 255f, pixels);
             return;
         }
 
         ReadOnlySpan<float> palette = _palette;
         for (int p = 0; p < codes.Length; p++)
-            images[p] = palette[codes[p]];
+            pixels[p] = palette[codes[p]];
     }
 
     /// <summary>Whether <paramref name="palette"/>[k] is k / 255 in float for every k (the k/255 palette, or a prefix of it).</summary>
@@ -160,10 +164,8 @@ public sealed class DataSet
 
     private float[] Decode()
     {
-        var features = new float[_codes!.LongLength];
-        ReadOnlySpan<float> palette = _palette;
-        for (long i = 0; i < features.LongLength; i++)
-            features[i] = palette[_codes[i]];
+        var features = new float[_codes!.Length];
+        DecodeInto(_codes, features);
         return features;
     }
 
