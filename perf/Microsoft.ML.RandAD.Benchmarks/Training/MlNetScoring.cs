@@ -52,7 +52,14 @@ internal static class MlNetScoring
                         (scoresBlocks ? blocks : perRow).Add(microseconds);
                     }
 
-                    (accuracyRows, accuracyBlocks) = scoresBlocks ? (accuracyRows, accuracy) : (accuracy, accuracyBlocks);
+                    if (scoresBlocks)
+                    {
+                        accuracyBlocks = accuracy;
+                    }
+                    else
+                    {
+                        accuracyRows = accuracy;
+                    }
                 }
             }
 

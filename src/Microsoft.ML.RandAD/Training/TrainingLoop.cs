@@ -134,6 +134,7 @@ public sealed class TrainingLoop
                 // Off by default: the norm alone is a pass over every gradient on the calling thread.
                 GradientClipping.ClipByGlobalNorm(_network.Gradients, _settings.ClipNorm);
             }
+
             rate = _schedule.RateAt(_settings.LearningRate, Optimizer.Steps);
             Optimizer.Step(rate);
             lossSum += loss * rows;
