@@ -17,7 +17,9 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// pooling first (<see cref="LayerFactory.PoolBeforeActivation"/>, the default). With <c>--fused-pooling</c> it compares
 /// two exact networks whose convolutions and max poolings run apart and fused (<see cref="Network.FusesPooling"/>, the
 /// default: each convolution's output pooled from the cache forward, the first one's gradient read through the winners
-/// backward).
+/// backward). With <c>--fused-activations</c>, two exact networks whose Dense layers and the ReLUs after them run apart and
+/// fused (<see cref="Network.FusesActivations"/>, the default: the bias and ReLU applied by the product forward, the ReLU's
+/// mask by the next layer's input-gradient product backward).
 /// </remarks>
 internal static class StepComparison
 {
@@ -35,10 +37,11 @@ internal static class StepComparison
         float[] x = [.. Enumerable.Range(0, options.Batch * spec.Input.Size).Select(_ => (float)random.NextDouble())];
         float[] y = [.. Enumerable.Range(0, options.Batch).Select(_ => (float)random.Next(10))];
 
-        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true)
+        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true, bool fusesActivations = true)
         {
             var network = Network.Create(spec, seed: (ulong)options.Seed);
             network.FusesPooling = fusesPooling;
+            network.FusesActivations = fusesActivations;
             network.ConfigureSketches(sketch, options.Batch);
             var optimizer = new Optimizer(network, optimizerSpec);
             void Step()
@@ -72,13 +75,14 @@ internal static class StepComparison
             return 0;
         }
 
-        if (options.FusedPooling)
+        if (options.FusedPooling || options.FusedActivations)
         {
-            Action apart = Prepare(RadSettings.Exact, out long apartBytes, fusesPooling: false);
+            // The same exact network with the one fusion asked about off, then on.
+            Action apart = Prepare(RadSettings.Exact, out long apartBytes, fusesPooling: !options.FusedPooling, fusesActivations: !options.FusedActivations);
             Action fused = Prepare(RadSettings.Exact, out long fusedBytes);
             (double apartMs, double fusedMs, double ratio) = Time(options, apart, fused);
             Console.WriteLine(
-                $"model={options.Model} batch={options.Batch} threads={options.Threads} " +
+                $"model={options.Model} fusion={(options.FusedPooling ? "pooling" : "activations")} batch={options.Batch} threads={options.Threads} " +
                 $"apart_ms={apartMs:F3} fused_ms={fusedMs:F3} ratio={ratio:F3} retained_bytes={apartBytes}->{fusedBytes}");
             return 0;
         }

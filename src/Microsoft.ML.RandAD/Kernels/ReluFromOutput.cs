@@ -56,23 +56,28 @@ internal static unsafe class ReluFromOutput
             TensorPrimitives.Max(new ReadOnlySpan<float>(x + first, count), 0f, new Span<float>(y + first, count));
     }
 
-    private struct Job(float* y, float* g, float negativeScale, float* d, KernelPath path) : IRangeJob
+    /// <summary>
+    /// <see cref="Backward"/> over <paramref name="count"/> elements on the calling thread, on kernel path <paramref name="path"/>
+    /// (<paramref name="destination"/> may be <paramref name="gradient"/>).
+    /// </summary>
+    public static void BackwardRange(float* output, float* gradient, float negativeScale, float* destination, int count, KernelPath path)
     {
-        public readonly void RunRange(int first, int count)
+        int done = path switch
         {
-            float* yy = y + first, gg = g + first, dd = d + first;
-            int done = path switch
-            {
-                KernelPath.Vector512 => Lanes<Width512, Vector512<uint>, Vector512<float>>(yy, gg, negativeScale, dd, count),
-                KernelPath.Vector256 => Lanes<Width256, Vector256<uint>, Vector256<float>>(yy, gg, negativeScale, dd, count),
-                KernelPath.Vector128 => Lanes<Width128, Vector128<uint>, Vector128<float>>(yy, gg, negativeScale, dd, count),
-                _ => 0,
-            };
-            for (int i = done; i < count; i++)
-            {
-                dd[i] = yy[i] > 0 ? gg[i] : negativeScale * gg[i];
-            }
+            KernelPath.Vector512 => Lanes<Width512, Vector512<uint>, Vector512<float>>(output, gradient, negativeScale, destination, count),
+            KernelPath.Vector256 => Lanes<Width256, Vector256<uint>, Vector256<float>>(output, gradient, negativeScale, destination, count),
+            KernelPath.Vector128 => Lanes<Width128, Vector128<uint>, Vector128<float>>(output, gradient, negativeScale, destination, count),
+            _ => 0,
+        };
+        for (int i = done; i < count; i++)
+        {
+            destination[i] = output[i] > 0 ? gradient[i] : negativeScale * gradient[i];
         }
+    }
+
+    private readonly struct Job(float* y, float* g, float negativeScale, float* d, KernelPath path) : IRangeJob
+    {
+        public void RunRange(int first, int count) => BackwardRange(y + first, g + first, negativeScale, d + first, count, path);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]

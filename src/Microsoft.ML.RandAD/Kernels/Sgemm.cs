@@ -41,9 +41,24 @@ public static class Sgemm
     /// <exception cref="ArgumentException">A span is too short for the dimensions and leading dimension given.</exception>
     // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static unsafe void Multiply(
+    public static void Multiply(
         bool transposeA, bool transposeB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
+        Multiply(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, default, relu: false, default);
+
+    /// <summary>
+    /// <see cref="Multiply(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>
+    /// followed by a Dense layer's epilogue on each part of C as its sums complete (<see cref="GemmEpilogue"/>): then
+    /// <paramref name="bias"/> (n floats; empty for none) added to every row, <c>max(·, 0)</c> when <paramref name="relu"/>, and
+    /// where <paramref name="reluOutput"/> is not empty (m rows of n, a ReLU's output) each element kept where that output is
+    /// positive and multiplied by 0 elsewhere (the ReLU's input gradient).
+    /// </summary>
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    internal static unsafe void Multiply(
+        bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias, bool relu, ReadOnlySpan<float> reluOutput)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -51,20 +66,36 @@ public static class Sgemm
         CheckMatrix(a.Length, transposeA ? k : m, transposeA ? m : k, lda, nameof(a), nameof(lda));
         CheckMatrix(b.Length, transposeB ? n : k, transposeB ? k : n, ldb, nameof(b), nameof(ldb));
         CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
+        if (!bias.IsEmpty && bias.Length < n)
+        {
+            throw new ArgumentException($"bias has {bias.Length} values; {n} columns need {n}.", nameof(bias));
+        }
+
+        if (!reluOutput.IsEmpty)
+        {
+            CheckMatrix(reluOutput.Length, m, n, n, nameof(reluOutput), nameof(n));
+        }
+
         Trace?.Add(new GemmCall(transposeA, transposeB, m, n, k));
         if (m == 0 || n == 0)
         {
             return;
         }
 
-        if (k == 0 || alpha == 0)
+        fixed (float* pa = a, pb = b, pc = c, pBias = bias, pReluOutput = reluOutput)
         {
-            ScaleC(m, n, beta, c, ldc);
-            return;
-        }
+            var epilogue = new GemmEpilogue(pBias, relu, pReluOutput, n);
+            if (k == 0 || alpha == 0)
+            {
+                ScaleC(m, n, beta, c, ldc);
+                if (!epilogue.IsEmpty)
+                {
+                    epilogue.Apply(pc, ldc, 0, m, 0, n);
+                }
 
-        fixed (float* pa = a, pb = b, pc = c)
-        {
+                return;
+            }
+
             var args = new GemmArguments
             {
                 A = pa,
@@ -80,6 +111,7 @@ public static class Sgemm
                 K = k,
                 Alpha = alpha,
                 Beta = beta,
+                Epilogue = epilogue,
             };
             Run(in args);
         }

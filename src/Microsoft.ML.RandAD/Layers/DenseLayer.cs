@@ -50,13 +50,35 @@ internal sealed class DenseLayer : Layer
         _bias = blocks[1];
     }
 
+    public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output) =>
+        Forward(context, input, output, relu: false);
+
+    /// <summary>
+    /// The layer and a ReLU after it (slope 0) in one pass: the product adds the bias and takes <c>max(·, 0)</c> on each part of
+    /// the output as its sums complete, so the pre-activation is never written out and read back. The same bits as the two
+    /// layers' passes. For a ReLU that keeps no mask of its own (see <see cref="Model.Network.ActivatesInProduct"/>).
+    /// </summary>
+    public void ForwardThroughRelu(StepContext context, ReadOnlySpan<float> input, Span<float> output) =>
+        Forward(context, input, output, relu: true);
+
+    public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient) =>
+        Backward(context, outputGradient, inputGradient, reluOutput: default);
+
+    /// <summary>
+    /// The layer's backward pass and that of the ReLU (slope 0) before it in one: the input gradient is masked by the ReLU's
+    /// output (this layer's exact input, <paramref name="reluOutput"/>) as its parts complete, which makes it the ReLU's input
+    /// gradient. The same bits as the two layers' passes.
+    /// </summary>
+    public void BackwardThroughRelu(StepContext context, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> reluOutput, Span<float> inputGradient) =>
+        Backward(context, outputGradient, inputGradient, reluOutput.Slice(0, context.Batch * _inputs));
+
     // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output)
+    private void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output, bool relu)
     {
+        // The bias goes in as each block of the output completes: the same c + b as a pass of its own, on both threads.
         int batch = context.Batch;
-        Sgemm.Multiply(false, false, batch, _outputs, _inputs, 1f, input, _inputs, _weight.Values, _outputs, 0f, output, _outputs);
-        RowVector.AddToRows(output.Slice(0, batch * _outputs), batch, _bias.Values);
+        Sgemm.Multiply(false, false, batch, _outputs, _inputs, 1f, input, _inputs, _weight.Values, _outputs, 0f, output, _outputs, _bias.Values, relu, default);
 
         if (context.Training)
         {
@@ -66,7 +88,7 @@ internal sealed class DenseLayer : Layer
 
     // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
+    private void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, ReadOnlySpan<float> reluOutput)
     {
         int batch = context.Batch;
         Sketch.WeightGradient(context, 0, outputGradient, batch, _inputs, _outputs, _weight.Gradient, context.Accumulate);
@@ -74,7 +96,7 @@ internal sealed class DenseLayer : Layer
 
         if (!inputGradient.IsEmpty)
         {
-            Sgemm.Multiply(false, true, batch, _inputs, _outputs, 1f, outputGradient, _outputs, _weight.Values, _outputs, 0f, inputGradient, _inputs);
+            Sgemm.Multiply(false, true, batch, _inputs, _outputs, 1f, outputGradient, _outputs, _weight.Values, _outputs, 0f, inputGradient, _inputs, default, relu: false, reluOutput);
         }
     }
 }

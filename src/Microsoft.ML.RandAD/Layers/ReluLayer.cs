@@ -25,7 +25,7 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
     /// The backward pass reads the sign of the output the next layer keeps instead of a mask of its own (for a
     /// non-negative slope, y &gt; 0 exactly where x &gt; 0), so in exact backprop a ReLU keeps nothing.
     /// </summary>
-    private bool ReadsOutput => OutputKeptByNext && NegativeSlope >= 0;
+    internal bool ReadsOutput => OutputKeptByNext && NegativeSlope >= 0;
 
     // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]

@@ -119,6 +119,36 @@ public sealed class Network
     }
 
     /// <summary>
+    /// Whether a Dense layer followed by a ReLU that keeps no mask runs both as one product (<see cref="ActivatesInProduct"/>,
+    /// <see cref="MasksInProduct"/>); the same bits either way. On by default; tests and benchmarks turn it off to compare.
+    /// </summary>
+    internal bool FusesActivations { get; set; } = true;
+
+    /// <summary>
+    /// Whether layer <paramref name="i"/> is a Dense layer whose product applies the ReLU at <paramref name="i"/> + 1 (its
+    /// forward pass, <see cref="DenseLayer.ForwardThroughRelu"/>): a plain ReLU (slope 0) that needs no mask of its own, as in
+    /// scoring, or in training where the next layer keeps its output exactly. Training and scoring both ask.
+    /// </summary>
+    internal bool ActivatesInProduct(int i, bool training, [NotNullWhen(true)] out DenseLayer? dense)
+    {
+        dense = FusesActivations && i + 1 < _layers.Count && _layers[i + 1] is ReluLayer { NegativeSlope: 0 } relu && (!training || relu.ReadsOutput)
+            ? _layers[i] as DenseLayer
+            : null;
+        return dense is not null;
+    }
+
+    /// <summary>
+    /// Whether layer <paramref name="i"/> is a Dense layer whose input-gradient product also takes the backward pass of the ReLU
+    /// before it (<see cref="DenseLayer.BackwardThroughRelu"/>): a plain ReLU (slope 0) whose output this layer keeps exactly,
+    /// with a layer below it that needs its input gradient.
+    /// </summary>
+    internal bool MasksInProduct(int i, [NotNullWhen(true)] out DenseLayer? dense)
+    {
+        dense = FusesActivations && i >= 2 && _layers[i - 1] is ReluLayer { NegativeSlope: 0, ReadsOutput: true } ? _layers[i] as DenseLayer : null;
+        return dense is not null;
+    }
+
+    /// <summary>
     /// Rows per chunk of the forward pass; 0 (the default) picks them so an activation buffer holds about 512 KB (at least 16 rows).
     /// Networks with batch norm always run the whole batch as one chunk.
     /// </summary>
@@ -427,6 +457,20 @@ public sealed class Network
                 continue;
             }
 
+            if (ActivatesInProduct(i, training: true, out DenseLayer? dense))
+            {
+                // The ReLU after a Dense layer applied by the layer's product as its blocks complete: the pre-activation is
+                // never written out and read back.
+                long started = Profile?.Now() ?? 0;
+                output = LayerOutput(i + 1, chunk, rows, input);
+                _context.LayerIndex = i;
+                dense.ForwardThroughRelu(_context, input, output);
+                Profile?.AddForward(i, started); // the ReLU's share counts with the Dense layer
+                input = output;
+                i++;
+                continue;
+            }
+
             output = LayerOutput(i, chunk, rows, input);
             _context.LayerIndex = i;
             long start = Profile?.Now() ?? 0;
@@ -485,6 +529,18 @@ public sealed class Network
                 first.BackwardThroughPooling(_context, gradient, winners, pool);
                 Profile?.AddBackward(0, start); // the pooling's share (unpacking its winners) counts with the convolution
                 return;
+            }
+
+            if (MasksInProduct(i, out DenseLayer? dense))
+            {
+                // The Dense layer's input gradient comes out masked by the output of the ReLU before it (its kept input), which
+                // makes it the ReLU's input gradient: the ReLU's own pass is skipped.
+                dense.BackwardThroughRelu(_context, gradient, _context.KeptInput, inputGradient);
+                Profile?.AddBackward(i, start); // the ReLU's share counts with the Dense layer
+                gradient = inputGradient;
+                gradientInA = !gradientInA;
+                i--;
+                continue;
             }
 
             layer.Backward(_context, gradient, inputGradient);

@@ -66,6 +66,17 @@ public sealed class NetworkScorer
                 continue;
             }
 
+            if (_network.ActivatesInProduct(i, training: false, out DenseLayer? dense))
+            {
+                // As in training: the ReLU after a Dense layer applied by the layer's product.
+                Span<float> activated = Next(layers, i + 1, batch, output, current);
+                _context.LayerIndex = i;
+                dense.ForwardThroughRelu(_context, current, activated);
+                current = activated;
+                i++;
+                continue;
+            }
+
             Span<float> next = Next(layers, i, batch, output, current);
             _context.LayerIndex = i;
             layers[i].Forward(_context, current, next);

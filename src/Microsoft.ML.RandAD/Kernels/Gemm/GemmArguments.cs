@@ -20,6 +20,9 @@ internal unsafe struct GemmArguments
     public float Alpha;
     public float Beta;
 
+    /// <summary>What happens to each part of C once its sums are complete (nothing by default).</summary>
+    public GemmEpilogue Epilogue;
+
     /// <summary>Multiply-adds in the product, as a double so 1000³-sized products do not overflow.</summary>
     public readonly double MultiplyAdds => (double)M * N * K;
 }

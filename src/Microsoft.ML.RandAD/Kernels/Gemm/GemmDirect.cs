@@ -136,6 +136,11 @@ internal static unsafe class GemmDirect
                 ColumnBlock<TV, TVec, WholeVector>(ref args, i0, i1, j, cols, panel, work.Ldb);
             }
         }
+
+        if (!args.Epilogue.IsEmpty)
+        {
+            args.Epilogue.Apply(args.C, args.Ldc, i0, i1 - i0, 0, args.N);
+        }
     }
 
     /// <summary>Rows [i0, i1) of C's columns [j, j + cols), up to two vectors, the last loaded through <typeparamref name="TLast"/>.</summary>

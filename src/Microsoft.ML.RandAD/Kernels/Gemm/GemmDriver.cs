@@ -182,6 +182,12 @@ internal static unsafe class GemmDriver
                             TTile.Multiply<TA>(kc, a, panel, c + jr, args.Ldc, args.Alpha, beta, tileRows, Math.Min(cols, nc - jr));
                         }
                     }
+
+                    if (pc + kc == k && !args.Epilogue.IsEmpty)
+                    {
+                        // The block's sums are complete and it is still in this thread's cache.
+                        args.Epilogue.Apply(args.C, args.Ldc, ic, mc, jc, nc);
+                    }
                 }
             }
         }

@@ -1,0 +1,166 @@
+using System.Numerics.Tensors;
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Layers;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Sketches;
+using Microsoft.ML.RandAD.Tests.Kernels;
+
+namespace Microsoft.ML.RandAD.Tests.Engine;
+
+/// <summary>
+/// A Dense layer's product applies its bias and the ReLU after it as each block of the output completes, and the next Dense
+/// layer's input-gradient product applies that ReLU's mask (<see cref="GemmEpilogue"/>): the same bits as the separate passes,
+/// in the kernel, in training and in scoring.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class FusedActivationTests
+{
+    public static IEnumerable<object[]> Products()
+    {
+        // m, k, n, beta: the packed driver split by rows and by columns, with ragged tiles and several k and column blocks;
+        // the direct path (small, narrow, one or two rows); k = 0; and an accumulating product.
+        yield return [128, 300, 256, 0f];
+        yield return [37, 70, 1100, 0f];
+        yield return [500, 1200, 33, 0f];
+        yield return [13, 9, 21, 0f];
+        yield return [2, 784, 256, 0f];
+        yield return [300, 40, 10, 0f];
+        yield return [9, 0, 17, 0f];
+        yield return [61, 130, 75, 1f];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Products))]
+    public void TheProductsEpilogueMatchesTheSeparatePassesBitForBit(int m, int k, int n, float beta)
+    {
+        float[] a = KernelTestCases.RandomFloats(m * k, 1), b = KernelTestCases.RandomFloats(k * n, 2);
+        float[] bias = KernelTestCases.RandomFloats(n, 3), prior = KernelTestCases.RandomFloats(m * n, 4);
+        float[] reluOutput = KernelTestCases.RandomFloats(m * n, 5);
+        for (int i = 0; i < reluOutput.Length; i += 7)
+        {
+            reluOutput[i] = (i / 7 % 3) switch { 0 => 0f, 1 => -0f, _ => float.NaN }; // none of them lets the gradient through
+        }
+
+        bias[0] = float.NaN; // max(NaN, 0) is NaN in both
+        int ld = Math.Max(k, 1); // A's rows, and B's when stored transposed
+        KernelTestCases.ForEachPath((path, threads) =>
+        {
+            string what = $"{m}×{k}×{n} beta {beta}";
+
+            // Forward: the product, then the bias and the ReLU as passes of their own.
+            float[] expected = (float[])prior.Clone(), actual = (float[])prior.Clone();
+            Sgemm.Multiply(false, false, m, n, k, 1f, a, ld, b, n, beta, expected, n);
+            RowVector.AddToRows(expected, m, bias);
+            TensorPrimitives.Max(expected, 0f, expected);
+            Sgemm.Multiply(false, false, m, n, k, 1f, a, ld, b, n, beta, actual, n, bias, relu: true, default);
+            KernelTestCases.AssertBitEqual(expected, actual, $"bias and ReLU, {what}");
+
+            // Backward: the input-gradient product (B stored transposed), then the ReLU's backward pass from its output. Where
+            // the output is not positive the gradient becomes 0·g: -0 for a negative g.
+            float[] bt = KernelTestCases.RandomFloats(n * k, 6);
+            expected = (float[])prior.Clone();
+            actual = (float[])prior.Clone();
+            float[] masked = new float[m * n];
+            Sgemm.Multiply(false, true, m, n, k, 1f, a, ld, bt, ld, beta, expected, n);
+            ReluFromOutput.Backward(reluOutput, expected, 0f, masked);
+            Sgemm.Multiply(false, true, m, n, k, 1f, a, ld, bt, ld, beta, actual, n, default, relu: false, reluOutput);
+            KernelTestCases.AssertBitEqual(masked, actual, $"ReLU mask, {what}");
+            if (m * n > 0 && k > 0)
+            {
+                Assert.IsTrue(actual.Any(v => v == 0 && float.IsNegative(v)), $"some masked gradients are -0, {what}");
+            }
+        });
+    }
+
+    [TestMethod]
+    public void AShortBiasOrReluOutputIsRefused()
+    {
+        float[] a = new float[6], b = new float[12], c = new float[8];
+        Assert.ThrowsExactly<ArgumentException>(() => Sgemm.Multiply(false, false, 2, 4, 3, 1f, a, 3, b, 4, 0f, c, 4, new float[3], relu: true, default));
+        Assert.ThrowsExactly<ArgumentException>(() => Sgemm.Multiply(false, false, 2, 4, 3, 1f, a, 3, b, 4, 0f, c, 4, default, relu: false, new float[7]));
+    }
+
+    public static IEnumerable<object[]> Networks =>
+        from sketch in new[] { "exact", "magnitude" }
+        from threads in new[] { 1, 2 }
+        from chunkRows in new[] { 0, 5 }
+        select new object[] { sketch, threads, chunkRows };
+
+    [TestMethod]
+    [DynamicData(nameof(Networks))]
+    public void NetworksGiveTheSameLossAndGradientsWithAndWithoutIt(string sketch, int threads, int chunkRows)
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+
+        // Two fused pairs, a LeakyReLU (never fused: its slope is not 0) and a ReLU in front of the first Dense layer (its
+        // input gradient is not needed).
+        var spec = new NetworkSpec(
+            InputSpec.Vector(40),
+            [new ActivationSpec(ActivationKind.Relu), new DenseSpec(300), new ActivationSpec(ActivationKind.Relu), new DenseSpec(70),
+             new ActivationSpec(ActivationKind.Relu), new DenseSpec(33), new ActivationSpec(ActivationKind.LeakyRelu, 0.1f), new DenseSpec(5)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
+        const int batch = 23;
+        Network fused = Network.Create(spec, seed: 7), apart = Network.Create(spec, seed: 7);
+        apart.FusesActivations = false;
+        foreach (Network network in new[] { fused, apart })
+        {
+            network.ChunkRows = chunkRows;
+            network.ConfigureSketches(settings, batch);
+        }
+
+        // Exact: both hidden pairs run fused both ways. A sketch keeps no exact input, so each ReLU keeps its mask and runs apart.
+        bool exact = sketch == "exact";
+        Assert.AreEqual(exact, fused.ActivatesInProduct(1, training: true, out _), "Dense 300 and its ReLU, forward");
+        Assert.AreEqual(exact, fused.ActivatesInProduct(3, training: true, out _), "Dense 70 and its ReLU, forward");
+        Assert.AreEqual(exact, fused.MasksInProduct(3, out _), "Dense 70 masks the gradient of the ReLU before it");
+        Assert.AreEqual(exact, fused.MasksInProduct(5, out _), "Dense 33 masks the gradient of the ReLU before it");
+        Assert.IsFalse(fused.ActivatesInProduct(5, training: true, out _), "a LeakyReLU is not fused");
+        Assert.IsFalse(fused.MasksInProduct(7, out _), "nor its backward pass");
+        Assert.IsFalse(fused.MasksInProduct(1, out _), "the ReLU in front of the first Dense layer needs no input gradient");
+        Assert.IsTrue(fused.ActivatesInProduct(1, training: false, out _), "scoring fuses whatever the sketch");
+
+        var random = new Random(5);
+        for (int step = 0; step < 3; step++)
+        {
+            float[] x = [.. Enumerable.Range(0, batch * spec.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+            float[] y = [.. Enumerable.Range(0, batch).Select(_ => (float)random.Next(5))];
+            x.CopyTo(apart.BeginStep(batch));
+            x.CopyTo(fused.BeginStep(batch));
+            Assert.AreEqual(apart.ForwardBackward(y), fused.ForwardBackward(y), 0, $"step {step}: loss");
+            KernelTestCases.AssertBitEqual(apart.Gradients, fused.Gradients, $"step {step}: gradients");
+            Assert.AreEqual(apart.Ledger.ToString(), fused.Ledger.ToString(), $"step {step}: the same bytes kept per layer");
+            Assert.AreEqual(apart.Ledger.PeakRetainedBytes, fused.Ledger.PeakRetainedBytes, $"step {step}: the same peak");
+            Assert.IsTrue(fused.Gradients.Any(v => v != 0), "the gradients are not all zero");
+        }
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void ScoringGivesTheSameOutputsWithAndWithoutIt(int threads)
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+
+        // The last layer a ReLU: the fused pair writes the caller's output.
+        var spec = new NetworkSpec(
+            InputSpec.Vector(50),
+            [new DenseSpec(256), new ActivationSpec(ActivationKind.Relu), new DenseSpec(64), new ActivationSpec(ActivationKind.Relu), new DenseSpec(6),
+             new ActivationSpec(ActivationKind.Relu)],
+            new LossSpec(LossKind.MeanSquaredError));
+        Network network = Network.Create(spec, seed: 3);
+        foreach (int rows in new[] { 1, 2, 150 })
+        {
+            var random = new Random(rows);
+            float[] x = [.. Enumerable.Range(0, rows * spec.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+            float[] fused = new float[rows * 6], apart = new float[rows * 6];
+            network.FusesActivations = true;
+            network.CreateScorer().Score(x, rows, fused);
+            network.FusesActivations = false;
+            network.CreateScorer().Score(x, rows, apart);
+            KernelTestCases.AssertBitEqual(apart, fused, $"outputs of {rows} rows");
+            Assert.IsTrue(fused.Any(v => v > 0) && fused.Any(v => v == 0), $"{rows} rows: some outputs pass the last ReLU, some do not");
+        }
+    }
+}
