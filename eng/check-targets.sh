@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Issues 2 and 3's speed, memory and accuracy targets in one run, each side by side with its reference in the same session,
+# ending with a verdict per target. Run it on the machine kind the issues name (Zen 5, 2 cores, AVX-512) to settle them.
+#   - GEMM (issue 2): RandAD / OpenBLAS on the four shapes, one and two threads (`gemm-paired`; OpenBLAS's SkylakeX kernels
+#     where AVX-512 exists). Target: at least OpenBLAS's figure on every shape and thread count.
+#   - Training (issue 3): the step's FLOP rate over the GEMM kernel's on its own products (`step-flops`, target >= 60 %), and
+#     RandAD beside TorchSharp-cpu (`eng/peer-training.sh`): samples/s >= 2x on the MLP and >= 1.5x on the CNN, test accuracy
+#     equal or better, process peak under half of TorchSharp's.
+# Usage: eng/check-targets.sh [rounds] [output-dir]   (rounds of the TorchSharp comparison, default 3; about 2.5 min a round)
+#        eng/check-targets.sh --summary output-dir     (the verdicts again, from a finished run's files)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+summary() {
+  local dir=$1
+  echo "## Targets ($dir)"
+  # GEMM: the last column of gemm-paired's table rows is RandAD / OpenBLAS, the median of paired rounds.
+  awk -F'|' '$2 ~ /^ *[0-9]+ *$/ {
+      threads = $2 + 0; shape = $3; gsub(/^ +| +$/, "", shape); ratio = $6; gsub(/[ ×]/, "", ratio); n++
+      if (ratio + 0 < 1) { below = below sprintf("%s on %d thread(s) %.2f×; ", shape, threads, ratio); bad++ }
+    }
+    END {
+      if (n == 0) { print "- GEMM >= OpenBLAS on every shape and thread count: not measured (see gemm-paired.txt)"; exit }
+      printf "- GEMM >= OpenBLAS on every shape and thread count: %s (%d of %d at or above)\n", bad ? "NOT MET" : "met", n - bad, n
+      if (bad) printf "  below: %s\n", below
+    }' "$dir/gemm-paired.txt"
+
+  local model ratio verdict
+  for model in mlp cnn; do
+    ratio=$(grep -o 'ratio (median of rounds) [0-9.]* %' "$dir/step-flops-$model.txt" 2>/dev/null | grep -o '[0-9.]*' | head -1 || true)
+    if [ -z "$ratio" ]; then
+      echo "- $model step at >= 60 % of the GEMM rate: not measured (see step-flops-$model.txt)"
+    else
+      verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 60 ? "met" : "NOT MET") }')
+      echo "- $model step at >= 60 % of the GEMM rate: $verdict ($ratio %, paired)"
+    fi
+  done
+
+  # TorchSharp side by side: each round's RandAD line against the TorchSharp line of the same round and model.
+  awk '
+    function field(name,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return "" }
+    /^round=/ {
+      key = field("round") SUBSEP field("model")
+      if (field("round") + 0 > rounds) rounds = field("round") + 0
+      if (field("engine") == "RandAD") { rs[key] = field("samples_per_s"); ra[key] = field("test_accuracy"); rp[key] = field("peak_rss_bytes") }
+      else { ts[key] = field("samples_per_s"); ta[key] = field("test_accuracy"); tp[key] = field("peak_rss_bytes") }
+      models[field("model")] = 1
+    }
+    END {
+      target["mlp"] = 2; target["cnn"] = 1.5
+      for (m in models) {
+        n = 0; met = 0; list = ""; accuracy = 1; memory = 0
+        for (round = 1; round <= rounds; round++) {
+          key = round SUBSEP m
+          if (!(key in rs) || !(key in ts) || ts[key] == 0 || tp[key] == 0) continue
+          r = rs[key] / ts[key]; n++; if (r >= target[m]) met++
+          list = list sprintf("%.2f ", r)
+          if (ra[key] + 0 < ta[key] + 0) accuracy = 0
+          if (rp[key] / tp[key] > memory) memory = rp[key] / tp[key]
+        }
+        if (n == 0) { printf "- %s against TorchSharp: not measured (see peer-training.txt)\n", m; continue }
+        printf "- %s samples/s >= %.1fx TorchSharp'"'"'s: %s (%d of %d rounds: %s)\n", m, target[m], met == n ? "met" : "NOT MET", met, n, list
+        printf "- %s test accuracy >= TorchSharp'"'"'s: %s\n", m, accuracy ? "met" : "NOT MET"
+        printf "- %s process peak < 0.5x TorchSharp'"'"'s: %s (at most %.2fx)\n", m, memory < 0.5 ? "met" : "NOT MET", memory
+      }
+    }' "$dir/peer-training.txt" 2>/dev/null || echo "- against TorchSharp: not measured (see peer-training.txt)"
+}
+
+if [ "${1:-}" = "--summary" ]; then
+  summary "$2"
+  exit 0
+fi
+
+rounds=${1:-3}
+dir=${2:-artifacts/perf/targets-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$dir"
+bench=perf/Microsoft.ML.RandAD.Benchmarks/bin/targets
+dotnet build perf/Microsoft.ML.RandAD.Benchmarks -c Release -o "$bench" -v quiet -nologo >/dev/null
+run() { dotnet "$bench/Microsoft.ML.RandAD.Benchmarks.dll" "$@"; }
+
+echo "# $(date -u) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$dir/machine.txt"
+
+# OpenBLAS 0.3.21 does not recognise Zen 5 and falls back to its AVX2 kernels; its AVX-512 ones kill the process where
+# AVX-512 is absent, so they are asked for only where it exists.
+if grep -qw avx512f /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
+run gemm-paired --threads 1,2 --rounds 21 | tee "$dir/gemm-paired.txt"
+unset OPENBLAS_CORETYPE
+for model in mlp cnn; do
+  run step-flops --model "$model" --threads 2 | tee "$dir/step-flops-$model.txt"
+done
+eng/peer-training.sh "$rounds" "$dir/peer-training.txt"
+
+echo
+summary "$dir"
