@@ -51,4 +51,7 @@ internal sealed class DataSetMinibatchSource(DataSet data, ulong seed) : IMiniba
             data.CopyImage(_order[_batchStart + firstRow + r], features.Slice(r * d, d));
         }
     }
+
+    /// <summary>True: each row is decoded from the loaded data set alone.</summary>
+    public bool FillsRowsConcurrently => true;
 }

@@ -37,6 +37,8 @@ internal sealed class StepBands(IMinibatchSource inner) : IMinibatchSource
 
     public void FillFeatures(int firstRow, int rowCount, Span<float> features) => inner.FillFeatures(firstRow, rowCount, features);
 
+    public bool FillsRowsConcurrently => inner.FillsRowsConcurrently;
+
     /// <summary>One line per band of the epoch just run: steps, mean ms per step, methods compiled meanwhile.</summary>
     public string Describe(int epoch)
     {

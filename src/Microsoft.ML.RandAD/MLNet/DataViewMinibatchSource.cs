@@ -194,6 +194,10 @@ internal sealed class DataViewMinibatchSource : IMinibatchSource, IDisposable
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>True: the rows were read and checked when the batch was staged; filling only copies them.</remarks>
+    public bool FillsRowsConcurrently => true;
+
     /// <summary>Closes the open cursor.</summary>
     public void Dispose()
     {

@@ -8,4 +8,11 @@ public interface IFeatureSource
     /// <param name="rowCount">Rows to copy.</param>
     /// <param name="features">rowCount × features-per-row floats.</param>
     void FillFeatures(int firstRow, int rowCount, Span<float> features);
+
+    /// <summary>
+    /// Whether <see cref="FillFeatures"/> may run on several threads at once for disjoint rows of the same batch (it only reads
+    /// what preparing the batch left behind). The network then splits a large chunk's fill over its threads, where the step
+    /// would otherwise wait for one of them. False unless the source says so.
+    /// </summary>
+    bool FillsRowsConcurrently => false;
 }

@@ -38,6 +38,8 @@ public sealed class Network
     private readonly ParameterBlock[] _blocks;
     private readonly RetainedStack _stack = new();
     private readonly StepContext _context;
+    private readonly ConcurrentRows _concurrentFill = new();
+    private readonly FeatureRows _featureRows = new();
     private readonly KeptTable<float>[] _keptInputs;
     private readonly bool _couplesRows;
     private readonly int _widest;
@@ -424,8 +426,28 @@ public sealed class Network
     {
         _context.Chunk = chunk;
         Span<float> input = ChunkInput(chunk, rows);
-        features.FillFeatures(first, rows, input);
+        if (features.FillsRowsConcurrently)
+        {
+            _featureRows.Source = features;
+            _featureRows.First = first;
+            _concurrentFill.Write(_featureRows, rows, InputSize, input);
+            _featureRows.Source = null;
+        }
+        else
+        {
+            features.FillFeatures(first, rows, input);
+        }
+
         return input;
+    }
+
+    /// <summary>A chunk's rows of a feature source, for <see cref="ConcurrentRows"/>.</summary>
+    private sealed class FeatureRows : IRowWriter
+    {
+        public IFeatureSource? Source;
+        public int First;
+
+        public void WriteRows(int firstRow, int rowCount, Span<float> rows) => Source!.FillFeatures(First + firstRow, rowCount, rows);
     }
 
     // Once per step: compiled optimized at once (see Run).

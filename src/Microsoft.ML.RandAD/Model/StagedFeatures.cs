@@ -23,4 +23,6 @@ internal sealed class StagedFeatures : IFeatureSource
 
     public void FillFeatures(int firstRow, int rowCount, Span<float> features) =>
         _values.AsSpan(firstRow * Width, rowCount * Width).CopyTo(features);
+
+    public bool FillsRowsConcurrently => true;
 }

@@ -98,4 +98,8 @@ public sealed class InMemoryMinibatchSource : IMinibatchSource
             _features.AsSpan(row * d, d).CopyTo(features.Slice(r * d, d));
         }
     }
+
+    /// <inheritdoc/>
+    /// <remarks>True: filling only copies rows of the source's arrays.</remarks>
+    public bool FillsRowsConcurrently => true;
 }
