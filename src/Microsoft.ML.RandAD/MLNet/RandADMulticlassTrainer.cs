@@ -47,11 +47,30 @@ public sealed class RandADMulticlassTrainer : ITrainerEstimator<RandADMulticlass
     public TrainerInfo Info => TrainerSchema.Info;
 
     /// <inheritdoc/>
-    public RandADMulticlassPredictionTransformer Fit(IDataView input)
+    public RandADMulticlassPredictionTransformer Fit(IDataView input) => Train(input, initial: null);
+
+    /// <summary>
+    /// Continues training <paramref name="modelParameters"/> on <paramref name="trainData"/> (ML.NET's retraining pattern):
+    /// the network starts from the model's architecture and a copy of its weights, and trains for
+    /// <see cref="RandADTrainerOptionsBase.NumberOfIterations"/> more passes with this trainer's options. The options'
+    /// architecture settings (layers, activation, dropout, image shape) are not used; the optimizer's moments and the
+    /// learning-rate schedule start afresh; the given model is not changed.
+    /// </summary>
+    /// <param name="trainData">The training data, with the same feature column size (and, for classification, the same classes) as the model's.</param>
+    /// <param name="modelParameters">The model to continue from: the <c>Model</c> of a RandAD prediction transformer of the same task.</param>
+    /// <returns>A new prediction transformer.</returns>
+    /// <exception cref="ArgumentException">The model reads another number of features, was trained for another task, or has another number of classes.</exception>
+    public RandADMulticlassPredictionTransformer Fit(IDataView trainData, RandADModelParameters modelParameters)
+    {
+        ArgumentNullException.ThrowIfNull(modelParameters);
+        return Train(trainData, modelParameters);
+    }
+
+    private RandADMulticlassPredictionTransformer Train(IDataView input, RandADModelParameters? initial)
     {
         ArgumentNullException.ThrowIfNull(input);
         TrainingTask task = TrainingTask.Multiclass(input.Schema, _options.LabelColumnName);
-        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADMulticlassTrainer), "RandAD multiclass", _options, task, input);
+        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADMulticlassTrainer), "RandAD multiclass", _options, task, input, initial);
         return new RandADMulticlassPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema, _options.LabelColumnName);
     }
 

@@ -54,11 +54,30 @@ public sealed class RandADRegressionTrainer : ITrainerEstimator<RandADRegression
     public TrainerInfo Info => TrainerSchema.Info;
 
     /// <inheritdoc/>
-    public RandADRegressionPredictionTransformer Fit(IDataView input)
+    public RandADRegressionPredictionTransformer Fit(IDataView input) => Train(input, initial: null);
+
+    /// <summary>
+    /// Continues training <paramref name="modelParameters"/> on <paramref name="trainData"/> (ML.NET's retraining pattern):
+    /// the network starts from the model's architecture and a copy of its weights, and trains for
+    /// <see cref="RandADTrainerOptionsBase.NumberOfIterations"/> more passes with this trainer's options. The options'
+    /// architecture settings (layers, activation, dropout, image shape) are not used; the optimizer's moments and the
+    /// learning-rate schedule start afresh; the given model is not changed.
+    /// </summary>
+    /// <param name="trainData">The training data, with the same feature column size (and, for classification, the same classes) as the model's.</param>
+    /// <param name="modelParameters">The model to continue from: the <c>Model</c> of a RandAD prediction transformer of the same task.</param>
+    /// <returns>A new prediction transformer.</returns>
+    /// <exception cref="ArgumentException">The model reads another number of features, was trained for another task, or has another number of classes.</exception>
+    public RandADRegressionPredictionTransformer Fit(IDataView trainData, RandADModelParameters modelParameters)
+    {
+        ArgumentNullException.ThrowIfNull(modelParameters);
+        return Train(trainData, modelParameters);
+    }
+
+    private RandADRegressionPredictionTransformer Train(IDataView input, RandADModelParameters? initial)
     {
         ArgumentNullException.ThrowIfNull(input);
         TrainingTask task = TrainingTask.Regression(input.Schema, _options.LabelColumnName, _options.LossFunction, _options.HuberDelta);
-        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADRegressionTrainer), "RandAD regression", _options, task, input);
+        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADRegressionTrainer), "RandAD regression", _options, task, input, initial);
         return new RandADRegressionPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema);
     }
 

@@ -17,7 +17,10 @@ internal sealed record TrainedNetwork(Network Network, SketchReport Sketches, IR
 /// </summary>
 internal static class TrainingRun
 {
-    public static TrainedNetwork Train(IHostEnvironment environment, string hostName, string trainerName, RandADTrainerOptionsBase options, TrainingTask task, IDataView data)
+    /// <summary>Trains a network for <paramref name="task"/> on <paramref name="data"/>: afresh, or continuing from <paramref name="initial"/> (its architecture and a copy of its weights).</summary>
+    public static TrainedNetwork Train(
+        IHostEnvironment environment, string hostName, string trainerName, RandADTrainerOptionsBase options, TrainingTask task, IDataView data,
+        RandADModelParameters? initial = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         IHost host = environment.Register(hostName);
@@ -29,8 +32,9 @@ internal static class TrainingRun
             : null;
 
         int seed = options.Seed ?? host.Rand.Next();
-        NetworkSpec spec = ArchitectureBuilder.Build(options, features.Name, featureSize, task.Outputs, task.Loss);
-        Network network = Network.Create(spec, (ulong)seed);
+        Network network = initial is null
+            ? Network.Create(ArchitectureBuilder.Build(options, features.Name, featureSize, task.Outputs, task.Loss), (ulong)seed)
+            : Continued(initial, task, features.Name, featureSize, trainerName, (ulong)seed);
         SketchReport sketches = network.ConfigureSketches(options.ToRadSettings(), options.BatchSize);
         Func<bool> canceled = HostAccess.CancellationProbe(host, environment);
         using var source = new DataViewMinibatchSource(data, "training data", features, task.Label, weight, (ulong)seed, shuffle: true,
@@ -38,6 +42,11 @@ internal static class TrainingRun
         var loop = new TrainingLoop(network, Settings(options, data));
 
         using IChannel channel = host.Start("Training");
+        if (initial is not null)
+        {
+            Log(channel, $"{trainerName}: continuing from the given model after its {initial.History.Count} passes (its architecture and weights; the optimizer's state starts afresh)");
+        }
+
         Log(channel, $"{trainerName}: {network.Describe()}");
         if (sketches.Layers.Count > 0)
         {
@@ -71,6 +80,49 @@ internal static class TrainingRun
         stopping.RestoreBest();
         return new TrainedNetwork(network, sketches, history, seed);
     }
+
+    /// <summary>
+    /// The network to continue training from a model: its architecture (with this task's loss: a regression model may change
+    /// between squared error and Huber) and a copy of its parameters, after checking that it reads these features and fits
+    /// this task.
+    /// </summary>
+    private static Network Continued(RandADModelParameters initial, TrainingTask task, string featureName, int featureSize, string trainerName, ulong seed)
+    {
+        NetworkSpec spec = initial.Spec;
+        if (initial.FeatureCount != featureSize)
+        {
+            throw new ArgumentException(
+                $"{trainerName}: the model to continue from reads {initial.FeatureCount} features, but column '{featureName}' has {featureSize}.", "modelParameters");
+        }
+
+        bool sameTask = (spec.Loss.Kind, task.Loss.Kind) switch
+        {
+            (LossKind.MeanSquaredError or LossKind.Huber, LossKind.MeanSquaredError or LossKind.Huber) => true,
+            (var trained, var wanted) => trained == wanted,
+        };
+        if (!sameTask)
+        {
+            throw new ArgumentException(
+                $"{trainerName}: the model to continue from was trained for {TaskOf(spec.Loss.Kind)}, not {TaskOf(task.Loss.Kind)}.", "modelParameters");
+        }
+
+        int outputs = initial.Network.OutputSize;
+        if (outputs != task.Outputs)
+        {
+            throw new ArgumentException(
+                $"{trainerName}: the model to continue from has {outputs} outputs, but the label has {task.Outputs} classes. Map the labels with the same MapValueToKey as the model was trained with.",
+                "modelParameters");
+        }
+
+        return Network.FromParameters(spec with { Loss = task.Loss }, initial.Network.Parameters, seed);
+    }
+
+    private static string TaskOf(LossKind loss) => loss switch
+    {
+        LossKind.SoftmaxCrossEntropy => "multiclass classification",
+        LossKind.BinaryCrossEntropy => "binary classification",
+        _ => "regression",
+    };
 
     private static EpochReport RunEpoch(TrainingLoop loop, DataViewMinibatchSource source, int epoch, RandADTrainerOptionsBase options, string trainerName)
     {
