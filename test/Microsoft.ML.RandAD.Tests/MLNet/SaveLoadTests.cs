@@ -7,8 +7,6 @@ namespace Microsoft.ML.RandAD.Tests.MLNet;
 [TestClass]
 public sealed class SaveLoadTests
 {
-    public TestContext TestContext { get; set; } = null!;
-
     [TestMethod]
     public void MulticlassPipelineReloadsWithIdenticalLabelsScoresAndMetrics()
     {
@@ -79,7 +77,19 @@ public sealed class SaveLoadTests
         }
     }
 
-    private string Folder => TestContext.TestRunDirectory ?? Path.GetTempPath();
+    private string? _folder;
+
+    /// <summary>A folder of this test's own for the zip and the fresh process's files, removed after the test.</summary>
+    private string Folder => _folder ??= Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"randad-saveload-{Guid.NewGuid():N}")).FullName;
+
+    [TestCleanup]
+    public void RemoveFolder()
+    {
+        if (_folder is not null && Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
 }
 
 /// <summary>Column-by-column comparison of two scored views.</summary>
