@@ -133,6 +133,38 @@ public sealed class ContinuedTrainingTests
         Assert.AreEqual(LossKind.MeanSquaredError, r1.Model.Spec.Loss.Kind);
     }
 
+    [TestMethod]
+    public void AModelSavedByModelSaveOrExportedToOnnxContinuesWhereItLeftOff()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView raw = ml.Data.LoadFromEnumerable(SyntheticData.Blobs(600, seed: 1));
+        ITransformer pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.NormalizeMinMax("Features"))
+            .Append(ml.MulticlassClassification.Trainers.RandAD(Options(2, rate: 0.002f))).Fit(raw);
+        RandADModelParameters trained = ((IEnumerable<ITransformer>)pipeline).OfType<RandADMulticlassPredictionTransformer>().Single().Model;
+
+        using var zip = new MemoryStream();
+        ml.Model.Save(pipeline, raw.Schema, zip);
+        zip.Position = 0;
+        RandADModelParameters fromZip = RandADModelParameters.Load(zip);
+        using var onnx = new MemoryStream();
+        ml.Model.ConvertToOnnxWithRandAD(pipeline, raw, onnx);
+        onnx.Position = 0;
+        RandADModelParameters fromOnnx = RandADModelParameters.Load(onnx);
+
+        foreach ((string what, RandADModelParameters loaded) in new[] { ("Model.Save zip", fromZip), ("whole-pipeline ONNX", fromOnnx) })
+        {
+            Assert.AreEqual(trained.Spec.ToJson(), loaded.Spec.ToJson(), what);
+            CollectionAssert.AreEqual(trained.Network.Parameters, loaded.Network.Parameters, $"{what}: the same parameters");
+        }
+
+        // Continuing from the file takes the same steps as continuing from the fitted model (same seed, same weights).
+        IDataView prepared = ((IEnumerable<ITransformer>)pipeline).Take(2).Aggregate(raw, (view, step) => step.Transform(view));
+        RandADMulticlassPredictionTransformer fromMemory = ml.MulticlassClassification.Trainers.RandAD(Options(1, rate: 0.002f)).Fit(prepared, trained);
+        RandADMulticlassPredictionTransformer fromFile = ml.MulticlassClassification.Trainers.RandAD(Options(1, rate: 0.002f)).Fit(prepared, fromZip);
+        CollectionAssert.AreEqual(fromMemory.Model.Network.Parameters, fromFile.Model.Network.Parameters, "the same weights after a further pass");
+        Assert.IsLessThan(trained.History[0].TrainLoss, fromFile.Model.History[0].TrainLoss, "it continues where the saved model left off");
+    }
+
     private sealed class WideRow
     {
         [VectorType(SyntheticData.FeatureCount)]
