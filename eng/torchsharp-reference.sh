@@ -15,7 +15,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${TORCHSHARP_REFERENCE_OUT:-$root/perf/TorchSharpReference/bin/run}"
 
 dotnet build -c Release "$root/perf/TorchSharpReference" -o "$out" >&2
-# With a runtime identifier (Directory.Build.props sets linux-x64) the natives land next to the assembly.
+# With a runtime identifier (Directory.Build.props sets linux-<this machine's architecture>) the natives land next to the assembly.
 native="$out/libLibTorchSharp.so"
 [ -f "$native" ] || native="$out/runtimes/linux-x64/native/libLibTorchSharp.so"
 shim="$out/libios_base_library_init.so"
