@@ -121,19 +121,7 @@ public sealed class FusedActivationTests
         Assert.IsFalse(fused.MasksInProduct(1, out _), "the ReLU in front of the first Dense layer needs no input gradient");
         Assert.IsTrue(fused.ActivatesInProduct(1, training: false, out _), "scoring fuses whatever the sketch");
 
-        var random = new Random(5);
-        for (int step = 0; step < 3; step++)
-        {
-            float[] x = [.. Enumerable.Range(0, batch * spec.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1))];
-            float[] y = [.. Enumerable.Range(0, batch).Select(_ => (float)random.Next(5))];
-            x.CopyTo(apart.BeginStep(batch));
-            x.CopyTo(fused.BeginStep(batch));
-            Assert.AreEqual(apart.ForwardBackward(y), fused.ForwardBackward(y), 0, $"step {step}: loss");
-            KernelTestCases.AssertBitEqual(apart.Gradients, fused.Gradients, $"step {step}: gradients");
-            Assert.AreEqual(apart.Ledger.ToString(), fused.Ledger.ToString(), $"step {step}: the same bytes kept per layer");
-            Assert.AreEqual(apart.Ledger.PeakRetainedBytes, fused.Ledger.PeakRetainedBytes, $"step {step}: the same peak");
-            Assert.IsTrue(fused.Gradients.Any(v => v != 0), "the gradients are not all zero");
-        }
+        FusionComparison.AssertSameSteps(apart, fused, batch, classes: 5, g => g.Any(v => v != 0), "the gradients are not all zero");
     }
 
     [TestMethod]

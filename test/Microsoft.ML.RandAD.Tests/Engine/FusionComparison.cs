@@ -1,0 +1,30 @@
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Tests.Kernels;
+
+namespace Microsoft.ML.RandAD.Tests.Engine;
+
+/// <summary>Two networks of the same spec and seed, one with a fusion off, stepped on the same random batches.</summary>
+internal static class FusionComparison
+{
+    /// <summary>
+    /// Three steps of <paramref name="batch"/> rows (features in [−1, 1), labels of <paramref name="classes"/> classes): the
+    /// same loss and gradients to the bit and the same ledger each step, and <paramref name="someNonZero"/> true of the fused
+    /// network's gradients (so the comparison is not of zeros).
+    /// </summary>
+    public static void AssertSameSteps(Network apart, Network fused, int batch, int classes, Func<float[], bool> someNonZero, string what)
+    {
+        var random = new Random(5);
+        for (int step = 0; step < 3; step++)
+        {
+            float[] x = [.. Enumerable.Range(0, batch * fused.InputSize).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+            float[] y = [.. Enumerable.Range(0, batch).Select(_ => (float)random.Next(classes))];
+            x.CopyTo(apart.BeginStep(batch));
+            x.CopyTo(fused.BeginStep(batch));
+            Assert.AreEqual(apart.ForwardBackward(y), fused.ForwardBackward(y), 0, $"step {step}: loss");
+            KernelTestCases.AssertBitEqual(apart.Gradients, fused.Gradients, $"step {step}: gradients");
+            Assert.AreEqual(apart.Ledger.ToString(), fused.Ledger.ToString(), $"step {step}: the same bytes kept per layer");
+            Assert.AreEqual(apart.Ledger.PeakRetainedBytes, fused.Ledger.PeakRetainedBytes, $"step {step}: the same peak");
+            Assert.IsTrue(someNonZero(fused.Gradients), what);
+        }
+    }
+}
