@@ -110,7 +110,9 @@ internal static class TrainingRun
         if (outputs != task.Outputs)
         {
             throw new ArgumentException(
-                $"{trainerName}: the model to continue from has {outputs} outputs, but the label has {task.Outputs} classes. Map the labels with the same MapValueToKey as the model was trained with.",
+                task.IsClassification
+                    ? $"{trainerName}: the model to continue from has {outputs} outputs, but the label has {task.Outputs} classes. Map the labels with the same MapValueToKey as the model was trained with."
+                    : $"{trainerName}: the model to continue from has {outputs} outputs; this trainer predicts {task.Outputs}.",
                 "modelParameters");
         }
 

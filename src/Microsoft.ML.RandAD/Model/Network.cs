@@ -430,8 +430,14 @@ public sealed class Network
         {
             _featureRows.Source = features;
             _featureRows.First = first;
-            _concurrentFill.Write(_featureRows, rows, InputSize, input);
-            _featureRows.Source = null;
+            try
+            {
+                _concurrentFill.Write(_featureRows, rows, InputSize, input);
+            }
+            finally
+            {
+                _featureRows.Source = null; // the network does not hold on to the caller's source
+            }
         }
         else
         {
