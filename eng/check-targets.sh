@@ -15,6 +15,7 @@ summary() {
   local dir=$1
   echo "## Targets ($dir)"
   # GEMM: the last column of gemm-paired's table rows is RandAD / OpenBLAS, the median of paired rounds.
+  touch "$dir/gemm-paired.txt" "$dir/peer-training.txt" # a missing part reads as not measured
   awk -F'|' '$2 ~ /^ *[0-9]+ *$/ {
       threads = $2 + 0; shape = $3; gsub(/^ +| +$/, "", shape); ratio = $6; gsub(/[ ×]/, "", ratio); n++
       if (ratio + 0 < 1) { below = below sprintf("%s on %d thread(s) %.2f×; ", shape, threads, ratio); bad++ }
