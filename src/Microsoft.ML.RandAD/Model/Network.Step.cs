@@ -1,0 +1,283 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Layers;
+using Microsoft.ML.RandAD.Tensors;
+
+namespace Microsoft.ML.RandAD.Model;
+
+// The training step itself: which layers run fused, and the chunked forward and backward passes (see the class remarks).
+public sealed partial class Network
+{
+    /// <summary>
+    /// Whether a convolution followed by max pooling runs its forward pass and the pooling's as one, pooling each image's output
+    /// from the cache (<see cref="Conv2DLayer.TakesPooledOutput"/>), and a first convolution takes its output gradient through
+    /// the pooling's winners instead of the pooling writing it out (<see cref="Conv2DLayer.TakesPooledGradient"/>); the same
+    /// bits either way. On by default; tests and benchmarks turn it off to compare.
+    /// </summary>
+    internal bool FusesPooling { get; set; } = true;
+
+    /// <summary>
+    /// Whether layers <paramref name="i"/> and <paramref name="i"/> + 1 are a convolution and the max pooling after it that run
+    /// as one forward pass (<see cref="FusesPooling"/>, <see cref="Conv2DLayer.TakesPooledOutput"/>); training and scoring both ask.
+    /// </summary>
+    internal bool PoolsFromCache(int i, [NotNullWhen(true)] out Conv2DLayer? convolution, [NotNullWhen(true)] out Pool2DLayer? pool)
+    {
+        convolution = i + 1 < _layers.Count ? _layers[i] as Conv2DLayer : null;
+        pool = convolution is null ? null : _layers[i + 1] as Pool2DLayer;
+        return FusesPooling && pool is not null && convolution!.TakesPooledOutput(pool);
+    }
+
+    /// <summary>
+    /// Whether a Dense layer followed by a ReLU that keeps no mask runs both as one product (<see cref="ActivatesInProduct"/>,
+    /// <see cref="MasksInProduct"/>); the same bits either way. On by default; tests and benchmarks turn it off to compare.
+    /// </summary>
+    internal bool FusesActivations { get; set; } = true;
+
+    /// <summary>
+    /// Whether layer <paramref name="i"/> is a Dense layer whose product applies the ReLU at <paramref name="i"/> + 1 (its
+    /// forward pass, <see cref="DenseLayer.ForwardThroughRelu"/>): a plain ReLU (slope 0) that needs no mask of its own, as in
+    /// scoring, or in training where the next layer keeps its output exactly. Training and scoring both ask.
+    /// </summary>
+    internal bool ActivatesInProduct(int i, bool training, [NotNullWhen(true)] out DenseLayer? dense)
+    {
+        dense = FusesActivations && i + 1 < _layers.Count && _layers[i + 1] is ReluLayer { NegativeSlope: 0 } relu && (!training || relu.ReadsOutput)
+            ? _layers[i] as DenseLayer
+            : null;
+        return dense is not null;
+    }
+
+    /// <summary>
+    /// Whether layer <paramref name="i"/> is a Dense layer whose input-gradient product also takes the backward pass of the ReLU
+    /// before it (<see cref="DenseLayer.BackwardThroughRelu"/>): a plain ReLU (slope 0) whose output this layer keeps exactly,
+    /// with a layer below it that needs its input gradient.
+    /// </summary>
+    internal bool MasksInProduct(int i, [NotNullWhen(true)] out DenseLayer? dense)
+    {
+        dense = FusesActivations && i >= 2 && _layers[i - 1] is ReluLayer { NegativeSlope: 0, ReadsOutput: true } ? _layers[i] as DenseLayer : null;
+        return dense is not null;
+    }
+
+    // The step's glue (this, Forward and Backward, the layers' and the loss's calls, Sgemm.Multiply, the optimizer's step)
+    // is compiled optimized at its first call rather than through the tiers: tier 1 recompiled it with profile data, which
+    // inlined deeply (35 ms for this method alone) on the background thread that shares the two cores with the first
+    // epoch's steps. The MLP's first epoch compiled 455-500 ms of code before, 300-398 ms after (`train`, JIT line).
+    // NoInlining, as optimized code must not be inlined into tiered callers (KernelCompilationTests).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private double Run(IFeatureSource features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights)
+    {
+        int batch = _batch;
+        _batch = -1;
+        int targetWidth = _loss.TargetWidth(OutputSize);
+        if (targets.Length < batch * targetWidth || (!weights.IsEmpty && weights.Length < batch))
+        {
+            throw new ArgumentException($"A batch of {batch} needs {batch * targetWidth} targets and {batch} weights (or none).");
+        }
+
+        double weightSum = Loss.WeightSum(weights, batch);
+        int chunks = ChunkCount(batch);
+        double loss = 0;
+        Span<float> lastOutput = default;
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            int first = chunk * _chunkRows, rows = Math.Min(_chunkRows, batch - first);
+            ReadOnlySpan<float> input = _layers[0].KeepsInput && chunk == 0 && _firstChunkFilled
+                ? _context.Kept(_keptInputs[0][0])
+                : chunk == 0 && _firstChunkFilled ? _input.AsSpan(0, rows * InputSize) : Fill(features, chunk, first, rows);
+            lastOutput = Forward(chunk, rows, input);
+
+            // One chunk: the output gradient overwrites the logits in place; several: each chunk's goes aside.
+            Span<float> gradient = chunks == 1 ? lastOutput : _lossGradient.AsSpan(first * OutputSize, rows * OutputSize);
+            long start = Profile?.Now() ?? 0;
+            loss += _loss.EvaluatePart(
+                lastOutput, targets.Slice(first * targetWidth, rows * targetWidth), weights.IsEmpty ? default : weights.Slice(first, rows),
+                rows, OutputSize, gradient, weightSum);
+            Profile?.AddLoss(start);
+        }
+
+        for (int chunk = chunks - 1; chunk >= 0; chunk--)
+        {
+            int first = chunk * _chunkRows, rows = Math.Min(_chunkRows, batch - first);
+            Span<float> gradient = chunks == 1 ? lastOutput : _lossGradient.AsSpan(first * OutputSize, rows * OutputSize);
+            Backward(chunk, rows, gradient, accumulate: chunk != chunks - 1, inBufferA: chunks == 1 && lastOutput.Overlaps(_buffers.First), inBuffers: chunks == 1);
+        }
+
+        _context.KeptInputBlock = default;
+        _context.KeptOutputBlock = default;
+        _context.Accumulate = false;
+        StepCount++;
+        Profile?.CountStep();
+        return loss / weightSum;
+    }
+
+    private ReadOnlySpan<float> Fill(IFeatureSource features, int chunk, int first, int rows)
+    {
+        _context.Chunk = chunk;
+        Span<float> input = ChunkInput(chunk, rows);
+        if (features.FillsRowsConcurrently)
+        {
+            _featureRows.Source = features;
+            _featureRows.First = first;
+            try
+            {
+                _concurrentFill.Write(_featureRows, rows, InputSize, input);
+            }
+            finally
+            {
+                _featureRows.Source = null; // the network does not hold on to the caller's source
+            }
+        }
+        else
+        {
+            features.FillFeatures(first, rows, input);
+        }
+
+        return input;
+    }
+
+    /// <summary>A chunk's rows of a feature source, for <see cref="ConcurrentRows"/>.</summary>
+    private sealed class FeatureRows : IRowWriter
+    {
+        public IFeatureSource? Source;
+        public int First;
+
+        public void WriteRows(int firstRow, int rowCount, Span<float> rows) => Source!.FillFeatures(First + firstRow, rowCount, rows);
+    }
+
+    // Once per step: compiled optimized at once (see Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private Span<float> Forward(int chunk, int rows, ReadOnlySpan<float> input)
+    {
+        _context.Chunk = chunk;
+        _context.Batch = rows;
+        Span<float> output = default;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            Layer layer = _layers[i];
+            if (PoolsFromCache(i, out Conv2DLayer? convolution, out Pool2DLayer? pool))
+            {
+                // A convolution under max pooling pools each image's output while it is in the cache: the output (6.4 MB for
+                // the CNN's first layer at batch 128, 3.2 MB for its second) is never written out and read back. Blocks are
+                // kept in the order of the unfused passes.
+                long started = Profile?.Now() ?? 0;
+                _context.LayerIndex = i;
+                convolution.KeepForBackward(_context, input);
+                output = LayerOutput(i + 1, chunk, rows, input);
+                _context.LayerIndex = i + 1;
+                Span<byte> winners = pool.BeginWinners(_context);
+                convolution.ForwardThroughPooling(_context, input, pool, output, winners);
+                pool.EndWinners(_context, winners);
+                Profile?.AddForward(i, started); // the pooling's share counts with the convolution
+                input = output;
+                i++;
+                continue;
+            }
+
+            if (ActivatesInProduct(i, training: true, out DenseLayer? dense))
+            {
+                // The ReLU after a Dense layer applied by the layer's product as its blocks complete: the pre-activation is
+                // never written out and read back.
+                long started = Profile?.Now() ?? 0;
+                output = LayerOutput(i + 1, chunk, rows, input);
+                _context.LayerIndex = i;
+                dense.ForwardThroughRelu(_context, input, output);
+                Profile?.AddForward(i, started); // the ReLU's share counts with the Dense layer
+                input = output;
+                i++;
+                continue;
+            }
+
+            output = LayerOutput(i, chunk, rows, input);
+            _context.LayerIndex = i;
+            long start = Profile?.Now() ?? 0;
+            layer.Forward(_context, input, output);
+            Profile?.AddForward(i, start);
+            input = output;
+        }
+
+        return output;
+    }
+
+    /// <summary>
+    /// Where layer <paramref name="i"/> writes its output: a block kept for the next layer when it keeps its input, else the
+    /// ping-pong buffer that does not hold <paramref name="input"/> (not simply by the layer's parity: a fused convolution and
+    /// pooling skip one buffer, and the pooled output must not overwrite the images still being read).
+    /// </summary>
+    private Span<float> LayerOutput(int i, int chunk, int rows, ReadOnlySpan<float> input)
+    {
+        int size = rows * _layers[i].OutputShape.Size;
+        if (i + 1 < _layers.Count && _layers[i + 1].KeepsInput)
+        {
+            _context.LayerIndex = i + 1;
+            _keptInputs[i + 1][chunk] = _context.Keep<float>(size);
+            return _context.Kept(_keptInputs[i + 1][chunk]);
+        }
+
+        return _buffers.Other(input).Slice(0, size);
+    }
+
+    // Once per step: compiled optimized at once (see Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private void Backward(int chunk, int rows, Span<float> outputGradient, bool accumulate, bool inBufferA, bool inBuffers)
+    {
+        // Each layer writes its input gradient into whichever ping-pong buffer does not hold its output gradient.
+        _context.Chunk = chunk;
+        _context.Batch = rows;
+        _context.Accumulate = accumulate;
+        Span<float> gradient = outputGradient;
+        bool gradientInA = inBuffers && inBufferA;
+        for (int i = _layers.Count - 1; i >= 0; i--)
+        {
+            Layer layer = _layers[i];
+            Span<float> inputGradient = i == 0 ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * layer.InputShape.Size);
+            _context.LayerIndex = i;
+            _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
+            _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[i + 1][chunk] : default;
+            long start = Profile?.Now() ?? 0;
+            if (i == 1 && FusesPooling && layer is Pool2DLayer pool && _layers[0] is Conv2DLayer first && first.TakesPooledGradient(pool))
+            {
+                // A first convolution under max pooling reads its output gradient through the pooling's winners: the 6.4 MB
+                // (CNN, batch 128) gradient the pooling would write, and the convolution read back, is never formed.
+                ReadOnlySpan<byte> winners = pool.Winners(_context);
+                _context.LayerIndex = 0;
+                _context.KeptInputBlock = first.KeepsInput ? _keptInputs[0][chunk] : default;
+                _context.KeptOutputBlock = first.OutputKeptByNext ? _keptInputs[1][chunk] : default;
+                first.BackwardThroughPooling(_context, gradient, winners, pool);
+                Profile?.AddBackward(0, start); // the pooling's share (unpacking its winners) counts with the convolution
+                return;
+            }
+
+            if (MasksInProduct(i, out DenseLayer? dense))
+            {
+                // The Dense layer's input gradient comes out masked by the output of the ReLU before it (its kept input), which
+                // makes it the ReLU's input gradient: the ReLU's own pass is skipped.
+                dense.BackwardThroughRelu(_context, gradient, _context.KeptInput, inputGradient);
+                Profile?.AddBackward(i, start); // the ReLU's share counts with the Dense layer
+                gradient = inputGradient;
+                gradientInA = !gradientInA;
+                i--;
+                continue;
+            }
+
+            layer.Backward(_context, gradient, inputGradient);
+            Profile?.AddBackward(i, start);
+            gradient = inputGradient;
+            gradientInA = !gradientInA;
+        }
+    }
+
+    private void EnsureCapacity(int chunkRows, int batch)
+    {
+        if (chunkRows > _capacityRows)
+        {
+            _input = PinnedMemory.Allocate<float>(chunkRows * InputSize);
+            _buffers = new PingPongBuffers(chunkRows * _widest);
+            _capacityRows = chunkRows;
+        }
+
+        if (batch > chunkRows && _lossGradient.Length < batch * OutputSize)
+        {
+            _lossGradient = PinnedMemory.Allocate<float>(batch * OutputSize);
+        }
+    }
+}
