@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -135,10 +136,12 @@ internal static unsafe class DirectConvolution
     /// to a per-thread buffer (50 KB for the CNN's first layer) and is pooled from the cache, so the full-size output (6.4 MB
     /// at batch 128) is never written to memory and read back. The same kernels on the same values: the same bits and the
     /// same <paramref name="winners"/> (a byte per pooled element; empty when none are wanted) as the two calls.
+    /// With <paramref name="relu"/> the pooled output also takes <c>max(·, 0)</c> while it is in the cache (a ReLU after the
+    /// pooling that keeps no mask: the same bits as its own pass).
     /// </summary>
     public static void ForwardThroughPooling(
         in ConvGeometry g, in PoolGeometry pool, ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters,
-        Span<float> pooled, Span<byte> winners)
+        Span<float> pooled, Span<byte> winners, bool relu = false)
     {
         if (pool.Channels != filters || pool.Height != g.OutHeight || pool.Width != g.OutWidth)
         {
@@ -159,7 +162,7 @@ internal static unsafe class DirectConvolution
         fixed (float* pi = images, pb = bias, pp = pooled)
         fixed (byte* pwin = winners)
         {
-            new ConvolutionJob(g, filters, pi, transposed, pb, null, count, accumulate: false).RunForwardThroughPooling(pool, pp, pwin);
+            new ConvolutionJob(g, filters, pi, transposed, pb, null, count, accumulate: false).RunForwardThroughPooling(pool, pp, pwin, relu);
         }
     }
 
@@ -464,6 +467,7 @@ internal static unsafe class DirectConvolution
         private PoolGeometry _pool;
         private float* _pooled; // the pooled output (forward) or its gradient (weight gradient)
         private byte* _winners;
+        private bool _relu; // forward through pooling: max(·, 0) on the pooled output too
         private int _bands; // forward: bands of output rows per image (a line is an image's band)
 
         /// <summary>
@@ -489,11 +493,12 @@ internal static unsafe class DirectConvolution
         }
 
         /// <summary>The forward pass (parts are ranges of images, or of bands of rows) with each image's output max-pooled into <paramref name="pooled"/> and <paramref name="winners"/> (may be null).</summary>
-        public void RunForwardThroughPooling(in PoolGeometry pool, float* pooled, byte* winners)
+        public void RunForwardThroughPooling(in PoolGeometry pool, float* pooled, byte* winners, bool relu)
         {
             _pool = pool;
             _pooled = pooled;
             _winners = winners;
+            _relu = relu;
             Run(lines: _count, forward: true);
         }
 
@@ -574,9 +579,15 @@ internal static unsafe class DirectConvolution
                         int rowFloats = _g.OutWidth * _filters;
                         var band = _pool with { Height = endRow - firstRow };
                         long at = ((long)n * _pool.OutImageSize) + ((long)firstRow / _pool.Stride * _pool.OutWidth * _pool.Channels);
+                        var pooledBand = new Span<float>(_pooled + at, band.OutImageSize);
                         Pooling.MaxForward(
-                            band, new ReadOnlySpan<float>(image + ((long)firstRow * rowFloats), band.ImageSize), 1, new Span<float>(_pooled + at, band.OutImageSize),
+                            band, new ReadOnlySpan<float>(image + ((long)firstRow * rowFloats), band.ImageSize), 1, pooledBand,
                             _winners == null ? default : new Span<byte>(_winners + at, band.OutImageSize));
+                        if (_relu)
+                        {
+                            // The ReLU after the pooling, on the pooled band while it is in the cache: the ReLU's own TensorPrimitives.Max(x, 0).
+                            TensorPrimitives.Max(pooledBand, 0f, pooledBand);
+                        }
                     }
                 }
 

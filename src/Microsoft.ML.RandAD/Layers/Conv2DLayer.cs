@@ -90,8 +90,9 @@ internal sealed class Conv2DLayer : Layer
     /// the pooled output and the winners (<paramref name="winners"/>, empty when not wanted) with the same bits, without the
     /// full-size output in between. The caller keeps the input for the backward pass (<see cref="KeepForBackward"/>).
     /// </summary>
-    internal void ForwardThroughPooling(StepContext context, ReadOnlySpan<float> input, Pool2DLayer pool, Span<float> pooled, Span<byte> winners) =>
-        DirectConvolution.ForwardThroughPooling(_geometry, pool.Geometry, input, context.Batch, _weight.Values, _bias.Values, _filters, pooled, winners);
+    /// <remarks>With <paramref name="relu"/>, the ReLU after the pooling too (one that keeps no mask), on the pooled output in the cache.</remarks>
+    internal void ForwardThroughPooling(StepContext context, ReadOnlySpan<float> input, Pool2DLayer pool, Span<float> pooled, Span<byte> winners, bool relu = false) =>
+        DirectConvolution.ForwardThroughPooling(_geometry, pool.Geometry, input, context.Batch, _weight.Values, _bias.Values, _filters, pooled, winners, relu);
 
     /// <summary>im2col + GEMM a column chunk of images at a time (chunks spread over the threads), then the bias.</summary>
     private void ForwardByProducts(StepContext context, ReadOnlySpan<float> input, Span<float> output) =>

@@ -48,6 +48,15 @@ public sealed partial class Network
     }
 
     /// <summary>
+    /// Whether layer <paramref name="i"/> is a plain ReLU (slope 0) that needs no mask of its own (scoring, or training where the
+    /// next layer keeps its output exactly) after a convolution and max pooling that run as one (<see cref="PoolsFromCache"/>):
+    /// then the fused pass applies it to the pooled output in the cache (<see cref="FusesActivations"/>).
+    /// </summary>
+    internal bool ActivatesAfterPooling(int i, bool training) =>
+        FusesActivations && i >= 2 && i < _layers.Count && _layers[i] is ReluLayer { NegativeSlope: 0 } relu && (!training || relu.ReadsOutput) &&
+        PoolsFromCache(i - 2, out _, out _);
+
+    /// <summary>
     /// Whether layer <paramref name="i"/> is a Dense layer whose input-gradient product also takes the backward pass of the ReLU
     /// before it (<see cref="DenseLayer.BackwardThroughRelu"/>): a plain ReLU (slope 0) whose output this layer keeps exactly,
     /// with a layer below it that needs its input gradient.
@@ -162,14 +171,15 @@ public sealed partial class Network
                 long started = Profile?.Now() ?? 0;
                 _context.LayerIndex = i;
                 convolution.KeepForBackward(_context, input);
-                output = LayerOutput(i + 1, chunk, rows, input);
+                bool relu = ActivatesAfterPooling(i + 2, training: true); // then the ReLU's output is what the pass writes
+                output = LayerOutput(relu ? i + 2 : i + 1, chunk, rows, input);
                 _context.LayerIndex = i + 1;
                 Span<byte> winners = pool.BeginWinners(_context);
-                convolution.ForwardThroughPooling(_context, input, pool, output, winners);
+                convolution.ForwardThroughPooling(_context, input, pool, output, winners, relu);
                 pool.EndWinners(_context, winners);
-                Profile?.AddForward(i, started); // the pooling's share counts with the convolution
+                Profile?.AddForward(i, started); // the pooling's (and the ReLU's) share counts with the convolution
                 input = output;
-                i++;
+                i += relu ? 2 : 1;
                 continue;
             }
 

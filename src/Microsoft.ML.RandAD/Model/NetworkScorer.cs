@@ -58,11 +58,12 @@ public sealed class NetworkScorer
             {
                 // As in training: each image's output pooled from the cache, never written out whole (51 MB for the CNN's first
                 // layer at 1,024 rows).
-                Span<float> pooled = Next(layers, i + 1, batch, output, current);
+                bool relu = _network.ActivatesAfterPooling(i + 2, training: false);
+                Span<float> pooled = Next(layers, relu ? i + 2 : i + 1, batch, output, current);
                 _context.LayerIndex = i;
-                convolution.ForwardThroughPooling(_context, current, pool, pooled, default);
+                convolution.ForwardThroughPooling(_context, current, pool, pooled, default, relu);
                 current = pooled;
-                i++;
+                i += relu ? 2 : 1;
                 continue;
             }
 

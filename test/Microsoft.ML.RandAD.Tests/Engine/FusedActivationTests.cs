@@ -124,6 +124,54 @@ public sealed class FusedActivationTests
         FusionComparison.AssertSameSteps(apart, fused, batch, classes: 5, g => g.Any(v => v != 0), "the gradients are not all zero");
     }
 
+    public static IEnumerable<object[]> ConvolutionNetworks =>
+        from sketch in new[] { "exact", "magnitude" }
+        from threads in new[] { 1, 2 }
+        from chunkRows in new[] { 0, 5 }
+        select new object[] { sketch, threads, chunkRows };
+
+    /// <summary>A convolution, max pooling and the ReLU after it (the factory puts pooling first) run as one pass, the ReLU on the pooled output.</summary>
+    [TestMethod]
+    [DynamicData(nameof(ConvolutionNetworks))]
+    public void ConvolutionNetworksGiveTheSameLossAndGradientsWithTheReluInThePooling(string sketch, int threads, int chunkRows)
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+        var spec = new NetworkSpec(
+            InputSpec.Image(1, 12, 12),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(128, 2, 1, 1),
+             new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
+        const int batch = 24;
+        Network fused = Network.Create(spec, seed: 11), apart = Network.Create(spec, seed: 11);
+        apart.FusesActivations = false;
+        foreach (Network network in new[] { fused, apart })
+        {
+            network.ChunkRows = chunkRows;
+            network.ConfigureSketches(settings, batch);
+        }
+
+        // The ReLU after the first pooling: the next convolution keeps its output when it keeps its input exactly. The one after
+        // the second pooling keeps a mask (a flatten follows), so it runs apart in training; scoring takes both.
+        int[] relus = [.. Enumerable.Range(0, fused.Layers.Count).Where(i => fused.Layers[i] is ReluLayer)];
+        Assert.HasCount(2, relus);
+        Assert.IsInstanceOfType<Pool2DLayer>(fused.Layers[relus[0] - 1], "the factory puts the pooling before the ReLU");
+        Assert.AreEqual(sketch == "exact", fused.ActivatesAfterPooling(relus[0], training: true), "the first ReLU in training");
+        Assert.IsFalse(fused.ActivatesAfterPooling(relus[1], training: true), "the second ReLU in training");
+        Assert.IsTrue(fused.ActivatesAfterPooling(relus[0], training: false) && fused.ActivatesAfterPooling(relus[1], training: false), "scoring");
+        Assert.IsFalse(apart.ActivatesAfterPooling(relus[0], training: false), "off with FusesActivations");
+
+        FusionComparison.AssertSameSteps(apart, fused, batch, classes: 3, g => g.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
+
+        const int rows = 37;
+        var random = new Random(9);
+        float[] x = [.. Enumerable.Range(0, rows * spec.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        float[] scoredFused = new float[rows * 3], scoredApart = new float[rows * 3];
+        fused.CreateScorer().Score(x, rows, scoredFused);
+        apart.CreateScorer().Score(x, rows, scoredApart);
+        KernelTestCases.AssertBitEqual(scoredApart, scoredFused, "scored logits");
+    }
+
     [TestMethod]
     [DataRow(1)]
     [DataRow(2)]
