@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
@@ -33,6 +34,9 @@ internal readonly unsafe struct GemmEpilogue
     public bool IsEmpty => _bias == null && !_relu && _reluOutput == null;
 
     /// <summary>Applies the epilogue to rows [<paramref name="row"/>, + <paramref name="rows"/>) and columns [<paramref name="column"/>, + <paramref name="columns"/>) of C.</summary>
+    // Called from the products' optimized loops once per block from the first step: compiled optimized at once, not
+    // through the tiers (tier 0, then an instrumented tier, then tier 1 recompiled it in the first epoch).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public void Apply(float* c, nint ldc, int row, int rows, int column, int columns)
     {
         for (int i = row; i < row + rows; i++)
