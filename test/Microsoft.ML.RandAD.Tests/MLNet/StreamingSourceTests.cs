@@ -61,6 +61,63 @@ public sealed class StreamingSourceTests
         }
     }
 
+    public sealed class WideRow
+    {
+        public float Label { get; set; }
+
+        [VectorType(600)]
+        public VBuffer<float> Features { get; set; }
+    }
+
+    /// <summary>Writes a batch's rows through the source, a range of rows per call.</summary>
+    private sealed class SourceRows(DataViewMinibatchSource source) : Microsoft.ML.RandAD.Kernels.IRowWriter
+    {
+        public int Calls;
+
+        public void WriteRows(int firstRow, int rowCount, Span<float> rows)
+        {
+            Interlocked.Increment(ref Calls);
+            source.FillFeatures(firstRow, rowCount, rows);
+        }
+    }
+
+    /// <summary>
+    /// The trainer's source declares that its rows may be filled from several threads at once (the network then splits a large
+    /// chunk's fill): filled by parts on two threads, dense and sparse rows come out as they do in one call.
+    /// </summary>
+    [TestMethod]
+    public void ItsRowsFilledByPartsOnTwoThreadsAreTheRowsFilledAtOnce()
+    {
+        using var scope = Microsoft.ML.RandAD.Kernels.KernelSettings.Use(Microsoft.ML.RandAD.Kernels.KernelSettings.BestSupported, 2);
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 300).Select(i => new WideRow
+        {
+            Label = i,
+            Features = i % 2 == 0
+                ? new VBuffer<float>(600, 3, [i, -i, 0.5f], [i % 600, 300, 599])
+                : new VBuffer<float>(600, [.. Enumerable.Range(0, 600).Select(j => i + (j / 1000f))]),
+        }));
+        using DataViewMinibatchSource source = Source(data, seed: 3, capacity: 128);
+        Assert.IsTrue(((Microsoft.ML.RandAD.Model.IFeatureSource)source).FillsRowsConcurrently);
+
+        source.StartEpoch(0);
+        var writer = new SourceRows(source);
+        var parts = new Microsoft.ML.RandAD.Kernels.ConcurrentRows();
+        int batches = 0, rows;
+        while ((rows = source.NextBatch(64)) > 0)
+        {
+            float[] atOnce = new float[rows * 600], byParts = new float[rows * 600];
+            source.FillFeatures(0, rows, atOnce);
+            parts.Write(writer, rows, 600, byParts);
+            CollectionAssert.AreEqual(atOnce, byParts, $"batch {batches}");
+            Assert.IsTrue(atOnce.Any(v => v != 0));
+            batches++;
+        }
+
+        Assert.AreEqual(5, batches);
+        Assert.AreEqual(2 * 4 + 1, writer.Calls, "the four full batches (64 × 600 floats) in two parts, the last 44 rows (26,400) in one");
+    }
+
     private static List<float> Pass(DataViewMinibatchSource source, int epoch, int batch)
     {
         source.StartEpoch(epoch);
