@@ -8,7 +8,8 @@ using Microsoft.ML.RandAD.Onnx;
 using RandAD.OnnxExport;
 
 // Trains a small RandAD CNN in an ML.NET pipeline on raw Fashion-MNIST pixels, exports the whole pipeline
-// (normalizer + network) to one ONNX file, reloads it in ONNX Runtime and scores the test set both ways.
+// (normalizer + network) to one ONNX file, reloads it in ONNX Runtime and scores the test set both ways; then reads the
+// network back from the file and trains it one more pass.
 // Usage: dotnet run --project samples/RandAD.OnnxExport -c Release [-- output.onnx]  (default: beside the sample's binary)
 string path = Path.GetFullPath(args.FirstOrDefault() ?? Path.Combine(AppContext.BaseDirectory, "fashion-mnist-randad.onnx"));
 var clock = Stopwatch.StartNew();
@@ -72,9 +73,22 @@ for (int i = 0; i < mlnetProbabilities.Length; i++)
 string[] truth = [.. testRows.Select(r => r.Label)];
 Console.WriteLine($"Test accuracy ({testRows.Count:N0} rows): ML.NET in process {Accuracy(mlnetLabels, truth):P2}, ONNX Runtime {Accuracy(onnxLabels, truth):P2} ({testRows.Count / scoring.Elapsed.TotalSeconds:N0} rows/s)");
 Console.WriteLine($"Max |probability difference| {maxDifference:E2}; predicted labels that differ: {mlnetLabels.Zip(onnxLabels).Count(p => p.First != p.Second)}");
+
+// Training on from the file: the network read back from the ONNX (the same parameters), then one more pass from it on the
+// same prepared columns (the pipeline's key mapping and normalizer).
+RandADModelParameters reloaded = RandADModelParameters.Load(path);
+bool identical = reloaded.Network.Parameters.AsSpan().SequenceEqual(Trained(model).Network.Parameters);
+IDataView Prepared(IDataView data) => ((IEnumerable<ITransformer>)model).Take(2).Aggregate(data, (view, step) => step.Transform(view));
+var more = ml.MulticlassClassification.Trainers.RandAD(new RandADMulticlassTrainer.Options { NumberOfIterations = 1, BatchSize = 64, LearningRate = 1e-3f, Seed = 2 })
+    .Fit(Prepared(train), reloaded);
+double before = ml.MulticlassClassification.Evaluate(scored).MicroAccuracy;
+double after = ml.MulticlassClassification.Evaluate(more.Transform(Prepared(test))).MicroAccuracy;
+Console.WriteLine($"Read the network back from the file: parameters {(identical ? "identical" : "DIFFERENT")}; one more pass from it: test accuracy {before:P2} -> {after:P2}");
 Console.WriteLine($"Total {clock.Elapsed.TotalSeconds:F1} s");
 
 static double Accuracy(string[] predicted, string[] truth) => predicted.Zip(truth).Count(p => p.First == p.Second) / (double)truth.Length;
 
-static string Network(ITransformer model) =>
-    ((IEnumerable<ITransformer>)model).OfType<RandADMulticlassPredictionTransformer>().Single().Model.Network.Describe();
+static RandADModelParameters Trained(ITransformer model) =>
+    ((IEnumerable<ITransformer>)model).OfType<RandADMulticlassPredictionTransformer>().Single().Model;
+
+static string Network(ITransformer model) => Trained(model).Network.Describe();
