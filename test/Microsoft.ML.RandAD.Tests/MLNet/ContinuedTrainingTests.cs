@@ -162,6 +162,13 @@ public sealed class ContinuedTrainingTests
         RandADMulticlassPredictionTransformer fromMemory = ml.MulticlassClassification.Trainers.RandAD(Options(1, rate: 0.002f)).Fit(prepared, trained);
         RandADMulticlassPredictionTransformer fromFile = ml.MulticlassClassification.Trainers.RandAD(Options(1, rate: 0.002f)).Fit(prepared, fromZip);
         CollectionAssert.AreEqual(fromMemory.Model.Network.Parameters, fromFile.Model.Network.Parameters, "the same weights after a further pass");
+
+        // In another process the preparation comes from the loaded pipeline, whose first steps are the same transforms.
+        zip.Position = 0;
+        ITransformer loadedPipeline = ml.Model.Load(zip, out _);
+        IDataView preparedByLoaded = ((IEnumerable<ITransformer>)loadedPipeline).Take(2).Aggregate(raw, (view, step) => step.Transform(view));
+        RandADMulticlassPredictionTransformer fromLoaded = ml.MulticlassClassification.Trainers.RandAD(Options(1, rate: 0.002f)).Fit(preparedByLoaded, fromZip);
+        CollectionAssert.AreEqual(fromMemory.Model.Network.Parameters, fromLoaded.Model.Network.Parameters, "prepared by the loaded pipeline");
         Assert.IsLessThan(trained.History[0].TrainLoss, fromFile.Model.History[0].TrainLoss, "it continues where the saved model left off");
     }
 
