@@ -28,6 +28,12 @@ internal readonly record struct GraphTensor(string Name, TensorShape Shape, Onnx
 /// </remarks>
 internal static class LayerExporters
 {
+    /// <summary>
+    /// The name prefix of layer <paramref name="i"/>'s nodes and initializers: <c>layer{n}</c>, n its index in the spec (the
+    /// engine's leading channels-last reorder is not in the spec). The writer and <see cref="OnnxImport"/> both name by it.
+    /// </summary>
+    public static string Prefix(IReadOnlyList<Layer> layers, int i) => $"layer{i - (layers[0] is ChannelsLastLayer ? 1 : 0)}";
+
     public static GraphTensor Export(OnnxGraphBuilder g, Layer layer, ReadOnlySpan<ParameterBlock> blocks, GraphTensor x, string prefix) => layer switch
     {
         DenseLayer => Dense(g, blocks, x, prefix, layer.OutputShape),
@@ -185,7 +191,8 @@ internal static class LayerExporters
         return new GraphTensor(y, layer.OutputShape, OnnxLayout.Flat);
     }
 
-    private static float[] Transpose(ReadOnlySpan<float> source, int rows, int columns)
+    /// <summary><c>result[j, i] = source[i, j]</c> for a <paramref name="rows"/> × <paramref name="columns"/> source (the IRNN's weights, both ways).</summary>
+    internal static float[] Transpose(ReadOnlySpan<float> source, int rows, int columns)
     {
         float[] result = new float[source.Length];
         for (int i = 0; i < rows; i++)

@@ -50,11 +50,10 @@ internal static class OnnxImport
         IReadOnlyList<Layer> layers = network.Layers;
         ReadOnlySpan<ParameterBlock> blocks = network.Blocks;
         int offset = 0;
-        int reorder = layers[0] is ChannelsLastLayer ? 1 : 0; // the exporter names layers by their index in the spec
         for (int i = 0; i < layers.Count; i++)
         {
             int count = layers[i].Parameters.Count;
-            Read(layers[i], blocks.Slice(offset, count), $"layer{i - reorder}", initializers, source);
+            Read(layers[i], blocks.Slice(offset, count), LayerExporters.Prefix(layers, i), initializers, source);
             offset += count;
         }
 
@@ -104,8 +103,8 @@ internal static class OnnxImport
                 {
                     // W = W_ihᵀ [1, H, D], R = W_hhᵀ [1, H, H], B = [b, 0] [1, 2H].
                     int d = layer.InputShape.StepSize, h = layer.OutputShape.Size;
-                    Transpose(Values(initializers, prefix + ".W", source), h, d, Target(blocks[0], prefix + ".W", source, h * d));
-                    Transpose(Values(initializers, prefix + ".R", source), h, h, Target(blocks[1], prefix + ".R", source, h * h));
+                    LayerExporters.Transpose(Values(initializers, prefix + ".W", source), h, d).CopyTo(Target(blocks[0], prefix + ".W", source, h * d));
+                    LayerExporters.Transpose(Values(initializers, prefix + ".R", source), h, h).CopyTo(Target(blocks[1], prefix + ".R", source, h * h));
                     float[] bias = Values(initializers, prefix + ".B", source);
                     bias.AsSpan(0, h).CopyTo(Target(blocks[2], prefix + ".B", source, bias.Length / 2));
                     break;
@@ -158,18 +157,6 @@ internal static class OnnxImport
         }
 
         return values;
-    }
-
-    /// <summary><c>destination[j, i] = source[i, j]</c> for a <paramref name="rows"/> × <paramref name="columns"/> source.</summary>
-    private static void Transpose(float[] source, int rows, int columns, Span<float> destination)
-    {
-        for (int i = 0; i < rows; i++)
-        {
-            for (int j = 0; j < columns; j++)
-            {
-                destination[(j * rows) + i] = source[(i * columns) + j];
-            }
-        }
     }
 
     private static ModelProto Parse(ReadOnlySpan<byte> bytes, string source)

@@ -42,11 +42,10 @@ internal static class OnnxModelBuilder
         IReadOnlyList<Layer> layers = network.Layers;
         ReadOnlySpan<ParameterBlock> blocks = network.Blocks;
         int offset = 0;
-        int reorder = layers[0] is ChannelsLastLayer ? 1 : 0; // name layers by their index in the spec
         for (int i = 0; i < layers.Count; i++)
         {
             int count = layers[i].Parameters.Count;
-            x = LayerExporters.Export(g, layers[i], blocks.Slice(offset, count), x, $"layer{i - reorder}");
+            x = LayerExporters.Export(g, layers[i], blocks.Slice(offset, count), x, LayerExporters.Prefix(layers, i));
             offset += count;
         }
 
