@@ -41,11 +41,16 @@ public sealed partial class Network
     /// </summary>
     internal bool ActivatesInProduct(int i, bool training, [NotNullWhen(true)] out DenseLayer? dense)
     {
-        dense = FusesActivations && i + 1 < _layers.Count && _layers[i + 1] is ReluLayer { NegativeSlope: 0 } relu && (!training || relu.ReadsOutput)
-            ? _layers[i] as DenseLayer
-            : null;
+        dense = FusesActivations && IsMasklessRelu(i + 1, training) ? _layers[i] as DenseLayer : null;
         return dense is not null;
     }
+
+    /// <summary>
+    /// Whether layer <paramref name="i"/> is a plain ReLU (slope 0) that needs no mask of its own, so the layer around it can
+    /// apply it: always in scoring; in training where the next layer keeps its output exactly (<see cref="ReluLayer.ReadsOutput"/>).
+    /// </summary>
+    private bool IsMasklessRelu(int i, bool training) =>
+        i < _layers.Count && _layers[i] is ReluLayer { NegativeSlope: 0 } relu && (!training || relu.ReadsOutput);
 
     /// <summary>
     /// Whether layer <paramref name="i"/> is a plain ReLU (slope 0) that needs no mask of its own (scoring, or training where the
@@ -53,8 +58,7 @@ public sealed partial class Network
     /// then the fused pass applies it to the pooled output in the cache (<see cref="FusesActivations"/>).
     /// </summary>
     internal bool ActivatesAfterPooling(int i, bool training) =>
-        FusesActivations && i >= 2 && i < _layers.Count && _layers[i] is ReluLayer { NegativeSlope: 0 } relu && (!training || relu.ReadsOutput) &&
-        PoolsFromCache(i - 2, out _, out _);
+        FusesActivations && i >= 2 && IsMasklessRelu(i, training) && PoolsFromCache(i - 2, out _, out _);
 
     /// <summary>
     /// Whether layer <paramref name="i"/> is a Dense layer whose input-gradient product also takes the backward pass of the ReLU
@@ -63,7 +67,7 @@ public sealed partial class Network
     /// </summary>
     internal bool MasksInProduct(int i, [NotNullWhen(true)] out DenseLayer? dense)
     {
-        dense = FusesActivations && i >= 2 && _layers[i - 1] is ReluLayer { NegativeSlope: 0, ReadsOutput: true } ? _layers[i] as DenseLayer : null;
+        dense = FusesActivations && i >= 2 && IsMasklessRelu(i - 1, training: true) ? _layers[i] as DenseLayer : null;
         return dense is not null;
     }
 
