@@ -38,6 +38,10 @@ public static class KernelSettings
     private static KernelPath s_path = ReadPathFromEnvironment();
     private static int s_threads = ReadThreadsFromEnvironment();
 
+    /// <summary>This thread's own thread count (<see cref="UseThreadsOnThisThread"/>), or 0 for the process-wide one.</summary>
+    [ThreadStatic]
+    private static int t_threads;
+
     /// <summary>The widest path this processor and runtime accelerate.</summary>
     /// <remarks>
     /// AVX-512 counts when the processor has it, even where the JIT reports
@@ -66,10 +70,14 @@ public static class KernelSettings
     }
 
     /// <summary>Number of threads parallel kernels split their work over (1 = the calling thread only).</summary>
+    /// <remarks>
+    /// Setting it changes the process-wide count. A trainer's <c>NumberOfThreads</c> option overrides it for that trainer's
+    /// <c>Fit</c> only, on the thread that runs the fit; there the getter returns the option's count.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
     public static int ThreadCount
     {
-        get => s_threads;
+        get => t_threads > 0 ? t_threads : s_threads;
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
@@ -111,6 +119,22 @@ public static class KernelSettings
         return scope;
     }
 
+    /// <summary>
+    /// Kernels called from this thread use <paramref name="threads"/> threads (when not null) until the returned scope is
+    /// disposed, whatever the process-wide <see cref="ThreadCount"/>; other threads are not affected.
+    /// </summary>
+    internal static IDisposable UseThreadsOnThisThread(int? threads)
+    {
+        if (threads is int t)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(t, 1, nameof(threads));
+        }
+
+        var scope = new ThreadScope(t_threads);
+        t_threads = threads ?? t_threads;
+        return scope;
+    }
+
     /// <summary>One line that says which kernels are active, e.g. <c>kernels: Vector512 (AVX-512F), 2 threads</c>.</summary>
     /// <returns>The description.</returns>
     public static string Describe()
@@ -123,7 +147,8 @@ public static class KernelSettings
             _ => "scalar",
         };
         string forced = Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } v ? $", forced by {PathVariable}={v}" : string.Empty;
-        return $"kernels: {s_path} ({isa}{forced}), best supported {BestSupported}, {s_threads} thread{(s_threads == 1 ? "" : "s")} of {Environment.ProcessorCount} processors";
+        int threads = ThreadCount;
+        return $"kernels: {s_path} ({isa}{forced}), best supported {BestSupported}, {threads} thread{(threads == 1 ? "" : "s")} of {Environment.ProcessorCount} processors";
     }
 
     private static KernelPath ReadPathFromEnvironment()
@@ -176,5 +201,10 @@ public static class KernelSettings
             s_path = path;
             s_threads = threads;
         }
+    }
+
+    private sealed class ThreadScope(int threads) : IDisposable
+    {
+        public void Dispose() => t_threads = threads;
     }
 }

@@ -34,8 +34,7 @@ internal static unsafe class WorkerPool
     private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 500; // 2 ms
 
     private static readonly object s_gate = new();
-    private static readonly List<Thread> s_threads = [];
-    private static readonly SemaphoreSlim s_wake = new(0);
+    private static readonly List<Worker> s_workers = [];
 
     [ThreadStatic]
     private static bool t_insidePool;
@@ -56,7 +55,10 @@ internal static unsafe class WorkerPool
     // (generation << 32) | next part index: a part is claimed only if the generation still matches,
     // so a worker that wakes late can never take a part of the next call with this call's count.
     private static long s_ticket;
-    private static int s_sleepers;
+
+    // Workers numbered above this sit a call out and sleep: it is the calling thread's ThreadCount − 1, so a call runs on
+    // at most ThreadCount threads even after the pool grew for an earlier call that had more (a trainer's NumberOfThreads).
+    private static int s_limit;
     private static Exception? s_failure;
 
     /// <summary>Runs <paramref name="partCount"/> parts of <paramref name="work"/> over up to <see cref="KernelSettings.ThreadCount"/> threads.</summary>
@@ -124,19 +126,26 @@ internal static unsafe class WorkerPool
 
     private static void Dispatch(int partCount)
     {
-        int helpers = Math.Min(KernelSettings.ThreadCount, partCount) - 1;
+        int threads = KernelSettings.ThreadCount;
+        int helpers = Math.Min(threads, partCount) - 1;
         EnsureThreads(helpers);
         s_failure = null;
         s_partCount = partCount;
         s_pending = partCount;
+        s_limit = threads - 1;
         int generation = s_generation + 1;
         Interlocked.Exchange(ref s_ticket, (long)generation << 32);
         Interlocked.Exchange(ref s_generation, generation); // publishes the fields above to spinning workers
 
-        int sleepers = Volatile.Read(ref s_sleepers);
-        if (sleepers > 0)
+        // Wake the first `helpers` workers that sleep (a spinning one sees the generation by itself). The exchange pairs
+        // with the worker's own before it checks the generation, so one of the two always sees the other's write.
+        for (int i = 0; i < helpers; i++)
         {
-            s_wake.Release(Math.Min(sleepers, helpers));
+            Worker worker = s_workers[i];
+            if (Volatile.Read(ref worker.Asleep) == 1 && Interlocked.Exchange(ref worker.Asleep, 0) == 1)
+            {
+                worker.Wake.Release();
+            }
         }
 
         t_insidePool = true;
@@ -202,51 +211,71 @@ internal static unsafe class WorkerPool
 
     private static void EnsureThreads(int helpers)
     {
-        while (s_threads.Count < helpers)
+        while (s_workers.Count < helpers)
         {
-            var thread = new Thread(WorkerLoop)
+            var worker = new Worker(s_workers.Count + 1);
+            var thread = new Thread(worker.Loop)
             {
                 IsBackground = true,
-                Name = $"RandAD worker {s_threads.Count + 1}",
+                Name = $"RandAD worker {worker.Number}",
             };
-            s_threads.Add(thread);
+            s_workers.Add(worker);
             thread.Start();
         }
     }
 
-    private static void WorkerLoop()
+    /// <summary>A pool thread: its number (1, 2, …) and its own wake-up, so a call wakes exactly the workers it may use.</summary>
+    private sealed class Worker(int number)
     {
-        t_insidePool = true;
-        int seen = Volatile.Read(ref s_generation);
-        while (true)
+        public readonly SemaphoreSlim Wake = new(0);
+
+        /// <summary>1 while the worker sleeps (or is about to); a dispatcher sets it to 0 when it wakes the worker.</summary>
+        public int Asleep;
+
+        public int Number { get; } = number;
+
+        public void Loop()
         {
-            // SpinWait spins briefly, then yields the core (sched_yield / SwitchToThread) between checks. A
-            // pure spin would hold the core for a whole time slice: when the machine is oversubscribed and the
-            // caller's thread shares this core, the caller's own parts would then run at half speed or less.
-            var spinner = new SpinWait();
-            long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
-            int generation;
-            while ((generation = Volatile.Read(ref s_generation)) == seen)
+            t_insidePool = true;
+            int seen = Volatile.Read(ref s_generation);
+            bool satOut = false;
+            while (true)
             {
-                if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+                // SpinWait spins briefly, then yields the core (sched_yield / SwitchToThread) between checks. A
+                // pure spin would hold the core for a whole time slice: when the machine is oversubscribed and the
+                // caller's thread shares this core, the caller's own parts would then run at half speed or less.
+                // A worker that sat the last call out sleeps at once: it is above the thread count in force.
+                var spinner = new SpinWait();
+                long deadline = satOut ? 0 : System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
+                int generation;
+                while ((generation = Volatile.Read(ref s_generation)) == seen)
                 {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                    continue;
+                    if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+                    {
+                        spinner.SpinOnce(sleep1Threshold: -1);
+                        continue;
+                    }
+
+                    Interlocked.Exchange(ref Asleep, 1);
+                    if (Volatile.Read(ref s_generation) == seen)
+                    {
+                        Wake.Wait();
+                    }
+
+                    // Woken, or saw the new call before sleeping. A wake-up released after this point stays in the semaphore
+                    // and ends a later Wait early; the loop then only checks the generation again.
+                    Interlocked.Exchange(ref Asleep, 0);
+                    spinner.Reset();
+                    deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
                 }
 
-                Interlocked.Increment(ref s_sleepers);
-                if (Volatile.Read(ref s_generation) == seen)
+                seen = generation;
+                satOut = Number > Volatile.Read(ref s_limit);
+                if (!satOut)
                 {
-                    s_wake.Wait();
+                    DrainParts(generation);
                 }
-
-                Interlocked.Decrement(ref s_sleepers);
-                spinner.Reset();
-                deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
             }
-
-            seen = generation;
-            DrainParts(generation);
         }
     }
 

@@ -47,6 +47,13 @@ public abstract partial class RandADTrainerOptionsBase
     public int? Seed;
 
     /// <summary>
+    /// Threads this trainer's <c>Fit</c> uses, to leave cores to other work; null = <see cref="Kernels.KernelSettings.ThreadCount"/>
+    /// (every processor, or <c>RANDAD_THREADS</c>). It applies to this fit only, on the thread that runs it; scoring and
+    /// other fits keep the process-wide count.
+    /// </summary>
+    public int? NumberOfThreads;
+
+    /// <summary>
     /// Rows held by the streaming shuffle: rows are read from the data by a cursor into this buffer and emitted in
     /// random order, the buffer refilled as rows leave. Memory: rows × features × 4 bytes.
     /// </summary>

@@ -23,6 +23,7 @@ internal static class TrainingRun
         RandADModelParameters? initial = null)
     {
         ArgumentNullException.ThrowIfNull(data);
+        using IDisposable threads = Kernels.KernelSettings.UseThreadsOnThisThread(options.NumberOfThreads);
         IHost host = environment.Register(hostName);
         DataViewSchema.Column features = FeatureColumn.Find(data.Schema, options.FeatureColumnName);
         DataViewSchema.Column? weight = FeatureColumn.FindWeight(data.Schema, options.ExampleWeightColumnName);

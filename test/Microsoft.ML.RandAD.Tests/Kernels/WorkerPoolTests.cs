@@ -37,6 +37,39 @@ public sealed class WorkerPoolTests
     }
 
     /// <summary>
+    /// A call uses at most the calling thread's <see cref="KernelSettings.ThreadCount"/>, even after the pool grew for a
+    /// call that had more: a trainer's NumberOfThreads limits its fit this way. Workers above the count sit the call out.
+    /// </summary>
+    [TestMethod]
+    public void ACallRunsOnAtMostTheCallersThreadCount()
+    {
+        using (KernelSettings.Use(KernelSettings.Path, threads: 4))
+        {
+            for (int call = 0; call < 10; call++)
+            {
+                var wide = new ThreadRecordingWork(16);
+                WorkerPool.Run(wide, 16); // the pool has three workers, all spinning for the next call when this one ends
+                CollectionAssert.AreEqual(Enumerable.Repeat(1, 16).ToArray(), wide.Counts);
+                foreach (int threads in new[] { 2, 1 })
+                {
+                    var limited = new ThreadRecordingWork(16);
+                    using (KernelSettings.UseThreadsOnThisThread(threads))
+                    {
+                        WorkerPool.Run(limited, 16);
+                    }
+
+                    CollectionAssert.AreEqual(Enumerable.Repeat(1, 16).ToArray(), limited.Counts, $"call {call}, {threads} threads: every part once");
+                    Assert.IsLessThanOrEqualTo(threads, limited.Threads.Count, $"call {call}: {limited.Threads.Count} threads ran parts under a count of {threads}");
+                }
+            }
+
+            var again = new ThreadRecordingWork(16);
+            WorkerPool.Run(again, 16);
+            CollectionAssert.AreEqual(Enumerable.Repeat(1, 16).ToArray(), again.Counts, "the workers that sat out come back");
+        }
+    }
+
+    /// <summary>
     /// With the caller and the workers on one core (what an oversubscribed machine does to them), a worker
     /// waiting for the next call must yield the core: the caller's serial work between calls, and its own
     /// parts, then run at full speed. A worker that spins through its time slice made this several times slower.
@@ -113,6 +146,24 @@ public sealed class WorkerPoolTests
         public int[] Counts { get; } = new int[parts];
 
         public void Run(int part, int partCount) => Interlocked.Increment(ref Counts[part]);
+    }
+
+    /// <summary>
+    /// Counts each part and records the threads that ran parts. Each part sleeps a millisecond, which leaves the cores to
+    /// every other worker: one that took parts above the count would have the time to.
+    /// </summary>
+    private sealed class ThreadRecordingWork(int parts) : IParallelWork
+    {
+        public int[] Counts { get; } = new int[parts];
+
+        public System.Collections.Concurrent.ConcurrentDictionary<int, bool> Threads { get; } = new();
+
+        public void Run(int part, int partCount)
+        {
+            Interlocked.Increment(ref Counts[part]);
+            Threads[Environment.CurrentManagedThreadId] = true;
+            Thread.Sleep(1);
+        }
     }
 
     private sealed class FailingWork : IParallelWork
