@@ -4,7 +4,7 @@
 #   eng/run-experiments.sh full       the committed figures: the ConvNet in one process and FC/IRNN/sweep/memory in another
 #                                     (one kernel thread each, so the two cores are used without GEMM barrier waits),
 #                                     then the merged figures and tables -> artifacts/experiments/full
-#   eng/run-experiments.sh publish DIR   copy DIR's figures and tables into docs/figures (what docs/results.md shows)
+#   eng/run-experiments.sh publish DIR   copy DIR's figures, tables and merged CSV into docs/figures (what docs/results.md shows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,13 +25,16 @@ case "${1:-}" in
     conv=$!
     "$out/bin/RandAD.Experiments" paper --full --models fc,irnn,memory --out "$out/full/fc-irnn" > "$out/full/fc-irnn.log" 2>&1
     wait "$conv"
-    "$out/bin/RandAD.Experiments" plot "$out/full/fc-irnn/results.csv" "$out/full/conv/results.csv" --out "$out/full"
+    # One CSV of every row (the header once), from which `plot` draws every figure and table.
+    { cat "$out/full/fc-irnn/results.csv"; tail -n +2 "$out/full/conv/results.csv"; } > "$out/full/results.csv"
+    "$out/bin/RandAD.Experiments" plot "$out/full/results.csv" --out "$out/full"
     cp "$out/full/fc-irnn/memory.md" "$out/full/fc-irnn/memory.csv" "$out/full/"
     ;;
   publish)
     from=${2:?usage: eng/run-experiments.sh publish DIR}
     mkdir -p docs/figures
     cp "$from"/*.png "$from"/summary.md "$from"/summary.csv docs/figures/
+    if [ -f "$from/results.csv" ]; then cp "$from/results.csv" docs/figures/results-full.csv; fi
     if [ -f "$from/memory.md" ]; then cp "$from"/memory.md "$from"/memory.csv docs/figures/; fi
     ;;
   *)

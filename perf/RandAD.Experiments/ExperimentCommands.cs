@@ -26,6 +26,18 @@ internal static class ExperimentCommands
             plan = plan with { Arms = keys };
         }
 
+        if (Option(args, "--grid") is string grid)
+        {
+            // Another search grid for every comparison of the plan, e.g. to see past the edge of the one it chose from.
+            float[] rates = [.. grid.Split(',').Select(r => float.Parse(r, System.Globalization.CultureInfo.InvariantCulture))];
+            if (rates.Length == 0 || rates.Any(r => !(r > 0f) || !float.IsFinite(r)))
+            {
+                throw new ArgumentException($"--grid takes positive learning rates separated by commas, not '{grid}'.");
+            }
+
+            plan = plan with { Comparisons = [.. plan.Comparisons.Select(c => c with { LearningRates = rates })] };
+        }
+
         string output = Option(args, "--out") ?? Path.Combine("artifacts", "experiments", planName);
         ConfigureThreads(args);
         log.WriteLine($"{KernelSettings.Describe()}; threads {KernelSettings.ThreadCount}");

@@ -1,7 +1,7 @@
 using RandAD.Experiments;
 
 // Commands (see docs/results.md):
-//   paper --quick | --full | --plan tiny   [--out DIR] [--models fc,irnn,conv,memory] [--arms exact-full,rad-magnitude,...] [--threads N]
+//   paper --quick | --full | --plan tiny   [--out DIR] [--models fc,irnn,conv,memory] [--arms exact-full,rad-magnitude,...] [--grid 1e-3,3e-3,...] [--threads N]
 //   plot CSV [CSV ...] [--out DIR]          figures and summaries again from results CSVs (several are merged)
 //   memory [--measure] [--out DIR]          the Table 1 comparison only
 //   speed STEPS MODELS                      ms per step of every arm, to size the plans
@@ -25,7 +25,7 @@ catch (ArgumentException e)
 static int Usage()
 {
     Console.Error.WriteLine("""
-        usage: RandAD.Experiments paper (--quick | --full | --plan NAME) [--out DIR] [--models fc,irnn,conv,memory] [--arms exact-full,rad-magnitude,...] [--threads N]
+        usage: RandAD.Experiments paper (--quick | --full | --plan NAME) [--out DIR] [--models fc,irnn,conv,memory] [--arms exact-full,rad-magnitude,...] [--grid 1e-3,3e-3,...] [--threads N]
                RandAD.Experiments plot CSV [CSV ...] [--out DIR]
                RandAD.Experiments memory [--measure] [--out DIR]
                RandAD.Experiments speed STEPS fc,conv,irnn
