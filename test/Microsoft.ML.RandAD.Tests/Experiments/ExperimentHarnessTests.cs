@@ -49,6 +49,24 @@ public sealed class ExperimentHarnessTests
     }
 
     [TestMethod]
+    [DoNotParallelize] // the command sets the process-wide kernel thread count
+    public void GridOptionReplacesTheSearchGridOfEveryComparison()
+    {
+        using var folder = new TempFolder();
+        var log = new StringWriter();
+        using (Microsoft.ML.RandAD.Kernels.KernelSettings.Use(Microsoft.ML.RandAD.Kernels.KernelSettings.Path))
+        {
+            Assert.AreEqual(0, ExperimentCommands.Paper(["--plan", "tiny", "--arms", EstimatorArm.RadPerRow, "--grid", "0.002,0.02", "--out", folder.Path], log), log.ToString());
+            Assert.ThrowsExactly<ArgumentException>(() => ExperimentCommands.Paper(["--plan", "tiny", "--grid", "0.01,0", "--out", folder.Path], log));
+        }
+
+        List<ResultRow> rows = ResultRow.ReadAll(Path.Combine(folder.Path, "results.csv"));
+        CollectionAssert.AreEquivalent(new[] { 0.002, 0.02 }, rows.Where(r => r.Kind == ResultRow.Tune).Select(r => Math.Round(r.LearningRate, 6)).ToArray());
+        double chosen = rows.Single(r => r.Kind == ResultRow.Final).LearningRate;
+        Assert.IsTrue(Math.Abs(chosen - 0.002) < 1e-9 || Math.Abs(chosen - 0.02) < 1e-9, $"final runs at a rate of the grid, not {chosen}");
+    }
+
+    [TestMethod]
     public void ReducedBatchIsTheLargestExactBatchWithinRadMemory()
     {
         NetworkSpec fc = ModelZoo.ForImages(ModelZoo.FullyConnected);

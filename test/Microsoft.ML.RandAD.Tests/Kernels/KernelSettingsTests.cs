@@ -2,11 +2,21 @@ using Microsoft.ML.RandAD.Kernels;
 
 namespace Microsoft.ML.RandAD.Tests.Kernels;
 
-/// <summary>The thread count a thread sets for itself (a trainer's NumberOfThreads) beside the process-wide one.</summary>
+/// <summary>The kernel switch: its description, and the thread count a thread sets for itself (a trainer's NumberOfThreads) beside the process-wide one.</summary>
 [TestClass]
 [DoNotParallelize] // KernelSettings is process-wide.
 public sealed class KernelSettingsTests
 {
+    [TestMethod]
+    public void DescribeNamesActivePathAndThreads()
+    {
+        using (KernelSettings.Use(KernelPath.Scalar, threads: 1))
+        {
+            StringAssert.Contains(KernelSettings.Describe(), "Scalar");
+            StringAssert.Contains(KernelSettings.Describe(), "1 thread ");
+        }
+    }
+
     [TestMethod]
     public void AThreadsOwnCountHoldsOnThatThreadUntilItsScopeEnds()
     {
