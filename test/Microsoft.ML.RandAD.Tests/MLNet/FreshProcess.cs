@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace Microsoft.ML.RandAD.Tests.MLNet;
 
 /// <summary>
-/// Scores data with a saved model in a separate process (test/RandAD.LoadCheck, built with the tests): the only
-/// honest check that a saved zip loads without anything from the process that wrote it.
+/// Work in a process of its own (console projects under test/, built with the tests): scoring with a saved model in
+/// test/RandAD.LoadCheck, the only honest check that a saved zip loads without anything from the process that wrote it;
+/// and code whose dependencies clash with this process's (test/RandAD.ImageCheck).
 /// </summary>
 internal static class FreshProcess
 {
@@ -17,7 +18,17 @@ internal static class FreshProcess
             ml.Data.SaveAsBinary(input, stream);
         }
 
-        var start = new ProcessStartInfo(DotnetHost(), [LoadCheckPath(), modelPath, inputPath, outputPath])
+        Run("RandAD.LoadCheck", [modelPath, inputPath, outputPath]);
+        return ml.Data.LoadFromBinary(outputPath);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="tool"/> (a console project under test/, built with the tests) with <paramref name="arguments"/>
+    /// in a process of its own, and fails the test unless it ends within 90 s with exit code 0.
+    /// </summary>
+    public static void Run(string tool, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(DotnetHost(), [ToolPath(tool), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -29,22 +40,21 @@ internal static class FreshProcess
         if (!process.WaitForExit(TimeSpan.FromSeconds(90)))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail("The fresh load process did not finish in 90 s.");
+            Assert.Fail($"{tool} did not finish in 90 s.");
         }
 
-        Assert.AreEqual(0, process.ExitCode, $"fresh load process failed:\n{output.Result}\n{error.Result}");
-        return ml.Data.LoadFromBinary(outputPath);
+        Assert.AreEqual(0, process.ExitCode, $"{tool} failed:\n{output.Result}\n{error.Result}");
     }
 
-    /// <summary>RandAD.LoadCheck.dll: same configuration and runtime folder as this test assembly, its own project folder.</summary>
-    private static string LoadCheckPath()
+    /// <summary>The tool's dll: same configuration and runtime folder as this test assembly, its own project folder.</summary>
+    private static string ToolPath(string tool)
     {
         string testFolder = AppContext.BaseDirectory;
         string candidate = testFolder.Replace(
             $"{Path.DirectorySeparatorChar}Microsoft.ML.RandAD.Tests{Path.DirectorySeparatorChar}",
-            $"{Path.DirectorySeparatorChar}RandAD.LoadCheck{Path.DirectorySeparatorChar}");
-        string path = Path.Combine(candidate, "RandAD.LoadCheck.dll");
-        Assert.IsTrue(File.Exists(path), $"RandAD.LoadCheck.dll not found at {path}; it is built by the test project's reference.");
+            $"{Path.DirectorySeparatorChar}{tool}{Path.DirectorySeparatorChar}");
+        string path = Path.Combine(candidate, $"{tool}.dll");
+        Assert.IsTrue(File.Exists(path), $"{tool}.dll not found at {path}; it is built by the test project's reference.");
         return path;
     }
 
