@@ -2,7 +2,8 @@ using System.Runtime.CompilerServices;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
-// The forward kernels over one block of output pixels (PixelKernel) on two or four filter vectors at once.
+// The forward kernels over one block of output pixels (PixelKernel) that hold the most sums: the pair kernels (two filter
+// vectors, on one or two output rows) and the four-row kernel (one vector on four rows).
 internal static unsafe partial class DirectConvolutionLanes
 {
     private partial struct PixelKernel

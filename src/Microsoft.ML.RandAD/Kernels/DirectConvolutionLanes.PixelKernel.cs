@@ -2,8 +2,8 @@ using System.Runtime.CompilerServices;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
-// The forward kernels over one block of output pixels (PixelKernel) on one filter vector; those on two or four are in
-// DirectConvolutionLanes.PixelKernel.Pairs.cs.
+// The forward kernels over one block of output pixels (PixelKernel): one filter vector on one or two output rows. The
+// pair kernels and the four-row kernel are in DirectConvolutionLanes.PixelKernel.Pairs.cs.
 internal static unsafe partial class DirectConvolutionLanes
 {
     /// <summary>
