@@ -45,11 +45,6 @@ internal static class OptionsValidation
             }
         }
 
-        if (options.EarlyStoppingPatience > 0 && options.ValidationSet is null)
-        {
-            throw new ArgumentException($"{nameof(options.EarlyStoppingPatience)} is {options.EarlyStoppingPatience} but no {nameof(options.ValidationSet)} is given: early stopping needs validation data.", nameof(options));
-        }
-
         if (!isClassification && options.EarlyStoppingMetric == RandADEarlyStoppingMetric.Accuracy)
         {
             throw new ArgumentException("Early stopping on accuracy needs a classification trainer; use RandADEarlyStoppingMetric.Loss for regression.", nameof(options));

@@ -47,7 +47,20 @@ public sealed class RandADBinaryTrainer : ITrainerEstimator<RandADBinaryPredicti
     public TrainerInfo Info => TrainerSchema.Info;
 
     /// <inheritdoc/>
-    public RandADBinaryPredictionTransformer Fit(IDataView input) => Train(input, initial: null);
+    public RandADBinaryPredictionTransformer Fit(IDataView input) => Train(input, initial: null, validation: null);
+
+    /// <summary>
+    /// Trains on <paramref name="trainData"/> and scores <paramref name="validationData"/> after every pass (loss, accuracy), as
+    /// <see cref="RandADTrainerOptionsBase.ValidationSet"/> does and in its place: for the metrics and for early stopping.
+    /// </summary>
+    /// <param name="trainData">The training data.</param>
+    /// <param name="validationData">Validation data with the same columns.</param>
+    /// <returns>The prediction transformer.</returns>
+    public RandADBinaryPredictionTransformer Fit(IDataView trainData, IDataView validationData)
+    {
+        ArgumentNullException.ThrowIfNull(validationData);
+        return Train(trainData, initial: null, validationData);
+    }
 
     /// <summary>
     /// Continues training <paramref name="modelParameters"/> on <paramref name="trainData"/> (ML.NET's retraining pattern):
@@ -63,14 +76,14 @@ public sealed class RandADBinaryTrainer : ITrainerEstimator<RandADBinaryPredicti
     public RandADBinaryPredictionTransformer Fit(IDataView trainData, RandADModelParameters modelParameters)
     {
         ArgumentNullException.ThrowIfNull(modelParameters);
-        return Train(trainData, modelParameters);
+        return Train(trainData, modelParameters, validation: null);
     }
 
-    private RandADBinaryPredictionTransformer Train(IDataView input, RandADModelParameters? initial)
+    private RandADBinaryPredictionTransformer Train(IDataView input, RandADModelParameters? initial, IDataView? validation)
     {
         ArgumentNullException.ThrowIfNull(input);
         TrainingTask task = TrainingTask.Binary(input.Schema, _options.LabelColumnName);
-        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADBinaryTrainer), "RandAD binary", _options, task, input, initial);
+        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADBinaryTrainer), "RandAD binary", _options, task, input, initial, validation);
         return new RandADBinaryPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema);
     }
 

@@ -54,7 +54,20 @@ public sealed class RandADRegressionTrainer : ITrainerEstimator<RandADRegression
     public TrainerInfo Info => TrainerSchema.Info;
 
     /// <inheritdoc/>
-    public RandADRegressionPredictionTransformer Fit(IDataView input) => Train(input, initial: null);
+    public RandADRegressionPredictionTransformer Fit(IDataView input) => Train(input, initial: null, validation: null);
+
+    /// <summary>
+    /// Trains on <paramref name="trainData"/> and scores <paramref name="validationData"/> after every pass (loss), as
+    /// <see cref="RandADTrainerOptionsBase.ValidationSet"/> does and in its place: for the metrics and for early stopping.
+    /// </summary>
+    /// <param name="trainData">The training data.</param>
+    /// <param name="validationData">Validation data with the same columns.</param>
+    /// <returns>The prediction transformer.</returns>
+    public RandADRegressionPredictionTransformer Fit(IDataView trainData, IDataView validationData)
+    {
+        ArgumentNullException.ThrowIfNull(validationData);
+        return Train(trainData, initial: null, validationData);
+    }
 
     /// <summary>
     /// Continues training <paramref name="modelParameters"/> on <paramref name="trainData"/> (ML.NET's retraining pattern):
@@ -70,14 +83,14 @@ public sealed class RandADRegressionTrainer : ITrainerEstimator<RandADRegression
     public RandADRegressionPredictionTransformer Fit(IDataView trainData, RandADModelParameters modelParameters)
     {
         ArgumentNullException.ThrowIfNull(modelParameters);
-        return Train(trainData, modelParameters);
+        return Train(trainData, modelParameters, validation: null);
     }
 
-    private RandADRegressionPredictionTransformer Train(IDataView input, RandADModelParameters? initial)
+    private RandADRegressionPredictionTransformer Train(IDataView input, RandADModelParameters? initial, IDataView? validation)
     {
         ArgumentNullException.ThrowIfNull(input);
         TrainingTask task = TrainingTask.Regression(input.Schema, _options.LabelColumnName, _options.LossFunction, _options.HuberDelta);
-        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADRegressionTrainer), "RandAD regression", _options, task, input, initial);
+        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADRegressionTrainer), "RandAD regression", _options, task, input, initial, validation);
         return new RandADRegressionPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema);
     }
 

@@ -62,7 +62,10 @@ public abstract partial class RandADTrainerOptionsBase
     /// <summary>Skip training rows whose features are NaN or infinite instead of stopping with an error naming the row.</summary>
     public bool SkipRowsWithNonFiniteFeatures;
 
-    /// <summary>Validation data with the same columns, scored after every pass (loss, accuracy) and used by early stopping.</summary>
+    /// <summary>
+    /// Validation data with the same columns, scored after every pass (loss, accuracy) and used by early stopping.
+    /// <c>trainer.Fit(trainData, validationData)</c> passes it for one fit instead.
+    /// </summary>
     public IDataView? ValidationSet;
 
     /// <summary>Stop after this many passes without improvement of <see cref="EarlyStoppingMetric"/> on <see cref="ValidationSet"/>, and keep the best pass's weights (0 = off).</summary>

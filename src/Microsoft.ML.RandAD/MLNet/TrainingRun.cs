@@ -20,17 +20,23 @@ internal static class TrainingRun
     /// <summary>Trains a network for <paramref name="task"/> on <paramref name="data"/>: afresh, or continuing from <paramref name="initial"/> (its architecture and a copy of its weights).</summary>
     public static TrainedNetwork Train(
         IHostEnvironment environment, string hostName, string trainerName, RandADTrainerOptionsBase options, TrainingTask task, IDataView data,
-        RandADModelParameters? initial = null)
+        RandADModelParameters? initial = null, IDataView? validationData = null)
     {
         ArgumentNullException.ThrowIfNull(data);
+        validationData ??= options.ValidationSet;
+        if (options.EarlyStoppingPatience > 0 && validationData is null)
+        {
+            throw new ArgumentException(
+                $"{nameof(options.EarlyStoppingPatience)} is {options.EarlyStoppingPatience} but no validation data is given: early stopping needs a {nameof(options.ValidationSet)} in the options, or Fit(trainData, validationData).",
+                nameof(options));
+        }
+
         using IDisposable threads = Kernels.KernelSettings.UseThreadsOnThisThread(options.NumberOfThreads);
         IHost host = environment.Register(hostName);
         DataViewSchema.Column features = FeatureColumn.Find(data.Schema, options.FeatureColumnName);
         DataViewSchema.Column? weight = FeatureColumn.FindWeight(data.Schema, options.ExampleWeightColumnName);
         int featureSize = ((VectorDataViewType)features.Type).Size;
-        using DataViewMinibatchSource? validation = options.ValidationSet is IDataView validationData
-            ? ValidationSource(options, task, validationData, featureSize)
-            : null;
+        using DataViewMinibatchSource? validation = validationData is null ? null : ValidationSource(options, task, validationData, featureSize);
 
         int seed = options.Seed ?? host.Rand.Next();
         Network network = initial is null
@@ -170,7 +176,7 @@ internal static class TrainingRun
         if (checkedTask.Outputs != task.Outputs)
         {
             throw new ArgumentOutOfRangeException(nameof(options),
-                $"ValidationSet: label column '{options.LabelColumnName}' has {checkedTask.Outputs} classes but the training data has {task.Outputs}. Fit one MapValueToKey on the training data and apply it to both.");
+                $"Validation data: label column '{options.LabelColumnName}' has {checkedTask.Outputs} classes but the training data has {task.Outputs}. Fit one MapValueToKey on the training data and apply it to both.");
         }
 
         DataViewSchema.Column? weight = options.ExampleWeightColumnName is string w && schema.GetColumnOrNull(w) is not null

@@ -143,7 +143,7 @@ public sealed class BadInputTests
         Throws<ArgumentOutOfRangeException>(() => Ml.Regression.Trainers.RandAD(learningRate: -1e-3f), "LearningRate");
         Throws<ArgumentOutOfRangeException>(() => Ml.Regression.Trainers.RandAD(hiddenLayerSizes: [8, 0]), "HiddenLayerSizes[1]");
         Throws<ArgumentOutOfRangeException>(() => Ml.MulticlassClassification.Trainers.RandAD(new RandADMulticlassTrainer.Options { L2Regularization = -1 }), "L2Regularization");
-        Throws<ArgumentException>(() => Ml.MulticlassClassification.Trainers.RandAD(new RandADMulticlassTrainer.Options { EarlyStoppingPatience = 2 }), "ValidationSet");
+        Throws<ArgumentException>(() => Ml.MulticlassClassification.Trainers.RandAD(new RandADMulticlassTrainer.Options { EarlyStoppingPatience = 2 }).Fit(Blobs(10)), "EarlyStoppingPatience", "ValidationSet", "Fit(trainData, validationData)");
         Throws<ArgumentOutOfRangeException>(() => Ml.MulticlassClassification.Trainers.RandAD(new RandADMulticlassTrainer.Options { ImageShape = new RandADImageShape(1, 3, 3) }).Fit(Blobs(10)), "ImageShape", "9 values", "8 per row");
     }
 

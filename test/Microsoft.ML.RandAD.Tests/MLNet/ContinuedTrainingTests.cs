@@ -105,7 +105,7 @@ public sealed class ContinuedTrainingTests
         IDataView binary = ml.Data.LoadFromEnumerable(SyntheticData.Binary(100, seed: 5));
         error = Assert.ThrowsExactly<ArgumentException>(() => ml.BinaryClassification.Trainers.RandAD(new RandADBinaryTrainer.Options { NumberOfIterations = 1 }).Fit(binary, model));
         StringAssert.Contains(error.Message, "trained for multiclass classification, not binary classification");
-        Assert.ThrowsExactly<ArgumentNullException>(() => ml.MulticlassClassification.Trainers.RandAD(Options(1)).Fit(train, null!));
+        Assert.ThrowsExactly<ArgumentNullException>(() => ml.MulticlassClassification.Trainers.RandAD(Options(1)).Fit(train, (RandADModelParameters)null!));
     }
 
     [TestMethod]

@@ -67,6 +67,47 @@ public sealed class MonitoringTests
         Assert.AreEqual(seen[0].ValidationAccuracy!.Value, metrics.MicroAccuracy, 1e-9, "weights of pass 1 restored");
     }
 
+    /// <summary>
+    /// <c>Fit(trainData, validationData)</c>, as FastTree and LightGBM take it: the same training and metrics as the data in
+    /// <c>Options.ValidationSet</c>, in its place when both are given, and enough for early stopping.
+    /// </summary>
+    [TestMethod]
+    public void FitWithValidationDataReportsAndStopsLikeTheValidationSetOption()
+    {
+        (MLContext ml, IDataView train, IDataView validation) = Data();
+        var byOption = MulticlassTrainerTests.SmallOptions();
+        byOption.NumberOfIterations = 3;
+        byOption.ValidationSet = validation;
+        RandADMulticlassPredictionTransformer expected = ml.MulticlassClassification.Trainers.RandAD(byOption).Fit(train);
+
+        var byArgument = MulticlassTrainerTests.SmallOptions();
+        byArgument.NumberOfIterations = 3;
+        byArgument.ValidationSet = train; // replaced by the argument
+        RandADMulticlassPredictionTransformer actual = ml.MulticlassClassification.Trainers.RandAD(byArgument).Fit(train, validation);
+
+        CollectionAssert.AreEqual(expected.Model.Network.Parameters, actual.Model.Network.Parameters, "the same training");
+        CollectionAssert.AreEqual(expected.Model.History.Select(m => (m.ValidationLoss, m.ValidationAccuracy)).ToArray(),
+            actual.Model.History.Select(m => (m.ValidationLoss, m.ValidationAccuracy)).ToArray(), "the argument's validation data scored, not the option's");
+
+        var stopping = MulticlassTrainerTests.SmallOptions();
+        stopping.NumberOfIterations = 20;
+        stopping.EarlyStoppingPatience = 2;
+        stopping.EarlyStoppingMinDelta = 1e9f; // nothing after the first pass counts as an improvement
+        var trainer = ml.MulticlassClassification.Trainers.RandAD(stopping);
+        Assert.HasCount(3, trainer.Fit(train, validation).Model.History, "pass 1 is the best, then patience 2");
+        var error = Assert.ThrowsExactly<ArgumentException>(() => trainer.Fit(train));
+        StringAssert.Contains(error.Message, "Fit(trainData, validationData)");
+        Assert.ThrowsExactly<ArgumentNullException>(() => trainer.Fit(train, (IDataView)null!));
+
+        // The other two trainers take it too.
+        IDataView binaryTrain = ml.Data.LoadFromEnumerable(SyntheticData.Binary(200, seed: 1)), binaryValidation = ml.Data.LoadFromEnumerable(SyntheticData.Binary(100, seed: 2));
+        var binary = ml.BinaryClassification.Trainers.RandAD(new RandADBinaryTrainer.Options { HiddenLayerSizes = [8], NumberOfIterations = 2, Seed = 5 }).Fit(binaryTrain, binaryValidation);
+        Assert.IsTrue(binary.Model.History.All(m => m.ValidationLoss is > 0 && m.ValidationAccuracy is >= 0 and <= 1));
+        IDataView regressionTrain = ml.Data.LoadFromEnumerable(SyntheticData.Regression(200, seed: 1)), regressionValidation = ml.Data.LoadFromEnumerable(SyntheticData.Regression(100, seed: 2));
+        var regression = ml.Regression.Trainers.RandAD(new RandADRegressionTrainer.Options { HiddenLayerSizes = [8], NumberOfIterations = 2, Seed = 5 }).Fit(regressionTrain, regressionValidation);
+        Assert.IsTrue(regression.Model.History.All(m => m.ValidationLoss is > 0 && m.ValidationAccuracy is null));
+    }
+
     [TestMethod]
     public void EarlyStoppingOnAccuracyStopsWhenItPlateaus()
     {
