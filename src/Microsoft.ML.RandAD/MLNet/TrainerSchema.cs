@@ -8,13 +8,14 @@ namespace Microsoft.ML.RandAD.MLNet;
 internal static class TrainerSchema
 {
     /// <summary>
-    /// ML.NET's trainer facts for RandAD: wants normalized features, streams (no caching needed), can validate.
-    /// <c>TrainerInfo</c>'s constructor is internal, so it is reached by reflection.
+    /// ML.NET's trainer facts for RandAD: wants normalized features, needs no calibration, streams (no caching needed),
+    /// can validate (<c>Fit(trainData, validationData)</c>), can continue training (<c>Fit(trainData, modelParameters)</c>),
+    /// takes no test set. <c>TrainerInfo</c>'s constructor is internal, so it is reached by reflection.
     /// </summary>
     public static TrainerInfo Info { get; } = (TrainerInfo)typeof(TrainerInfo)
         .GetConstructors(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)
         .Single(c => c.GetParameters().Length == 6)
-        .Invoke([true, false, false, true, false, false]);
+        .Invoke([/* normalization */ true, /* calibration */ false, /* caching */ false, /* supportValid */ true, /* supportIncrementalTrain */ true, /* supportTest */ false]);
 
     /// <summary>A column of a schema shape by name (<c>SchemaShape.TryFindColumn</c> is internal).</summary>
     public static bool TryFind(SchemaShape shape, string name, out SchemaShape.Column column)

@@ -46,6 +46,23 @@ public sealed class OptionsTests
     }
 
     [TestMethod]
+    public void TrainerInfoSaysWhatTheTrainersDo()
+    {
+        var ml = new MLContext(seed: 1);
+        foreach (TrainerInfo info in new[] { ml.MulticlassClassification.Trainers.RandAD().Info, ml.BinaryClassification.Trainers.RandAD().Info, ml.Regression.Trainers.RandAD().Info })
+        {
+            Assert.IsTrue(info.NeedNormalization);
+            Assert.IsFalse(info.WantCaching, "training streams through cursors");
+            Assert.IsFalse(Internal<bool>(info, "NeedCalibration"), "the binary trainer's probability is its own sigmoid");
+            Assert.IsTrue(Internal<bool>(info, "SupportsValidation"), "Fit(trainData, validationData)");
+            Assert.IsTrue(Internal<bool>(info, "SupportsIncrementalTraining"), "Fit(trainData, modelParameters)");
+        }
+    }
+
+    private static T Internal<T>(object target, string property) =>
+        (T)target.GetType().GetProperty(property, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)!.GetValue(target)!;
+
+    [TestMethod]
     public void RadOptionsMapToTheEngineSettings()
     {
         var options = new RandADMulticlassTrainer.Options { KeepFraction = 0.1f, RadEstimator = RandAD.Sketches.RadEstimator.SampledShared, ActivationMemoryBudgetBytes = 1 << 20 };
