@@ -17,6 +17,7 @@ internal static class OptionsValidation
         Require(options.DropoutRate is >= 0f and < 1f, nameof(options.DropoutRate), options.DropoutRate, "in [0, 1)");
         Require(options.LearningRateDecayFactor is > 0f and <= 1f, nameof(options.LearningRateDecayFactor), options.LearningRateDecayFactor, "in (0, 1]");
         Require(options.LearningRateDecayIterations >= 1, nameof(options.LearningRateDecayIterations), options.LearningRateDecayIterations, "at least 1");
+        Require(options.LearningRateWarmupIterations >= 0f && float.IsFinite(options.LearningRateWarmupIterations), nameof(options.LearningRateWarmupIterations), options.LearningRateWarmupIterations, "0 (off) or a positive number of passes");
         Require(options.NumberOfThreads is null or >= 1, nameof(options.NumberOfThreads), options.NumberOfThreads, "at least 1, or null (every processor)");
         Require(options.ShuffleBufferSize >= 1, nameof(options.ShuffleBufferSize), options.ShuffleBufferSize, "at least 1");
         Require(options.EarlyStoppingPatience >= 0, nameof(options.EarlyStoppingPatience), options.EarlyStoppingPatience, "0 (off) or positive");

@@ -25,6 +25,13 @@ public abstract partial class RandADTrainerOptionsBase
     /// <summary>Step decay: passes between decays.</summary>
     public int LearningRateDecayIterations = RandADDefaults.LearningRateDecayIterations;
 
+    /// <summary>
+    /// Passes over which the rate rises linearly to <see cref="LearningRate"/> before <see cref="LearningRateSchedule"/>
+    /// takes over (fractions of a pass allowed: 0.5 = the first half of the first pass); 0 = no warm-up. The schedule then
+    /// runs as if training started after the warm-up (a cosine anneals over the passes that remain).
+    /// </summary>
+    public float LearningRateWarmupIterations;
+
     /// <summary>Examples per optimizer step. Larger batches retain more activation memory (see <see cref="RandADTrainerOptionsBase.KeepFraction"/>).</summary>
     [Range(16, 1024, RandADDefaults.BatchSize, true)]
     public int BatchSize = RandADDefaults.BatchSize;

@@ -151,13 +151,21 @@ internal static class TrainingRun
     {
         var optimizer = new OptimizerSpec(options.Optimizer, Momentum: options.Momentum, WeightDecay: options.L2Regularization);
         LearningRateSchedule? schedule = null;
-        if (options.LearningRateSchedule != RandADLearningRateSchedule.Constant)
+        if (options.LearningRateSchedule != RandADLearningRateSchedule.Constant || options.LearningRateWarmupIterations > 0)
         {
             // Schedules count optimizer steps; passes are what users think in, so convert with the row count.
             long steps = Math.Max(1, (DataViewMinibatchSource.CountRows(data) + options.BatchSize - 1) / options.BatchSize);
-            schedule = options.LearningRateSchedule == RandADLearningRateSchedule.Cosine
-                ? new CosineSchedule(steps * options.NumberOfIterations)
-                : new StepDecaySchedule(options.LearningRateDecayFactor, steps * options.LearningRateDecayIterations);
+            long warmup = options.LearningRateWarmupIterations > 0 ? Math.Max(1, (long)Math.Ceiling(options.LearningRateWarmupIterations * steps)) : 0;
+            schedule = options.LearningRateSchedule switch
+            {
+                RandADLearningRateSchedule.Cosine => new CosineSchedule(Math.Max(1, (steps * options.NumberOfIterations) - warmup)),
+                RandADLearningRateSchedule.StepDecay => new StepDecaySchedule(options.LearningRateDecayFactor, steps * options.LearningRateDecayIterations),
+                _ => new ConstantSchedule(),
+            };
+            if (warmup > 0)
+            {
+                schedule = new WarmupSchedule(warmup, schedule);
+            }
         }
 
         return new TrainingSettings(optimizer, options.LearningRate, options.BatchSize, schedule, options.GradientClippingNorm);

@@ -39,3 +39,16 @@ public sealed record CosineSchedule(long TotalSteps, float MinimumFactor = 0f) :
         return (float)(baseRate * factor);
     }
 }
+
+/// <summary>
+/// A linear warm-up: the rate rises from <c>base/Steps</c> at step 0 to the base rate at step <c>Steps − 1</c>; from step
+/// <paramref name="Steps"/> on, <paramref name="Then"/> runs as if training started there.
+/// </summary>
+/// <param name="Steps">Steps of the warm-up, at least 1.</param>
+/// <param name="Then">The schedule after it (<see cref="ConstantSchedule"/> for the base rate).</param>
+public sealed record WarmupSchedule(long Steps, LearningRateSchedule Then) : LearningRateSchedule
+{
+    /// <inheritdoc/>
+    public override float RateAt(float baseRate, long step) =>
+        step < Steps ? (float)(baseRate * ((step + 1) / (double)Steps)) : Then.RateAt(baseRate, step - Steps);
+}
