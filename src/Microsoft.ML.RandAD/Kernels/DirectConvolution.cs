@@ -33,18 +33,6 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </remarks>
 internal static unsafe partial class DirectConvolution
 {
-    [ThreadStatic]
-    private static float[]? t_transposed;
-
-    [ThreadStatic]
-    private static float[]? t_sums;
-
-    [ThreadStatic]
-    private static float[]? t_halves;
-
-    [ThreadStatic]
-    private static float[]? t_expanded;
-
     /// <summary>
     /// Largest patch (kh·kw·C) taken directly for any filter count on any path. Measured against im2col + GEMM (16 images,
     /// 16 filters, 1 thread, CPU time, 512-bit path, forward / weight gradient): patch 25 248/230 µs vs 430/625 µs, patch 27
@@ -359,92 +347,4 @@ internal static unsafe partial class DirectConvolution
     /// blocks (5×5×1 on two threads: 13 and 12 taps, run as 8 + 8 and 8 + 4).
     /// </summary>
     internal static bool SplitsImages(in ConvGeometry g) => g.Channels == 1 && g.PatchSize <= 25;
-
-    /// <summary>
-    /// The first 64-byte boundary in a buffer of at least 16 spare floats: the accumulators and weights are read and written
-    /// as whole vectors, and a vector straddling two cache lines costs a split access on every touch (measured: the weight
-    /// gradient ran several times slower from an unaligned stack buffer).
-    /// </summary>
-    private static float* AlignTo64(float* buffer) => (float*)(((nuint)buffer + 63) & ~(nuint)63);
-
-    /// <summary>The geometry of the input gradient as a forward convolution: the output gradient's images, padded by K − 1 − p.</summary>
-    private static ConvGeometry Transposed(in ConvGeometry g, int filters) =>
-        new(filters, g.OutHeight, g.OutWidth, g.KernelHeight, g.KernelWidth, 1, g.KernelHeight - 1 - g.Padding);
-
-    /// <summary>
-    /// The calling thread's buffer for a call's transposed weights: the worker threads read it during the call, and the next
-    /// call on this thread overwrites it.
-    /// </summary>
-    private static float* TransposedWeights(int floats) => ThreadBuffer(ref t_transposed, floats);
-
-    /// <summary>The calling thread's buffer for the two halves' sums of a call (the worker threads write it during the call).</summary>
-    private static float* HalvesBuffer(int floats) => ThreadBuffer(ref t_halves, floats);
-
-    /// <summary>The running thread's weight-gradient sums.</summary>
-    private static float* SumsBuffer(int floats) => ThreadBuffer(ref t_sums, floats);
-
-    /// <summary>One image's output (forward through pooling) or output gradient formed from the pooling's (the weight gradient's route through pooling off AVX-512), per thread.</summary>
-    private static float* ExpandedBuffer(int floats) => ThreadBuffer(ref t_expanded, floats);
-
-    /// <summary>A per-thread buffer of at least <paramref name="floats"/> floats, 64-byte aligned, pinned, grown to the largest call.</summary>
-    private static float* ThreadBuffer(ref float[]? buffer, int floats)
-    {
-        if (buffer is null || buffer.Length < floats + 16)
-        {
-            buffer = PinnedMemory.Allocate<float>(floats + 16);
-        }
-
-        return AlignTo64(PinnedMemory.Pointer(buffer));
-    }
-
-    /// <summary>
-    /// The input gradient's kernel, laid out as <see cref="Forward"/> wants its weights (patch × filters, transposed): tap
-    /// (kh', kw', f) of output channel c is weight[f, (K − 1 − kh', K − 1 − kw', c)].
-    /// </summary>
-    private static void Flip(in ConvGeometry g, int filters, float* weight, float* destination)
-    {
-        int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, channels = g.Channels;
-        for (int kh = 0; kh < kernelHeight; kh++)
-        {
-            for (int kw = 0; kw < kernelWidth; kw++)
-            {
-                float* source = weight + ((((kernelHeight - 1 - kh) * kernelWidth) + (kernelWidth - 1 - kw)) * channels);
-                for (int f = 0; f < filters; f++)
-                {
-                    float* target = destination + ((((kh * kernelWidth) + kw) * filters) + f) * channels;
-                    new ReadOnlySpan<float>(source + ((long)f * g.PatchSize), channels).CopyTo(new Span<float>(target, channels));
-                }
-            }
-        }
-    }
-
-    private static void Transpose(float* source, int rows, int columns, float* destination)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = 0; c < columns; c++)
-            {
-                destination[(c * rows) + r] = source[(r * columns) + c];
-            }
-        }
-    }
-
-    private static void Check(in ConvGeometry g, int filters, int imagesLength, int count, int weightLength, int outputLength, string outputName)
-    {
-        g.Validate();
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (filters < 1 || (long)g.PatchSize * filters > MaxWeightFloats || DirectConvolutionLanes.PaddedSize(g) > MaxPaddedImage)
-        {
-            throw new ArgumentException(
-                $"A {g.KernelHeight}×{g.KernelWidth}×{g.Channels} patch with {filters} filters on {g.Height}×{g.Width} images is too large for a direct convolution " +
-                $"({MaxWeightFloats} weights and {MaxPaddedImage} padded-image floats at most).", nameof(filters));
-        }
-
-        if (imagesLength < (long)count * g.ImageSize || weightLength < g.PatchSize * filters || outputLength < (long)count * g.OutPositions * filters)
-        {
-            throw new ArgumentException(
-                $"{count} images of {g.Height}×{g.Width}×{g.Channels} need {(long)count * g.ImageSize} input floats, {g.PatchSize * filters} weights and " +
-                $"{(long)count * g.OutPositions * filters} output floats; got {imagesLength}, {weightLength} and {outputLength}.", outputName);
-        }
-    }
 }
