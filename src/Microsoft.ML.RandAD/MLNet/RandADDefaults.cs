@@ -57,6 +57,9 @@ public static class RandADDefaults
     /// <summary>Passes between step decays.</summary>
     public const int LearningRateDecayIterations = 2;
 
+    /// <summary>Passes of linear learning-rate warm-up (0 = none).</summary>
+    public const float LearningRateWarmupIterations = 0f;
+
     /// <summary>Examples per optimizer step.</summary>
     public const int BatchSize = 128;
 

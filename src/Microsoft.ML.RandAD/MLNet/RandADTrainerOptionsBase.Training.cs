@@ -30,7 +30,7 @@ public abstract partial class RandADTrainerOptionsBase
     /// takes over (fractions of a pass allowed: 0.5 = the first half of the first pass); 0 = no warm-up. The schedule then
     /// runs as if training started after the warm-up (a cosine anneals over the passes that remain).
     /// </summary>
-    public float LearningRateWarmupIterations;
+    public float LearningRateWarmupIterations = RandADDefaults.LearningRateWarmupIterations;
 
     /// <summary>Examples per optimizer step. Larger batches retain more activation memory (see <see cref="RandADTrainerOptionsBase.KeepFraction"/>).</summary>
     [Range(16, 1024, RandADDefaults.BatchSize, true)]

@@ -25,6 +25,8 @@ public sealed class OptionsTests
             Assert.AreEqual(RandADDefaults.L2Regularization, options.L2Regularization);
             Assert.AreEqual(RandADDefaults.LabelColumnName, options.LabelColumnName);
             Assert.AreEqual(RandADDefaults.FeatureColumnName, options.FeatureColumnName);
+            Assert.AreEqual(RandADDefaults.LearningRateWarmupIterations, options.LearningRateWarmupIterations);
+            Assert.IsNull(options.NumberOfThreads, "every processor unless told otherwise");
         }
     }
 
