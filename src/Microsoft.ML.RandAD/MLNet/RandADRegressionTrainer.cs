@@ -24,16 +24,11 @@ namespace Microsoft.ML.RandAD.MLNet;
 /// Input: `Label` Single or Double, `Features` a known-size Single vector, optional weight. Output: `Score` (Single).
 /// ]]></format>
 /// </remarks>
-public sealed class RandADRegressionTrainer : ITrainerEstimator<RandADRegressionPredictionTransformer, RandADModelParameters>
+public sealed class RandADRegressionTrainer : RandADTrainerBase<RandADRegressionPredictionTransformer, RandADRegressionTrainer.Options>
 {
-    private readonly IHostEnvironment _environment;
-    private readonly Options _options;
-
     internal RandADRegressionTrainer(IHostEnvironment environment, Options options)
+        : base(environment, options, isClassification: false, nameof(RandADRegressionTrainer), "RandAD regression")
     {
-        _environment = environment;
-        _options = options;
-        OptionsValidation.Check(options, isClassification: false);
         if (!(options.HuberDelta > 0) || !float.IsFinite(options.HuberDelta))
         {
             throw new ArgumentOutOfRangeException(nameof(options.HuberDelta), options.HuberDelta, $"Options.HuberDelta must be a positive number, but is {options.HuberDelta}.");
@@ -51,52 +46,13 @@ public sealed class RandADRegressionTrainer : ITrainerEstimator<RandADRegression
     }
 
     /// <inheritdoc/>
-    public TrainerInfo Info => TrainerSchema.Info;
-
-    /// <inheritdoc/>
-    public RandADRegressionPredictionTransformer Fit(IDataView input) => Train(input, initial: null, validation: null);
-
-    /// <summary>
-    /// Trains on <paramref name="trainData"/> and scores <paramref name="validationData"/> after every pass (loss), as
-    /// <see cref="RandADTrainerOptionsBase.ValidationSet"/> does and in its place: for the metrics and for early stopping.
-    /// </summary>
-    /// <param name="trainData">The training data.</param>
-    /// <param name="validationData">Validation data with the same columns.</param>
-    /// <returns>The prediction transformer.</returns>
-    public RandADRegressionPredictionTransformer Fit(IDataView trainData, IDataView validationData)
-    {
-        ArgumentNullException.ThrowIfNull(validationData);
-        return Train(trainData, initial: null, validationData);
-    }
-
-    /// <summary>
-    /// Continues training <paramref name="modelParameters"/> on <paramref name="trainData"/> (ML.NET's retraining pattern):
-    /// the network starts from the model's architecture and a copy of its weights, and trains for
-    /// <see cref="RandADTrainerOptionsBase.NumberOfIterations"/> more passes with this trainer's options. The options'
-    /// architecture settings (layers, activation, dropout, image shape) are not used; the optimizer's moments and the
-    /// learning-rate schedule start afresh; the given model is not changed.
-    /// </summary>
-    /// <param name="trainData">The training data, with the same feature column size (and, for classification, the same classes) as the model's.</param>
-    /// <param name="modelParameters">The model to continue from: the <c>Model</c> of a RandAD prediction transformer of the same task.</param>
-    /// <returns>A new prediction transformer.</returns>
-    /// <exception cref="ArgumentException">The model reads another number of features, was trained for another task, or has another number of classes.</exception>
-    public RandADRegressionPredictionTransformer Fit(IDataView trainData, RandADModelParameters modelParameters)
-    {
-        ArgumentNullException.ThrowIfNull(modelParameters);
-        return Train(trainData, modelParameters, validation: null);
-    }
-
-    private RandADRegressionPredictionTransformer Train(IDataView input, RandADModelParameters? initial, IDataView? validation)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        TrainingTask task = TrainingTask.Regression(input.Schema, _options.LabelColumnName, _options.LossFunction, _options.HuberDelta);
-        TrainedNetwork trained = TrainingRun.Train(_environment, nameof(RandADRegressionTrainer), "RandAD regression", _options, task, input, initial, validation);
-        return new RandADRegressionPredictionTransformer(new RandADModelParameters(trained), _options.FeatureColumnName, input.Schema);
-    }
-
-    /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
-        TrainerSchema.OutputSchema(inputSchema, _options, new RegressionScoreColumns(),
+    public override SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        TrainerSchema.OutputSchema(inputSchema, TrainerOptions, new RegressionScoreColumns(),
             label => label.Kind == SchemaShape.Column.VectorKind.Scalar && (label.ItemType == NumberDataViewType.Single || label.ItemType == NumberDataViewType.Double),
             "Single or Double");
+
+    private protected override TrainingTask Task(DataViewSchema schema) => TrainingTask.Regression(schema, TrainerOptions.LabelColumnName, TrainerOptions.LossFunction, TrainerOptions.HuberDelta);
+
+    private protected override RandADRegressionPredictionTransformer Transformer(RandADModelParameters model, DataViewSchema schema) =>
+        new(model, TrainerOptions.FeatureColumnName, schema);
 }
