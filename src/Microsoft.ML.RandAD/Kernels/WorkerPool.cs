@@ -69,7 +69,8 @@ internal static unsafe class WorkerPool
             return;
         }
 
-        if (partCount == 1 || KernelSettings.ThreadCount == 1 || t_insidePool || !Monitor.TryEnter(s_gate))
+        int threads = KernelSettings.ThreadCount;
+        if (partCount == 1 || threads == 1 || t_insidePool || !Monitor.TryEnter(s_gate))
         {
             for (int p = 0; p < partCount; p++)
             {
@@ -83,7 +84,7 @@ internal static unsafe class WorkerPool
         {
             s_work = work;
             s_function = null;
-            Dispatch(partCount);
+            Dispatch(partCount, threads);
         }
         finally
         {
@@ -100,7 +101,8 @@ internal static unsafe class WorkerPool
             return;
         }
 
-        if (partCount == 1 || KernelSettings.ThreadCount == 1 || t_insidePool || !Monitor.TryEnter(s_gate))
+        int threads = KernelSettings.ThreadCount;
+        if (partCount == 1 || threads == 1 || t_insidePool || !Monitor.TryEnter(s_gate))
         {
             for (int p = 0; p < partCount; p++)
             {
@@ -114,7 +116,7 @@ internal static unsafe class WorkerPool
         {
             s_function = function;
             s_context = context;
-            Dispatch(partCount);
+            Dispatch(partCount, threads);
         }
         finally
         {
@@ -124,9 +126,8 @@ internal static unsafe class WorkerPool
         }
     }
 
-    private static void Dispatch(int partCount)
+    private static void Dispatch(int partCount, int threads)
     {
-        int threads = KernelSettings.ThreadCount;
         int helpers = Math.Min(threads, partCount) - 1;
         EnsureThreads(helpers);
         s_failure = null;
