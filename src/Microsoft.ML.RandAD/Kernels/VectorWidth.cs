@@ -126,6 +126,9 @@ internal unsafe interface IVectorWidth<TU, TF>
     /// <summary>Lane-wise IEEE subtract.</summary>
     static abstract TF SubtractSingle(TF left, TF right);
 
+    /// <summary>Lane-wise maximum as <see cref="MathF.Max"/> (and <c>TensorPrimitives.Max</c>): NaN if either is NaN, +0 above −0.</summary>
+    static abstract TF MaxSingle(TF left, TF right);
+
     /// <summary>Lane-wise round toward +∞ (exact, as <see cref="MathF.Ceiling"/>).</summary>
     static abstract TF Ceiling(TF value);
 

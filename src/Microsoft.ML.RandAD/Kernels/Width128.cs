@@ -162,6 +162,9 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
     public static Vector128<float> SubtractSingle(Vector128<float> left, Vector128<float> right) => left - right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MaxSingle(Vector128<float> left, Vector128<float> right) => Vector128.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Ceiling(Vector128<float> value) => Vector128.Ceiling(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -131,6 +131,9 @@ internal readonly unsafe struct Width256 : IVectorWidth<Vector256<uint>, Vector2
     public static Vector256<float> SubtractSingle(Vector256<float> left, Vector256<float> right) => left - right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MaxSingle(Vector256<float> left, Vector256<float> right) => Vector256.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Ceiling(Vector256<float> value) => Vector256.Ceiling(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

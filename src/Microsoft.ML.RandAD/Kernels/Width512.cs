@@ -132,6 +132,9 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
     public static Vector512<float> SubtractSingle(Vector512<float> left, Vector512<float> right) => left - right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MaxSingle(Vector512<float> left, Vector512<float> right) => Vector512.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Ceiling(Vector512<float> value) => Vector512.Ceiling(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

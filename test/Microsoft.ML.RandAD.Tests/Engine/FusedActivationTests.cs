@@ -74,6 +74,56 @@ public sealed class FusedActivationTests
     }
 
     [TestMethod]
+    [DataRow(true, true)]
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    public unsafe void TheBiasAndReluGiveTensorPrimitivesBitsOnSpecialValues(bool withBias, bool relu)
+    {
+        // ±0, NaN, ±∞ and the smallest subnormal in C and in the bias, over block widths from one lane to four vectors and a
+        // tail, and at a column offset into the bias.
+        float[] special = [-0f, 0f, float.NaN, float.NegativeInfinity, float.PositiveInfinity, -1.5f, 2.5f, float.Epsilon, -float.Epsilon];
+        const int rows = 3, ld = 41, column = 2;
+        KernelTestCases.ForEachPath((path, _) =>
+        {
+            for (int columns = 1; columns <= ld - column; columns++)
+            {
+                float[] c = new float[rows * ld], bias = new float[ld];
+                for (int i = 0; i < c.Length; i++)
+                {
+                    c[i] = special[i % special.Length];
+                }
+
+                for (int j = 0; j < ld; j++)
+                {
+                    bias[j] = special[(j * 4) % special.Length];
+                }
+
+                float[] expected = (float[])c.Clone();
+                for (int r = 0; r < rows; r++)
+                {
+                    Span<float> part = expected.AsSpan((r * ld) + column, columns);
+                    if (withBias)
+                    {
+                        TensorPrimitives.Add(part, bias.AsSpan(column, columns), part);
+                    }
+
+                    if (relu)
+                    {
+                        TensorPrimitives.Max(part, 0f, part);
+                    }
+                }
+
+                fixed (float* pc = c, pb = bias)
+                {
+                    new GemmEpilogue(withBias ? pb : null, relu, null, 0).Apply(pc, ld, 0, rows, column, columns);
+                }
+
+                KernelTestCases.AssertBitEqual(expected, c, $"{columns} columns");
+            }
+        });
+    }
+
+    [TestMethod]
     public void AShortBiasOrReluOutputIsRefused()
     {
         float[] a = new float[6], b = new float[12], c = new float[8];
