@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.RandAD.Kernels;
+using RandAD.Experiments.Pde;
 
 namespace RandAD.Experiments;
 
@@ -77,6 +78,39 @@ internal static class ExperimentCommands
     {
         ConfigureThreads(args);
         SpeedProbe.Run(log, int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture), args.Length > 1 ? args[1] : "fc,conv,irnn");
+        return 0;
+    }
+
+    /// <summary>
+    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...] [--seeds N] [--out DIR]</c>.
+    /// The paper's run is the default (40,960 steps, 800 iterations); --quick takes 100 iterations.
+    /// </summary>
+    public static int Pde(string[] args, TextWriter log)
+    {
+        bool quick = args.Contains("--quick");
+        int iterations = int.Parse(Option(args, "--iterations") ?? (quick ? "100" : "800"), System.Globalization.CultureInfo.InvariantCulture);
+        int steps = int.Parse(Option(args, "--steps") ?? "40960", System.Globalization.CultureInfo.InvariantCulture);
+        int seeds = int.Parse(Option(args, "--seeds") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        double[] fractions = [.. (Option(args, "--fractions") ?? "1,0.1,0.01,0.005,0.002,0.001").Split(',')
+            .Select(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture))];
+        if (iterations < 1 || steps < 1 || seeds < 1 || fractions.Any(f => !(f > 0 && f <= 1)))
+        {
+            throw new ArgumentException("pde needs positive --iterations, --steps and --seeds, and fractions in (0, 1].");
+        }
+
+        string output = Option(args, "--out") ?? Path.Combine("artifacts", "experiments", quick ? "pde-quick" : "pde");
+        Directory.CreateDirectory(output);
+        var problem = new ReactionDiffusion(steps: steps);
+        log.WriteLine($"PDE: {problem.Intervals}×{problem.Intervals} grid ({problem.StateSize} interior points), {steps:N0} steps of {problem.TimeStep:G4}, " +
+            $"{iterations} Adam iterations, fractions {string.Join(", ", fractions)}, {seeds} seed(s), {Environment.ProcessorCount} runs at once");
+        var clock = Stopwatch.StartNew();
+        List<PdeRow> rows = new PdeExperiment(problem, iterations).RunAll(fractions, seeds, log);
+        PdeExperiment.WriteCsv(rows, Path.Combine(output, "pde.csv"));
+        string summary = PdeExperiment.Summary(rows);
+        File.WriteAllText(Path.Combine(output, "pde.md"), summary);
+        log.WriteLine($"figure {Figures.PdeLoss(rows, Path.Combine(output, "pde-loss.png"))}");
+        log.WriteLine(summary);
+        log.WriteLine($"pde finished in {clock.Elapsed:hh\\:mm\\:ss} → {Path.GetFullPath(output)}");
         return 0;
     }
 

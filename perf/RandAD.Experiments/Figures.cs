@@ -34,6 +34,32 @@ internal static class Figures
         return written;
     }
 
+    /// <summary>The PDE runs: loss against Adam iteration, a line per kept fraction (mean over seeds), log scale.</summary>
+    public static string PdeLoss(IReadOnlyList<Pde.PdeRow> rows, string path)
+    {
+        var plot = new Plot();
+        int colorIndex = 0;
+        foreach (IGrouping<double, Pde.PdeRow> arm in rows.GroupBy(r => r.Fraction).OrderByDescending(g => g.Key))
+        {
+            var byIteration = arm.GroupBy(r => r.Iteration).OrderBy(g => g.Key).ToArray();
+            var line = plot.Add.Scatter(
+                byIteration.Select(g => (double)g.Key).ToArray(),
+                byIteration.Select(g => Math.Log10(g.Average(r => r.Loss))).ToArray());
+            line.Color = new ScottPlot.Palettes.Category10().GetColor(colorIndex++);
+            line.LineWidth = 2;
+            line.MarkerSize = 0;
+            line.LegendText = $"{arm.First().Store} ({arm.First().KeptBytes / 1e6:G3} MB kept)";
+        }
+
+        UseLogTicks(plot.Axes.Left, rows.Select(r => r.Loss));
+        plot.Title("Reaction-diffusion control: loss against Adam iteration", 14);
+        plot.XLabel("Adam iteration");
+        plot.YLabel("time-averaged squared error to the target (log scale)");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, Width, Height);
+        return path;
+    }
+
     private const string BandNote = "mean over seeds, band = min–max";
 
     private static string DatasetTitle(string name) => name == ExperimentData.Fashion ? "Fashion-MNIST" : name == ExperimentData.Mnist ? "MNIST subset" : name;

@@ -5,6 +5,7 @@ using RandAD.Experiments;
 //   plot CSV [CSV ...] [--out DIR]          figures and summaries again from results CSVs (several are merged)
 //   memory [--measure] [--out DIR]          the Table 1 comparison only
 //   speed STEPS MODELS                      ms per step of every arm, to size the plans
+//   pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...] [--seeds N] [--out DIR]   the paper's PDE case
 try
 {
     return args.FirstOrDefault() switch
@@ -13,6 +14,7 @@ try
         "plot" => ExperimentCommands.Plot(args[1..], Console.Out),
         "memory" => ExperimentCommands.Memory(args[1..], Console.Out),
         "speed" => ExperimentCommands.Speed(args[1..], Console.Out),
+        "pde" => ExperimentCommands.Pde(args[1..], Console.Out),
         _ => Usage(),
     };
 }
@@ -29,6 +31,7 @@ static int Usage()
                RandAD.Experiments plot CSV [CSV ...] [--out DIR]
                RandAD.Experiments memory [--measure] [--out DIR]
                RandAD.Experiments speed STEPS fc,conv,irnn
+               RandAD.Experiments pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,0.01,...] [--seeds N] [--out DIR]
         """);
     return 2;
 }

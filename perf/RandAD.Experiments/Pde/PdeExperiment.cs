@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace RandAD.Experiments.Pde;
+
+/// <summary>One iteration of one run: the loss at the iteration's parameters (before its update).</summary>
+internal sealed record PdeRow(string Store, double Fraction, long KeptBytes, int Seed, int Iteration, double Loss, double GradientNorm, double Seconds)
+{
+    public const string Header = "store,fraction,kept_bytes,seed,iteration,loss,gradient_norm,seconds";
+
+    public string ToCsv() => string.Join(',', Store, Fraction.ToString("R", CultureInfo.InvariantCulture), KeptBytes, Seed, Iteration,
+        Loss.ToString("R", CultureInfo.InvariantCulture), GradientNorm.ToString("R", CultureInfo.InvariantCulture), Seconds.ToString("F3", CultureInfo.InvariantCulture));
+}
+
+/// <summary>
+/// The paper's PDE experiment: Adam (lr 1e-2) on the seven control parameters of <see cref="ReactionDiffusion"/>, the
+/// backward pass keeping every state (f = 1) or a RAD sketch of each (f = 0.1 … 0.001), every run from the same θ.
+/// </summary>
+internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, double learningRate = 1e-2)
+{
+    public List<PdeRow> Run(double fraction, int seed, TextWriter? log = null)
+    {
+        IStateStore store = fraction >= 1 ? new ExactStateStore() : new SampledStateStore(fraction, (ulong)seed);
+        long bytes = store.Bytes(problem.Steps, problem.StateSize);
+        double[] theta = ReactionDiffusion.InitialParameters(seed);
+        double[] gradient = new double[ReactionDiffusion.ParameterCount];
+        var adam = new Adam(theta.Length, learningRate);
+        var rows = new List<PdeRow>(iterations + 1);
+        var clock = Stopwatch.StartNew();
+        for (int iteration = 0; iteration < iterations; iteration++)
+        {
+            double loss = problem.LossAndGradient(theta, store, gradient);
+            double norm = Math.Sqrt(gradient.Sum(g => g * g));
+            rows.Add(new PdeRow(store.Name, fraction, bytes, seed, iteration, loss, norm, clock.Elapsed.TotalSeconds));
+            adam.Step(theta, gradient);
+            if (log != null && (iteration + 1) % Math.Max(1, iterations / 8) == 0)
+            {
+                log.WriteLine($"  {store.Name,-14} seed {seed} iteration {iteration + 1,5}: loss {loss:E4}, {clock.Elapsed.TotalSeconds:F0} s");
+            }
+        }
+
+        // The loss at the final parameters (a forward pass only).
+        rows.Add(new PdeRow(store.Name, fraction, bytes, seed, iterations, problem.Loss(theta), double.NaN, clock.Elapsed.TotalSeconds));
+        return rows;
+    }
+
+    /// <summary>Every fraction and seed, as many at once as there are processors (each run is single-threaded).</summary>
+    public List<PdeRow> RunAll(IReadOnlyList<double> fractions, int seeds, TextWriter log)
+    {
+        var runs = (from seed in Enumerable.Range(1, seeds) from fraction in fractions select (fraction, seed)).ToArray();
+        var results = new List<PdeRow>[runs.Length];
+        var writer = TextWriter.Synchronized(log);
+        Parallel.For(0, runs.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
+            results[r] = Run(runs[r].fraction, runs[r].seed, writer));
+        return [.. results.SelectMany(x => x)];
+    }
+
+    public static void WriteCsv(IEnumerable<PdeRow> rows, string path)
+    {
+        var text = new StringBuilder(PdeRow.Header).Append('\n');
+        foreach (PdeRow row in rows)
+        {
+            text.Append(row.ToCsv()).Append('\n');
+        }
+
+        File.WriteAllText(path, text.ToString());
+    }
+
+    /// <summary>A markdown table: per fraction, the bytes kept against exact, and the loss at checkpoints (mean over seeds).</summary>
+    public static string Summary(IReadOnlyList<PdeRow> rows)
+    {
+        int last = rows.Max(r => r.Iteration);
+        int[] marks = [.. new[] { 0, last / 8, last / 4, last / 2, last }.Distinct()];
+        long exactBytes = rows.Where(r => r.Fraction >= 1).Select(r => r.KeptBytes).DefaultIfEmpty(0).First();
+        var text = new StringBuilder();
+        text.Append("| backward pass keeps | bytes kept | of exact |");
+        foreach (int mark in marks)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" loss at {mark} |");
+        }
+
+        text.Append(" s per iteration | seeds |\n|---|---|---|").Append(string.Concat(Enumerable.Repeat("---|", marks.Length))).Append("---|---|\n");
+        foreach (IGrouping<double, PdeRow> arm in rows.GroupBy(r => r.Fraction).OrderByDescending(g => g.Key))
+        {
+            PdeRow first = arm.First();
+            string share = exactBytes > 0 ? (first.KeptBytes / (double)exactBytes).ToString("P1", CultureInfo.InvariantCulture) : "—";
+            text.Append(CultureInfo.InvariantCulture, $"| {first.Store} | {first.KeptBytes:N0} | {share} |");
+            foreach (int mark in marks)
+            {
+                double[] losses = [.. arm.Where(r => r.Iteration == mark).Select(r => r.Loss)];
+                text.Append(CultureInfo.InvariantCulture, $" {losses.Average():E3} |");
+            }
+
+            double perIteration = arm.GroupBy(r => r.Seed).Average(s => s.Max(r => r.Seconds) / last);
+            text.Append(CultureInfo.InvariantCulture, $" {perIteration:F3} | {arm.Select(r => r.Seed).Distinct().Count()} |\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Adam (Kingma and Ba) in double precision, β = (0.9, 0.999), ε = 1e-8.</summary>
+    private sealed class Adam(int size, double learningRate)
+    {
+        private readonly double[] _m = new double[size], _v = new double[size];
+        private int _t;
+
+        public void Step(double[] theta, double[] gradient)
+        {
+            _t++;
+            double correction1 = 1 - Math.Pow(0.9, _t), correction2 = 1 - Math.Pow(0.999, _t);
+            for (int k = 0; k < theta.Length; k++)
+            {
+                _m[k] = (0.9 * _m[k]) + (0.1 * gradient[k]);
+                _v[k] = (0.999 * _v[k]) + (0.001 * gradient[k] * gradient[k]);
+                theta[k] -= learningRate * (_m[k] / correction1) / (Math.Sqrt(_v[k] / correction2) + 1e-8);
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using RandAD.Experiments;
+using RandAD.Experiments.Pde;
+
+namespace Microsoft.ML.RandAD.Tests.Experiments;
+
+/// <summary>
+/// The PDE case of the paper (perf/RandAD.Experiments/Pde): the adjoint gradient against finite differences, RAD's sketched
+/// gradient unbiased, the bytes each store keeps, and the <c>pde</c> command at tiny scale.
+/// </summary>
+[TestClass]
+public sealed class PdeExperimentTests
+{
+    // A 7×7 interior (d = 49), 48 steps of 1/64: DΔt/Δx² = 0.25 · (1/64) · 8² = 0.25, the stable limit.
+    private static ReactionDiffusion Small() => new(intervals: 8, steps: 48, timeStep: 1.0 / 64);
+
+    [TestMethod]
+    public void TheAdjointGradientMatchesCentralDifferences()
+    {
+        ReactionDiffusion problem = Small();
+        double[] theta = ReactionDiffusion.InitialParameters(3);
+        double[] gradient = new double[ReactionDiffusion.ParameterCount];
+        double loss = problem.LossAndGradient(theta, new ExactStateStore(), gradient);
+        Assert.AreEqual(problem.Loss(theta), loss, 1e-15 * loss, "the pass's loss is the forward loss");
+
+        const double h = 1e-5;
+        for (int k = 0; k < theta.Length; k++)
+        {
+            double[] plus = (double[])theta.Clone(), minus = (double[])theta.Clone();
+            plus[k] += h;
+            minus[k] -= h;
+            double numeric = (problem.Loss(plus) - problem.Loss(minus)) / (2 * h);
+
+            // Central differences in double carry O(h²) truncation and O(ε·L/h) rounding: about 1e-10 relative here.
+            Assert.AreEqual(numeric, gradient[k], 1e-7 * Math.Abs(numeric) + 1e-12, $"∂L/∂θ{k}");
+        }
+    }
+
+    [TestMethod]
+    public void TheSketchedGradientIsUnbiased()
+    {
+        ReactionDiffusion problem = Small();
+        double[] theta = ReactionDiffusion.InitialParameters(5);
+        double[] exact = new double[ReactionDiffusion.ParameterCount];
+        problem.LossAndGradient(theta, new ExactStateStore(), exact);
+
+        // 4,000 passes of f = 0.1 (5 of 49 points a step), each a fresh draw: every component's mean within 4 standard errors
+        // of the exact gradient. Without the d/k scale the mean would be about a tenth of it, far outside.
+        const int passes = 4000;
+        var store = new SampledStateStore(0.1, seed: 11);
+        double[] gradient = new double[ReactionDiffusion.ParameterCount], sum = new double[gradient.Length], squares = new double[gradient.Length];
+        for (int pass = 0; pass < passes; pass++)
+        {
+            problem.LossAndGradient(theta, store, gradient);
+            for (int k = 0; k < gradient.Length; k++)
+            {
+                sum[k] += gradient[k];
+                squares[k] += gradient[k] * gradient[k];
+            }
+        }
+
+        for (int k = 0; k < gradient.Length; k++)
+        {
+            double mean = sum[k] / passes, variance = (squares[k] / passes) - (mean * mean);
+            double standardError = Math.Sqrt(variance / passes);
+            Assert.IsTrue(variance > 0, $"θ{k}: the sketch varies from pass to pass");
+            Assert.AreEqual(exact[k], mean, 4 * standardError, $"θ{k}: mean {mean:E4} of {passes} passes, exact {exact[k]:E4}, standard error {standardError:E2}");
+        }
+    }
+
+    [TestMethod]
+    public void TheStoresKeepTheBytesTheyReport()
+    {
+        // The paper's problem: 40,960 states of 31×31 = 961 doubles, or ⌈f·961⌉ of them.
+        var problem = new ReactionDiffusion();
+        Assert.AreEqual(961, problem.StateSize);
+        Assert.AreEqual(40_960L * 961 * 8, new ExactStateStore().Bytes(problem.Steps, problem.StateSize));
+        Assert.AreEqual(40_960L * 97 * 8, new SampledStateStore(0.1, 1).Bytes(problem.Steps, problem.StateSize));
+        Assert.AreEqual(40_960L * 1 * 8, new SampledStateStore(0.001, 1).Bytes(problem.Steps, problem.StateSize));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SampledStateStore(0, 1));
+    }
+
+    [TestMethod]
+    public void TheCommandWritesTheTableTheCsvAndTheFigure()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"randad-pde-{Guid.NewGuid():N}");
+        try
+        {
+            var log = new StringWriter();
+            Assert.AreEqual(0, ExperimentCommands.Pde(["--iterations", "3", "--steps", "400", "--fractions", "1,0.01", "--out", folder], log), log.ToString());
+
+            string[] csv = File.ReadAllLines(Path.Combine(folder, "pde.csv"));
+            Assert.AreEqual(PdeRow.Header, csv[0]);
+            Assert.AreEqual(1 + (2 * (3 + 1)), csv.Length, "3 iterations and the final loss, per fraction");
+            string table = File.ReadAllText(Path.Combine(folder, "pde.md"));
+            StringAssert.Contains(table, "| exact | 3,075,200 | 100.0 % |"); // 400 · 961 · 8
+            StringAssert.Contains(table, "| RAD f = 0.01 | 32,000 | 1.0 % |"); // 400 · 10 · 8
+            CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "pde-loss.png")).Take(4).ToArray());
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+}
