@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RandAD.Experiments.Pde;
 
 /// <summary>
@@ -101,7 +103,7 @@ internal sealed class ReactionDiffusion
     {
         int side = Intervals + 1, n = Steps;
         double scale = 2.0 / ((double)n * StateSize);
-        double[] phi = (double[])_phi0.Clone(), next = new double[side * side], c = new double[side];
+        double[] phi = (double[])_phi0.Clone(), next = new double[side * side], error = new double[side * side], c = new double[side];
 
         // Forward: the loss exactly, and each state to the store.
         store.Begin(n, StateSize);
@@ -111,7 +113,7 @@ internal sealed class ReactionDiffusion
             Control(theta, t, c);
             Step(phi, next, c);
             (phi, next) = (next, phi);
-            sum += SquaredError(phi, t + 1);
+            sum += TensorPrimitives.SumOfSquares(Error(phi, t + 1, error));
             store.Keep(t + 1, phi, Intervals);
         }
 
@@ -121,7 +123,7 @@ internal sealed class ReactionDiffusion
         double[] state = new double[side * side], perColumn = new double[side];
         gradient.Clear();
         store.Restore(n, state, Intervals);
-        AddLossGradient(state, n, scale, lambdaNext);
+        TensorPrimitives.MultiplyAdd(Error(state, n, error), scale, lambdaNext.AsSpan(InteriorFirst, InteriorLength), lambdaNext.AsSpan(InteriorFirst, InteriorLength));
         for (int t = n - 1; t >= 0; t--)
         {
             if (t > 0)
@@ -132,13 +134,7 @@ internal sealed class ReactionDiffusion
             double[] phiT = t == 0 ? _phi0 : state; // φ_0 is a constant: never kept, never sketched
             for (int i = 1; i < Intervals; i++)
             {
-                double u = 0;
-                for (int j = 1; j < Intervals; j++)
-                {
-                    u += lambdaNext[(i * side) + j] * phiT[(i * side) + j];
-                }
-
-                perColumn[i] = u;
+                perColumn[i] = TensorPrimitives.Dot(lambdaNext.AsSpan((i * side) + 1, Intervals - 1), phiT.AsSpan((i * side) + 1, Intervals - 1));
             }
 
             AddParameterTerm(t, perColumn, gradient);
@@ -146,7 +142,7 @@ internal sealed class ReactionDiffusion
             {
                 Control(theta, t, c);
                 Step(lambdaNext, lambda, c); // A_t is symmetric: A_tᵀλ is the same stencil
-                AddLossGradient(state, t, scale, lambda);
+                TensorPrimitives.MultiplyAdd(Error(state, t, error), scale, lambda.AsSpan(InteriorFirst, InteriorLength), lambda.AsSpan(InteriorFirst, InteriorLength));
                 (lambda, lambdaNext) = (lambdaNext, lambda);
             }
         }
@@ -158,14 +154,14 @@ internal sealed class ReactionDiffusion
     public double Loss(ReadOnlySpan<double> theta)
     {
         int side = Intervals + 1;
-        double[] phi = (double[])_phi0.Clone(), next = new double[side * side], c = new double[side];
+        double[] phi = (double[])_phi0.Clone(), next = new double[side * side], error = new double[side * side], c = new double[side];
         double sum = 0;
         for (int t = 0; t < Steps; t++)
         {
             Control(theta, t, c);
             Step(phi, next, c);
             (phi, next) = (next, phi);
-            sum += SquaredError(phi, t + 1);
+            sum += TensorPrimitives.SumOfSquares(Error(phi, t + 1, error));
         }
 
         return sum / ((double)Steps * StateSize);
@@ -207,53 +203,45 @@ internal sealed class ReactionDiffusion
         gradient[6] += dt * co * withCos;
     }
 
-    /// <summary><c>output = (M + Δt·diag(c))·input</c> on the interior; the boundary stays zero.</summary>
+    /// <summary>
+    /// <c>output = (M + Δt·diag(c))·input</c> on the interior; the boundary stays zero. The four neighbours are summed over the
+    /// interior rows as one contiguous run (the boundary cells between rows are cleared again after), the diagonal row by row.
+    /// </summary>
     private void Step(double[] input, double[] output, double[] c)
     {
-        int side = Intervals + 1;
-        double r = Ratio, centre = 1 - (4 * r), dt = TimeStep;
+        int side = Intervals + 1, inner = Intervals - 1;
+        Span<double> run = output.AsSpan(InteriorFirst, InteriorLength);
+        TensorPrimitives.Add(input.AsSpan(InteriorFirst - 1, InteriorLength), input.AsSpan(InteriorFirst + 1, InteriorLength), run);
+        TensorPrimitives.Add(run, input.AsSpan(InteriorFirst - side, InteriorLength), run);
+        TensorPrimitives.Add(run, input.AsSpan(InteriorFirst + side, InteriorLength), run);
+        TensorPrimitives.Multiply(run, Ratio, run);
+        double centre = 1 - (4 * Ratio);
         for (int i = 1; i < Intervals; i++)
         {
-            double diagonal = centre + (dt * c[i]);
-            int row = i * side;
-            for (int j = 1; j < Intervals; j++)
-            {
-                int p = row + j;
-                output[p] = (diagonal * input[p]) + (r * (input[p - 1] + input[p + 1] + input[p - side] + input[p + side]));
-            }
+            Span<double> row = output.AsSpan((i * side) + 1, inner);
+            TensorPrimitives.MultiplyAdd(input.AsSpan((i * side) + 1, inner), centre + (TimeStep * c[i]), row, row);
+        }
+
+        for (int i = 1; i < Intervals - 1; i++)
+        {
+            output[(i * side) + Intervals] = 0;
+            output[(i + 1) * side] = 0;
         }
     }
 
-    /// <summary>‖φ_t − τ_t‖² over the interior.</summary>
-    private double SquaredError(double[] phi, int t)
-    {
-        double a = Math.Sin(Math.PI * t * TimeStep), sum = 0;
-        int side = Intervals + 1;
-        for (int i = 1; i < Intervals; i++)
-        {
-            for (int j = 1; j < Intervals; j++)
-            {
-                int p = (i * side) + j;
-                double e = phi[p] - _phi0[p] - (a * _targetShape[p]);
-                sum += e * e;
-            }
-        }
+    /// <summary>The first interior cell (1, 1) of a grid array.</summary>
+    private int InteriorFirst => Intervals + 2;
 
-        return sum;
-    }
+    /// <summary>From cell (1, 1) to cell (n−1, n−1): the interior rows and the boundary cells between them.</summary>
+    private int InteriorLength => ((Intervals - 2) * (Intervals + 1)) + Intervals - 1;
 
-    /// <summary><c>lambda += scale·(φ_t − τ_t)</c> on the interior.</summary>
-    private void AddLossGradient(double[] state, int t, double scale, double[] lambda)
+    /// <summary><c>error = state − τ_t</c> from (1, 1) to (n−1, n−1) (zero on the boundary cells between rows, where all three are).</summary>
+    private Span<double> Error(double[] state, int t, double[] error)
     {
         double a = Math.Sin(Math.PI * t * TimeStep);
-        int side = Intervals + 1;
-        for (int i = 1; i < Intervals; i++)
-        {
-            for (int j = 1; j < Intervals; j++)
-            {
-                int p = (i * side) + j;
-                lambda[p] += scale * (state[p] - _phi0[p] - (a * _targetShape[p]));
-            }
-        }
+        Span<double> e = error.AsSpan(InteriorFirst, InteriorLength);
+        TensorPrimitives.MultiplyAdd(_targetShape.AsSpan(InteriorFirst, InteriorLength), a, _phi0.AsSpan(InteriorFirst, InteriorLength), e);
+        TensorPrimitives.Subtract(state.AsSpan(InteriorFirst, InteriorLength), e, e);
+        return e;
     }
 }
