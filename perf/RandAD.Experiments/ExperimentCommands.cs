@@ -83,10 +83,20 @@ internal static class ExperimentCommands
 
     /// <summary>
     /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...] [--seeds N] [--out DIR]</c>.
-    /// The paper's run is the default (40,960 steps, 800 iterations); --quick takes 100 iterations.
+    /// The paper's run is the default (40,960 steps, 800 iterations); --quick takes 100 iterations. <c>pde --from CSV [--out DIR]</c>
+    /// writes the table and the figure again from a run's CSV.
     /// </summary>
     public static int Pde(string[] args, TextWriter log)
     {
+        if (Option(args, "--from") is string csv)
+        {
+            // The table and the figure again from a run's CSV.
+            string folder = Option(args, "--out") ?? Path.GetDirectoryName(Path.GetFullPath(csv))!;
+            Directory.CreateDirectory(folder);
+            WritePdeReports(PdeExperiment.ReadCsv(csv), folder, log);
+            return 0;
+        }
+
         bool quick = args.Contains("--quick");
         int iterations = int.Parse(Option(args, "--iterations") ?? (quick ? "100" : "800"), System.Globalization.CultureInfo.InvariantCulture);
         int steps = int.Parse(Option(args, "--steps") ?? "40960", System.Globalization.CultureInfo.InvariantCulture);
@@ -106,12 +116,17 @@ internal static class ExperimentCommands
         var clock = Stopwatch.StartNew();
         List<PdeRow> rows = new PdeExperiment(problem, iterations).RunAll(fractions, seeds, log);
         PdeExperiment.WriteCsv(rows, Path.Combine(output, "pde.csv"));
+        WritePdeReports(rows, output, log);
+        log.WriteLine($"pde finished in {clock.Elapsed:hh\\:mm\\:ss} → {Path.GetFullPath(output)}");
+        return 0;
+    }
+
+    private static void WritePdeReports(IReadOnlyList<PdeRow> rows, string output, TextWriter log)
+    {
         string summary = PdeExperiment.Summary(rows);
         File.WriteAllText(Path.Combine(output, "pde.md"), summary);
         log.WriteLine($"figure {Figures.PdeLoss(rows, Path.Combine(output, "pde-loss.png"))}");
         log.WriteLine(summary);
-        log.WriteLine($"pde finished in {clock.Elapsed:hh\\:mm\\:ss} → {Path.GetFullPath(output)}");
-        return 0;
     }
 
     private static void WriteReports(IReadOnlyList<ResultRow> rows, string output, TextWriter log)

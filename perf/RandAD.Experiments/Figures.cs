@@ -85,7 +85,9 @@ internal static class Figures
                 double tick = mantissa * Math.Pow(10, decade);
                 if (tick >= min / 1.25 && tick <= max * 1.25)
                 {
-                    ticks.AddMajor(Math.Log10(tick), tick.ToString("#,##0.###", CultureInfo.InvariantCulture));
+                    // Below 0.01 a plain label would round 1.5e-3 and 2e-3 alike.
+                    string label = tick >= 0.01 ? tick.ToString("#,##0.###", CultureInfo.InvariantCulture) : tick.ToString("0.#e+0", CultureInfo.InvariantCulture);
+                    ticks.AddMajor(Math.Log10(tick), label);
                 }
             }
         }

@@ -10,7 +10,7 @@ internal sealed record PdeRow(string Store, double Fraction, long KeptBytes, int
     public const string Header = "store,fraction,kept_bytes,seed,iteration,loss,gradient_norm,seconds";
 
     public string ToCsv() => string.Join(',', Store, Fraction.ToString("R", CultureInfo.InvariantCulture), KeptBytes, Seed, Iteration,
-        Loss.ToString("R", CultureInfo.InvariantCulture), GradientNorm.ToString("R", CultureInfo.InvariantCulture), Seconds.ToString("F3", CultureInfo.InvariantCulture));
+        Loss.ToString("R", CultureInfo.InvariantCulture), GradientNorm.ToString("R", CultureInfo.InvariantCulture), Seconds.ToString("R", CultureInfo.InvariantCulture));
 }
 
 /// <summary>
@@ -66,6 +66,16 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
 
         File.WriteAllText(path, text.ToString());
     }
+
+    public static List<PdeRow> ReadCsv(string path) =>
+        [.. File.ReadLines(path).Skip(1).Where(line => line.Length > 0).Select(line =>
+        {
+            string[] f = line.Split(',');
+            return new PdeRow(f[0], Parse(f[1]), long.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture),
+                int.Parse(f[4], CultureInfo.InvariantCulture), Parse(f[5]), Parse(f[6]), Parse(f[7]));
+        })];
+
+    private static double Parse(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
     /// <summary>A markdown table: per fraction, the bytes kept against exact, and the loss at checkpoints (mean over seeds).</summary>
     public static string Summary(IReadOnlyList<PdeRow> rows)

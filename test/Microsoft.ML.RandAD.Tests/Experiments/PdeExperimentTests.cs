@@ -94,6 +94,10 @@ public sealed class PdeExperimentTests
             string table = File.ReadAllText(Path.Combine(folder, "pde.md"));
             StringAssert.Contains(table, "| exact | 3,075,200 | 100.0 % |"); // 400 · 961 · 8
             StringAssert.Contains(table, "| RAD f = 0.01 | 32,000 | 1.0 % |"); // 400 · 10 · 8
+            // The CSV round-trips: --from writes the same table from it.
+            string again = Path.Combine(folder, "again");
+            Assert.AreEqual(0, ExperimentCommands.Pde(["--from", Path.Combine(folder, "pde.csv"), "--out", again], log), log.ToString());
+            Assert.AreEqual(table, File.ReadAllText(Path.Combine(again, "pde.md")));
             CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "pde-loss.png")).Take(4).ToArray());
         }
         finally
