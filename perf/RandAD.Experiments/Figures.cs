@@ -34,7 +34,7 @@ internal static class Figures
         return written;
     }
 
-    /// <summary>The PDE runs: loss against Adam iteration, a line per kept fraction (mean over seeds), log scale.</summary>
+    /// <summary>The PDE runs: loss against Adam iteration, a line per kept fraction (mean over seeds, band = min–max), log scale.</summary>
     public static string PdeLoss(IReadOnlyList<Pde.PdeRow> rows, string path)
     {
         var plot = new Plot();
@@ -42,17 +42,25 @@ internal static class Figures
         foreach (IGrouping<double, Pde.PdeRow> arm in rows.GroupBy(r => r.Fraction).OrderByDescending(g => g.Key))
         {
             var byIteration = arm.GroupBy(r => r.Iteration).OrderBy(g => g.Key).ToArray();
-            var line = plot.Add.Scatter(
-                byIteration.Select(g => (double)g.Key).ToArray(),
-                byIteration.Select(g => Math.Log10(g.Average(r => r.Loss))).ToArray());
-            line.Color = new ScottPlot.Palettes.Category10().GetColor(colorIndex++);
+            double[] xs = [.. byIteration.Select(g => (double)g.Key)];
+            Color color = new ScottPlot.Palettes.Category10().GetColor(colorIndex++);
+            int seeds = arm.Select(r => r.Seed).Distinct().Count();
+            if (seeds > 1)
+            {
+                var band = plot.Add.FillY(xs, [.. byIteration.Select(g => Math.Log10(g.Min(r => r.Loss)))], [.. byIteration.Select(g => Math.Log10(g.Max(r => r.Loss)))]);
+                band.FillColor = color.WithAlpha(0.15);
+                band.LineWidth = 0;
+            }
+
+            var line = plot.Add.Scatter(xs, [.. byIteration.Select(g => Math.Log10(g.Average(r => r.Loss)))]);
+            line.Color = color;
             line.LineWidth = 2;
             line.MarkerSize = 0;
-            line.LegendText = $"{arm.First().Store} ({arm.First().KeptBytes / 1e6:G3} MB kept)";
+            line.LegendText = $"{arm.First().Store} ({arm.First().KeptBytes / 1e6:G3} MB kept, {seeds} seed{(seeds > 1 ? "s" : "")})";
         }
 
         UseLogTicks(plot.Axes.Left, rows.Select(r => r.Loss));
-        plot.Title("Reaction-diffusion control: loss against Adam iteration", 14);
+        plot.Title($"Reaction-diffusion control: loss against Adam iteration ({BandNote})", 14);
         plot.XLabel("Adam iteration");
         plot.YLabel("time-averaged squared error to the target (log scale)");
         plot.ShowLegend(Alignment.UpperRight);

@@ -77,7 +77,10 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
 
     private static double Parse(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
-    /// <summary>A markdown table: per fraction, the bytes kept against exact, and the loss at checkpoints (mean over seeds).</summary>
+    /// <summary>
+    /// A markdown table: per fraction, the bytes kept against exact, the loss at checkpoints (mean over seeds), the final
+    /// loss's range over seeds and the mean over the last 100 iterations (all seeds; a noisy arm's late plateau).
+    /// </summary>
     public static string Summary(IReadOnlyList<PdeRow> rows)
     {
         int last = rows.Max(r => r.Iteration);
@@ -90,7 +93,8 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
             text.Append(CultureInfo.InvariantCulture, $" loss at {mark} |");
         }
 
-        text.Append(" s per iteration | seeds |\n|---|---|---|").Append(string.Concat(Enumerable.Repeat("---|", marks.Length))).Append("---|---|\n");
+        text.Append(" final, min–max over seeds | mean of the last 100 | s per iteration | seeds |\n|---|---|---|")
+            .Append(string.Concat(Enumerable.Repeat("---|", marks.Length))).Append("---|---|---|---|\n");
         foreach (IGrouping<double, PdeRow> arm in rows.GroupBy(r => r.Fraction).OrderByDescending(g => g.Key))
         {
             PdeRow first = arm.First();
@@ -102,6 +106,9 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
                 text.Append(CultureInfo.InvariantCulture, $" {losses.Average():E3} |");
             }
 
+            double[] finals = [.. arm.Where(r => r.Iteration == last).Select(r => r.Loss)];
+            double lateMean = arm.Where(r => r.Iteration > last - 100).Average(r => r.Loss);
+            text.Append(CultureInfo.InvariantCulture, $" {finals.Min():E3}–{finals.Max():E3} | {lateMean:E3} |");
             double perIteration = arm.GroupBy(r => r.Seed).Average(s => s.Max(r => r.Seconds) / last);
             text.Append(CultureInfo.InvariantCulture, $" {perIteration:F3} | {arm.Select(r => r.Seed).Distinct().Count()} |\n");
         }
