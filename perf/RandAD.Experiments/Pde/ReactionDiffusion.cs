@@ -103,19 +103,8 @@ internal sealed class ReactionDiffusion
     {
         int side = Intervals + 1, n = Steps;
         double scale = 2.0 / ((double)n * StateSize);
-        double[] phi = (double[])_phi0.Clone(), next = new double[side * side], error = new double[side * side], c = new double[side];
-
-        // Forward: the loss exactly, and each state to the store.
-        store.Begin(n, StateSize);
-        double sum = 0;
-        for (int t = 0; t < n; t++)
-        {
-            Control(theta, t, c);
-            Step(phi, next, c);
-            (phi, next) = (next, phi);
-            sum += TensorPrimitives.SumOfSquares(Error(phi, t + 1, error));
-            store.Keep(t + 1, phi, Intervals);
-        }
+        double[] c = new double[side], error = new double[side * side];
+        double loss = Forward(theta, store);
 
         // Backward: λ_N = g_N; for t = N−1 … 0 the parameter term of step t, then λ_t = g_t + A_tλ_{t+1}. What the store
         // gives back is φ_t, or an unbiased sketch of it (zero where nothing was kept): both terms are linear in it.
@@ -123,7 +112,7 @@ internal sealed class ReactionDiffusion
         double[] state = new double[side * side], perColumn = new double[side];
         gradient.Clear();
         store.Restore(n, state, Intervals);
-        TensorPrimitives.MultiplyAdd(Error(state, n, error), scale, lambdaNext.AsSpan(InteriorFirst, InteriorLength), lambdaNext.AsSpan(InteriorFirst, InteriorLength));
+        AddLossGradient(state, n, scale, lambdaNext, error);
         for (int t = n - 1; t >= 0; t--)
         {
             if (t > 0)
@@ -142,19 +131,23 @@ internal sealed class ReactionDiffusion
             {
                 Control(theta, t, c);
                 Step(lambdaNext, lambda, c); // A_t is symmetric: A_tᵀλ is the same stencil
-                TensorPrimitives.MultiplyAdd(Error(state, t, error), scale, lambda.AsSpan(InteriorFirst, InteriorLength), lambda.AsSpan(InteriorFirst, InteriorLength));
+                AddLossGradient(state, t, scale, lambda, error);
                 (lambda, lambdaNext) = (lambdaNext, lambda);
             }
         }
 
-        return sum / ((double)n * StateSize);
+        return loss;
     }
 
     /// <summary>The loss alone (a forward pass), for finite differences and checks.</summary>
-    public double Loss(ReadOnlySpan<double> theta)
+    public double Loss(ReadOnlySpan<double> theta) => Forward(theta, store: null);
+
+    /// <summary>The forward pass: the loss exactly, and each state φ_1 … φ_N to <paramref name="store"/> when there is one.</summary>
+    private double Forward(ReadOnlySpan<double> theta, IStateStore? store)
     {
         int side = Intervals + 1;
         double[] phi = (double[])_phi0.Clone(), next = new double[side * side], error = new double[side * side], c = new double[side];
+        store?.Begin(Steps, StateSize);
         double sum = 0;
         for (int t = 0; t < Steps; t++)
         {
@@ -162,9 +155,17 @@ internal sealed class ReactionDiffusion
             Step(phi, next, c);
             (phi, next) = (next, phi);
             sum += TensorPrimitives.SumOfSquares(Error(phi, t + 1, error));
+            store?.Keep(t + 1, phi, Intervals);
         }
 
         return sum / ((double)Steps * StateSize);
+    }
+
+    /// <summary><c>lambda += scale·(state − τ_t)</c>: the loss's gradient g_t, from φ_t or its sketch.</summary>
+    private void AddLossGradient(double[] state, int t, double scale, double[] lambda, double[] error)
+    {
+        Span<double> run = lambda.AsSpan(InteriorFirst, InteriorLength);
+        TensorPrimitives.MultiplyAdd(Error(state, t, error), scale, run, run);
     }
 
     /// <summary>C_t(x) for every grid column x, at time tΔt (the start of step t).</summary>
