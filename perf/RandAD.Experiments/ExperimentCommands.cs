@@ -82,7 +82,7 @@ internal static class ExperimentCommands
     }
 
     /// <summary>
-    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...] [--seeds N] [--out DIR]</c>.
+    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT] [--seeds N] [--out DIR]</c>.
     /// The paper's run is the default (40,960 steps, 800 iterations); --quick takes 100 iterations. <c>pde --from CSV [--out DIR]</c>
     /// writes the table and the figure again from a run's CSV.
     /// </summary>
@@ -101,20 +101,30 @@ internal static class ExperimentCommands
         int iterations = int.Parse(Option(args, "--iterations") ?? (quick ? "100" : "800"), System.Globalization.CultureInfo.InvariantCulture);
         int steps = int.Parse(Option(args, "--steps") ?? "40960", System.Globalization.CultureInfo.InvariantCulture);
         int seeds = int.Parse(Option(args, "--seeds") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
-        double[] fractions = [.. (Option(args, "--fractions") ?? "1,0.1,0.01,0.005,0.002,0.001").Split(',')
-            .Select(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture))];
-        if (iterations < 1 || steps < 1 || seeds < 1 || fractions.Any(f => !(f > 0 && f <= 1)))
+        string fractionList = Option(args, "--fractions") ?? "1,0.1,0.01,0.005,0.002,0.001";
+        double[] fractions = fractionList == "none" ? [] : [.. fractionList.Split(',').Select(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture))];
+
+        // Checkpointing beside RAD: by default segments of ⌈√N⌉ steps (about 2√N states kept); 0 leaves it out.
+        int segment = int.Parse(Option(args, "--checkpoints") ?? ((int)Math.Ceiling(Math.Sqrt(steps))).ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+        if (iterations < 1 || steps < 1 || seeds < 1 || segment < 0 || fractions.Any(f => !(f > 0 && f <= 1)))
         {
-            throw new ArgumentException("pde needs positive --iterations, --steps and --seeds, and fractions in (0, 1].");
+            throw new ArgumentException("pde needs positive --iterations, --steps and --seeds, fractions in (0, 1] (or none), and --checkpoints 0 or more.");
+        }
+
+        List<PdeArm> arms = [.. fractions.Select(PdeArm.Keep)];
+        if (segment > 0)
+        {
+            arms.Add(PdeArm.Checkpoints(segment));
         }
 
         string output = Option(args, "--out") ?? Path.Combine("artifacts", "experiments", quick ? "pde-quick" : "pde");
         Directory.CreateDirectory(output);
         var problem = new ReactionDiffusion(steps: steps);
         log.WriteLine($"PDE: {problem.Intervals}×{problem.Intervals} grid ({problem.StateSize} interior points), {steps:N0} steps of {problem.TimeStep:G4}, " +
-            $"{iterations} Adam iterations, fractions {string.Join(", ", fractions)}, {seeds} seed(s), {Environment.ProcessorCount} runs at once");
+            $"{iterations} Adam iterations, fractions {(fractions.Length == 0 ? "none" : string.Join(", ", fractions))}, " +
+            $"{(segment > 0 ? $"checkpoints every {segment} steps" : "no checkpoints")}, {seeds} seed(s), {Environment.ProcessorCount} runs at once");
         var clock = Stopwatch.StartNew();
-        List<PdeRow> rows = new PdeExperiment(problem, iterations).RunAll(fractions, seeds, log);
+        List<PdeRow> rows = new PdeExperiment(problem, iterations).RunAll(arms, seeds, log);
         PdeExperiment.WriteCsv(rows, Path.Combine(output, "pde.csv"));
         WritePdeReports(rows, output, log);
         log.WriteLine($"pde finished in {clock.Elapsed:hh\\:mm\\:ss} → {Path.GetFullPath(output)}");

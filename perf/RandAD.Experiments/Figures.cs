@@ -39,7 +39,7 @@ internal static class Figures
     {
         var plot = new Plot();
         int colorIndex = 0;
-        foreach (IGrouping<double, Pde.PdeRow> arm in rows.GroupBy(r => r.Fraction).OrderByDescending(g => g.Key))
+        foreach (IGrouping<string, Pde.PdeRow> arm in Pde.PdeExperiment.ByStore(rows))
         {
             var byIteration = arm.GroupBy(r => r.Iteration).OrderBy(g => g.Key).ToArray();
             double[] xs = [.. byIteration.Select(g => (double)g.Key)];

@@ -13,15 +13,28 @@ internal sealed record PdeRow(string Store, double Fraction, long KeptBytes, int
         Loss.ToString("R", CultureInfo.InvariantCulture), GradientNorm.ToString("R", CultureInfo.InvariantCulture), Seconds.ToString("R", CultureInfo.InvariantCulture));
 }
 
+/// <summary>What one run's backward pass keeps: <see cref="Fraction"/> is RAD's keep fraction (1 for the exact stores).</summary>
+internal sealed record PdeArm(double Fraction, Func<int, IStateStore> Create)
+{
+    /// <summary>Every state (f = 1), or a RAD sketch of each keeping f of its values, drawn with the run's seed.</summary>
+    public static PdeArm Keep(double fraction) =>
+        new(fraction, seed => fraction >= 1 ? new ExactStateStore() : new SampledStateStore(fraction, (ulong)seed));
+
+    /// <summary>Checkpoints every <paramref name="segment"/> steps, the states between them recomputed.</summary>
+    public static PdeArm Checkpoints(int segment) => new(1, _ => new CheckpointedStateStore(segment));
+}
+
 /// <summary>
 /// The paper's PDE experiment: Adam (lr 1e-2) on the seven control parameters of <see cref="ReactionDiffusion"/>, the
-/// backward pass keeping every state (f = 1) or a RAD sketch of each (f = 0.1 … 0.001), every run from the same θ.
+/// backward pass keeping every state (f = 1), a RAD sketch of each (f = 0.1 … 0.001), or checkpoints, each seed's runs
+/// from the same θ.
 /// </summary>
 internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, double learningRate = 1e-2)
 {
-    public List<PdeRow> Run(double fraction, int seed, TextWriter? log = null)
+    public List<PdeRow> Run(PdeArm arm, int seed, TextWriter? log = null)
     {
-        IStateStore store = fraction >= 1 ? new ExactStateStore() : new SampledStateStore(fraction, (ulong)seed);
+        IStateStore store = arm.Create(seed);
+        double fraction = arm.Fraction;
         long bytes = store.Bytes(problem.Steps, problem.StateSize);
         double[] theta = ReactionDiffusion.InitialParameters(seed);
         double[] gradient = new double[ReactionDiffusion.ParameterCount];
@@ -45,14 +58,14 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
         return rows;
     }
 
-    /// <summary>Every fraction and seed, as many at once as there are processors (each run is single-threaded).</summary>
-    public List<PdeRow> RunAll(IReadOnlyList<double> fractions, int seeds, TextWriter log)
+    /// <summary>Every arm and seed, as many at once as there are processors (each run is single-threaded).</summary>
+    public List<PdeRow> RunAll(IReadOnlyList<PdeArm> arms, int seeds, TextWriter log)
     {
-        var runs = (from seed in Enumerable.Range(1, seeds) from fraction in fractions select (fraction, seed)).ToArray();
+        var runs = (from seed in Enumerable.Range(1, seeds) from arm in arms select (arm, seed)).ToArray();
         var results = new List<PdeRow>[runs.Length];
         var writer = TextWriter.Synchronized(log);
         Parallel.For(0, runs.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
-            results[r] = Run(runs[r].fraction, runs[r].seed, writer));
+            results[r] = Run(runs[r].arm, runs[r].seed, writer));
         return [.. results.SelectMany(x => x)];
     }
 
@@ -66,6 +79,10 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
 
         File.WriteAllText(path, text.ToString());
     }
+
+    /// <summary>The runs grouped by store, the most bytes first.</summary>
+    public static IEnumerable<IGrouping<string, PdeRow>> ByStore(IEnumerable<PdeRow> rows) =>
+        rows.GroupBy(r => r.Store).OrderByDescending(g => g.First().KeptBytes).ThenBy(g => g.Key, StringComparer.Ordinal);
 
     public static List<PdeRow> ReadCsv(string path) =>
         [.. File.ReadLines(path).Skip(1).Where(line => line.Length > 0).Select(line =>
@@ -85,7 +102,7 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
     {
         int last = rows.Max(r => r.Iteration);
         int[] marks = [.. new[] { 0, last / 8, last / 4, last / 2, last }.Distinct()];
-        long exactBytes = rows.Where(r => r.Fraction >= 1).Select(r => r.KeptBytes).DefaultIfEmpty(0).First();
+        long exactBytes = rows.Where(r => r.Store == "exact").Select(r => r.KeptBytes).DefaultIfEmpty(0).First();
         var text = new StringBuilder();
         text.Append("| backward pass keeps | bytes kept | of exact |");
         foreach (int mark in marks)
@@ -95,7 +112,7 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
 
         text.Append(" final, min–max over seeds | mean of the last 100 | s per iteration | seeds |\n|---|---|---|")
             .Append(string.Concat(Enumerable.Repeat("---|", marks.Length))).Append("---|---|---|---|\n");
-        foreach (IGrouping<double, PdeRow> arm in rows.GroupBy(r => r.Fraction).OrderByDescending(g => g.Key))
+        foreach (IGrouping<string, PdeRow> arm in ByStore(rows))
         {
             PdeRow first = arm.First();
             string share = exactBytes > 0 ? (first.KeptBytes / (double)exactBytes).ToString("P1", CultureInfo.InvariantCulture) : "—";

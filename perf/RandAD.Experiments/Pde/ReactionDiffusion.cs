@@ -19,7 +19,8 @@ namespace RandAD.Experiments.Pde;
 /// The gradient is the discrete adjoint: <c>λ_N = g_N</c>, <c>λ_t = g_t + A_tᵀλ_{t+1}</c> with <c>g_t = 2(φ_t − τ_t)/(N·d)</c>
 /// and <c>A_t = M + Δt·diag(C_t)</c> (symmetric), and <c>∂L/∂θ_k = Δt Σ_t Σ_x λ_{t+1}(x) φ_t(x) ∂C_t(x)/∂θ_k</c>. The step's
 /// Jacobian needs no stored state; the backward pass needs φ_t twice, for <c>g_t</c> and for the parameter term. That is
-/// what an <see cref="IStateStore"/> keeps: every value (exact), or an unbiased random sketch of it (RAD).
+/// what an <see cref="IStateStore"/> keeps: every value (exact), an unbiased random sketch of it (RAD), or checkpoints from
+/// which the backward pass recomputes it.
 /// </para>
 /// <para>Grid arrays are (n+1)×(n+1), row i = x, column j = y, with the boundary kept at zero so the stencil needs no cases.</para>
 /// </remarks>
@@ -147,7 +148,17 @@ internal sealed class ReactionDiffusion
     {
         int side = Intervals + 1;
         double[] phi = (double[])_phi0.Clone(), next = new double[side * side], error = new double[side * side], c = new double[side];
-        store?.Begin(Steps, StateSize);
+        if (store != null)
+        {
+            // A checkpointing store recomputes states in the backward pass with these parameters.
+            double[] parameters = theta.ToArray(), control = new double[side];
+            store.Begin(Steps, StateSize, (from, to, t) =>
+            {
+                Control(parameters, t, control);
+                Step(from, to, control);
+            });
+        }
+
         double sum = 0;
         for (int t = 0; t < Steps; t++)
         {

@@ -14,8 +14,11 @@ internal interface IStateStore
     /// <summary>Bytes held once every state of a pass is kept.</summary>
     long Bytes(int steps, int stateSize);
 
-    /// <summary>A new pass of <paramref name="steps"/> states of <paramref name="stateSize"/> values (a new random sample each pass).</summary>
-    void Begin(int steps, int stateSize);
+    /// <summary>
+    /// A new pass of <paramref name="steps"/> states of <paramref name="stateSize"/> values (a new random sample each pass);
+    /// <paramref name="advance"/> computes φ_{t+1} from φ_t with this pass's parameters, for a store that recomputes states.
+    /// </summary>
+    void Begin(int steps, int stateSize, StateAdvance advance);
 
     /// <summary>Keeps what it keeps of state <paramref name="t"/> (1..N).</summary>
     void Keep(int t, double[] grid, int intervals);
@@ -23,6 +26,9 @@ internal interface IStateStore
     /// <summary>Writes state <paramref name="t"/>, or its unbiased sketch, over the interior of <paramref name="grid"/>.</summary>
     void Restore(int t, double[] grid, int intervals);
 }
+
+/// <summary>Writes φ_{t+1} into <paramref name="to"/> from φ_t in <paramref name="from"/> (grid arrays, boundary zero).</summary>
+internal delegate void StateAdvance(double[] from, double[] to, int t);
 
 /// <summary>Every value of every state: N·d doubles.</summary>
 internal sealed class ExactStateStore : IStateStore
@@ -34,7 +40,7 @@ internal sealed class ExactStateStore : IStateStore
 
     public long Bytes(int steps, int stateSize) => 8L * steps * stateSize;
 
-    public void Begin(int steps, int stateSize)
+    public void Begin(int steps, int stateSize, StateAdvance advance)
     {
         _stateSize = stateSize;
         if (_states.Length != (long)steps * stateSize)
@@ -73,7 +79,7 @@ internal sealed class SampledStateStore(double fraction, ulong seed) : IStateSto
 
     public long Bytes(int steps, int stateSize) => 8L * steps * KeptCount(Fraction, stateSize);
 
-    public void Begin(int steps, int stateSize)
+    public void Begin(int steps, int stateSize, StateAdvance advance)
     {
         _stateSize = stateSize;
         _k = KeptCount(Fraction, stateSize);
@@ -112,6 +118,89 @@ internal sealed class SampledStateStore(double fraction, ulong seed) : IStateSto
     {
         int blocks = (_k + CounterRng.IndicesPerBlock - 1) / CounterRng.IndicesPerBlock;
         CounterRng.UniformIndices(seed, _pass, (ulong)t * (ulong)blocks, _stateSize, _indices);
+    }
+}
+
+/// <summary>
+/// Checkpointing, the classic alternative to RAD (RAD-METHOD.md §7): every <paramref name="segment"/>-th state kept whole,
+/// and the backward pass recomputes each segment's states from its checkpoint when it reaches it (the segments are met in
+/// reverse order, so each is recomputed once: about one extra forward sweep). Exact gradients in
+/// ⌈N/segment⌉ + segment states; segments of ⌈√N⌉ steps make that about 2√N (Chen et al. 2016's two-level schedule).
+/// </summary>
+internal sealed class CheckpointedStateStore(int segment) : IStateStore
+{
+    private double[] _checkpoints = [], _segmentStates = [], _from = [], _to = [];
+    private int _steps, _stateSize, _loadedSegment = -1;
+    private StateAdvance? _advance;
+
+    public int Segment { get; } = segment >= 1 ? segment : throw new ArgumentOutOfRangeException(nameof(segment), segment, "A segment holds at least one step.");
+
+    public string Name => $"exact with checkpoints every {Segment} steps";
+
+    /// <summary>Steps recomputed in the last backward pass.</summary>
+    public long RecomputedSteps { get; private set; }
+
+    public long Bytes(int steps, int stateSize) => 8L * stateSize * (((steps + Segment - 1) / Segment) + Math.Min(Segment, steps));
+
+    public void Begin(int steps, int stateSize, StateAdvance advance)
+    {
+        _steps = steps;
+        _stateSize = stateSize;
+        _advance = advance;
+        _loadedSegment = -1;
+        RecomputedSteps = 0;
+        long checkpoints = (long)((steps + Segment - 1) / Segment) * stateSize, buffer = (long)Math.Min(Segment, steps) * stateSize;
+        if (_checkpoints.Length != checkpoints || _segmentStates.Length != buffer)
+        {
+            _checkpoints = new double[checkpoints];
+            _segmentStates = new double[buffer];
+        }
+    }
+
+    public void Keep(int t, double[] grid, int intervals)
+    {
+        if ((t - 1) % Segment == 0)
+        {
+            Interior.Copy(grid, intervals, _checkpoints.AsSpan((t - 1) / Segment * _stateSize, _stateSize));
+        }
+    }
+
+    public void Restore(int t, double[] grid, int intervals)
+    {
+        int index = (t - 1) / Segment;
+        if (index != _loadedSegment)
+        {
+            Recompute(index, intervals);
+        }
+
+        Interior.Paste(_segmentStates.AsSpan((t - 1 - (index * Segment)) * _stateSize, _stateSize), grid, intervals);
+    }
+
+    /// <summary>The states of segment <paramref name="index"/>, from its checkpoint forward, into the segment buffer.</summary>
+    private void Recompute(int index, int intervals)
+    {
+        if (_from.Length != (intervals + 1) * (intervals + 1))
+        {
+            _from = new double[(intervals + 1) * (intervals + 1)];
+            _to = new double[_from.Length];
+        }
+
+        int first = 1 + (index * Segment), last = Math.Min(first + Segment - 1, _steps);
+        Interior.Paste(_checkpoints.AsSpan(index * _stateSize, _stateSize), _from, intervals);
+        for (int t = first; ; t++)
+        {
+            Interior.Copy(_from, intervals, _segmentStates.AsSpan((t - first) * _stateSize, _stateSize));
+            if (t == last)
+            {
+                break;
+            }
+
+            _advance!(_from, _to, t);
+            (_from, _to) = (_to, _from);
+            RecomputedSteps++;
+        }
+
+        _loadedSegment = index;
     }
 }
 

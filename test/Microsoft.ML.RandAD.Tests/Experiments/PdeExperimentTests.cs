@@ -5,7 +5,7 @@ namespace Microsoft.ML.RandAD.Tests.Experiments;
 
 /// <summary>
 /// The PDE case of the paper (perf/RandAD.Experiments/Pde): the adjoint gradient against finite differences, RAD's sketched
-/// gradient unbiased, the bytes each store keeps, and the <c>pde</c> command at tiny scale.
+/// gradient unbiased, checkpointing exact, the bytes each store keeps, and the <c>pde</c> command at tiny scale.
 /// </summary>
 [TestClass]
 public sealed class PdeExperimentTests
@@ -68,6 +68,27 @@ public sealed class PdeExperimentTests
     }
 
     [TestMethod]
+    [DataRow(1)]
+    [DataRow(5)]
+    [DataRow(7)]
+    [DataRow(48)]
+    [DataRow(100)]
+    public void CheckpointingGivesTheExactGradientBitForBit(int segment)
+    {
+        ReactionDiffusion problem = Small();
+        double[] theta = ReactionDiffusion.InitialParameters(7);
+        double[] exact = new double[ReactionDiffusion.ParameterCount], checkpointed = new double[exact.Length];
+        double exactLoss = problem.LossAndGradient(theta, new ExactStateStore(), exact);
+        var store = new CheckpointedStateStore(segment);
+        Assert.AreEqual(exactLoss, problem.LossAndGradient(theta, store, checkpointed));
+        CollectionAssert.AreEqual(exact, checkpointed, $"segments of {segment}");
+
+        // Each segment is recomputed once, from its checkpoint to its last state: N − ⌈N/segment⌉ steps in all.
+        int steps = problem.Steps;
+        Assert.AreEqual(steps - ((steps + segment - 1) / segment), store.RecomputedSteps);
+    }
+
+    [TestMethod]
     public void TheStoresKeepTheBytesTheyReport()
     {
         // The paper's problem: 40,960 states of 31×31 = 961 doubles, or ⌈f·961⌉ of them.
@@ -76,7 +97,10 @@ public sealed class PdeExperimentTests
         Assert.AreEqual(40_960L * 961 * 8, new ExactStateStore().Bytes(problem.Steps, problem.StateSize));
         Assert.AreEqual(40_960L * 97 * 8, new SampledStateStore(0.1, 1).Bytes(problem.Steps, problem.StateSize));
         Assert.AreEqual(40_960L * 1 * 8, new SampledStateStore(0.001, 1).Bytes(problem.Steps, problem.StateSize));
+        // ⌈√40,960⌉ = 203-step segments: 202 checkpoints and one segment's 203 states.
+        Assert.AreEqual((202L + 203) * 961 * 8, new CheckpointedStateStore(203).Bytes(problem.Steps, problem.StateSize));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SampledStateStore(0, 1));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new CheckpointedStateStore(0));
     }
 
     [TestMethod]
@@ -90,10 +114,17 @@ public sealed class PdeExperimentTests
 
             string[] csv = File.ReadAllLines(Path.Combine(folder, "pde.csv"));
             Assert.AreEqual(PdeRow.Header, csv[0]);
-            Assert.AreEqual(1 + (2 * (3 + 1)), csv.Length, "3 iterations and the final loss, per fraction");
+            Assert.AreEqual(1 + (3 * (3 + 1)), csv.Length, "3 iterations and the final loss, per fraction and for the checkpoints");
             string table = File.ReadAllText(Path.Combine(folder, "pde.md"));
             StringAssert.Contains(table, "| exact | 3,075,200 | 100.0 % |"); // 400 · 961 · 8
             StringAssert.Contains(table, "| RAD f = 0.01 | 32,000 | 1.0 % |"); // 400 · 10 · 8
+            StringAssert.Contains(table, "| exact with checkpoints every 20 steps | 307,520 | 10.0 % |"); // (20 + 20) · 961 · 8
+
+            // Checkpointing is exact: its run follows the exact run loss for loss.
+            List<PdeRow> rows = PdeExperiment.ReadCsv(Path.Combine(folder, "pde.csv"));
+            CollectionAssert.AreEqual(
+                rows.Where(r => r.Store == "exact").Select(r => r.Loss).ToArray(),
+                rows.Where(r => r.Store.StartsWith("exact with checkpoints", StringComparison.Ordinal)).Select(r => r.Loss).ToArray());
             // The CSV round-trips: --from writes the same table from it.
             string again = Path.Combine(folder, "again");
             Assert.AreEqual(0, ExperimentCommands.Pde(["--from", Path.Combine(folder, "pde.csv"), "--out", again], log), log.ToString());
