@@ -82,7 +82,7 @@ internal static class ExperimentCommands
     }
 
     /// <summary>
-    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT] [--seeds N] [--out DIR]</c>.
+    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT,bisection|none] [--seeds N] [--out DIR]</c>.
     /// The paper's run is the default (40,960 steps, 800 iterations); --quick takes 100 iterations. <c>pde --from CSV [--out DIR]</c>
     /// writes the table and the figure again from a run's CSV.
     /// </summary>
@@ -104,25 +104,23 @@ internal static class ExperimentCommands
         string fractionList = Option(args, "--fractions") ?? "1,0.1,0.01,0.005,0.002,0.001";
         double[] fractions = fractionList == "none" ? [] : [.. fractionList.Split(',').Select(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture))];
 
-        // Checkpointing beside RAD: by default segments of ⌈√N⌉ steps (about 2√N states kept); 0 leaves it out.
-        int segment = int.Parse(Option(args, "--checkpoints") ?? ((int)Math.Ceiling(Math.Sqrt(steps))).ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
-        if (iterations < 1 || steps < 1 || seeds < 1 || segment < 0 || fractions.Any(f => !(f > 0 && f <= 1)))
+        // Checkpointing beside RAD: by default segments of ⌈√N⌉ steps (about 2√N states kept); "bisection" for about
+        // log₂N + 1 states; several separated by commas; 0 or none for no checkpointing.
+        string sqrtSegment = ((int)Math.Ceiling(Math.Sqrt(steps))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] checkpoints = [.. (Option(args, "--checkpoints") ?? sqrtSegment).Split(',').Where(c => c is not ("0" or "none"))];
+        if (iterations < 1 || steps < 1 || seeds < 1 || fractions.Any(f => !(f > 0 && f <= 1))
+            || checkpoints.Any(c => c != "bisection" && !(int.TryParse(c, System.Globalization.CultureInfo.InvariantCulture, out int segment) && segment > 0)))
         {
-            throw new ArgumentException("pde needs positive --iterations, --steps and --seeds, fractions in (0, 1] (or none), and --checkpoints 0 or more.");
+            throw new ArgumentException("pde needs positive --iterations, --steps and --seeds, fractions in (0, 1] (or none), and --checkpoints as segment lengths or bisection (0 or none for none).");
         }
 
-        List<PdeArm> arms = [.. fractions.Select(PdeArm.Keep)];
-        if (segment > 0)
-        {
-            arms.Add(PdeArm.Checkpoints(segment));
-        }
-
+        List<PdeArm> arms = [.. fractions.Select(PdeArm.Keep), .. checkpoints.Select(c => c == "bisection" ? PdeArm.Bisection() : PdeArm.Checkpoints(int.Parse(c, System.Globalization.CultureInfo.InvariantCulture)))];
         string output = Option(args, "--out") ?? Path.Combine("artifacts", "experiments", quick ? "pde-quick" : "pde");
         Directory.CreateDirectory(output);
         var problem = new ReactionDiffusion(steps: steps);
         log.WriteLine($"PDE: {problem.Intervals}×{problem.Intervals} grid ({problem.StateSize} interior points), {steps:N0} steps of {problem.TimeStep:G4}, " +
             $"{iterations} Adam iterations, fractions {(fractions.Length == 0 ? "none" : string.Join(", ", fractions))}, " +
-            $"{(segment > 0 ? $"checkpoints every {segment} steps" : "no checkpoints")}, {seeds} seed(s), {Environment.ProcessorCount} runs at once");
+            $"checkpoints {(checkpoints.Length == 0 ? "none" : string.Join(", ", checkpoints))}, {seeds} seed(s), {Environment.ProcessorCount} runs at once");
         var clock = Stopwatch.StartNew();
         List<PdeRow> rows = new PdeExperiment(problem, iterations).RunAll(arms, seeds, log);
         PdeExperiment.WriteCsv(rows, Path.Combine(output, "pde.csv"));

@@ -24,6 +24,9 @@ internal sealed record PdeArm(double Fraction, Func<int, IStateStore> Create)
 
     /// <summary>Checkpoints every <paramref name="segment"/> steps, the states between them recomputed.</summary>
     public static PdeArm Checkpoints(int segment) => new(1, _ => new CheckpointedStateStore(segment));
+
+    /// <summary>Checkpoints by bisection (about log₂N + 1 states).</summary>
+    public static PdeArm Bisection() => new(1, _ => new BisectionStateStore());
 }
 
 /// <summary>

@@ -204,6 +204,131 @@ internal sealed class CheckpointedStateStore(int segment) : IStateStore
     }
 }
 
+/// <summary>
+/// Checkpointing by bisection, for memory below two-level checkpointing's 2√N states: the forward pass keeps the states
+/// at 1, then halfway to N, then halfway from there, and so on (⌈log₂N⌉ + 1 of them); the backward pass, asked for state
+/// t, advances from the nearest kept state below t and keeps the halfway states on its way. Kept states above t are
+/// dropped as t falls, so at most about log₂N + 1 are held at once, and each step is recomputed about log₂N / 2 times.
+/// Exact gradients; a binomial schedule (revolve) would spend the same memory on fewer recomputations.
+/// </summary>
+internal sealed class BisectionStateStore : IStateStore
+{
+    private readonly Stack<(int T, double[] Values)> _kept = new();
+    private readonly Stack<double[]> _spare = new();
+    private double[] _from = [], _to = [];
+    private int _steps, _stateSize, _nextKept;
+    private StateAdvance? _advance;
+
+    public string Name => "exact with checkpoints by bisection";
+
+    /// <summary>Steps recomputed in the last backward pass.</summary>
+    public long RecomputedSteps { get; private set; }
+
+    /// <summary>The most states held at once in the last pass.</summary>
+    public int MostKept { get; private set; }
+
+    public long Bytes(int steps, int stateSize) => 8L * stateSize * Schedule(steps).MostKept;
+
+    /// <summary>The schedule's cost without the arithmetic: the most states held at once and the steps recomputed.</summary>
+    public static (int MostKept, long Recomputed) Schedule(int steps)
+    {
+        var kept = new Stack<int>();
+        int most = 0;
+        long recomputed = 0;
+        for (int t = 1; t <= steps; t = t == steps ? steps + 1 : Halfway(t, steps))
+        {
+            kept.Push(t);
+        }
+
+        most = kept.Count;
+        for (int t = steps; t >= 1; t--)
+        {
+            while (kept.Peek() > t)
+            {
+                kept.Pop();
+            }
+
+            for (int p = kept.Peek(); p < t;)
+            {
+                int next = Halfway(p, t);
+                recomputed += next - p;
+                kept.Push(next);
+                p = next;
+            }
+
+            most = Math.Max(most, kept.Count);
+        }
+
+        return (most, recomputed);
+    }
+
+    /// <summary>The next state to keep on the way from <paramref name="from"/> to <paramref name="target"/>: halfway, rounded up.</summary>
+    private static int Halfway(int from, int target) => from + ((target - from + 1) / 2);
+
+    public void Begin(int steps, int stateSize, StateAdvance advance)
+    {
+        _steps = steps;
+        _stateSize = stateSize;
+        _advance = advance;
+        while (_kept.Count > 0)
+        {
+            _spare.Push(_kept.Pop().Values);
+        }
+
+        _nextKept = 1;
+        RecomputedSteps = 0;
+        MostKept = 0;
+    }
+
+    public void Keep(int t, double[] grid, int intervals)
+    {
+        if (t == _nextKept)
+        {
+            Push(t, grid, intervals);
+            _nextKept = t == _steps ? _steps + 1 : Halfway(t, _steps);
+        }
+    }
+
+    public void Restore(int t, double[] grid, int intervals)
+    {
+        while (_kept.Peek().T > t)
+        {
+            _spare.Push(_kept.Pop().Values);
+        }
+
+        if (_from.Length != grid.Length)
+        {
+            _from = new double[grid.Length];
+            _to = new double[grid.Length];
+        }
+
+        (int p, double[] values) = _kept.Peek();
+        Interior.Paste(values, _from, intervals);
+        while (p < t)
+        {
+            int next = Halfway(p, t);
+            for (; p < next; p++)
+            {
+                _advance!(_from, _to, p);
+                (_from, _to) = (_to, _from);
+                RecomputedSteps++;
+            }
+
+            Push(p, _from, intervals);
+        }
+
+        Interior.Paste(_kept.Peek().Values, grid, intervals);
+    }
+
+    private void Push(int t, double[] grid, int intervals)
+    {
+        double[] values = _spare.Count > 0 ? _spare.Pop() : new double[_stateSize];
+        Interior.Copy(grid, intervals, values);
+        _kept.Push((t, values));
+        MostKept = Math.Max(MostKept, _kept.Count);
+    }
+}
+
 /// <summary>Between a grid array's interior (row i = 1..n−1, column j = 1..n−1) and d packed values.</summary>
 internal static class Interior
 {

@@ -89,6 +89,27 @@ public sealed class PdeExperimentTests
     }
 
     [TestMethod]
+    [DataRow(48)]
+    [DataRow(37)]
+    [DataRow(1)]
+    public void BisectionGivesTheExactGradientBitForBitInLogarithmicMemory(int steps)
+    {
+        var problem = new ReactionDiffusion(intervals: 8, steps: steps, timeStep: 1.0 / 64);
+        double[] theta = ReactionDiffusion.InitialParameters(9);
+        double[] exact = new double[ReactionDiffusion.ParameterCount], bisected = new double[exact.Length];
+        double exactLoss = problem.LossAndGradient(theta, new ExactStateStore(), exact);
+        var store = new BisectionStateStore();
+        Assert.AreEqual(exactLoss, problem.LossAndGradient(theta, store, bisected));
+        CollectionAssert.AreEqual(exact, bisected, $"{steps} steps");
+
+        // The pass did what the schedule says, and held about log₂N + 1 states at most.
+        (int mostKept, long recomputed) = BisectionStateStore.Schedule(steps);
+        Assert.AreEqual(mostKept, store.MostKept);
+        Assert.AreEqual(recomputed, store.RecomputedSteps);
+        Assert.IsTrue(mostKept <= Math.Ceiling(Math.Log2(steps)) + 2, $"{mostKept} states held for {steps} steps");
+    }
+
+    [TestMethod]
     public void TheStoresKeepTheBytesTheyReport()
     {
         // The paper's problem: 40,960 states of 31×31 = 961 doubles, or ⌈f·961⌉ of them.
@@ -125,6 +146,9 @@ public sealed class PdeExperimentTests
             CollectionAssert.AreEqual(
                 rows.Where(r => r.Store == "exact").Select(r => r.Loss).ToArray(),
                 rows.Where(r => r.Store.StartsWith("exact with checkpoints", StringComparison.Ordinal)).Select(r => r.Loss).ToArray());
+            Assert.ThrowsExactly<ArgumentException>(() => ExperimentCommands.Pde(["--checkpoints", "halves", "--out", folder], log));
+            Assert.ThrowsExactly<ArgumentException>(() => ExperimentCommands.Pde(["--fractions", "0", "--out", folder], log));
+
             // The CSV round-trips: --from writes the same table from it.
             string again = Path.Combine(folder, "again");
             Assert.AreEqual(0, ExperimentCommands.Pde(["--from", Path.Combine(folder, "pde.csv"), "--out", again], log), log.ToString());
