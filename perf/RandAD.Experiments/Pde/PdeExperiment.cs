@@ -120,7 +120,8 @@ internal sealed class PdeExperiment(ReactionDiffusion problem, int iterations, d
         foreach (IGrouping<string, PdeRow> arm in ByStore(rows))
         {
             PdeRow first = arm.First();
-            string share = exactBytes > 0 ? (first.KeptBytes / (double)exactBytes).ToString("P1", CultureInfo.InvariantCulture) : "—";
+            double ratio = first.KeptBytes / (double)exactBytes;
+            string share = exactBytes > 0 ? ratio.ToString(ratio < 0.01 ? "P2" : "P1", CultureInfo.InvariantCulture) : "—";
             text.Append(CultureInfo.InvariantCulture, $"| {first.Store} | {first.KeptBytes:N0} | {share} |");
             foreach (int mark in marks)
             {
