@@ -82,7 +82,7 @@ internal static class ExperimentCommands
     }
 
     /// <summary>
-    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT,bisection|none] [--seeds N] [--out DIR]</c>.
+    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT,bisection,binomial:STATES|none] [--seeds N] [--out DIR]</c>.
     /// The paper's run is the default (40,960 steps, 800 iterations); --quick takes 100 iterations. <c>pde --from CSV [--out DIR]</c>
     /// writes the table and the figure again from a run's CSV.
     /// </summary>
@@ -105,16 +105,16 @@ internal static class ExperimentCommands
         double[] fractions = fractionList == "none" ? [] : [.. fractionList.Split(',').Select(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture))];
 
         // Checkpointing beside RAD: by default segments of ⌈√N⌉ steps (about 2√N states kept); "bisection" for about
-        // log₂N + 1 states; several separated by commas; 0 or none for no checkpointing.
+        // log₂N + 1 states; "binomial:K" for at most K; several separated by commas; 0 or none for no checkpointing.
         string sqrtSegment = ((int)Math.Ceiling(Math.Sqrt(steps))).ToString(System.Globalization.CultureInfo.InvariantCulture);
         string[] checkpoints = [.. (Option(args, "--checkpoints") ?? sqrtSegment).Split(',').Where(c => c is not ("0" or "none"))];
         if (iterations < 1 || steps < 1 || seeds < 1 || fractions.Any(f => !(f > 0 && f <= 1))
-            || checkpoints.Any(c => c != "bisection" && !(int.TryParse(c, System.Globalization.CultureInfo.InvariantCulture, out int segment) && segment > 0)))
+            || checkpoints.Any(c => CheckpointArm(c) is null))
         {
-            throw new ArgumentException("pde needs positive --iterations, --steps and --seeds, fractions in (0, 1] (or none), and --checkpoints as segment lengths or bisection (0 or none for none).");
+            throw new ArgumentException("pde needs positive --iterations, --steps and --seeds, fractions in (0, 1] (or none), and --checkpoints as segment lengths, bisection or binomial:STATES (0 or none for none).");
         }
 
-        List<PdeArm> arms = [.. fractions.Select(PdeArm.Keep), .. checkpoints.Select(c => c == "bisection" ? PdeArm.Bisection() : PdeArm.Checkpoints(int.Parse(c, System.Globalization.CultureInfo.InvariantCulture)))];
+        List<PdeArm> arms = [.. fractions.Select(PdeArm.Keep), .. checkpoints.Select(c => CheckpointArm(c)!)];
         string output = Option(args, "--out") ?? Path.Combine("artifacts", "experiments", quick ? "pde-quick" : "pde");
         Directory.CreateDirectory(output);
         var problem = new ReactionDiffusion(steps: steps);
@@ -127,6 +127,23 @@ internal static class ExperimentCommands
         WritePdeReports(rows, output, log);
         log.WriteLine($"pde finished in {clock.Elapsed:hh\\:mm\\:ss} → {Path.GetFullPath(output)}");
         return 0;
+    }
+
+    /// <summary>"203" (two-level, segments of 203 steps), "bisection", or "binomial:40" (at most 40 states); null if none of them.</summary>
+    private static PdeArm? CheckpointArm(string text)
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (text == "bisection")
+        {
+            return PdeArm.Bisection();
+        }
+
+        if (text.StartsWith("binomial:", StringComparison.Ordinal))
+        {
+            return int.TryParse(text["binomial:".Length..], culture, out int states) && states >= 1 ? PdeArm.Binomial(states) : null;
+        }
+
+        return int.TryParse(text, culture, out int segment) && segment > 0 ? PdeArm.Checkpoints(segment) : null;
     }
 
     private static void WritePdeReports(IReadOnlyList<PdeRow> rows, string output, TextWriter log)

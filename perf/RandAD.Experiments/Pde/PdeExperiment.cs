@@ -26,7 +26,10 @@ internal sealed record PdeArm(double Fraction, Func<int, IStateStore> Create)
     public static PdeArm Checkpoints(int segment) => new(1, _ => new CheckpointedStateStore(segment));
 
     /// <summary>Checkpoints by bisection (about log₂N + 1 states).</summary>
-    public static PdeArm Bisection() => new(1, _ => new BisectionStateStore());
+    public static PdeArm Bisection() => new(1, _ => CheckpointScheduleStore.Bisection());
+
+    /// <summary>At most <paramref name="states"/> states, split binomially (revolve's rule).</summary>
+    public static PdeArm Binomial(int states) => new(1, _ => CheckpointScheduleStore.Binomial(states));
 }
 
 /// <summary>

@@ -205,21 +205,42 @@ internal sealed class CheckpointedStateStore(int segment) : IStateStore
 }
 
 /// <summary>
-/// Checkpointing by bisection, for memory below two-level checkpointing's 2√N states: the forward pass keeps the states
-/// at 1, then halfway to N, then halfway from there, and so on (⌈log₂N⌉ + 1 of them); the backward pass, asked for state
-/// t, advances from the nearest kept state below t and keeps the halfway states on its way. Kept states above t are
-/// dropped as t falls, so at most about log₂N + 1 are held at once, and each step is recomputed about log₂N / 2 times.
-/// Exact gradients; a binomial schedule (revolve) would spend the same memory on fewer recomputations.
+/// Checkpointing below two-level checkpointing's 2√N states, by a split rule. The forward pass keeps state 1 and, on its
+/// way to N, the states the rule picks; the backward pass, asked for state t, advances from the nearest kept state below t
+/// and keeps the states the rule picks on its way there; kept states above t are dropped as t falls. Exact gradients.
+/// <list type="bullet">
+/// <item><see cref="Bisection"/>: halfway each time; about log₂N + 1 states held, each step recomputed about log₂N / 2 times.</item>
+/// <item><see cref="Binomial"/>: at most <c>c</c> states, split as in Griewank's binomial checkpointing (revolve): with s
+/// states to spend (the base included) and l steps to reverse, r is the least with C(s + r, s) ≥ l, and the next state kept
+/// is m = min(l − 1, C(s + r − 1, s)) steps on, leaving l − m ≤ C(s − 1 + r, s − 1) for the rest: no step is recomputed more
+/// than r times. Planned afresh at every request, which keeps it within a few per cent of revolve's optimal count.</item>
+/// </list>
 /// </summary>
-internal sealed class BisectionStateStore : IStateStore
+internal sealed class CheckpointScheduleStore : IStateStore
 {
     private readonly Stack<(int T, double[] Values)> _kept = new();
     private readonly Stack<double[]> _spare = new();
+    private readonly int _capacity;
+    private readonly bool _binomial;
     private double[] _from = [], _to = [];
     private int _steps, _stateSize, _nextKept;
     private StateAdvance? _advance;
 
-    public string Name => "exact with checkpoints by bisection";
+    private CheckpointScheduleStore(int capacity, bool binomial, string name)
+    {
+        _capacity = capacity;
+        _binomial = binomial;
+        Name = name;
+    }
+
+    public static CheckpointScheduleStore Bisection() => new(int.MaxValue, binomial: false, "exact with checkpoints by bisection");
+
+    /// <summary>At most <paramref name="states"/> states kept at once (at least 1), split binomially.</summary>
+    public static CheckpointScheduleStore Binomial(int states) =>
+        states >= 1 ? new(states, binomial: true, $"exact with {states} binomial checkpoints")
+            : throw new ArgumentOutOfRangeException(nameof(states), states, "At least one state is kept.");
+
+    public string Name { get; }
 
     /// <summary>Steps recomputed in the last backward pass.</summary>
     public long RecomputedSteps { get; private set; }
@@ -230,17 +251,23 @@ internal sealed class BisectionStateStore : IStateStore
     public long Bytes(int steps, int stateSize) => 8L * stateSize * Schedule(steps).MostKept;
 
     /// <summary>The schedule's cost without the arithmetic: the most states held at once and the steps recomputed.</summary>
-    public static (int MostKept, long Recomputed) Schedule(int steps)
+    public (int MostKept, long Recomputed) Schedule(int steps)
     {
         var kept = new Stack<int>();
-        int most = 0;
-        long recomputed = 0;
-        for (int t = 1; t <= steps; t = t == steps ? steps + 1 : Halfway(t, steps))
+        kept.Push(1);
+        for (int p = 1; p < steps;)
         {
-            kept.Push(t);
+            int next = Next(p, steps, _capacity - kept.Count);
+            if (next < steps || _capacity > kept.Count)
+            {
+                kept.Push(next);
+            }
+
+            p = next;
         }
 
-        most = kept.Count;
+        int most = kept.Count;
+        long recomputed = 0;
         for (int t = steps; t >= 1; t--)
         {
             while (kept.Peek() > t)
@@ -250,9 +277,13 @@ internal sealed class BisectionStateStore : IStateStore
 
             for (int p = kept.Peek(); p < t;)
             {
-                int next = Halfway(p, t);
+                int next = Next(p, t, _capacity - kept.Count);
                 recomputed += next - p;
-                kept.Push(next);
+                if (next < t || _capacity > kept.Count)
+                {
+                    kept.Push(next);
+                }
+
                 p = next;
             }
 
@@ -262,8 +293,53 @@ internal sealed class BisectionStateStore : IStateStore
         return (most, recomputed);
     }
 
-    /// <summary>The next state to keep on the way from <paramref name="from"/> to <paramref name="target"/>: halfway, rounded up.</summary>
-    private static int Halfway(int from, int target) => from + ((target - from + 1) / 2);
+    /// <summary>The next state to keep on the way from <paramref name="from"/> to <paramref name="target"/> with <paramref name="free"/> more states to spend.</summary>
+    private int Next(int from, int target, int free)
+    {
+        int l = target - from;
+        if (!_binomial)
+        {
+            return from + ((l + 1) / 2);
+        }
+
+        if (free <= 0 || l <= 1)
+        {
+            return target; // nothing to spend on the way: straight there
+        }
+
+        int s = free + 1; // the base counts
+        int r = 0;
+        while (Beta(s, r) < l)
+        {
+            r++;
+        }
+
+        // m ≤ β(s, r − 1) so the lower part takes r − 1 more repetitions, and l − m ≤ β(s − 1, r) for the upper part
+        // (β(s, r) = β(s, r − 1) + β(s − 1, r) ≥ l, so such an m exists). The farthest allowed measured 4.36 sweeps for
+        // 17 states over 40,960 steps (the nearest, 4.61; the binomial optimum r·l − β(s + 1, r − 1) is 4.18).
+        return from + (int)Math.Min(l - 1, Beta(s, r - 1));
+    }
+
+    /// <summary>C(s + r, s), capped far above any step count.</summary>
+    private static long Beta(int s, int r)
+    {
+        if (r < 0)
+        {
+            return 0;
+        }
+
+        long value = 1;
+        for (int k = 1; k <= Math.Min(s, r); k++)
+        {
+            value = value * (Math.Max(s, r) + k) / k;
+            if (value > int.MaxValue)
+            {
+                return int.MaxValue;
+            }
+        }
+
+        return value;
+    }
 
     public void Begin(int steps, int stateSize, StateAdvance advance)
     {
@@ -282,10 +358,14 @@ internal sealed class BisectionStateStore : IStateStore
 
     public void Keep(int t, double[] grid, int intervals)
     {
-        if (t == _nextKept)
+        if (t == _nextKept && (t < _steps || _kept.Count < _capacity || t == 1))
         {
             Push(t, grid, intervals);
-            _nextKept = t == _steps ? _steps + 1 : Halfway(t, _steps);
+        }
+
+        if (t == _nextKept && t < _steps)
+        {
+            _nextKept = Next(t, _steps, _capacity - _kept.Count);
         }
     }
 
@@ -306,7 +386,7 @@ internal sealed class BisectionStateStore : IStateStore
         Interior.Paste(values, _from, intervals);
         while (p < t)
         {
-            int next = Halfway(p, t);
+            int next = Next(p, t, _capacity - _kept.Count);
             for (; p < next; p++)
             {
                 _advance!(_from, _to, p);
@@ -314,10 +394,20 @@ internal sealed class BisectionStateStore : IStateStore
                 RecomputedSteps++;
             }
 
-            Push(p, _from, intervals);
+            if (next < t || _capacity > _kept.Count)
+            {
+                Push(p, _from, intervals);
+            }
         }
 
-        Interior.Paste(_kept.Peek().Values, grid, intervals);
+        if (_kept.Peek().T == t)
+        {
+            Interior.Paste(_kept.Peek().Values, grid, intervals);
+        }
+        else
+        {
+            _from.AsSpan().CopyTo(grid); // reached with no state left to spend: both boundaries are zero
+        }
     }
 
     private void Push(int t, double[] grid, int intervals)

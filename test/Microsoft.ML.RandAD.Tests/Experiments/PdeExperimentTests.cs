@@ -5,7 +5,8 @@ namespace Microsoft.ML.RandAD.Tests.Experiments;
 
 /// <summary>
 /// The PDE case of the paper (perf/RandAD.Experiments/Pde): the adjoint gradient against finite differences, RAD's sketched
-/// gradient unbiased, checkpointing exact, the bytes each store keeps, and the <c>pde</c> command at tiny scale.
+/// gradient unbiased, the three checkpointing schedules exact, the bytes each store keeps, and the <c>pde</c> command at
+/// tiny scale.
 /// </summary>
 [TestClass]
 public sealed class PdeExperimentTests
@@ -98,15 +99,53 @@ public sealed class PdeExperimentTests
         double[] theta = ReactionDiffusion.InitialParameters(9);
         double[] exact = new double[ReactionDiffusion.ParameterCount], bisected = new double[exact.Length];
         double exactLoss = problem.LossAndGradient(theta, new ExactStateStore(), exact);
-        var store = new BisectionStateStore();
+        var store = CheckpointScheduleStore.Bisection();
         Assert.AreEqual(exactLoss, problem.LossAndGradient(theta, store, bisected));
         CollectionAssert.AreEqual(exact, bisected, $"{steps} steps");
 
         // The pass did what the schedule says, and held about log₂N + 1 states at most.
-        (int mostKept, long recomputed) = BisectionStateStore.Schedule(steps);
+        (int mostKept, long recomputed) = store.Schedule(steps);
         Assert.AreEqual(mostKept, store.MostKept);
         Assert.AreEqual(recomputed, store.RecomputedSteps);
         Assert.IsTrue(mostKept <= Math.Ceiling(Math.Log2(steps)) + 2, $"{mostKept} states held for {steps} steps");
+    }
+
+    [TestMethod]
+    [DataRow(48, 1)]
+    [DataRow(48, 2)]
+    [DataRow(48, 5)]
+    [DataRow(37, 40)]
+    public void BinomialCheckpointsGiveTheExactGradientBitForBitWithinTheirStates(int steps, int states)
+    {
+        var problem = new ReactionDiffusion(intervals: 8, steps: steps, timeStep: 1.0 / 64);
+        double[] theta = ReactionDiffusion.InitialParameters(11);
+        double[] exact = new double[ReactionDiffusion.ParameterCount], checkpointed = new double[exact.Length];
+        double exactLoss = problem.LossAndGradient(theta, new ExactStateStore(), exact);
+        var store = CheckpointScheduleStore.Binomial(states);
+        Assert.AreEqual(exactLoss, problem.LossAndGradient(theta, store, checkpointed));
+        CollectionAssert.AreEqual(exact, checkpointed, $"{steps} steps, {states} states");
+
+        (int mostKept, long recomputed) = store.Schedule(steps);
+        Assert.AreEqual(mostKept, store.MostKept);
+        Assert.AreEqual(recomputed, store.RecomputedSteps);
+        Assert.IsTrue(store.MostKept <= states, $"{store.MostKept} states held of {states}");
+
+        // One state (the first) leaves every state to be recomputed from it: 1 + 2 + … + (N − 1) steps.
+        if (states == 1)
+        {
+            Assert.AreEqual((long)steps * (steps - 1) / 2, store.RecomputedSteps);
+        }
+    }
+
+    [TestMethod]
+    public void BinomialCheckpointsRecomputeLessThanBisectionInItsMemory()
+    {
+        // The paper's 40,960 steps: bisection holds 17 states and recomputes 6.5 sweeps; 17 binomial ones, under 4.4.
+        (int bisectionStates, long bisection) = CheckpointScheduleStore.Bisection().Schedule(40_960);
+        (int binomialStates, long binomial) = CheckpointScheduleStore.Binomial(bisectionStates).Schedule(40_960);
+        Assert.AreEqual(17, bisectionStates);
+        Assert.IsTrue(binomialStates <= 17);
+        Assert.IsTrue(binomial < 4.4 * 40_960 && binomial < bisection, $"binomial {binomial}, bisection {bisection} steps recomputed");
     }
 
     [TestMethod]
@@ -147,6 +186,7 @@ public sealed class PdeExperimentTests
                 rows.Where(r => r.Store == "exact").Select(r => r.Loss).ToArray(),
                 rows.Where(r => r.Store.StartsWith("exact with checkpoints", StringComparison.Ordinal)).Select(r => r.Loss).ToArray());
             Assert.ThrowsExactly<ArgumentException>(() => ExperimentCommands.Pde(["--checkpoints", "halves", "--out", folder], log));
+            Assert.ThrowsExactly<ArgumentException>(() => ExperimentCommands.Pde(["--checkpoints", "binomial:0", "--out", folder], log));
             Assert.ThrowsExactly<ArgumentException>(() => ExperimentCommands.Pde(["--fractions", "0", "--out", folder], log));
 
             // The CSV round-trips: --from writes the same table from it.
