@@ -316,7 +316,7 @@ internal sealed class CheckpointScheduleStore : IStateStore
 
         // m ≤ β(s, r − 1) so the lower part takes r − 1 more repetitions, and l − m ≤ β(s − 1, r) for the upper part
         // (β(s, r) = β(s, r − 1) + β(s − 1, r) ≥ l, so such an m exists). The farthest allowed measured 4.36 sweeps for
-        // 17 states over 40,960 steps (the nearest, 4.61; the binomial optimum r·l − β(s + 1, r − 1) is 4.18).
+        // 17 states over 40,960 steps (the nearest, 4.61; the binomial optimum r·l − β(s + 1, r − 1) − l is 4.18).
         return from + (int)Math.Min(l - 1, Beta(s, r - 1));
     }
 
