@@ -82,8 +82,9 @@ internal static class ExperimentCommands
     }
 
     /// <summary>
-    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT,bisection,binomial:STATES|none] [--seeds N] [--out DIR]</c>.
-    /// The paper's run is the default (40,960 steps, 800 iterations); --quick takes 100 iterations. <c>pde --from CSV [--out DIR]</c>
+    /// The PDE experiment (RAD-METHOD §6): <c>pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT,bisection,binomial:STATES|none] [--cosine] [--seeds N] [--out DIR]</c>.
+    /// The paper's run is the default (40,960 steps, 800 iterations, a fixed rate); --quick takes 100 iterations; --cosine
+    /// anneals the rate to 0. <c>pde --from CSV [--out DIR]</c>
     /// writes the table and the figure again from a run's CSV.
     /// </summary>
     public static int Pde(string[] args, TextWriter log)
@@ -122,7 +123,7 @@ internal static class ExperimentCommands
             $"{iterations} Adam iterations, fractions {(fractions.Length == 0 ? "none" : string.Join(", ", fractions))}, " +
             $"checkpoints {(checkpoints.Length == 0 ? "none" : string.Join(", ", checkpoints))}, {seeds} seed(s), {Environment.ProcessorCount} runs at once");
         var clock = Stopwatch.StartNew();
-        List<PdeRow> rows = new PdeExperiment(problem, iterations).RunAll(arms, seeds, log);
+        List<PdeRow> rows = new PdeExperiment(problem, iterations, cosine: args.Contains("--cosine")).RunAll(arms, seeds, log);
         PdeExperiment.WriteCsv(rows, Path.Combine(output, "pde.csv"));
         WritePdeReports(rows, output, log);
         log.WriteLine($"pde finished in {clock.Elapsed:hh\\:mm\\:ss} → {Path.GetFullPath(output)}");

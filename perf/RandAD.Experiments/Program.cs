@@ -5,7 +5,7 @@ using RandAD.Experiments;
 //   plot CSV [CSV ...] [--out DIR]          figures and summaries again from results CSVs (several are merged)
 //   memory [--measure] [--out DIR]          the Table 1 comparison only
 //   speed STEPS MODELS                      ms per step of every arm, to size the plans
-//   pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT,bisection,binomial:STATES|none] [--seeds N] [--out DIR]   the paper's PDE case (--from CSV: its table and figure again)
+//   pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,...|none] [--checkpoints SEGMENT,bisection,binomial:STATES|none] [--cosine] [--seeds N] [--out DIR]   the paper's PDE case (--from CSV: its table and figure again)
 try
 {
     return args.FirstOrDefault() switch
@@ -31,7 +31,7 @@ static int Usage()
                RandAD.Experiments plot CSV [CSV ...] [--out DIR]
                RandAD.Experiments memory [--measure] [--out DIR]
                RandAD.Experiments speed STEPS fc,conv,irnn
-               RandAD.Experiments pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,0.01,...|none] [--checkpoints SEGMENT,bisection,binomial:STATES|none] [--seeds N] [--out DIR]
+               RandAD.Experiments pde [--quick] [--iterations N] [--steps N] [--fractions 1,0.1,0.01,...|none] [--checkpoints SEGMENT,bisection,binomial:STATES|none] [--cosine] [--seeds N] [--out DIR]
                RandAD.Experiments pde --from CSV [--out DIR]
         """);
     return 2;

@@ -149,6 +149,17 @@ public sealed class PdeExperimentTests
     }
 
     [TestMethod]
+    public void TheCosineRateStartsAsTheFixedRateAndThenFalls()
+    {
+        // Small's problem, 4 iterations: the same first update (the cosine starts at the full rate), then smaller steps.
+        var fixedRate = new PdeExperiment(Small(), iterations: 4).Run(PdeArm.Keep(1), seed: 2);
+        var cosine = new PdeExperiment(Small(), iterations: 4, cosine: true).Run(PdeArm.Keep(1), seed: 2);
+        Assert.AreEqual("exact (cosine rate)", cosine[0].Store);
+        Assert.AreEqual(fixedRate[1].Loss, cosine[1].Loss);
+        Assert.AreNotEqual(fixedRate[2].Loss, cosine[2].Loss);
+    }
+
+    [TestMethod]
     public void TheStoresKeepTheBytesTheyReport()
     {
         // The paper's problem: 40,960 states of 31×31 = 961 doubles, or ⌈f·961⌉ of them.
