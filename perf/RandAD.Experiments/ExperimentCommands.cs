@@ -120,7 +120,7 @@ internal static class ExperimentCommands
         Directory.CreateDirectory(output);
         var problem = new ReactionDiffusion(steps: steps);
         log.WriteLine($"PDE: {problem.Intervals}×{problem.Intervals} grid ({problem.StateSize} interior points), {steps:N0} steps of {problem.TimeStep:G4}, " +
-            $"{iterations} Adam iterations, fractions {(fractions.Length == 0 ? "none" : string.Join(", ", fractions))}, " +
+            $"{iterations} Adam iterations ({(args.Contains("--cosine") ? "cosine" : "fixed")} rate), fractions {(fractions.Length == 0 ? "none" : string.Join(", ", fractions))}, " +
             $"checkpoints {(checkpoints.Length == 0 ? "none" : string.Join(", ", checkpoints))}, {seeds} seed(s), {Environment.ProcessorCount} runs at once");
         var clock = Stopwatch.StartNew();
         List<PdeRow> rows = new PdeExperiment(problem, iterations, cosine: args.Contains("--cosine")).RunAll(arms, seeds, log);
