@@ -129,47 +129,26 @@ internal sealed class CheckpointScheduleStore : IStateStore
 
     public long Bytes(int steps, int stateSize) => 8L * stateSize * Schedule(steps).MostKept;
 
-    /// <summary>The schedule's cost without the arithmetic: the most states held at once and the steps recomputed.</summary>
+    /// <summary>
+    /// The schedule's cost without the arithmetic: this store's logic replayed on states of no values with a step that does
+    /// nothing, giving the most states held at once and the steps recomputed in one pass.
+    /// </summary>
     public (int MostKept, long Recomputed) Schedule(int steps)
     {
-        var kept = new Stack<int>();
-        kept.Push(1);
-        for (int p = 1; p < steps;)
+        var dry = new CheckpointScheduleStore(_capacity, _binomial, Name);
+        double[] grid = new double[4]; // a 1-interval grid: no interior values
+        dry.Begin(steps, 0, static (_, _, _) => { });
+        for (int t = 1; t <= steps; t++)
         {
-            int next = Next(p, steps, _capacity - kept.Count);
-            if (next < steps || _capacity > kept.Count)
-            {
-                kept.Push(next);
-            }
-
-            p = next;
+            dry.Keep(t, grid, 1);
         }
 
-        int most = kept.Count;
-        long recomputed = 0;
         for (int t = steps; t >= 1; t--)
         {
-            while (kept.Peek() > t)
-            {
-                kept.Pop();
-            }
-
-            for (int p = kept.Peek(); p < t;)
-            {
-                int next = Next(p, t, _capacity - kept.Count);
-                recomputed += next - p;
-                if (next < t || _capacity > kept.Count)
-                {
-                    kept.Push(next);
-                }
-
-                p = next;
-            }
-
-            most = Math.Max(most, kept.Count);
+            dry.Restore(t, grid, 1);
         }
 
-        return (most, recomputed);
+        return (dry.MostKept, dry.RecomputedSteps);
     }
 
     /// <summary>The next state to keep on the way from <paramref name="from"/> to <paramref name="target"/> with <paramref name="free"/> more states to spend.</summary>

@@ -104,8 +104,9 @@ internal sealed class ReactionDiffusion
     {
         int side = Intervals + 1, n = Steps;
         double scale = 2.0 / ((double)n * StateSize);
-        double[] c = new double[side], error = new double[side * side];
-        double loss = Forward(theta, store);
+        double[] error = new double[side * side];
+        StateAdvance apply = Operator(theta);
+        double loss = Forward(apply, store);
 
         // Backward: λ_N = g_N; for t = N−1 … 0 the parameter term of step t, then λ_t = g_t + A_tλ_{t+1}. What the store
         // gives back is φ_t, or an unbiased sketch of it (zero where nothing was kept): both terms are linear in it.
@@ -130,8 +131,7 @@ internal sealed class ReactionDiffusion
             AddParameterTerm(t, perColumn, gradient);
             if (t > 0)
             {
-                Control(theta, t, c);
-                Step(lambdaNext, lambda, c); // A_t is symmetric: A_tᵀλ is the same stencil
+                apply(lambdaNext, lambda, t); // A_t is symmetric: A_tᵀλ is the same stencil
                 AddLossGradient(state, t, scale, lambda, error);
                 (lambda, lambdaNext) = (lambdaNext, lambda);
             }
@@ -141,29 +141,32 @@ internal sealed class ReactionDiffusion
     }
 
     /// <summary>The loss alone (a forward pass), for finite differences and checks.</summary>
-    public double Loss(ReadOnlySpan<double> theta) => Forward(theta, store: null);
+    public double Loss(ReadOnlySpan<double> theta) => Forward(Operator(theta), store: null);
 
-    /// <summary>The forward pass: the loss exactly, and each state φ_1 … φ_N to <paramref name="store"/> when there is one.</summary>
-    private double Forward(ReadOnlySpan<double> theta, IStateStore? store)
+    /// <summary>The step's operator at <paramref name="theta"/>: <c>to = A_t·from</c>, with A_t = M + Δt·diag(C_t).</summary>
+    private StateAdvance Operator(ReadOnlySpan<double> theta)
+    {
+        double[] parameters = theta.ToArray(), control = new double[Intervals + 1];
+        return (from, to, t) =>
+        {
+            Control(parameters, t, control);
+            Step(from, to, control);
+        };
+    }
+
+    /// <summary>
+    /// The forward pass: the loss exactly, and each state φ_1 … φ_N to <paramref name="store"/> when there is one (which may
+    /// recompute states with the same <paramref name="apply"/>).
+    /// </summary>
+    private double Forward(StateAdvance apply, IStateStore? store)
     {
         int side = Intervals + 1;
-        double[] phi = (double[])_phi0.Clone(), next = new double[side * side], error = new double[side * side], c = new double[side];
-        if (store != null)
-        {
-            // A checkpointing store recomputes states in the backward pass with these parameters.
-            double[] parameters = theta.ToArray(), control = new double[side];
-            store.Begin(Steps, StateSize, (from, to, t) =>
-            {
-                Control(parameters, t, control);
-                Step(from, to, control);
-            });
-        }
-
+        double[] phi = (double[])_phi0.Clone(), next = new double[side * side], error = new double[side * side];
+        store?.Begin(Steps, StateSize, apply);
         double sum = 0;
         for (int t = 0; t < Steps; t++)
         {
-            Control(theta, t, c);
-            Step(phi, next, c);
+            apply(phi, next, t);
             (phi, next) = (next, phi);
             sum += TensorPrimitives.SumOfSquares(Error(phi, t + 1, error));
             store?.Keep(t + 1, phi, Intervals);
