@@ -83,6 +83,37 @@ public sealed class SgemmTests
 
     [TestMethod]
     [DynamicData(nameof(Configurations))]
+    public void RowsInTheLastTileGetTheBitsOfAFullTile(KernelPath path, int threads)
+    {
+        // The last tile of an m that is not a multiple of the tile's rows may run a shorter kernel (AVX-512: six rows of
+        // twelve); its rows must still be the exact sums a full tile gives. So C's first m rows are computed twice: alone,
+        // and as the top of a taller product whose extra rows put them in full tiles. Both transposes of A (its two
+        // packed layouts), tails of 1 to 11 rows, and a k past one k block.
+        var random = new Random(7);
+        using (KernelSettings.Use(path, threads))
+        {
+            foreach (bool transposeA in new[] { false, true })
+            {
+                foreach (int m in new[] { 253, 256, 258, 121, 127, 133 })
+                {
+                    const int n = 80, k = 449, extra = 12;
+                    int tall = m + extra;
+                    float[] a = KernelTestCases.RandomFloats(tall * k, random.Next());
+                    float[] b = KernelTestCases.RandomFloats(k * n, random.Next());
+                    float[] alone = new float[m * n], top = new float[tall * n];
+
+                    // A stored k×tall when transposed: the first m columns are the short product's A with lda = tall.
+                    int lda = transposeA ? tall : k;
+                    Sgemm.Multiply(transposeA, false, m, n, k, 1, a, lda, b, n, 0, alone, n);
+                    Sgemm.Multiply(transposeA, false, tall, n, k, 1, a, lda, b, n, 0, top, n);
+                    KernelTestCases.AssertBitEqual(top.AsSpan(0, m * n), alone, $"{path}, {threads} thread(s), {(transposeA ? "TN" : "NN")} m={m}");
+                }
+            }
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Configurations))]
     public void SteadyStateCallsAllocateNothing(KernelPath path, int threads)
     {
         float[] a = new float[256 * 784], b = new float[784 * 256], c = new float[256 * 256];

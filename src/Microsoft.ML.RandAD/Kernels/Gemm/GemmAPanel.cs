@@ -113,3 +113,26 @@ internal readonly unsafe struct GemmRowsA : IGemmAPanel
         }
     }
 }
+
+/// <summary>
+/// The first rows of a 12-row micro-panel of layout <typeparamref name="TA"/>, read by a 6-row kernel: the rows sit where
+/// <typeparamref name="TA"/> puts them and a k step is a 12-row step, so a tile of at most six rows on the 12-row path
+/// (the last of an m that is not a multiple of 12) costs six rows of multiply-adds instead of twelve.
+/// </summary>
+internal readonly unsafe struct GemmTwelveRowPanel<TA> : IGemmAPanel
+    where TA : IGemmAPanel
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nint Offset(int row) => TA.Offset(row);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nint Step(int rows) => TA.Step(12);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nint PanelStride(int rows, int kc) => TA.PanelStride(12, kc);
+
+    public static void Pack<TV, TVec>(float* destination, float* source, nint rowStride, nint kStride, int valid, int rows, int kc)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged =>
+        TA.Pack<TV, TVec>(destination, source, rowStride, kStride, valid, 12, kc);
+}

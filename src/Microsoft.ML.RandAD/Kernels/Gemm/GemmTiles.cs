@@ -58,8 +58,17 @@ internal readonly unsafe struct GemmTile512 : IGemmTile
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TA>(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int rows, int cols)
-        where TA : IGemmAPanel =>
+        where TA : IGemmAPanel
+    {
+        if (rows <= 6)
+        {
+            // The last tile of an m that is not a multiple of 12: half the multiply-adds, the same sums (each element's k order is unchanged).
+            GemmMicroKernels.Tile6x2<GemmVector512, Vector512<float>, GemmTwelveRowPanel<TA>>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+            return;
+        }
+
         GemmMicroKernels.Tile12x2<GemmVector512, Vector512<float>, TA>(kc, a, b, c, ldc, alpha, beta, rows, cols);
+    }
 
     public static bool PacksWhileMultiplying => Sse.IsSupported;
 
