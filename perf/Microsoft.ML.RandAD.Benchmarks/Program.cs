@@ -16,8 +16,16 @@ return args.FirstOrDefault() switch
     "gemm-ceiling" => Microsoft.ML.RandAD.Benchmarks.GemmCeiling.Run(args[1..]),
     "mlnet-feed" => MlNetFeed.Run(args[1..]),
     "mlnet-score" => MlNetScoring.Run(args[1..]),
+    "data" => FetchData(),
     _ => RunBenchmarks(args),
 };
+
+// Fetches and caches Fashion-MNIST (the first use downloads and converts it), so that timed runs afterwards measure training, not that.
+static int FetchData()
+{
+    Console.WriteLine(Microsoft.ML.RandAD.Datasets.FashionMnist.Load(new Microsoft.ML.RandAD.Datasets.DataSetOptions { Log = Console.Error.WriteLine }).Summary());
+    return 0;
+}
 
 static int RunBenchmarks(string[] args)
 {
