@@ -131,6 +131,7 @@ internal readonly unsafe struct GemmTwelveRowPanel<TA> : IGemmAPanel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static nint PanelStride(int rows, int kc) => TA.PanelStride(12, kc);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Pack<TV, TVec>(float* destination, float* source, nint rowStride, nint kStride, int valid, int rows, int kc)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged =>
