@@ -81,6 +81,18 @@ run() { dotnet "$bench/Microsoft.ML.RandAD.Benchmarks.dll" "$@"; }
 
 echo "# $(date -u) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$dir/machine.txt"
 
+# The GEMM baseline is Debian's OpenBLAS (issue 2); a fresh machine lacks it, so it is installed here when this runs as root
+# with apt-get (otherwise gemm-paired says it is missing and the GEMM target reads "not measured").
+if ! ldconfig -p | grep -q 'libopenblas\.so\.0'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "# installing libopenblas0-pthread (the GEMM baseline)"
+    apt-get install -y -q libopenblas0-pthread >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q libopenblas0-pthread >/dev/null 2>&1; } ||
+      echo "# could not install libopenblas0-pthread; the GEMM comparison will be skipped"
+  else
+    echo "# libopenblas.so.0 not found: install Debian's libopenblas0-pthread for the GEMM comparison"
+  fi
+fi
+
 # OpenBLAS 0.3.21 does not recognise Zen 5 and falls back to its AVX2 kernels; its AVX-512 ones kill the process where
 # AVX-512 is absent, so they are asked for only where it exists.
 if grep -qw avx512f /proc/cpuinfo; then
