@@ -41,6 +41,7 @@ summary() {
   awk '
     function field(name,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return "" }
     /^round=/ {
+      if (field("model") == "") next # a run that failed twice: its round has no pair for that model
       key = field("round") SUBSEP field("model")
       if (field("round") + 0 > rounds) rounds = field("round") + 0
       if (field("engine") == "RandAD") { rs[key] = field("samples_per_s"); ra[key] = field("test_accuracy"); rp[key] = field("peak_rss_bytes") }
