@@ -16,7 +16,8 @@ internal static class PairedRounds
     /// <param name="settle">
     /// A pause before each side, so that neither runs while the other's idle threads still hold a core: OpenBLAS's pthreads
     /// spin for 2^28 time-stamp ticks after a call (0.13 s on a 2.1 GHz counter) before they sleep, and a two-thread
-    /// product that followed them ran 20–35 % slow in a third of the rounds. Zero: none.
+    /// product that followed them ran 20–35 % slow in a third of the rounds; ONNX Runtime's intra-op threads spin on after
+    /// its round too (see <see cref="ScoringPaired"/>). Zero: none.
     /// </param>
     public static (double[] First, double[] Second, double[] Ratios) Measure(Func<double> first, Func<double> second, int rounds, TimeSpan settle = default)
     {

@@ -62,7 +62,8 @@ internal static class ScoringPaired
                 }
 
                 var (engine, ort, ratios) = PairedRounds.Measure(
-                    () => Idle(gap, () => PairedRounds.Seconds(pair.Engine, calls)), () => Idle(gap, () => PairedRounds.Seconds(pair.OnnxRuntime, calls)), rounds);
+                    () => PairedRounds.Seconds(pair.Engine, calls), () => PairedRounds.Seconds(pair.OnnxRuntime, calls), rounds,
+                    settle: TimeSpan.FromMilliseconds(gap));
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
                     $"| {model} | {batch} | {Stats.Median(engine) * 1e6:F1} | {Stats.Median(ort) * 1e6:F1} | {1 / Stats.Median(ratios):F2}× |"));
@@ -70,16 +71,6 @@ internal static class ScoringPaired
         }
 
         return 0;
-    }
-
-    private static double Idle(int milliseconds, Func<double> measure)
-    {
-        if (milliseconds > 0)
-        {
-            Thread.Sleep(milliseconds);
-        }
-
-        return measure();
     }
 
     private static double Banded(ScoringPair pair, int calls, bool bands)
