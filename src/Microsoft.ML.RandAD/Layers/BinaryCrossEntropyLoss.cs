@@ -4,7 +4,7 @@ namespace Microsoft.ML.RandAD.Layers;
 /// Binary cross-entropy on one logit z with target y ∈ {0, 1} (or a probability):
 /// <c>L = max(z, 0) − z·y + log(1 + e^−|z|)</c> (stable for any z). Gradient: <c>σ(z) − y</c>.
 /// </summary>
-internal sealed class BinaryCrossEntropyLoss : Loss
+internal sealed class BinaryCrossEntropyLoss : RowLoss
 {
     public override string Name => "binary cross-entropy (logits)";
 

@@ -4,7 +4,7 @@ namespace Microsoft.ML.RandAD.Layers;
 /// Huber loss with threshold δ, summed over outputs: <c>½r²</c> for |r| ≤ δ, <c>δ(|r| − ½δ)</c> beyond,
 /// r = z − y. Gradient: <c>clamp(r, −δ, δ)</c>. Robust to outlying targets.
 /// </summary>
-internal sealed class HuberLoss : Loss
+internal sealed class HuberLoss : RowLoss
 {
     public HuberLoss(float delta)
     {

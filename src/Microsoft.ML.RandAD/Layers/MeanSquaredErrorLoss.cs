@@ -1,7 +1,7 @@
 namespace Microsoft.ML.RandAD.Layers;
 
 /// <summary>Squared error summed over the outputs of a row: <c>L = Σ_j (z_j − y_j)²</c>. Gradient: <c>2(z − y)</c>.</summary>
-internal sealed class MeanSquaredErrorLoss : Loss
+internal sealed class MeanSquaredErrorLoss : RowLoss
 {
     public override string Name => "mean squared error";
 

@@ -9,6 +9,7 @@ public sealed class LossGradientTests
     [TestMethod]
     [DataRow(LossKind.SoftmaxCrossEntropy, 10)]
     [DataRow(LossKind.SoftmaxCrossEntropy, 2)]
+    [DataRow(LossKind.SoftmaxCrossEntropy, 40)] // wide rows: reduced through TensorPrimitives
     [DataRow(LossKind.BinaryCrossEntropy, 1)]
     [DataRow(LossKind.MeanSquaredError, 1)]
     [DataRow(LossKind.MeanSquaredError, 3)]
@@ -38,6 +39,11 @@ public sealed class LossGradientTests
             double expected = Oracle.Loss(spec, zd, targets, w, batch, width);
             Assert.AreEqual(expected, value, 1e-5 * Math.Max(1, Math.Abs(expected)), $"{kind} value");
             GradientCheck.CompareWithDifferences(gradient, zd, v => Oracle.Loss(spec, v, targets, w, batch, width), random, 100, 1e-4, $"{kind} gradient");
+
+            // The network evaluates in place: the gradient overwriting the outputs it is computed from.
+            float[] inPlace = (float[])z.Clone();
+            Assert.AreEqual(value, loss.Evaluate(inPlace, targets, w, batch, width, inPlace), $"{kind} value in place");
+            CollectionAssert.AreEqual(gradient, inPlace, $"{kind} gradient in place");
         }
     }
 
