@@ -108,9 +108,9 @@ internal sealed class BatchBuffers(int rows, int imageSize)
 
     public (Tensor Images, Tensor Labels) Fill(DataSet set, ReadOnlySpan<int> order, long[] imageShape)
     {
+        set.CopyImages(order, _pixels);
         for (int i = 0; i < order.Length; i++)
         {
-            set.CopyImage(order[i], _pixels.AsSpan(i * imageSize, imageSize));
             _labels[i] = set.Labels[order[i]];
         }
 

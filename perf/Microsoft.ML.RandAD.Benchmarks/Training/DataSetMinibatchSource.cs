@@ -45,11 +45,7 @@ internal sealed class DataSetMinibatchSource(DataSet data, ulong seed) : IMiniba
 
     public void FillFeatures(int firstRow, int rowCount, Span<float> features)
     {
-        int d = data.FeatureLength;
-        for (int r = 0; r < rowCount; r++)
-        {
-            data.CopyImage(_order[_batchStart + firstRow + r], features.Slice(r * d, d));
-        }
+        data.CopyImages(_order.AsSpan(_batchStart + firstRow, rowCount), features);
     }
 
     /// <summary>True: each row is decoded from the loaded data set alone.</summary>

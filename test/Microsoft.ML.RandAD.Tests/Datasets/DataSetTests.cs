@@ -62,6 +62,38 @@ public sealed class DataSetTests
     }
 
     [TestMethod]
+    [DataRow("k/255")]
+    [DataRow("palette")]
+    [DataRow("floats")]
+    public void ImagesAtIndicesAreTheImagesOneByOne(string kind)
+    {
+        DataSet encoded = Encoded(count: 9);
+        DataSet set = kind switch
+        {
+            "k/255" => encoded,
+            "palette" => new DataSet("palette", encoded.Take(9).Features.Select(p => (byte)MathF.Round(p * 255)).ToArray(),
+                [.. Enumerable.Range(0, 256).Select(k => k * 0.001f)], encoded.Labels, encoded.ImageHeight, encoded.ImageWidth, 3),
+            _ => new DataSet("floats", encoded.Take(9).Features, encoded.Labels, encoded.ImageHeight, encoded.ImageWidth, 3),
+        };
+        int[] indices = [7, 2, 2, 8, 0, 5];
+        int d = set.FeatureLength;
+        float[] expected = new float[indices.Length * d], actual = new float[(indices.Length * d) + 3];
+        for (int r = 0; r < indices.Length; r++)
+        {
+            set.CopyImage(indices[r], expected.AsSpan(r * d, d));
+        }
+
+        actual.AsSpan(indices.Length * d).Fill(-1f);
+        long pixelBytes = set.PixelBytes;
+        set.CopyImages(indices, actual);
+        CollectionAssert.AreEqual(expected, actual.AsSpan(0, indices.Length * d).ToArray(), kind);
+        Assert.IsTrue(actual.AsSpan(indices.Length * d).ToArray().All(v => v == -1f), "nothing written past the images");
+        Assert.AreEqual(pixelBytes, set.PixelBytes, "the data set is not decoded whole");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => set.CopyImages([1, 9], new float[2 * d]));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => set.CopyImages([1, 2], new float[(2 * d) - 1]));
+    }
+
+    [TestMethod]
     public void TakeKeepsTheCodes()
     {
         DataSet encoded = Encoded();
