@@ -86,74 +86,95 @@ internal static unsafe partial class GemmMicroKernels
             TVec a11b0 = TV.Broadcast(a[TA.Offset(11)]); c11a = TV.MultiplyAdd(a11b0, b0, c11a); c11b = TV.MultiplyAdd(a11b0, b1, c11b);
         }
 
+        if (cols < 2 * lanes)
+        {
+            // Partial tiles store out of line: twelve inlined copies of the masked stores made this method the first
+            // step's longest compilation. The accumulators go to the stack first, so none is live across the call.
+            TVec* spill = stackalloc TVec[24];
+            spill[0] = c0a; spill[1] = c0b;
+            spill[2] = c1a; spill[3] = c1b;
+            spill[4] = c2a; spill[5] = c2b;
+            spill[6] = c3a; spill[7] = c3b;
+            spill[8] = c4a; spill[9] = c4b;
+            spill[10] = c5a; spill[11] = c5b;
+            spill[12] = c6a; spill[13] = c6b;
+            spill[14] = c7a; spill[15] = c7b;
+            spill[16] = c8a; spill[17] = c8b;
+            spill[18] = c9a; spill[19] = c9b;
+            spill[20] = c10a; spill[21] = c10b;
+            spill[22] = c11a; spill[23] = c11b;
+            StorePartialTile<TV, TVec>(spill, c, ldc, alpha, beta, rows, cols);
+            return;
+        }
+
         TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
-        StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c, c0a, c0b, va, vb, beta);
         if (rows <= 1)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta);
         if (rows <= 2)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta);
         if (rows <= 3)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta);
         if (rows <= 4)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta);
         if (rows <= 5)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta);
         if (rows <= 6)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (6 * ldc), c6a, c6b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (6 * ldc), c6a, c6b, va, vb, beta);
         if (rows <= 7)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (7 * ldc), c7a, c7b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (7 * ldc), c7a, c7b, va, vb, beta);
         if (rows <= 8)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (8 * ldc), c8a, c8b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (8 * ldc), c8a, c8b, va, vb, beta);
         if (rows <= 9)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (9 * ldc), c9a, c9b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (9 * ldc), c9a, c9b, va, vb, beta);
         if (rows <= 10)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (10 * ldc), c10a, c10b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (10 * ldc), c10a, c10b, va, vb, beta);
         if (rows <= 11)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (11 * ldc), c11a, c11b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (11 * ldc), c11a, c11b, va, vb, beta);
     }
 
     /// <summary>The first vector of a 12×(2·lanes) tile.</summary>

@@ -99,37 +99,51 @@ internal static unsafe partial class GemmMicroKernels
         where TV : IGemmVector<TVec>
         where TVec : unmanaged
     {
+        if (cols < 2 * TV.Lanes)
+        {
+            // Out of line, as in the 12-row tiles.
+            TVec* spill = stackalloc TVec[12];
+            spill[0] = c0a; spill[1] = c0b;
+            spill[2] = c1a; spill[3] = c1b;
+            spill[4] = c2a; spill[5] = c2b;
+            spill[6] = c3a; spill[7] = c3b;
+            spill[8] = c4a; spill[9] = c4b;
+            spill[10] = c5a; spill[11] = c5b;
+            StorePartialTile<TV, TVec>(spill, c, ldc, alpha, beta, rows, cols);
+            return;
+        }
+
         TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
-        StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c, c0a, c0b, va, vb, beta);
         if (rows <= 1)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta);
         if (rows <= 2)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta);
         if (rows <= 3)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta);
         if (rows <= 4)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta);
         if (rows <= 5)
         {
             return;
         }
 
-        StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
+        StoreFullRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta);
     }
 }

@@ -36,6 +36,40 @@ internal static unsafe partial class GemmMicroKernels
         }
     }
 
+    /// <summary><see cref="StoreRow{TV, TVec}"/> for a row of all 2·lanes columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreFullRow<TV, TVec>(float* c, TVec acc0, TVec acc1, TVec alpha, TVec betaVector, float beta)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        acc0 = TV.Multiply(alpha, acc0);
+        acc1 = TV.Multiply(alpha, acc1);
+        if (beta != 0)
+        {
+            acc0 = TV.Add(acc0, TV.Multiply(betaVector, TV.Load(c)));
+            acc1 = TV.Add(acc1, TV.Multiply(betaVector, TV.Load(c + TV.Lanes)));
+        }
+
+        TV.Store(c, acc0);
+        TV.Store(c + TV.Lanes, acc1);
+    }
+
+    /// <summary>
+    /// Writes the first <paramref name="rows"/> rows of a tile narrower than 2·lanes columns from its accumulators laid out
+    /// row by row (two a row) at <paramref name="accumulators"/>; the same operations as <see cref="StoreRow{TV, TVec}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    internal static void StorePartialTile<TV, TVec>(TVec* accumulators, float* c, nint ldc, float alpha, float beta, int rows, int cols)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
+        for (int r = 0; r < rows; r++)
+        {
+            StoreRow<TV, TVec>(c + (r * ldc), accumulators[2 * r], accumulators[(2 * r) + 1], va, vb, beta, cols);
+        }
+    }
+
     /// <summary>Writes one row of a tile: alpha·acc + beta·C over the first <paramref name="cols"/> columns; C is not read when beta is 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void StoreRow<TV, TVec>(float* c, TVec acc0, TVec acc1, TVec alpha, TVec betaVector, float beta, int cols)
