@@ -144,6 +144,12 @@ internal unsafe interface IVectorWidth<TU, TF>
     /// <summary>Lane-wise IEEE divide (correctly rounded).</summary>
     static abstract TF DivideSingle(TF left, TF right);
 
+    /// <summary>
+    /// Lane-wise <c>e^x</c>: the runtime's vector exponential (what <c>TensorPrimitives.Exp</c> computes on each vector), the
+    /// one operation here that is not exact; the same algorithm on every width, lane by lane.
+    /// </summary>
+    static abstract TF Exp(TF value);
+
     /// <summary>Stores the low byte of each lane: <see cref="Count"/> bytes (lanes must hold values below 256).</summary>
     static abstract void StoreLowBytes(TU value, byte* destination);
 

@@ -180,6 +180,9 @@ internal readonly unsafe struct Width128 : IVectorWidth<Vector128<uint>, Vector1
     public static Vector128<float> DivideSingle(Vector128<float> left, Vector128<float> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exp(Vector128<float> value) => Vector128.Exp(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreLowBytes(Vector128<uint> value, byte* destination)
     {
         Vector128<ushort> words = Vector128.Narrow(value, value);

@@ -149,6 +149,9 @@ internal readonly unsafe struct Width256 : IVectorWidth<Vector256<uint>, Vector2
     public static Vector256<float> DivideSingle(Vector256<float> left, Vector256<float> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> value) => Vector256.Exp(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreLowBytes(Vector256<uint> value, byte* destination)
     {
         // Narrow each 128-bit half to 4 bytes and join them: avoids the cross-lane permutes of a 256-bit narrow.

@@ -150,6 +150,9 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
     public static Vector512<float> DivideSingle(Vector512<float> left, Vector512<float> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> value) => Vector512.Exp(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreLowBytes(Vector512<uint> value, byte* destination) => Avx512F.ConvertToVector128Byte(value).Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
