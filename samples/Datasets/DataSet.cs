@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace Microsoft.ML.RandAD.Datasets;
@@ -181,6 +182,12 @@ public sealed class DataSet
             // Fashion-MNIST's and IDX files' palette: the code over 255 in float, which one division rounds exactly as the
             // palette's entries were rounded. Two vectorized passes instead of a lookup per pixel (the `train` verb's
             // minibatches are decoded on the calling thread between steps).
+            if (Vector512.IsHardwareAccelerated)
+            {
+                DecodeOver255(codes, pixels);
+                return;
+            }
+
             TensorPrimitives.ConvertTruncating<byte, float>(codes, pixels);
             TensorPrimitives.Divide(pixels, 255f, pixels);
             return;
@@ -189,6 +196,35 @@ public sealed class DataSet
         ReadOnlySpan<float> palette = _palette;
         for (int p = 0; p < codes.Length; p++)
             pixels[p] = palette[codes[p]];
+    }
+
+    /// <summary>
+    /// <c>pixels[p] = codes[p] / 255f</c> with AVX-512, 64 codes at a time; the same bits as the two library calls (conversion is
+    /// exact, division correctly rounded).
+    /// </summary>
+    /// <remarks>
+    /// Compiled optimized at its first call. The library's conversion and division ran as unoptimized first-tier code for
+    /// most of the first epoch (the package's code is not precompiled, and one minibatch's loop is too short to switch to
+    /// optimized code while it runs): about 90 µs per 50,000 pixels against a tenth of that once optimized.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeOver255(ReadOnlySpan<byte> codes, Span<float> pixels)
+    {
+        Vector512<float> scale = Vector512.Create(255f);
+        int p = 0;
+        for (; p + Vector512<byte>.Count <= codes.Length; p += Vector512<byte>.Count)
+        {
+            (Vector512<ushort> low, Vector512<ushort> high) = Vector512.Widen(Vector512.Create(codes.Slice(p)));
+            (Vector512<uint> q0, Vector512<uint> q1) = Vector512.Widen(low);
+            (Vector512<uint> q2, Vector512<uint> q3) = Vector512.Widen(high);
+            (Vector512.ConvertToSingle(q0) / scale).CopyTo(pixels.Slice(p));
+            (Vector512.ConvertToSingle(q1) / scale).CopyTo(pixels.Slice(p + 16));
+            (Vector512.ConvertToSingle(q2) / scale).CopyTo(pixels.Slice(p + 32));
+            (Vector512.ConvertToSingle(q3) / scale).CopyTo(pixels.Slice(p + 48));
+        }
+
+        for (; p < codes.Length; p++)
+            pixels[p] = codes[p] / 255f;
     }
 
     /// <summary>Whether <paramref name="palette"/>[k] is k / 255 in float for every k (the k/255 palette, or a prefix of it).</summary>
