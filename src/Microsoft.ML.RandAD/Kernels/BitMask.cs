@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -147,6 +148,7 @@ public static unsafe class BitMask
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RunVector<TW, TU, TF>(MaskKind kind, float* x, float* y, ulong* mask, int length, float slope)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -193,6 +195,7 @@ public static unsafe class BitMask
             WorkerPool.RunRanges(ref this, _length, PartElements);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
         public readonly void RunRange(int start, int length)
         {
             float* x = _x + start;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Microsoft.ML.RandAD.Kernels;
 
 // The per-thread buffers, the weights' layouts (transposed, flipped) and the argument checks of the direct convolution.
@@ -56,6 +57,7 @@ internal static unsafe partial class DirectConvolution
     /// The input gradient's kernel, laid out as <see cref="Forward"/> wants its weights (patch × filters, transposed): tap
     /// (kh', kw', f) of output channel c is weight[f, (K − 1 − kh', K − 1 − kw', c)].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Flip(in ConvGeometry g, int filters, float* weight, float* destination)
     {
         int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, channels = g.Channels;

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -140,12 +139,8 @@ internal static unsafe partial class DirectConvolution
                         var pooledBand = new Span<float>(_pooled + at, band.OutImageSize);
                         Pooling.MaxForward(
                             band, new ReadOnlySpan<float>(image + ((long)firstRow * rowFloats), band.ImageSize), 1, pooledBand,
-                            _winners == null ? default : new Span<byte>(_winners + at, band.OutImageSize));
-                        if (_relu)
-                        {
-                            // The ReLU after the pooling, on the pooled band while it is in the cache: the ReLU's own TensorPrimitives.Max(x, 0).
-                            TensorPrimitives.Max(pooledBand, 0f, pooledBand);
-                        }
+                            _winners == null ? default : new Span<byte>(_winners + at, band.OutImageSize),
+                            relu: _relu); // the ReLU after the pooling, as each maximum is stored (the ReLU's own max(x, 0))
                     }
                 }
 

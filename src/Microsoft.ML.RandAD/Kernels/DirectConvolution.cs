@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -155,6 +156,7 @@ internal static unsafe partial class DirectConvolution
     }
 
     /// <summary>The forward pass's weights as its kernels read them (PatchSize × filters, in the calling thread's buffer); traces the product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static float* ForwardWeights(in ConvGeometry g, int count, ReadOnlySpan<float> weight, int filters)
     {
         Sgemm.Trace?.Add(new GemmCall(false, true, count * g.OutPositions, filters, g.PatchSize));
@@ -320,6 +322,7 @@ internal static unsafe partial class DirectConvolution
     }
 
     /// <summary>Adds the two halves' sums in order into the gradient (filters × PatchSize) and, given, the bias gradient: written, or added when accumulating.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void AddHalves(in ConvGeometry g, int filters, float* halves, float* weightGradient, float* biasGradient, bool accumulate)
     {
         int size = (g.PatchSize + 1) * filters;

@@ -227,6 +227,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one padded image, filters [<paramref name="firstFilter"/>, filters).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void ForwardScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* transposedWeight, float* bias, float* output, int firstRow, int endRow)
     {
         int c = g.Channels, rowFloats = (g.Width + (2 * g.Padding)) * c, run = g.KernelWidth * c, step = g.Stride * c;

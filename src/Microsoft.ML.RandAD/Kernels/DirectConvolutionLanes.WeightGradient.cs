@@ -296,6 +296,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>The scalar weight gradient for filters [<paramref name="firstFilter"/>, filters), same order as the vector one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void WeightGradientScalar(in ConvGeometry g, int filters, int firstFilter, float* padded, float* outputGradient, ReadOnlySpan<int> offsets, float* sums, float* bias = null)
     {
         if (firstFilter >= filters)

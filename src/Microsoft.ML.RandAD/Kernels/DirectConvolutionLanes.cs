@@ -16,6 +16,7 @@ internal static unsafe partial class DirectConvolutionLanes
     /// Copies an image into the middle of a (H + 2p) × (W + 2p) × C buffer whose border the caller zeroed once
     /// (<see cref="ClearPadded"/>): only the middle is ever written, so the border stays zero image after image.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Pad(in ConvGeometry g, float* image, float* padded)
     {
         int c = g.Channels, paddedWidth = g.Width + (2 * g.Padding);
@@ -63,6 +64,7 @@ internal static unsafe partial class DirectConvolutionLanes
     /// image, then <see cref="TapPadding"/> copies of the last one: what <see cref="WeightGradient{TW, TU, TF}"/> (whose last
     /// block reads full-size) and <see cref="WeightGradientScalar"/> read, computed once per call.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void TapOffsets(in ConvGeometry g, int firstTap, int taps, Span<int> offsets)
     {
         int run = g.KernelWidth * g.Channels, rowFloats = (g.Width + (2 * g.Padding)) * g.Channels;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
 
@@ -18,6 +19,7 @@ internal static class IndexPacking
     public static long PackedBytes(long count, int bits) => ((count * bits) + 7) / 8;
 
     /// <summary>Packs <paramref name="values"/> (each below 2^<paramref name="bits"/>) into <paramref name="packed"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Pack(ReadOnlySpan<byte> values, int bits, Span<byte> packed)
     {
         CheckBits(bits);
@@ -68,6 +70,7 @@ internal static class IndexPacking
     }
 
     /// <summary>Unpacks <paramref name="count"/> values of <paramref name="bits"/> bits from <paramref name="packed"/> into <paramref name="values"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Unpack(ReadOnlySpan<byte> packed, int bits, int count, Span<byte> values)
     {
         CheckBits(bits);

@@ -99,6 +99,7 @@ internal static unsafe class OptimizerKernels
             WorkerPool.RunRanges(ref this, _length, PartElements);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
         public readonly void RunRange(int start, int count)
         {
             int done = _path switch

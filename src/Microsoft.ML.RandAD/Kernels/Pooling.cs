@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -41,8 +42,12 @@ internal static unsafe class Pooling
 {
     private const int PartElements = 1 << 16;
 
-    /// <summary>Max pooling; <paramref name="winners"/> (may be empty in inference) gets the window index of each maximum (first on ties).</summary>
-    public static void MaxForward(in PoolGeometry g, ReadOnlySpan<float> input, int count, Span<float> output, Span<byte> winners)
+    /// <summary>
+    /// Max pooling; <paramref name="winners"/> (may be empty in inference) gets the window index of each maximum (first on
+    /// ties). With <paramref name="relu"/> each maximum is stored as <c>MathF.Max(max, 0)</c>: the ReLU after the pooling,
+    /// the same bits as <c>TensorPrimitives.Max(pooled, 0)</c> afterwards, without a second pass.
+    /// </summary>
+    public static void MaxForward(in PoolGeometry g, ReadOnlySpan<float> input, int count, Span<float> output, Span<byte> winners, bool relu = false)
     {
         Check(g, input.Length, output.Length, count);
         if (!winners.IsEmpty && winners.Length < (long)count * g.OutImageSize)
@@ -53,7 +58,7 @@ internal static unsafe class Pooling
         fixed (float* pi = input, po = output)
         fixed (byte* pw = winners)
         {
-            new PoolJob(PoolKind.MaxForward, g, pi, po, pw, count).Run();
+            new PoolJob(PoolKind.MaxForward, g, pi, po, pw, count, relu).Run();
         }
     }
 
@@ -69,7 +74,7 @@ internal static unsafe class Pooling
         fixed (float* pi = inputGradient, po = outputGradient)
         fixed (byte* pw = winners)
         {
-            new PoolJob(PoolKind.MaxBackward, g, pi, po, pw, count).Run();
+            new PoolJob(PoolKind.MaxBackward, g, pi, po, pw, count, relu: false).Run();
         }
     }
 
@@ -79,7 +84,7 @@ internal static unsafe class Pooling
         Check(g, input.Length, output.Length, count);
         fixed (float* pi = input, po = output)
         {
-            new PoolJob(PoolKind.AverageForward, g, pi, po, null, count).Run();
+            new PoolJob(PoolKind.AverageForward, g, pi, po, null, count, relu: false).Run();
         }
     }
 
@@ -89,7 +94,7 @@ internal static unsafe class Pooling
         Check(g, inputGradient.Length, outputGradient.Length, count);
         fixed (float* pi = inputGradient, po = outputGradient)
         {
-            new PoolJob(PoolKind.AverageBackward, g, pi, po, null, count).Run();
+            new PoolJob(PoolKind.AverageBackward, g, pi, po, null, count, relu: false).Run();
         }
     }
 
@@ -116,8 +121,9 @@ internal static unsafe class Pooling
     }
 
     /// <summary>One call over checked pointers. Input is the pooled images (or their gradient), output the pooled result (or its gradient).</summary>
-    private struct PoolJob(PoolKind kind, PoolGeometry geometry, float* input, float* output, byte* winners, int count) : IRangeJob
+    private struct PoolJob(PoolKind kind, PoolGeometry geometry, float* input, float* output, byte* winners, int count, bool relu) : IRangeJob
     {
+        private readonly bool _relu = relu;
         private readonly PoolKind _kind = kind;
         private readonly PoolGeometry _g = geometry;
         private readonly float* _input = input, _output = output;
@@ -134,6 +140,7 @@ internal static unsafe class Pooling
             WorkerPool.RunRanges(ref this, _count, _perPart);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
         public readonly void RunRange(int first, int count)
         {
             for (int n = first; n < first + count; n++)
@@ -161,6 +168,7 @@ internal static unsafe class Pooling
         }
 
         /// <summary>Channels [0, c − c mod lanes) of one image by vectors; returns how many channels it did.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private readonly int RunVector<TW, TU, TF>(float* image, float* pooled, byte* won)
             where TW : IVectorWidth<TU, TF>
             where TU : unmanaged
@@ -172,7 +180,7 @@ internal static unsafe class Pooling
                 switch (_kind)
                 {
                     case PoolKind.MaxForward:
-                        PoolingLanes.MaxForward<TW, TU, TF>(_g, channels, image, pooled, won);
+                        PoolingLanes.MaxForward<TW, TU, TF>(_g, channels, image, pooled, won, _relu);
                         break;
                     case PoolKind.MaxBackward:
                         PoolingLanes.MaxBackward<TW, TU, TF>(_g, channels, pooled, won, image);
@@ -195,7 +203,7 @@ internal static unsafe class Pooling
             switch (_kind)
             {
                 case PoolKind.MaxForward:
-                    PoolingLanes.MaxForwardScalar(_g, firstChannel, image, pooled, won);
+                    PoolingLanes.MaxForwardScalar(_g, firstChannel, image, pooled, won, _relu);
                     break;
                 case PoolKind.MaxBackward:
                     PoolingLanes.MaxBackwardScalar(_g, firstChannel, pooled, won, image);

@@ -15,20 +15,21 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// </remarks>
 internal static unsafe class PoolingLanes
 {
-    /// <summary>Max pooling of channels [0, <paramref name="channels"/>); <paramref name="winners"/> may be null.</summary>
+    /// <summary>Max pooling of channels [0, <paramref name="channels"/>); <paramref name="winners"/> may be null; each maximum stored as max(·, 0) with <paramref name="relu"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void MaxForward<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled, byte* winners)
+    public static void MaxForward<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled, byte* winners, bool relu)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
         if (g.Size == 2 && g.Stride == 2)
         {
-            MaxForward2x2<TW, TU, TF>(g, channels, image, pooled, winners);
+            MaxForward2x2<TW, TU, TF>(g, channels, image, pooled, winners, relu);
             return;
         }
 
         int c = g.Channels, size = g.Size;
+        TF zero = TW.BroadcastSingle(0f);
         for (int oh = 0; oh < g.OutHeight; oh++)
         {
             for (int ow = 0; ow < g.OutWidth; ow++)
@@ -50,7 +51,7 @@ internal static unsafe class PoolingLanes
                         }
                     }
 
-                    TW.StoreSingle(best, pooled + at + ch);
+                    TW.StoreSingle(relu ? TW.MaxSingle(best, zero) : best, pooled + at + ch);
                     if (winners != null)
                     {
                         TW.StoreLowBytes(won, winners + at + ch);
@@ -65,12 +66,13 @@ internal static unsafe class PoolingLanes
     /// comparisons in the same order (top right, bottom left, bottom right against the running maximum).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxForward2x2<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled, byte* winners)
+    private static void MaxForward2x2<TW, TU, TF>(in PoolGeometry g, int channels, float* image, float* pooled, byte* winners, bool relu)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
         nint c = g.Channels, below = g.Width * c;
+        TF zero = TW.BroadcastSingle(0f);
         TF one = TW.AsSingle(TW.Broadcast(1u)), two = TW.AsSingle(TW.Broadcast(2u)), three = TW.AsSingle(TW.Broadcast(3u));
         for (int oh = 0; oh < g.OutHeight; oh++)
         {
@@ -85,7 +87,7 @@ internal static unsafe class PoolingLanes
                     TF candidate = TW.LoadSingle(p + c);
                     TU greater = TW.LessThanSingle(best, candidate); // false on NaN: the first maximum stays
                     best = TW.Select(greater, candidate, best);
-                    TF won = TW.Select(greater, one, TW.BroadcastSingle(0f));
+                    TF won = TW.Select(greater, one, zero);
                     candidate = TW.LoadSingle(p + below);
                     greater = TW.LessThanSingle(best, candidate);
                     best = TW.Select(greater, candidate, best);
@@ -94,7 +96,7 @@ internal static unsafe class PoolingLanes
                     greater = TW.LessThanSingle(best, candidate);
                     best = TW.Select(greater, candidate, best);
                     won = TW.Select(greater, three, won);
-                    TW.StoreSingle(best, pooled + at + ch);
+                    TW.StoreSingle(relu ? TW.MaxSingle(best, zero) : best, pooled + at + ch);
                     if (winners != null)
                     {
                         TW.StoreLowBytes(TW.AsUInt32(won), winners + at + ch);
@@ -134,8 +136,8 @@ internal static unsafe class PoolingLanes
         }
     }
 
-    /// <summary>Max pooling of channels [<paramref name="firstChannel"/>, C).</summary>
-    public static void MaxForwardScalar(in PoolGeometry g, int firstChannel, float* image, float* pooled, byte* winners)
+    /// <summary>Max pooling of channels [<paramref name="firstChannel"/>, C); each maximum stored as <c>MathF.Max(·, 0)</c> with <paramref name="relu"/>.</summary>
+    public static void MaxForwardScalar(in PoolGeometry g, int firstChannel, float* image, float* pooled, byte* winners, bool relu)
     {
         int c = g.Channels, size = g.Size;
         for (int oh = 0; oh < g.OutHeight; oh++)
@@ -161,7 +163,7 @@ internal static unsafe class PoolingLanes
                         }
                     }
 
-                    pooled[at + ch] = best;
+                    pooled[at + ch] = relu ? MathF.Max(best, 0f) : best;
                     if (winners != null)
                     {
                         winners[at + ch] = (byte)won;

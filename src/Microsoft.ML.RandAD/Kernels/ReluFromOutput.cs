@@ -60,6 +60,7 @@ internal static unsafe class ReluFromOutput
     /// <see cref="Backward"/> over <paramref name="count"/> elements on the calling thread, on kernel path <paramref name="path"/>
     /// (<paramref name="destination"/> may be <paramref name="gradient"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void BackwardRange(float* output, float* gradient, float negativeScale, float* destination, int count, KernelPath path)
     {
         int done = path switch

@@ -99,6 +99,8 @@ public sealed class PoolingTests
         var averages = new float[maxima.Length];
         var averageGradient = new float[input.Length];
         PoolingReference.MaxForward(g, input, count, maxima, winners);
+        var rectified = new float[maxima.Length];
+        System.Numerics.Tensors.TensorPrimitives.Max(maxima, 0f, rectified);
         PoolingReference.MaxBackward(g, gradient, winners, count, maxGradient);
         PoolingReference.AverageForward(g, input, count, averages);
         PoolingReference.AverageBackward(g, gradient, count, averageGradient);
@@ -111,6 +113,13 @@ public sealed class PoolingTests
             Pooling.MaxForward(g, input, count, output, won);
             KernelTestCases.AssertBitEqual(maxima, output, $"max forward {g} ×{count}");
             KernelTestCases.AssertEqual<byte>(winners, won, $"winners {g} ×{count}");
+
+            // With the ReLU after it: each maximum as TensorPrimitives.Max(x, 0) would leave it (NaN stays, −0 becomes +0).
+            Array.Fill(output, float.NaN);
+            Array.Fill(won, (byte)0xEE);
+            Pooling.MaxForward(g, input, count, output, won, relu: true);
+            KernelTestCases.AssertBitEqual(rectified, output, $"max forward with ReLU {g} ×{count}");
+            KernelTestCases.AssertEqual<byte>(winners, won, $"winners with ReLU {g} ×{count}");
 
             float[] inputGradient = Enumerable.Repeat(float.NaN, input.Length).ToArray();
             Pooling.MaxBackward(g, gradient, winners, count, inputGradient);
