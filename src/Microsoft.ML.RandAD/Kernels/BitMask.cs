@@ -115,6 +115,7 @@ public static unsafe class BitMask
     }
 
     /// <summary>The scalar path: the reference every vector path is tested against.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void RunScalar(MaskKind kind, float* x, float* y, ulong* mask, int length, float slope)
     {
         if (kind == MaskKind.Apply)

@@ -75,6 +75,7 @@ internal static unsafe partial class DirectConvolution
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Transpose(float* source, int rows, int columns, float* destination)
     {
         for (int r = 0; r < rows; r++)

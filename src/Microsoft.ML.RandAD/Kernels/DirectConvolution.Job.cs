@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -101,6 +102,7 @@ internal static unsafe partial class DirectConvolution
             return _bands == 1 ? (0, _g.OutHeight) : (band * units / _bands * unit, band + 1 == _bands ? _g.OutHeight : (band + 1) * units / _bands * unit);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // stackalloc and loops: optimized at once anyway
         public readonly void RunRange(int first, int count)
         {
             float* paddedBuffer = stackalloc float[DirectConvolutionLanes.PaddedSize(_g) + 16];

@@ -109,6 +109,7 @@ internal static unsafe partial class DirectConvolutionLanes
     /// the 5×5 kernel; false, doing nothing, for shapes that kernel does not take (the caller then writes the image's gradient
     /// out first).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool WeightGradientThroughPooling<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, float* pooledGradient, byte* winners, float* sums, float* bias)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

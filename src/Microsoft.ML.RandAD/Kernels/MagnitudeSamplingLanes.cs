@@ -33,6 +33,7 @@ internal static unsafe class MagnitudeSamplingLanes
     /// entry drawn overwrites them), so only entries drawn three times or more branch.
     /// </summary>
     /// <returns>The draws written: n of the last entry (at most k + 1: the third slack slot takes it).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int Walk(float* sums, int first, int end, int emitted, float scale, float offset, float* x, int stride, int* drawn)
     {
         for (int i = first; i < end; i++)
@@ -198,6 +199,7 @@ internal static unsafe class MagnitudeSamplingLanes
     }
 
     /// <summary>Indices of draws [<paramref name="first"/>, <paramref name="end"/>), <paramref name="width"/> bytes each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void WriteIndices(int* drawn, int first, int end, int width, byte* codes)
     {
         switch (width)
@@ -227,6 +229,7 @@ internal static unsafe class MagnitudeSamplingLanes
     }
 
     /// <summary>Sign bits of draws [<paramref name="first"/>, <paramref name="draws"/>) (<paramref name="first"/> a multiple of 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void WriteSigns(int* drawn, int first, int draws, byte* signs)
     {
         for (int j = first; j < draws; j += 8)

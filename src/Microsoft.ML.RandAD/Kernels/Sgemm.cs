@@ -152,6 +152,7 @@ public static class Sgemm
     }
 
     /// <summary>C = beta·C, the whole product when alpha or k is 0 (beta 0 clears, so NaN does not survive).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
     {
         for (int i = 0; i < m; i++)

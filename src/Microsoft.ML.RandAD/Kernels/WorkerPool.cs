@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>A piece of work split into numbered parts that may run on different threads.</summary>
@@ -62,6 +63,7 @@ internal static unsafe class WorkerPool
     private static Exception? s_failure;
 
     /// <summary>Runs <paramref name="partCount"/> parts of <paramref name="work"/> over up to <see cref="KernelSettings.ThreadCount"/> threads.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Run(IParallelWork work, int partCount)
     {
         if (partCount <= 0)
@@ -94,6 +96,7 @@ internal static unsafe class WorkerPool
     }
 
     /// <summary>Allocation-free variant for kernels: calls <paramref name="function"/>(context, part, partCount).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Run(delegate*<void*, int, int, void> function, void* context, int partCount)
     {
         if (partCount <= 0)
@@ -126,6 +129,7 @@ internal static unsafe class WorkerPool
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Dispatch(int partCount, int threads)
     {
         int helpers = Math.Min(threads, partCount) - 1;
@@ -171,6 +175,7 @@ internal static unsafe class WorkerPool
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void DrainParts(int generation)
     {
         while (true)
@@ -210,6 +215,7 @@ internal static unsafe class WorkerPool
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void EnsureThreads(int helpers)
     {
         while (s_workers.Count < helpers)

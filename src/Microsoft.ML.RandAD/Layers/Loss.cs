@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Microsoft.ML.RandAD.Layers;
 
 /// <summary>
@@ -27,6 +28,7 @@ internal abstract class Loss
         EvaluatePart(outputs, targets, weights, batch, width, gradient, WeightSum(weights, batch)) / WeightSum(weights, batch);
 
     /// <summary>The total weight of a batch (its row count when unweighted); throws when not positive.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static double WeightSum(ReadOnlySpan<float> weights, int batch)
     {
         double weightSum = weights.IsEmpty ? batch : 0;

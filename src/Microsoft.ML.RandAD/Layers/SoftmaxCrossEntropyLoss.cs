@@ -93,6 +93,7 @@ internal sealed class SoftmaxCrossEntropyLoss : Loss
         return label;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Max(ReadOnlySpan<float> row)
     {
         float max = row[0];
@@ -104,6 +105,7 @@ internal sealed class SoftmaxCrossEntropyLoss : Loss
         return max;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Sum(ReadOnlySpan<float> row)
     {
         float sum = 0;

@@ -106,6 +106,7 @@ internal readonly unsafe struct GemmEpilogue
         return _relu ? TW.MaxSingle(sum, zero) : sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private void BiasReluScalar(float* c, int column, int columns)
     {
         for (int j = 0; j < columns; j++)
