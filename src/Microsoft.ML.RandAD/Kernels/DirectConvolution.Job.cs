@@ -27,6 +27,18 @@ internal static unsafe partial class DirectConvolution
         private byte* _winners;
         private bool _relu; // forward through pooling: max(·, 0) on the pooled output too
         private int _bands; // forward: bands of output rows per image (a line is an image's band)
+        private float* _reluOutput; // forward without pooling: each output element kept where this (same layout) is positive, else 0·it
+
+        /// <summary>
+        /// The forward pass with each band of the output, once written, masked by the output of a ReLU of the same layout
+        /// (<see cref="ReluFromOutput.BackwardRange"/>, slope 0), while it is in the cache: an input gradient that comes out as
+        /// the ReLU's input gradient.
+        /// </summary>
+        public void RunMaskedByRelu(float* reluOutput)
+        {
+            _reluOutput = reluOutput;
+            Run(lines: _count, forward: true);
+        }
 
         /// <summary>
         /// Weight gradient over two fixed halves of the images, every tap each: sums of half h at <paramref name="halves"/> +
@@ -131,6 +143,13 @@ internal static unsafe partial class DirectConvolution
                         _ => 0,
                     };
                     DirectConvolutionLanes.ForwardScalar(_g, _filters, vectorFilters, padded, _weight, _bias, output, firstRow, endRow);
+                    if (_reluOutput != null)
+                    {
+                        long bandStart = (long)firstRow * _g.OutWidth * _filters;
+                        ReluFromOutput.BackwardRange(
+                            _reluOutput + ((long)n * outputSize) + bandStart, output + bandStart, 0f, output + bandStart, (endRow - firstRow) * _g.OutWidth * _filters, _path);
+                    }
+
                     if (image != null)
                     {
                         // The band pooled while its output is still in the cache (on this thread): its rows are whole windows, so

@@ -205,8 +205,11 @@ internal static unsafe partial class DirectConvolution
     /// its channel and filter axes swapped, so it runs through <see cref="Forward"/>'s loops (with a zero bias): each element
     /// starts at 0 and takes one fused multiply-add per tap in (kh', kw', f) order, kh' = K − 1 − kh. No column matrix is
     /// written or read.
+    /// <para>Given <c>reluOutput</c> (the output of a plain ReLU that produced this layer's input, the layout of the input
+    /// gradient), each image's gradient is masked by it as it is written: the ReLU's input gradient, the same bits as its own
+    /// backward pass (<see cref="ReluFromOutput.Backward"/>, slope 0) afterwards, without writing and reading it again.</para>
     /// </remarks>
-    public static void InputGradient(in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient)
+    public static void InputGradient(in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput = default)
     {
         g.Validate();
         if (!IsTransposable(g))
@@ -225,10 +228,22 @@ internal static unsafe partial class DirectConvolution
 
         float* zeros = stackalloc float[g.Channels];
         new Span<float>(zeros, g.Channels).Clear();
-        fixed (float* pg = outputGradient, px = inputGradient)
+        if (!reluOutput.IsEmpty && reluOutput.Length < (long)count * g.ImageSize)
+        {
+            throw new ArgumentException($"reluOutput holds {reluOutput.Length} floats; {count} images need {(long)count * g.ImageSize}.", nameof(reluOutput));
+        }
+
+        fixed (float* pg = outputGradient, px = inputGradient, pr = reluOutput)
         {
             var job = new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count, accumulate: false);
-            job.Run(lines: count, forward: true);
+            if (pr != null)
+            {
+                job.RunMaskedByRelu(pr);
+            }
+            else
+            {
+                job.Run(lines: count, forward: true);
+            }
         }
     }
 

@@ -98,7 +98,23 @@ internal sealed class Conv2DLayer : Layer
     private void ForwardByProducts(StepContext context, ReadOnlySpan<float> input, Span<float> output) =>
         ConvolutionProducts.Forward(_geometry, input, context.Batch, _weight.Values, _bias.Values, _filters, output);
 
-    public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
+    public override void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient) =>
+        Backward(context, outputGradient, inputGradient, default);
+
+    /// <summary>
+    /// Whether this layer's input gradient can come out masked by the output of the plain ReLU before it
+    /// (<see cref="BackwardThroughRelu"/>): it runs as a direct convolution (<see cref="DirectConvolution.TakesInputGradient"/>).
+    /// </summary>
+    internal bool TakesReluMask => DirectConvolution.TakesInputGradient(_geometry, _filters);
+
+    /// <summary>
+    /// The backward pass with the input gradient masked by <paramref name="reluOutput"/>, the output of the plain ReLU before
+    /// this layer (this layer's kept input): the ReLU's input gradient, so its own backward pass is skipped. The same bits.
+    /// </summary>
+    internal void BackwardThroughRelu(StepContext context, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> reluOutput, Span<float> inputGradient) =>
+        Backward(context, outputGradient, inputGradient, reluOutput.Slice(0, context.Batch * _geometry.ImageSize));
+
+    private void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, ReadOnlySpan<float> reluOutput)
     {
         ConvGeometry g = _geometry;
         int batch = context.Batch;
@@ -110,10 +126,15 @@ internal sealed class Conv2DLayer : Layer
 
         if (DirectConvolution.TakesInputGradient(g, _filters))
         {
-            DirectConvolution.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient);
+            DirectConvolution.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient, reluOutput);
         }
         else
         {
+            if (!reluOutput.IsEmpty)
+            {
+                throw new InvalidOperationException("Only the direct input gradient takes the ReLU's mask (TakesReluMask).");
+            }
+
             // dX = col2im(dY·W), a column chunk of images at a time.
             ConvolutionProducts.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient);
         }

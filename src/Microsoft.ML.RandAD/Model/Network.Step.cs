@@ -61,6 +61,18 @@ public sealed partial class Network
         FusesActivations && i >= 2 && IsMasklessRelu(i, training) && PoolsFromCache(i - 2, out _, out _);
 
     /// <summary>
+    /// Whether layer <paramref name="i"/> is a convolution whose direct input gradient also takes the backward pass of the ReLU
+    /// before it (<see cref="Conv2DLayer.BackwardThroughRelu"/>): a plain ReLU (slope 0) whose output this layer keeps exactly,
+    /// with a layer below it that needs its input gradient.
+    /// </summary>
+    internal bool MasksInConvolution(int i, [NotNullWhen(true)] out Conv2DLayer? convolution)
+    {
+        convolution = FusesActivations && i >= 2 && IsMasklessRelu(i - 1, training: true) && _layers[i] is Conv2DLayer { TakesReluMask: true } c
+            ? c : null;
+        return convolution is not null;
+    }
+
+    /// <summary>
     /// Whether layer <paramref name="i"/> is a Dense layer whose input-gradient product also takes the backward pass of the ReLU
     /// before it (<see cref="DenseLayer.BackwardThroughRelu"/>): a plain ReLU (slope 0) whose output this layer keeps exactly,
     /// with a layer below it that needs its input gradient.
@@ -267,6 +279,17 @@ public sealed partial class Network
                 // makes it the ReLU's input gradient: the ReLU's own pass is skipped.
                 dense.BackwardThroughRelu(_context, gradient, _context.KeptInput, inputGradient);
                 Profile?.AddBackward(i, start); // the ReLU's share counts with the Dense layer
+                gradient = inputGradient;
+                gradientInA = !gradientInA;
+                i--;
+                continue;
+            }
+
+            if (MasksInConvolution(i, out Conv2DLayer? convolution))
+            {
+                // Likewise a convolution's direct input gradient, masked image by image as it is written.
+                convolution.BackwardThroughRelu(_context, gradient, _context.KeptInput, inputGradient);
+                Profile?.AddBackward(i, start); // the ReLU's share counts with the convolution
                 gradient = inputGradient;
                 gradientInA = !gradientInA;
                 i--;

@@ -180,7 +180,10 @@ public sealed class FusedActivationTests
         from chunkRows in new[] { 0, 5 }
         select new object[] { sketch, threads, chunkRows };
 
-    /// <summary>A convolution, max pooling and the ReLU after it (the factory puts pooling first) run as one pass, the ReLU on the pooled output.</summary>
+    /// <summary>
+    /// A convolution, max pooling and the ReLU after it (the factory puts pooling first) run as one pass, the ReLU on the pooled
+    /// output; backward, the next convolution's input gradient takes the ReLU's mask.
+    /// </summary>
     [TestMethod]
     [DynamicData(nameof(ConvolutionNetworks))]
     public void ConvolutionNetworksGiveTheSameLossAndGradientsWithTheReluInThePooling(string sketch, int threads, int chunkRows)
@@ -210,6 +213,12 @@ public sealed class FusedActivationTests
         Assert.IsFalse(fused.ActivatesAfterPooling(relus[1], training: true), "the second ReLU in training");
         Assert.IsTrue(fused.ActivatesAfterPooling(relus[0], training: false) && fused.ActivatesAfterPooling(relus[1], training: false), "scoring");
         Assert.IsFalse(apart.ActivatesAfterPooling(relus[0], training: false), "off with FusesActivations");
+
+        // And in the backward pass the second convolution's direct input gradient takes that ReLU's mask, where the ReLU keeps
+        // none of its own (exact) and the kernels take the convolution directly (the 512- and 256-bit paths).
+        bool direct = KernelSettings.Path is KernelPath.Vector512 or KernelPath.Vector256;
+        Assert.AreEqual(sketch == "exact" && direct, fused.MasksInConvolution(relus[0] + 1, out _), "the first ReLU's mask in the convolution");
+        Assert.IsFalse(apart.MasksInConvolution(relus[0] + 1, out _), "off with FusesActivations");
 
         FusionComparison.AssertSameSteps(apart, fused, batch, classes: 3, g => g.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
 
