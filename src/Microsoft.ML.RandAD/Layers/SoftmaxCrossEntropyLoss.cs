@@ -9,11 +9,12 @@ namespace Microsoft.ML.RandAD.Layers;
 /// <c>log Σ exp(z − max) + max − z_y</c> so no exponent overflows. Gradient: <c>softmax(z) − onehot(y)</c>.
 /// </summary>
 /// <remarks>
-/// A batch is three passes rather than a row at a time: shift each row by its maximum, the exponentials of the whole batch
-/// in one call (<see cref="Exponential"/>), then each row's sum and scale. Rows of a few classes (Fashion-MNIST's 10) made the row-at-a-time form five
-/// library calls of 10 floats per row, 640 per step of 128, whose call overhead outweighed the work, and which ran as
-/// unoptimized tier-0 code through most of the first epoch (the package's code is not precompiled). Narrow rows are reduced
-/// in plain loops; rows of <see cref="WideRow"/> classes or more through <c>TensorPrimitives</c>.
+/// A batch is three passes rather than a row at a time: shift each row by its maximum, the exponentials of the whole
+/// batch in one call (<see cref="Exponential"/>), then each row's sum and scale. Rows of a few classes (Fashion-MNIST's
+/// 10) made the row-at-a-time form five library calls of 10 floats per row, 640 per step of 128, whose call overhead
+/// outweighed the work, and which ran as unoptimized tier-0 code through most of the first epoch (the package's code is
+/// not precompiled). Narrow rows are reduced in plain loops; rows of <see cref="WideRow"/> classes or more through
+/// <c>TensorPrimitives</c>.
 /// </remarks>
 internal sealed class SoftmaxCrossEntropyLoss : Loss
 {
