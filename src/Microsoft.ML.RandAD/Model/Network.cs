@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Layers;
@@ -28,10 +29,13 @@ namespace Microsoft.ML.RandAD.Model;
 /// </remarks>
 public sealed partial class Network
 {
-    // Activation bytes per ping-pong buffer when ChunkRows is automatic: small enough that a layer's input and output stay
-    // in a core's L2 (1 MB) between the element-wise layers (ReLU, pooling, copies). CNN benchmark, 1 thread, CPU time:
-    // 16-row chunks (this rule gives 10, raised to the 16-row floor) ran the step in 42–44 ms against 46–49 ms with 83-row (4 MB) chunks.
-    private const int ChunkBufferBytes = 512 << 10;
+    // Activation bytes per ping-pong buffer when ChunkRows is automatic; the rows a chunk takes are the largest power of two
+    // that fits, at least 16. Chosen when the element-wise layers still ran as passes of their own (ReLU, pooling, copies):
+    // 512 KB kept a layer's input and output in a core's L2, and on one thread 16-row chunks ran the CNN benchmark's step in
+    // 42–44 ms against 46–49 ms with 83-row chunks. Since pooling and its ReLU run inside the convolutions (forward and
+    // backward), larger chunks pay fewer small products and joins: on Zen 5, two threads, 64-row chunks (this rule with
+    // 4 MB) trained the CNN 3.6–7.9 % faster over two epochs than 16-row chunks (three alternated pairs, thirteenth session).
+    private const int ChunkBufferBytes = 4 << 20;
 
     private readonly List<Layer> _layers;
     private readonly Loss _loss;
@@ -272,7 +276,7 @@ public sealed partial class Network
 
     private int ChunkRowsFor(int batch) => _couplesRows ? batch
         : _requestedChunkRows > 0 ? _requestedChunkRows
-        : Math.Max(16, ChunkBufferBytes / (4 * _widest));
+        : Math.Max(16, 1 << BitOperations.Log2((uint)Math.Max(1, ChunkBufferBytes / (4 * _widest))));
 
     private void Prepare(int batch)
     {
