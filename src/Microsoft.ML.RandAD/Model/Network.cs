@@ -34,7 +34,7 @@ public sealed partial class Network
     // 512 KB kept a layer's input and output in a core's L2, and on one thread 16-row chunks ran the CNN benchmark's step in
     // 42–44 ms against 46–49 ms with 83-row chunks. Since pooling and its ReLU run inside the convolutions (forward and
     // backward), larger chunks pay fewer small products and joins: on Zen 5, two threads, 64-row chunks (this rule with
-    // 4 MB) trained the CNN 3.6–7.9 % faster over two epochs than 16-row chunks (three alternated pairs, thirteenth session).
+    // 4 MB) trained the CNN 2.5–11.2 % faster over two epochs than 16-row chunks (three alternated pairs, thirteenth session).
     private const int ChunkBufferBytes = 4 << 20;
 
     private readonly List<Layer> _layers;
@@ -106,7 +106,8 @@ public sealed partial class Network
         4L * (_input.Length + _buffers.StorageLength + _lossGradient.Length + _staged.Capacity) + _context.ScratchBytes;
 
     /// <summary>
-    /// Rows per chunk of the forward pass; 0 (the default) picks them so an activation buffer holds about 512 KB (at least 16 rows).
+    /// Rows per chunk of the forward pass; 0 (the default) picks the largest power of two of rows whose activation buffer
+    /// holds at most 4 MB (at least 16 rows).
     /// Networks with batch norm always run the whole batch as one chunk.
     /// </summary>
     public int ChunkRows

@@ -9,7 +9,7 @@ namespace Microsoft.ML.RandAD.Tensors;
 /// <remarks>
 /// <para>A layer that reads element i of one buffer and writes element i of the other (a copy, an activation, an
 /// unpooling) would otherwise read and write addresses equal in their low twelve bits whenever the buffer length is a whole
-/// number of 4 KB pages (the CNN's are: 16 rows × 12,544 floats) and the allocator places the two back to back: each load
+/// number of 4 KB pages (the CNN's are: 64 rows × 12,544 floats) and the allocator places the two back to back: each load
 /// then waits for the stores ahead of it with the same low bits ("4K aliasing"). The CNN's Flatten backward, a 100 KB copy
 /// between them, took 0.32–0.42 ms a step that way and 0.03–0.04 ms half a page apart.</para>
 /// <para>Two arrays, not one: the second has a page of slack to choose its start in. A scorer's buffers are sized for the
