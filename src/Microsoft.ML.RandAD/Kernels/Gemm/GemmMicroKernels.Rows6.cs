@@ -92,6 +92,8 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     /// <summary>Writes the first <paramref name="rows"/> rows of a 6-row tile (see <see cref="StoreRow{TV, TVec}"/>); inlined, so the accumulators stay in registers.</summary>
+    /// <remarks>No <c>stackalloc</c> here: the JIT does not inline a method that has one, and this one, called with its twelve
+    /// accumulators on the stack, cost every AVX2 tile a call (partial tiles spill in <see cref="StorePartialRows6{TV, TVec}"/>).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRows6<TV, TVec>(
         float* c, nint ldc, float alpha, float beta, int rows, int cols,
@@ -101,15 +103,7 @@ internal static unsafe partial class GemmMicroKernels
     {
         if (cols < 2 * TV.Lanes)
         {
-            // Out of line, as in the 12-row tiles.
-            TVec* spill = stackalloc TVec[12];
-            spill[0] = c0a; spill[1] = c0b;
-            spill[2] = c1a; spill[3] = c1b;
-            spill[4] = c2a; spill[5] = c2b;
-            spill[6] = c3a; spill[7] = c3b;
-            spill[8] = c4a; spill[9] = c4b;
-            spill[10] = c5a; spill[11] = c5b;
-            StorePartialTile<TV, TVec>(spill, c, ldc, alpha, beta, rows, cols);
+            StorePartialRows6<TV, TVec>(c, ldc, alpha, beta, rows, cols, c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b);
             return;
         }
 
@@ -145,5 +139,23 @@ internal static unsafe partial class GemmMicroKernels
         }
 
         StoreFullRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta);
+    }
+
+    /// <summary>A 6-row tile narrower than 2·lanes columns, out of line, as in the 12-row tiles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void StorePartialRows6<TV, TVec>(
+        float* c, nint ldc, float alpha, float beta, int rows, int cols,
+        TVec c0a, TVec c0b, TVec c1a, TVec c1b, TVec c2a, TVec c2b, TVec c3a, TVec c3b, TVec c4a, TVec c4b, TVec c5a, TVec c5b)
+        where TV : IGemmVector<TVec>
+        where TVec : unmanaged
+    {
+        TVec* spill = stackalloc TVec[12];
+        spill[0] = c0a; spill[1] = c0b;
+        spill[2] = c1a; spill[3] = c1b;
+        spill[4] = c2a; spill[5] = c2b;
+        spill[6] = c3a; spill[7] = c3b;
+        spill[8] = c4a; spill[9] = c4b;
+        spill[10] = c5a; spill[11] = c5b;
+        StorePartialTile<TV, TVec>(spill, c, ldc, alpha, beta, rows, cols);
     }
 }
