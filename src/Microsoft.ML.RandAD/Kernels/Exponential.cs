@@ -43,7 +43,8 @@ internal static unsafe class Exponential
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>The loop for one width; not inlined, so <see cref="InPlace"/> compiles only the running path's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Lanes<TW, TU, TF>(float* x, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -140,9 +140,10 @@ internal static unsafe class RowVector
 
     /// <summary>
     /// <see cref="AddBlocks"/> a vector at a time: each destination vector loaded once per group of up to
-    /// <see cref="BlockGroup"/> blocks, their vectors added to it in order, then stored; the last partial vector masked.
+    /// <see cref="BlockGroup"/> blocks, their vectors added to it in order, then stored; the last partial vector masked. Not
+    /// inlined, so the dispatcher compiles only the running path's loop.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void AddBlocks<TW, TU, TF>(float* source, nint stride, int blocks, float* destination, int length)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -168,6 +168,54 @@ public sealed class KernelCompilationTests
         Assert.IsFalse(HasStackalloc(IlOf(nameof(Looping))));
     }
 
+    /// <summary>
+    /// A method that picks the kernel path compiles only the running path's loop: each width's loop is a method of its own
+    /// (not inlined), so the dispatcher is small and the other widths are never compiled. With the three widths' loops inlined,
+    /// the exponential's dispatcher took 25 ms to compile in the first step and the GEMM epilogue's another 25.
+    /// </summary>
+    [TestMethod]
+    public void PathDispatchersDoNotInlineEveryWidthsLoop()
+    {
+        Assembly library = typeof(KernelSettings).Assembly;
+        var offenders = new SortedSet<string>();
+        int dispatchers = 0;
+        foreach (MethodBase caller in AllMethods(library))
+        {
+            var widths = new HashSet<Type>();
+            var inlinedLoops = new HashSet<Type>();
+            foreach (MethodBase callee in Callees(caller))
+            {
+                // A width as a type argument of the method (Lanes<Width512, …>) or of its type (Job<Width512>.Run).
+                Type[] typeArguments = [
+                    .. callee.IsGenericMethod ? callee.GetGenericArguments() : [],
+                    .. callee.DeclaringType is { IsGenericType: true } type ? type.GetGenericArguments() : []];
+                if (callee.Module.Assembly != library || typeArguments.FirstOrDefault(IsWidth) is not Type width)
+                {
+                    continue;
+                }
+
+                widths.Add(width);
+                if (!callee.MethodImplementationFlags.HasFlag(MethodImplAttributes.NoInlining) && HasLoop(callee))
+                {
+                    inlinedLoops.Add(width);
+                }
+            }
+
+            if (widths.Count > 1)
+            {
+                dispatchers++;
+            }
+
+            if (inlinedLoops.Count > 1)
+            {
+                offenders.Add($"{caller.DeclaringType!.Name}.{caller.Name} ({inlinedLoops.Count} widths)");
+            }
+        }
+
+        Assert.IsTrue(dispatchers > 10, $"found {dispatchers} methods that call more than one width; the scan is broken");
+        Assert.IsEmpty(offenders, $"dispatchers that may inline a loop for each width: {string.Join(", ", offenders)}");
+    }
+
     [TestMethod]
     public void TheCallScanSeesCalls()
     {
@@ -229,6 +277,11 @@ public sealed class KernelCompilationTests
 
     /// <summary>Whether <paramref name="method"/> has a body with a loop (a backward branch in its IL).</summary>
     private static bool HasLoop(MethodBase method) => method.GetMethodBody()?.GetILAsByteArray() is byte[] il && HasBackwardBranch(il);
+
+    /// <summary>Whether <paramref name="type"/> is a concrete vector width (a <see cref="IVectorWidth{TU, TF}"/> or <see cref="IGemmVector{TVec}"/>).</summary>
+    private static bool IsWidth(Type type) =>
+        !type.IsGenericParameter && type.GetInterfaces().Any(
+            i => i.IsGenericType && (i.GetGenericTypeDefinition() == typeof(IVectorWidth<,>) || i.GetGenericTypeDefinition() == typeof(IGemmVector<>)));
 
     /// <summary>Whether <paramref name="method"/> is generic over a vector width (<see cref="IVectorWidth{TU, TF}"/> or <see cref="IGemmVector{TVec}"/>).</summary>
     private static bool IsOverWidths(MethodBase method)
