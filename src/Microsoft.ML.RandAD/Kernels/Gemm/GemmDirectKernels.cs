@@ -52,38 +52,9 @@ internal static unsafe class GemmDirectKernels
             b += ldb;
         }
 
-        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
-        GemmMicroKernels.StoreRow<TV, TVec>(c, c0a, c0b, va, vb, beta, cols);
-        if (rows <= 1)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (1 * ldc), c1a, c1b, va, vb, beta, cols);
-        if (rows <= 2)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (2 * ldc), c2a, c2b, va, vb, beta, cols);
-        if (rows <= 3)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (3 * ldc), c3a, c3b, va, vb, beta, cols);
-        if (rows <= 4)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (4 * ldc), c4a, c4b, va, vb, beta, cols);
-        if (rows <= 5)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (5 * ldc), c5a, c5b, va, vb, beta, cols);
+        // Full tiles store inline, partial ones out of line (as the packed tiles do): six inlined copies of the masked stores
+        // made this kernel the longest compilation of an MLP's first step.
+        GemmMicroKernels.StoreRows6<TV, TVec>(c, ldc, alpha, beta, rows, cols, c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b);
     }
 
     /// <summary>Columns one <see cref="Row1x8{TV, TVec}"/> call covers: eight vectors.</summary>
@@ -200,39 +171,8 @@ internal static unsafe class GemmDirectKernels
             b += ldb;
         }
 
-        TVec va = TV.Broadcast(alpha), vb = TV.Broadcast(beta);
         TVec zero = TV.Zero;
-        GemmMicroKernels.StoreRow<TV, TVec>(c, c0a, zero, va, vb, beta, cols);
-        if (rows <= 1)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (1 * ldc), c1a, zero, va, vb, beta, cols);
-        if (rows <= 2)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (2 * ldc), c2a, zero, va, vb, beta, cols);
-        if (rows <= 3)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (3 * ldc), c3a, zero, va, vb, beta, cols);
-        if (rows <= 4)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (4 * ldc), c4a, zero, va, vb, beta, cols);
-        if (rows <= 5)
-        {
-            return;
-        }
-
-        GemmMicroKernels.StoreRow<TV, TVec>(c + (5 * ldc), c5a, zero, va, vb, beta, cols);
+        GemmMicroKernels.StoreRows6<TV, TVec>(c, ldc, alpha, beta, rows, cols, c0a, zero, c1a, zero, c2a, zero, c3a, zero, c4a, zero, c5a, zero);
     }
 }
 

@@ -95,7 +95,7 @@ internal static unsafe partial class GemmMicroKernels
     /// <remarks>No <c>stackalloc</c> here: the JIT does not inline a method that has one, and this one, called with its twelve
     /// accumulators on the stack, cost every AVX2 tile a call (partial tiles spill in <see cref="StorePartialRows6{TV, TVec}"/>).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRows6<TV, TVec>(
+    internal static void StoreRows6<TV, TVec>(
         float* c, nint ldc, float alpha, float beta, int rows, int cols,
         TVec c0a, TVec c0b, TVec c1a, TVec c1b, TVec c2a, TVec c2b, TVec c3a, TVec c3b, TVec c4a, TVec c4b, TVec c5a, TVec c5b)
         where TV : IGemmVector<TVec>
