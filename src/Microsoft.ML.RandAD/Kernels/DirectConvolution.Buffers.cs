@@ -8,10 +8,7 @@ internal static unsafe partial class DirectConvolution
     private static float[]? t_transposed;
 
     [ThreadStatic]
-    private static float[]? t_sums;
-
-    [ThreadStatic]
-    private static float[]? t_halves;
+    private static float[]? t_partSums;
 
     [ThreadStatic]
     private static float[]? t_expanded;
@@ -33,11 +30,8 @@ internal static unsafe partial class DirectConvolution
     /// </summary>
     private static float* TransposedWeights(int floats) => ThreadBuffer(ref t_transposed, floats);
 
-    /// <summary>The calling thread's buffer for the two halves' sums of a call (the worker threads write it during the call).</summary>
-    private static float* HalvesBuffer(int floats) => ThreadBuffer(ref t_halves, floats);
-
-    /// <summary>The running thread's weight-gradient sums.</summary>
-    private static float* SumsBuffer(int floats) => ThreadBuffer(ref t_sums, floats);
+    /// <summary>The calling thread's buffer for the image parts' sums of a weight gradient (the worker threads write it during the call).</summary>
+    private static float* PartSums(int floats) => ThreadBuffer(ref t_partSums, floats);
 
     /// <summary>One image's output (forward through pooling) or output gradient formed from the pooling's (the weight gradient's route through pooling off AVX-512), per thread.</summary>
     private static float* ExpandedBuffer(int floats) => ThreadBuffer(ref t_expanded, floats);

@@ -3,13 +3,13 @@ using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
-// The job that runs the direct convolutions over the pool's threads: images (or bands of rows) a part, or halves of the images.
+// The job that runs the direct convolutions over the pool's threads: images (or bands of rows) a part, or fixed parts of the images.
 internal static unsafe partial class DirectConvolution
 {
     /// <summary>
     /// One call. Forward: <c>_weight</c> is the transposed weight (PatchSize × filters), <c>_output</c> the output; parts are
-    /// ranges of lines, a line being an image or, with fewer images than threads, a band of its rows. Weight gradient: <c>_weight</c> is the gradient (filters × PatchSize), <c>_output</c> the
-    /// output gradient; parts are ranges of taps.
+    /// ranges of lines, a line being an image or, with fewer images than threads, a band of its rows. Weight gradient: <c>_output</c>
+    /// is the output gradient; parts are fixed ranges of images, each summed over every tap into its own sums.
     /// </summary>
     private struct ConvolutionJob(ConvGeometry g, int filters, float* images, float* weight, float* bias, float* output, int count, bool accumulate) : IRangeJob
     {
@@ -20,8 +20,9 @@ internal static unsafe partial class DirectConvolution
         private KernelPath _path;
         private int _perPart;
         private bool _forward;
-        private float* _halves;
-        private bool _halvesBias;
+        private float* _partSums;
+        private int _parts;
+        private bool _partsBias;
         private PoolGeometry _pool;
         private float* _pooled; // the pooled output (forward) or its gradient (weight gradient)
         private byte* _winners;
@@ -37,29 +38,30 @@ internal static unsafe partial class DirectConvolution
         public void RunMaskedByRelu(float* reluOutput)
         {
             _reluOutput = reluOutput;
-            Run(lines: _count, forward: true);
+            Run(lines: _count);
         }
 
         /// <summary>
-        /// Weight gradient over two fixed halves of the images, every tap each: sums of half h at <paramref name="halves"/> +
-        /// h·(PatchSize + 1)·filters (tap-major), then the half's bias sums when <paramref name="withBias"/>.
+        /// Weight gradient over <paramref name="parts"/> fixed ranges of the images, every tap each: sums of part p at
+        /// <paramref name="sums"/> + p·(PatchSize + 1)·filters (tap-major), then the part's bias sums when <paramref name="withBias"/>.
         /// </summary>
-        public void RunHalves(float* halves, bool withBias)
+        public void RunImageParts(float* sums, int parts, bool withBias)
         {
             _path = KernelSettings.Path;
             _forward = false;
-            _halves = halves;
-            _halvesBias = withBias;
-            WorkerPool.RunRanges(ref this, 2, 1);
+            _partSums = sums;
+            _parts = parts;
+            _partsBias = withBias;
+            WorkerPool.RunRanges(ref this, parts, 1);
         }
 
-        /// <summary><see cref="RunHalves"/> (bias included) with each image's output gradient formed from its pooled gradient and winners.</summary>
-        public void RunHalvesThroughPooling(float* halves, in PoolGeometry pool, float* pooledGradient, byte* winners)
+        /// <summary><see cref="RunImageParts"/> (bias included) with each image's output gradient formed from its pooled gradient and winners.</summary>
+        public void RunImagePartsThroughPooling(float* sums, int parts, in PoolGeometry pool, float* pooledGradient, byte* winners)
         {
             _pool = pool;
             _pooled = pooledGradient;
             _winners = winners;
-            RunHalves(halves, withBias: true);
+            RunImageParts(sums, parts, withBias: true);
         }
 
         /// <summary>The forward pass (parts are ranges of images, or of bands of rows) with each image's output max-pooled into <paramref name="pooled"/> and <paramref name="winners"/> (may be null).</summary>
@@ -69,23 +71,18 @@ internal static unsafe partial class DirectConvolution
             _pooled = pooled;
             _winners = winners;
             _relu = relu;
-            Run(lines: _count, forward: true);
+            Run(lines: _count);
         }
 
-        public void Run(int lines, bool forward)
+        /// <summary>The forward pass: parts are ranges of lines (images, or bands of their rows).</summary>
+        public void Run(int lines)
         {
             _path = KernelSettings.Path;
-            _forward = forward;
+            _forward = true;
             long work = (long)_count * _g.OutPositions * _g.PatchSize * _filters;
-            _bands = forward ? Bands(work) : 1;
+            _bands = Bands(work);
             lines *= _bands;
             int parts = (int)Math.Clamp(work / PartWork, 1, Math.Max(1, lines));
-            if (!forward)
-            {
-                // Every tap part walks all pixels, so split no finer than the threads (any split gives the same sums).
-                parts = Math.Min(parts, KernelSettings.ThreadCount);
-            }
-
             _perPart = (lines + parts - 1) / parts;
             WorkerPool.RunRanges(ref this, lines, _perPart);
         }
@@ -168,26 +165,23 @@ internal static unsafe partial class DirectConvolution
                 return;
             }
 
-            // Accumulators for taps [first, first + count): count × filters floats, tap-major (up to 128 KB: a per-thread
-            // buffer rather than more stack beside the padded image). Split by halves of the images instead, a part takes
-            // every tap over its half and leaves its sums in the call's buffer.
-            int firstImage = 0, endImage = _count;
-            float* sums, bias = null;
-            if (_halves != null)
+            Span<int> offsets = stackalloc int[_g.PatchSize + DirectConvolutionLanes.TapPadding];
+            DirectConvolutionLanes.TapOffsets(_g, 0, _g.PatchSize, offsets);
+            for (int part = first; part < first + count; part++)
             {
-                (firstImage, endImage) = (first * _count / 2, (first + 1) * _count / 2);
-                sums = _halves + ((long)first * (_g.PatchSize + 1) * _filters);
-                (first, count) = (0, _g.PatchSize);
-                bias = _halvesBias ? sums + (count * _filters) : null;
+                SumPart(part, padded, offsets);
             }
-            else
-            {
-                sums = SumsBuffer(count * _filters);
-            }
+        }
 
-            new Span<float>(sums, (count + (bias != null ? 1 : 0)) * _filters).Clear();
-            Span<int> offsets = stackalloc int[count + DirectConvolutionLanes.TapPadding];
-            DirectConvolutionLanes.TapOffsets(_g, first, count, offsets);
+        /// <summary>Part <paramref name="part"/> of <see cref="RunImageParts"/>: every tap (and the bias) over its images, in order, into its own sums.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        private readonly void SumPart(int part, float* padded, Span<int> offsets)
+        {
+            int firstImage = (int)((long)part * _count / _parts), endImage = (int)((long)(part + 1) * _count / _parts);
+            int taps = _g.PatchSize;
+            float* sums = _partSums + ((long)part * (taps + 1) * _filters);
+            float* bias = _partsBias ? sums + (taps * _filters) : null;
+            new Span<float>(sums, (taps + 1) * _filters).Clear();
             for (int n = firstImage; n < endImage; n++)
             {
                 DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
@@ -211,26 +205,12 @@ internal static unsafe partial class DirectConvolution
 
                 int vectorFilters = _path switch
                 {
-                    KernelPath.Vector512 => DirectConvolutionLanes.WeightGradient<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, dy, first, count, offsets, sums, bias),
-                    KernelPath.Vector256 => DirectConvolutionLanes.WeightGradient<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, dy, first, count, offsets, sums, bias),
-                    KernelPath.Vector128 => DirectConvolutionLanes.WeightGradient<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, dy, first, count, offsets, sums, bias),
+                    KernelPath.Vector512 => DirectConvolutionLanes.WeightGradient<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, dy, 0, taps, offsets, sums, bias),
+                    KernelPath.Vector256 => DirectConvolutionLanes.WeightGradient<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, dy, 0, taps, offsets, sums, bias),
+                    KernelPath.Vector128 => DirectConvolutionLanes.WeightGradient<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, dy, 0, taps, offsets, sums, bias),
                     _ => 0,
                 };
-                DirectConvolutionLanes.WeightGradientScalar(_g, _filters, vectorFilters, padded, dy, offsets.Slice(0, count), sums, bias);
-            }
-
-            if (_halves != null)
-            {
-                return;
-            }
-
-            for (int t = 0; t < count; t++)
-            {
-                for (int f = 0; f < _filters; f++)
-                {
-                    float* target = _weight + ((long)f * _g.PatchSize) + first + t;
-                    *target = _accumulate ? *target + sums[(t * _filters) + f] : sums[(t * _filters) + f];
-                }
+                DirectConvolutionLanes.WeightGradientScalar(_g, _filters, vectorFilters, padded, dy, offsets.Slice(0, taps), sums, bias);
             }
         }
     }

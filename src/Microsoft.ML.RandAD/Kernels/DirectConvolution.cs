@@ -17,16 +17,15 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// no bounds checks; taps in the padding multiply zeros, as with im2col + GEMM.</para>
 /// <para>Arithmetic, identical on every path: an output element starts at 0, takes one fused multiply-add per tap in patch
 /// order (kh, kw, c), then adds its bias. A weight-gradient element starts at 0 and takes one fused multiply-add per output
-/// pixel in (image, row, column) order (for single-channel patches, over each of two fixed halves of the images, the two
-/// then added; the bias gradient, when asked for, is summed the same way in the same pass); the result is stored, or added
-/// to the gradient when accumulating. The vector paths
+/// pixel in (image, row, column) order over each of up to eight fixed parts of the images (<see cref="ImageParts"/>), the
+/// parts then added in order (for single-channel patches the bias gradient, when asked for, is summed the same way in the
+/// same pass); the result is stored, or added to the gradient when accumulating. The vector paths
 /// take blocks of pixels (forward) or taps (weight gradient) at once, vectors of filters, and for kernels whose weights do
 /// not fit L1 several passes over groups of kernel rows (partial sums kept in the output); none of this changes any
 /// element's sequence of operations.</para>
 /// <para>Threads: the forward pass splits by images (fewer images than threads, as when scoring one row: by bands of each
-/// image's output rows), the weight gradient by taps (one part per thread: each part walks every
-/// pixel) or, for single-channel patches, by the two fixed halves of the images; no split changes any element's operations,
-/// so results do not depend on the thread count.</para>
+/// image's output rows), the weight gradient by its fixed parts of the images (fixed by the image count, never by the
+/// threads); no split changes any element's operations, so results do not depend on the thread count.</para>
 /// <para>The vector kernels are compiled fully optimized at once (<c>AggressiveOptimization</c>): with tiered dynamic PGO, a
 /// profile taken on one layer (16 filters, no two-vector kernel) made the weight gradient of the next layer 3–4× slower.</para>
 /// <para>Each call appends the im2col product it replaces to <see cref="Sgemm.Trace"/>, so <c>step-flops</c> counts its
@@ -116,7 +115,7 @@ internal static unsafe partial class DirectConvolution
         fixed (float* pi = images, pb = bias, po = output)
         {
             var job = new ConvolutionJob(g, filters, pi, transposed, pb, po, count, accumulate: false);
-            job.Run(lines: count, forward: true);
+            job.Run(lines: count);
         }
     }
 
@@ -242,7 +241,7 @@ internal static unsafe partial class DirectConvolution
             }
             else
             {
-                job.Run(lines: count, forward: true);
+                job.Run(lines: count);
             }
         }
     }
@@ -253,9 +252,13 @@ internal static unsafe partial class DirectConvolution
     /// <c>biasGradient[f] = Σ_pixels outputGradient[pixel, f]</c> the same way.
     /// </summary>
     /// <remarks>
-    /// Where the images are split into halves (<see cref="SplitsImages"/>) the bias gradient is summed in the same pass as the
-    /// weights (the output gradient is read once, not twice: 6.4 MB for the CNN's first layer at batch 128), each half pixel
-    /// by pixel in order, then the halves added; elsewhere it is <see cref="RowVector.SumRows"/>'s column sums.
+    /// The images are split into fixed parts (<see cref="ImageParts"/>, whatever the thread count), each summed over every tap,
+    /// image by image in order, then the parts added in order: each image is padded and its output gradient read
+    /// once, by one thread, while it is in that thread's cache. (Splitting the taps over the threads instead made every thread
+    /// pad and read every image: on Zen 3, two threads, the CNN's second layer's weight gradient ran 97–107 GFLOP/s that way
+    /// against 109–119 in halves of the images.) The bias gradient is <see cref="RowVector.SumRows"/>'s column sums, the same
+    /// bits as the sampled sketches' bias, except for single-channel patches (<see cref="SumsBiasInPass"/>), where each part
+    /// sums it in the same pass, pixel by pixel in order.
     /// </remarks>
     public static void WeightGradient(in ConvGeometry g, ReadOnlySpan<float> images, ReadOnlySpan<float> outputGradient, int count, int filters, Span<float> weightGradient, bool accumulate, Span<float> biasGradient = default)
     {
@@ -269,33 +272,26 @@ internal static unsafe partial class DirectConvolution
         Sgemm.Trace?.Add(new GemmCall(true, false, filters, g.PatchSize, count * g.OutPositions));
         fixed (float* pi = images, pg = outputGradient, pw = weightGradient, pb = biasGradient)
         {
-            if (!SplitsImages(g))
+            bool biasInPass = withBias && SumsBiasInPass(g);
+            if (withBias && !biasInPass)
             {
-                if (withBias)
-                {
-                    RowVector.SumRows(outputGradient.Slice(0, count * g.OutPositions * filters), count * g.OutPositions, biasGradient, accumulate);
-                }
-
-                new ConvolutionJob(g, filters, pi, pw, null, pg, count, accumulate).Run(lines: g.PatchSize, forward: false);
-                return;
+                RowVector.SumRows(outputGradient.Slice(0, count * g.OutPositions * filters), count * g.OutPositions, biasGradient, accumulate);
             }
 
-            // Few taps: two fixed halves of the images (whatever the thread count), each summed over every tap (and the bias),
-            // then added in order, so each thread keeps a whole patch's sums in registers and reads each pixel's output
-            // gradient once.
-            float* halves = HalvesBuffer(2 * (g.PatchSize + 1) * filters);
-            new ConvolutionJob(g, filters, pi, pw, null, pg, count, accumulate).RunHalves(halves, withBias);
-            AddHalves(g, filters, halves, pw, withBias ? pb : null, accumulate);
+            int parts = ImageParts(count);
+            float* sums = PartSums(parts * (g.PatchSize + 1) * filters);
+            new ConvolutionJob(g, filters, pi, pw, null, pg, count, accumulate).RunImageParts(sums, parts, biasInPass);
+            AddParts(g, filters, sums, parts, pw, biasInPass ? pb : null, accumulate);
         }
     }
 
     /// <summary>
-    /// Whether <see cref="WeightGradientThroughPooling"/> takes this layer and the max pooling after it: the weight gradient
-    /// splits the images into halves (<see cref="SplitsImages"/>) and the pooling is 2×2 with stride 2, tiling the layer's
-    /// output exactly.
+    /// Whether <see cref="WeightGradientThroughPooling"/> takes this layer and the max pooling after it: a layer whose weight
+    /// gradient sums the bias in its own pass (<see cref="SumsBiasInPass"/>, so the bits are those of pooling backward then
+    /// <see cref="WeightGradient"/>), and 2×2 pooling with stride 2, tiling the layer's output exactly.
     /// </summary>
     public static bool TakesPooledGradient(in ConvGeometry g, int filters, in PoolGeometry pool) =>
-        SplitsImages(g) && pool.Size == 2 && pool.Stride == 2 && pool.Tiles &&
+        SumsBiasInPass(g) && pool.Size == 2 && pool.Stride == 2 && pool.Tiles &&
         pool.Channels == filters && pool.Height == g.OutHeight && pool.Width == g.OutWidth;
 
     /// <summary>
@@ -330,22 +326,23 @@ internal static unsafe partial class DirectConvolution
         fixed (float* pi = images, pp = pooledGradient, pw = weightGradient, pb = biasGradient)
         fixed (byte* pwin = winners)
         {
-            float* halves = HalvesBuffer(2 * (g.PatchSize + 1) * filters);
-            new ConvolutionJob(g, filters, pi, pw, null, null, count, accumulate).RunHalvesThroughPooling(halves, pool, pp, pwin);
-            AddHalves(g, filters, halves, pw, pb, accumulate);
+            int parts = ImageParts(count);
+            float* sums = PartSums(parts * (g.PatchSize + 1) * filters);
+            new ConvolutionJob(g, filters, pi, pw, null, null, count, accumulate).RunImagePartsThroughPooling(sums, parts, pool, pp, pwin);
+            AddParts(g, filters, sums, parts, pw, pb, accumulate);
         }
     }
 
-    /// <summary>Adds the two halves' sums in order into the gradient (filters × PatchSize) and, given, the bias gradient: written, or added when accumulating.</summary>
+    /// <summary>Adds the parts' sums in order into the gradient (filters × PatchSize) and, given, the bias gradient: written, or added when accumulating.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void AddHalves(in ConvGeometry g, int filters, float* halves, float* weightGradient, float* biasGradient, bool accumulate)
+    private static void AddParts(in ConvGeometry g, int filters, float* sums, int parts, float* weightGradient, float* biasGradient, bool accumulate)
     {
         int size = (g.PatchSize + 1) * filters;
         for (int tap = 0; tap < g.PatchSize; tap++)
         {
             for (int f = 0; f < filters; f++)
             {
-                float total = halves[(tap * filters) + f] + halves[size + (tap * filters) + f];
+                float total = Total(sums + (tap * filters) + f, size, parts);
                 float* target = weightGradient + ((long)f * g.PatchSize) + tap;
                 *target = accumulate ? *target + total : total;
             }
@@ -353,16 +350,37 @@ internal static unsafe partial class DirectConvolution
 
         for (int f = 0; biasGradient != null && f < filters; f++)
         {
-            int at = (g.PatchSize * filters) + f;
-            float total = halves[at] + halves[size + at];
+            float total = Total(sums + (g.PatchSize * filters) + f, size, parts);
             biasGradient[f] = accumulate ? biasGradient[f] + total : total;
         }
     }
 
+    /// <summary>The parts' values at <paramref name="first"/>, <paramref name="stride"/> floats apart, added in part order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Total(float* first, int stride, int parts)
+    {
+        float total = first[0];
+        for (int p = 1; p < parts; p++)
+        {
+            total += first[(long)p * stride];
+        }
+
+        return total;
+    }
+
     /// <summary>
-    /// Whether the weight gradient splits the images into two fixed halves rather than the taps over the threads: single-channel
-    /// patches of up to 25 taps (a first layer on grayscale images), where a share of the taps is too few for the kernels'
-    /// blocks (5×5×1 on two threads: 13 and 12 taps, run as 8 + 8 and 8 + 4).
+    /// The weight gradient's parts for <paramref name="count"/> images: up to <see cref="MaxImageParts"/> ranges of whole images,
+    /// fixed by the count alone, so the sums (and their bits) are the same on any number of threads.
     /// </summary>
-    internal static bool SplitsImages(in ConvGeometry g) => g.Channels == 1 && g.PatchSize <= 25;
+    internal static int ImageParts(int count) => Math.Clamp(count, 1, MaxImageParts);
+
+    /// <summary>Parts of the images in a weight gradient: work for up to eight threads, and eight sets of sums to add.</summary>
+    private const int MaxImageParts = 8;
+
+    /// <summary>
+    /// Whether the weight gradient sums the bias in its own pass over the output gradient rather than in a pass of its own:
+    /// single-channel patches of up to 25 taps, a first layer on grayscale images, whose output gradient is the network's
+    /// largest (6.4 MB for the CNN's first layer at batch 128) and is then read once, not twice.
+    /// </summary>
+    internal static bool SumsBiasInPass(in ConvGeometry g) => g.Channels == 1 && g.PatchSize <= 25;
 }

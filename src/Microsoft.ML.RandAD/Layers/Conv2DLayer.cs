@@ -144,7 +144,7 @@ internal sealed class Conv2DLayer : Layer
 
     /// <summary>
     /// Whether this layer's backward pass can read its output gradient through the max pooling after it
-    /// (<see cref="BackwardThroughPooling"/>): the input kept exactly, and a direct weight gradient over halves of the images
+    /// (<see cref="BackwardThroughPooling"/>): the input kept exactly, and a direct weight gradient that sums the bias in its own pass
     /// (<see cref="DirectConvolution.TakesPooledGradient"/>). The caller makes sure no input gradient is wanted.
     /// </summary>
     internal bool TakesPooledGradient(Pool2DLayer pool) =>

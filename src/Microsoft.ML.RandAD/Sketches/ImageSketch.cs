@@ -57,8 +57,8 @@ internal abstract class ImageSketch
 
     /// <summary>
     /// The weight gradient by direct convolution: no column matrix, x̂ rebuilt a chunk of images at a time (about 1 MB, at
-    /// least 8 images) when it is not kept. Each call is one dispatch to the threads (split by taps, or by halves of the
-    /// images for single-channel patches), so chunks the size of im2col's (3 images of the CNN's second layer) would pay a
+    /// least 8 images) when it is not kept. Each call is one dispatch to the threads (split by fixed parts of the chunk's
+    /// images), so chunks the size of im2col's (3 images of the CNN's second layer) would pay a
     /// dispatch and a rebuild per 3 images.
     /// </summary>
     private void DirectWeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry g, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)

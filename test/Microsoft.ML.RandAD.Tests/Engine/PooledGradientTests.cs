@@ -113,13 +113,13 @@ public sealed class PooledGradientTests
     }
 
     [TestMethod]
-    public void OnlyTwoByTwoPoolingThatTilesTheOutputOfAHalvesLayerIsTaken()
+    public void OnlyTwoByTwoPoolingThatTilesTheOutputOfASingleChannelLayerIsTaken()
     {
         var g = new ConvGeometry(1, 8, 8, 5, 5, 1, 2);
         Assert.IsFalse(DirectConvolution.TakesPooledGradient(g, 16, new PoolGeometry(16, 8, 8, 3, 3)), "3×3 windows");
         Assert.IsFalse(DirectConvolution.TakesPooledGradient(g, 16, new PoolGeometry(16, 8, 8, 2, 1)), "overlapping windows");
         Assert.IsFalse(DirectConvolution.TakesPooledGradient(new ConvGeometry(1, 7, 7, 5, 5, 1, 2), 16, new PoolGeometry(16, 7, 7, 2, 2)), "an odd output leaves a row out");
-        Assert.IsFalse(DirectConvolution.TakesPooledGradient(new ConvGeometry(2, 8, 8, 5, 5, 1, 2), 16, new PoolGeometry(16, 8, 8, 2, 2)), "two channels: the taps split, not the images");
+        Assert.IsFalse(DirectConvolution.TakesPooledGradient(new ConvGeometry(2, 8, 8, 5, 5, 1, 2), 16, new PoolGeometry(16, 8, 8, 2, 2)), "two channels: the bias is summed in a pass of its own");
         Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.WeightGradientThroughPooling(
             g, new PoolGeometry(16, 8, 8, 3, 3), new float[g.ImageSize], new float[64], new byte[64], 1, 16, new float[16 * 25], new float[16], false));
     }

@@ -169,11 +169,11 @@ public sealed class DirectConvolutionTests
     [TestMethod]
     public void AccumulatingAddsTheGradientOfTheChunkToTheExistingValues()
     {
-        // One channel: the images split in halves; two channels: the taps split over the threads.
-        foreach (var g in new[] { new ConvGeometry(1, 8, 8, 3, 3, 1, 1), new ConvGeometry(2, 8, 8, 3, 3, 1, 1) })
+        // Three images: three parts of one image each; ten: eight parts (the most), of one or two images.
+        foreach (var (g, count) in new[] { (new ConvGeometry(1, 8, 8, 3, 3, 1, 1), 3), (new ConvGeometry(2, 8, 8, 3, 3, 1, 1), 10) })
         {
-            Assert.AreEqual(g.Channels == 1, DirectConvolution.SplitsImages(g));
-            const int filters = 16, count = 3;
+            Assert.AreEqual(Math.Min(count, 8), DirectConvolution.ImageParts(count));
+            const int filters = 16;
             float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
             float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 2);
             float[] prior = KernelTestCases.RandomFloats(filters * g.PatchSize, 3);
@@ -232,7 +232,7 @@ public sealed class DirectConvolutionTests
             AssertClose(y, yScale, output, $"forward {g}, {filters} filters ×{count}");
             AssertClose(dw, dwScale, gradient, $"weight gradient {g}, {filters} filters ×{count}");
 
-            // Asking for the bias gradient too (summed in the weight gradient's pass where the images split in halves)
+            // Asking for the bias gradient too (summed in the weight gradient's pass for single-channel patches)
             // leaves the weight gradient's bits unchanged.
             float[] withBias = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
             float[] biasGradient = Enumerable.Repeat(float.NaN, filters).ToArray();
