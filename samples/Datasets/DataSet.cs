@@ -188,6 +188,12 @@ public sealed class DataSet
                 return;
             }
 
+            if (Vector256.IsHardwareAccelerated)
+            {
+                DecodeOver255With256(codes, pixels);
+                return;
+            }
+
             TensorPrimitives.ConvertTruncating<byte, float>(codes, pixels);
             TensorPrimitives.Divide(pixels, 255f, pixels);
             return;
@@ -221,6 +227,27 @@ public sealed class DataSet
             (Vector512.ConvertToSingle(q1) / scale).CopyTo(pixels.Slice(p + 16));
             (Vector512.ConvertToSingle(q2) / scale).CopyTo(pixels.Slice(p + 32));
             (Vector512.ConvertToSingle(q3) / scale).CopyTo(pixels.Slice(p + 48));
+        }
+
+        for (; p < codes.Length; p++)
+            pixels[p] = codes[p] / 255f;
+    }
+
+    /// <summary><see cref="DecodeOver255"/> with AVX2, 32 codes at a time (the AVX2 machines' first epoch decoded at tier 0 too).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeOver255With256(ReadOnlySpan<byte> codes, Span<float> pixels)
+    {
+        Vector256<float> scale = Vector256.Create(255f);
+        int p = 0;
+        for (; p + Vector256<byte>.Count <= codes.Length; p += Vector256<byte>.Count)
+        {
+            (Vector256<ushort> low, Vector256<ushort> high) = Vector256.Widen(Vector256.Create(codes.Slice(p)));
+            (Vector256<uint> q0, Vector256<uint> q1) = Vector256.Widen(low);
+            (Vector256<uint> q2, Vector256<uint> q3) = Vector256.Widen(high);
+            (Vector256.ConvertToSingle(q0) / scale).CopyTo(pixels.Slice(p));
+            (Vector256.ConvertToSingle(q1) / scale).CopyTo(pixels.Slice(p + 8));
+            (Vector256.ConvertToSingle(q2) / scale).CopyTo(pixels.Slice(p + 16));
+            (Vector256.ConvertToSingle(q3) / scale).CopyTo(pixels.Slice(p + 24));
         }
 
         for (; p < codes.Length; p++)
