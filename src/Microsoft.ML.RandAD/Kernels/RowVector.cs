@@ -82,11 +82,7 @@ internal static unsafe class RowVector
         {
             Span<float> partial = width <= 1024 ? stackalloc float[width] : new float[width];
             SumRows(matrix, rows, partial);
-            fixed (float* p = partial, s = sums)
-            {
-                AddBlocks(p, width, 1, s, width); // sums + partial, as TensorPrimitives.Add would, in a loop optimized from the first step
-            }
-
+            TensorPrimitives.Add(sums, partial, sums);
             return;
         }
 
