@@ -333,16 +333,20 @@ internal static unsafe partial class DirectConvolution
         }
     }
 
-    /// <summary>Adds the parts' sums in order into the gradient (filters × PatchSize) and, given, the bias gradient: written, or added when accumulating.</summary>
+    /// <summary>
+    /// Adds the parts' sums in order (into part 0's, a vector at a time: <see cref="RowVector.AddBlocks"/>), then writes them
+    /// into the gradient (filters × PatchSize) and, given, the bias gradient: written, or added when accumulating.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void AddParts(in ConvGeometry g, int filters, float* sums, int parts, float* weightGradient, float* biasGradient, bool accumulate)
     {
         int size = (g.PatchSize + 1) * filters;
+        RowVector.AddBlocks(sums + size, size, parts - 1, sums, biasGradient != null ? size : g.PatchSize * filters);
         for (int tap = 0; tap < g.PatchSize; tap++)
         {
             for (int f = 0; f < filters; f++)
             {
-                float total = Total(sums + (tap * filters) + f, size, parts);
+                float total = sums[(tap * filters) + f];
                 float* target = weightGradient + ((long)f * g.PatchSize) + tap;
                 *target = accumulate ? *target + total : total;
             }
@@ -350,22 +354,9 @@ internal static unsafe partial class DirectConvolution
 
         for (int f = 0; biasGradient != null && f < filters; f++)
         {
-            float total = Total(sums + (g.PatchSize * filters) + f, size, parts);
+            float total = sums[(g.PatchSize * filters) + f];
             biasGradient[f] = accumulate ? biasGradient[f] + total : total;
         }
-    }
-
-    /// <summary>The parts' values at <paramref name="first"/>, <paramref name="stride"/> floats apart, added in part order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Total(float* first, int stride, int parts)
-    {
-        float total = first[0];
-        for (int p = 1; p < parts; p++)
-        {
-            total += first[(long)p * stride];
-        }
-
-        return total;
     }
 
     /// <summary>
