@@ -11,12 +11,11 @@ internal static unsafe partial class DirectConvolution
     /// ranges of lines, a line being an image or, with fewer images than threads, a band of its rows. Weight gradient: <c>_output</c>
     /// is the output gradient; parts are fixed ranges of images, each summed over every tap into its own sums.
     /// </summary>
-    private struct ConvolutionJob(ConvGeometry g, int filters, float* images, float* weight, float* bias, float* output, int count, bool accumulate) : IRangeJob
+    private struct ConvolutionJob(ConvGeometry g, int filters, float* images, float* weight, float* bias, float* output, int count) : IRangeJob
     {
         private readonly ConvGeometry _g = g;
         private readonly int _filters = filters, _count = count;
         private readonly float* _images = images, _weight = weight, _bias = bias, _output = output;
-        private readonly bool _accumulate = accumulate;
         private KernelPath _path;
         private int _perPart;
         private bool _forward;

@@ -114,7 +114,7 @@ internal static unsafe partial class DirectConvolution
         float* transposed = ForwardWeights(g, count, weight, filters);
         fixed (float* pi = images, pb = bias, po = output)
         {
-            var job = new ConvolutionJob(g, filters, pi, transposed, pb, po, count, accumulate: false);
+            var job = new ConvolutionJob(g, filters, pi, transposed, pb, po, count);
             job.Run(lines: count);
         }
     }
@@ -150,7 +150,7 @@ internal static unsafe partial class DirectConvolution
         fixed (float* pi = images, pb = bias, pp = pooled)
         fixed (byte* pwin = winners)
         {
-            new ConvolutionJob(g, filters, pi, transposed, pb, null, count, accumulate: false).RunForwardThroughPooling(pool, pp, pwin, relu);
+            new ConvolutionJob(g, filters, pi, transposed, pb, null, count).RunForwardThroughPooling(pool, pp, pwin, relu);
         }
     }
 
@@ -234,7 +234,7 @@ internal static unsafe partial class DirectConvolution
 
         fixed (float* pg = outputGradient, px = inputGradient, pr = reluOutput)
         {
-            var job = new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count, accumulate: false);
+            var job = new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count);
             if (pr != null)
             {
                 job.RunMaskedByRelu(pr);
@@ -280,7 +280,7 @@ internal static unsafe partial class DirectConvolution
 
             int parts = ImageParts(count);
             float* sums = PartSums(parts * (g.PatchSize + 1) * filters);
-            new ConvolutionJob(g, filters, pi, pw, null, pg, count, accumulate).RunImageParts(sums, parts, biasInPass);
+            new ConvolutionJob(g, filters, pi, null, null, pg, count).RunImageParts(sums, parts, biasInPass);
             AddParts(g, filters, sums, parts, pw, biasInPass ? pb : null, accumulate);
         }
     }
@@ -328,7 +328,7 @@ internal static unsafe partial class DirectConvolution
         {
             int parts = ImageParts(count);
             float* sums = PartSums(parts * (g.PatchSize + 1) * filters);
-            new ConvolutionJob(g, filters, pi, pw, null, null, count, accumulate).RunImagePartsThroughPooling(sums, parts, pool, pp, pwin);
+            new ConvolutionJob(g, filters, pi, null, null, null, count).RunImagePartsThroughPooling(sums, parts, pool, pp, pwin);
             AddParts(g, filters, sums, parts, pw, pb, accumulate);
         }
     }
