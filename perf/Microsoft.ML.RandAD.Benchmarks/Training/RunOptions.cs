@@ -34,6 +34,9 @@ internal sealed record RunOptions
     /// <summary>step-compare: compare an exact network with its Dense layers and the ReLUs after them run apart and fused (<c>Network.FusesActivations</c>, the default).</summary>
     public bool FusedActivations { get; init; }
 
+    /// <summary><c>step-compare</c>: the exact step with the convolutions' weight gradients over every output-gradient element, then over the nonzero ones only.</summary>
+    public bool SparseGradients { get; init; }
+
     /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
     public int Steps { get; init; }
 
@@ -74,11 +77,12 @@ internal sealed record RunOptions
                 "--pool-order" => options with { PoolOrder = true },
                 "--fused-pooling" => options with { FusedPooling = true },
                 "--fused-activations" => options with { FusedActivations = true },
+                "--sparse-gradients" => options with { SparseGradients = true },
                 "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--step-bands")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--sparse-gradients" and not "--step-bands")
             {
                 i++;
             }

@@ -17,7 +17,8 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// pooling first (<see cref="LayerFactory.PoolBeforeActivation"/>, the default). With <c>--fused-pooling</c> it compares
 /// two exact networks whose convolutions and max poolings run apart and fused (<see cref="Network.FusesPooling"/>, the
 /// default: each convolution's output pooled from the cache forward, the first one's gradient read through the winners
-/// backward). With <c>--fused-activations</c>, two exact networks whose Dense layers and the ReLUs after them run apart and
+/// backward). With <c>--sparse-gradients</c>, one exact network's steps with the convolutions' weight gradients over every
+/// output-gradient element and another's over the nonzero ones only (<see cref="DirectConvolution.SumsSparsely"/>). With <c>--fused-activations</c>, two exact networks whose Dense layers and the ReLUs after them run apart and
 /// fused (<see cref="Network.FusesActivations"/>, the default: the bias and ReLU applied by the product forward, the ReLU's
 /// mask by the next layer's input-gradient product backward).
 /// </remarks>
@@ -84,6 +85,29 @@ internal static class StepComparison
             Console.WriteLine(
                 $"model={options.Model} fusion={(options.FusedPooling ? "pooling" : "activations")} batch={options.Batch} threads={options.Threads} " +
                 $"apart_ms={apartMs:F3} fused_ms={fusedMs:F3} ratio={ratio:F3} retained_bytes={apartBytes}->{fusedBytes}");
+            return 0;
+        }
+
+        if (options.SparseGradients)
+        {
+            // The same exact network built twice, each step taken with the sparse weight gradients off, then on (same bits).
+            Action denseSteps = Prepare(RadSettings.Exact, out _), sparseSteps = Prepare(RadSettings.Exact, out _);
+            void Dense()
+            {
+                DirectConvolution.SumsSparsely = false;
+                denseSteps();
+            }
+
+            void Sparse()
+            {
+                DirectConvolution.SumsSparsely = true;
+                sparseSteps();
+            }
+
+            (double denseMs, double sparseMs, double sparseOverDense) = Time(options, Dense, Sparse);
+            Console.WriteLine(
+                $"model={options.Model} batch={options.Batch} threads={options.Threads} dense_ms={denseMs:F3} sparse_ms={sparseMs:F3} " +
+                $"ratio={sparseOverDense:F3} sparse_parts={DirectConvolution.SparseParts}");
             return 0;
         }
 

@@ -13,6 +13,9 @@ internal static unsafe partial class DirectConvolution
     [ThreadStatic]
     private static float[]? t_expanded;
 
+    [ThreadStatic]
+    private static float[]? t_sparse;
+
     /// <summary>
     /// The first 64-byte boundary in a buffer of at least 16 spare floats: the accumulators and weights are read and written
     /// as whole vectors, and a vector straddling two cache lines costs a split access on every touch (measured: the weight
@@ -35,6 +38,12 @@ internal static unsafe partial class DirectConvolution
 
     /// <summary>One image's output (forward through pooling) or output gradient formed from the pooling's (the weight gradient's route through pooling off AVX-512), per thread.</summary>
     private static float* ExpandedBuffer(int floats) => ThreadBuffer(ref t_expanded, floats);
+
+    /// <summary>A part's filter-major sums, the nonzero counts and the lists of the sparse weight gradient, per thread.</summary>
+    private static float* SparseBuffer(int floats) => ThreadBuffer(ref t_sparse, floats);
+
+    /// <summary><paramref name="floats"/> rounded up to whole 64-byte lines.</summary>
+    private static int Round16(int floats) => (floats + 15) & ~15;
 
     /// <summary>A per-thread buffer of at least <paramref name="floats"/> floats, 64-byte aligned, pinned, grown to the largest call.</summary>
     private static float* ThreadBuffer(ref float[]? buffer, int floats)

@@ -181,6 +181,11 @@ internal static unsafe partial class DirectConvolution
             float* sums = _partSums + ((long)part * (taps + 1) * _filters);
             float* bias = _partsBias ? sums + (taps * _filters) : null;
             new Span<float>(sums, (taps + 1) * _filters).Clear();
+            if (_pooled == null && bias == null && SumsSparsely && SumPartSparsely(firstImage, endImage, padded, sums))
+            {
+                return;
+            }
+
             for (int n = firstImage; n < endImage; n++)
             {
                 DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
@@ -211,6 +216,66 @@ internal static unsafe partial class DirectConvolution
                 };
                 DirectConvolutionLanes.WeightGradientScalar(_g, _filters, vectorFilters, padded, dy, offsets.Slice(0, taps), sums, bias);
             }
+        }
+
+        /// <summary>
+        /// Part [<paramref name="firstImage"/>, <paramref name="endImage"/>) of the weight gradient over only the nonzero elements
+        /// of its output gradient, when they are few enough (<see cref="SparsePercent"/>) and the path has run kernels for the
+        /// window: the same sums as the dense kernels (<see cref="DirectConvolutionLanes.SparseWeightGradient{TW, TU, TF}"/>),
+        /// written into the part's <paramref name="sums"/>. False, doing nothing, otherwise.
+        /// </summary>
+        private readonly bool SumPartSparsely(int firstImage, int endImage, float* padded, float* sums) => _path switch
+        {
+            KernelPath.Vector512 => SumPartSparsely<Width512, Vector512<uint>, Vector512<float>>(firstImage, endImage, padded, sums),
+            KernelPath.Vector256 => SumPartSparsely<Width256, Vector256<uint>, Vector256<float>>(firstImage, endImage, padded, sums),
+            KernelPath.Vector128 => SumPartSparsely<Width128, Vector128<uint>, Vector128<float>>(firstImage, endImage, padded, sums),
+            _ => false,
+        };
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        private readonly bool SumPartSparsely<TW, TU, TF>(int firstImage, int endImage, float* padded, float* sums)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            int run = DirectConvolutionLanes.SparseRun<TW, TU, TF>(_g);
+            long perImage = (long)_g.OutPositions * _filters, elements = perImage * (endImage - firstImage);
+            if (run == 0 || elements == 0)
+            {
+                return false;
+            }
+
+            float* dy = _output + (firstImage * perImage);
+            if (DirectConvolutionLanes.CountNonzeros<TW, TU, TF>(dy, elements) * 100 > elements * SparsePercent)
+            {
+                return false;
+            }
+
+            int taps = _g.PatchSize, listFloats = _filters * _g.OutPositions;
+            int sumFloats = Round16(taps * _filters), countFloats = Round16(_filters);
+            float* sparseSums = SparseBuffer(sumFloats + countFloats + (2 * listFloats));
+            int* counts = (int*)(sparseSums + sumFloats), windows = counts + countFloats;
+            float* values = (float*)(windows + listFloats);
+            new Span<float>(sparseSums, taps * _filters).Clear();
+            for (int n = firstImage; n < endImage; n++, dy += perImage)
+            {
+                DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
+                DirectConvolutionLanes.ListNonzeros<TW, TU, TF>(_g, _filters, dy, counts, windows, values);
+                DirectConvolutionLanes.SparseWeightGradient<TW, TU, TF>(_g, _filters, run, padded, counts, windows, values, sparseSums);
+            }
+
+            // Filter-major into the part's tap-major sums: a copy, no arithmetic; written in order, read a column at a time
+            // (the column's lines stay in L1 for the next taps).
+            for (int tap = 0; tap < taps; tap++)
+            {
+                for (int f = 0; f < _filters; f++)
+                {
+                    sums[(tap * _filters) + f] = sparseSums[(f * taps) + tap];
+                }
+            }
+
+            Interlocked.Increment(ref s_sparseParts);
+            return true;
         }
     }
 }

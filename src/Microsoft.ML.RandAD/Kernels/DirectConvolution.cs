@@ -68,6 +68,21 @@ internal static unsafe partial class DirectConvolution
     private const long PartWork = 1 << 18;
 
     /// <summary>
+    /// Most nonzero output-gradient elements, in per cent, at which a part of the weight gradient runs over the nonzero ones
+    /// only (<see cref="DirectConvolutionLanes.SparseWeightGradient{TW, TU, TF}"/>): a layer followed by 2×2 max pooling
+    /// passes back at most a quarter, fewer after a ReLU. The same bits either way.
+    /// </summary>
+    internal const int SparsePercent = 40;
+
+    /// <summary>Whether weight gradients may run over the nonzero output-gradient elements only (on by default; tests and a benchmark turn it off to compare).</summary>
+    internal static bool SumsSparsely { get; set; } = true;
+
+    /// <summary>Parts of weight gradients summed over their nonzero elements only, since the process started (for tests).</summary>
+    internal static long SparseParts => Interlocked.Read(ref s_sparseParts);
+
+    private static long s_sparseParts;
+
+    /// <summary>
     /// Whether the forward pass of this shape runs directly rather than by im2col + GEMM: a patch of at most
     /// <see cref="MaxPatch"/> with at most 8,192 weights (what was measured; 3×3×3 with 512 filters, for one, is 1.5×
     /// GEMM's time), or on the 512- and 256-bit paths a multiple of <see cref="WideFilterMultiple"/> filters, at most

@@ -195,6 +195,73 @@ public sealed class DirectConvolutionTests
     }
 
     [TestMethod]
+    public void SparseOutputGradientsGiveTheDenseKernelsBitsOnEveryPath()
+    {
+        // The CNN's second layer (window rows of 80 floats: runs of five vectors on every vector path), a 3×3×32 layer (rows
+        // of 96: runs of four on AVX2 and 128-bit, dense on AVX-512), stride 2 with remainder filters on every path, and one
+        // with too many nonzeros for the sparse kernels; each at the densities a max pooling (about a quarter) and a ReLU
+        // after it leave, with −0 among the zeros.
+        var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Sparse)[]
+        {
+            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true),
+            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 10, 0.25, true),
+            (new ConvGeometry(32, 8, 8, 3, 3, 1, 1), 32, 2, 0.2, true),
+            (new ConvGeometry(16, 9, 7, 5, 5, 2, 2), 40, 2, 0.3, true),
+            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.8, false),
+        };
+        bool previous = DirectConvolution.SumsSparsely;
+        try
+        {
+            foreach (var (g, filters, count, density, sparse) in cases)
+            {
+                float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 21);
+                float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 22);
+                var random = new Random(23);
+                for (int i = 0; i < dy.Length; i++)
+                {
+                    if (random.NextDouble() >= density)
+                    {
+                        dy[i] = random.Next(4) == 0 ? -0f : 0f;
+                    }
+                }
+
+                (_, double[] dw, _, _, double[] dwScale, _) = ConvolutionDefinition.Of(g, images, new float[filters * g.PatchSize], new float[filters], dy, count, filters);
+                float[] scalar = [];
+                KernelTestCases.ForEachPath((path, threads) =>
+                {
+                    string what = $"weight gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)";
+                    DirectConvolution.SumsSparsely = true;
+                    long before = DirectConvolution.SparseParts;
+                    float[] gradient = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
+                    DirectConvolution.WeightGradient(g, images, dy, count, filters, gradient, accumulate: false);
+                    bool tookSparse = DirectConvolution.SparseParts > before;
+                    // Window rows in whole runs of five or four vectors of the path's width.
+                    int lanes = path switch { KernelPath.Vector512 => 16, KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
+                    int row = g.KernelWidth * g.Channels;
+                    bool runs = lanes > 0 && row % lanes == 0 && (row / lanes % 5 == 0 || row / lanes % 4 == 0);
+                    Assert.AreEqual(sparse && runs, tookSparse, $"{what}: sparse kernels taken");
+                    AssertClose(dw, dwScale, gradient, what);
+
+                    DirectConvolution.SumsSparsely = false;
+                    float[] dense = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
+                    DirectConvolution.WeightGradient(g, images, dy, count, filters, dense, accumulate: false);
+                    KernelTestCases.AssertBitEqual(dense, gradient, $"{what}, against the dense kernels");
+                    if (path == KernelPath.Scalar)
+                    {
+                        scalar = gradient;
+                    }
+
+                    KernelTestCases.AssertBitEqual(scalar, gradient, $"{what}, against the scalar path");
+                });
+            }
+        }
+        finally
+        {
+            DirectConvolution.SumsSparsely = previous;
+        }
+    }
+
+    [TestMethod]
     public void ShapesOutsideItsRangeAndShortSpansAreRejected()
     {
         var big = new ConvGeometry(64, 8, 8, 3, 3, 1, 1);

@@ -1,0 +1,296 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.RandAD.Kernels;
+
+// The weight gradient over the nonzero elements of the output gradient only: filter by filter, window by window.
+internal static unsafe partial class DirectConvolutionLanes
+{
+    /// <summary>
+    /// Vectors in each run of a window row that <see cref="SparseWeightGradient{TW, TU, TF}"/> takes at once: five or four
+    /// whole vectors (a 5×5×16 window row is 80 floats: two runs of five on AVX2, one on AVX-512), or 0 where a window row
+    /// is not whole runs of either (the dense kernels then take the layer).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SparseRun<TW, TU, TF>(in ConvGeometry g)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int row = g.KernelWidth * g.Channels;
+        if (row % TW.Count != 0)
+        {
+            return 0;
+        }
+
+        int vectors = row / TW.Count;
+        return vectors % 5 == 0 ? 5 : vectors % 4 == 0 ? 4 : 0;
+    }
+
+    /// <summary>Elements of <paramref name="data"/> that are neither +0 nor −0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static long CountNonzeros<TW, TU, TF>(float* data, long length)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        long zeros = 0, i = 0;
+        TU magnitude = TW.Broadcast(0x7FFF_FFFFu);
+        for (; i + TW.Count <= length; i += TW.Count)
+        {
+            zeros += BitOperations.PopCount(TW.MostSignificantBits(TW.EqualsZero(TW.And(TW.AsUInt32(TW.LoadSingle(data + i)), magnitude))));
+        }
+
+        for (; i < length; i++)
+        {
+            zeros += data[i] == 0 ? 1 : 0;
+        }
+
+        return length - zeros;
+    }
+
+    /// <summary>
+    /// Lists one image's nonzero output-gradient elements filter by filter, in pixel order: filter f's
+    /// <c>counts[f]</c> entries start at <c>f·OutPositions</c> in <paramref name="windows"/> (the offset of the pixel's window
+    /// in the padded image) and <paramref name="values"/> (dY). Zeros of either sign are left out; NaN is kept. Returns the
+    /// number of entries.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static int ListNonzeros<TW, TU, TF>(in ConvGeometry g, int filters, float* outputGradient, int* counts, int* windows, float* values)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int pixels = g.OutPositions, outWidth = g.OutWidth, rowFloats = (g.Width + (2 * g.Padding)) * g.Channels;
+        int vectorFilters = filters - (filters % TW.Count), total = 0;
+        ulong lanes = TW.Count == 64 ? ulong.MaxValue : (1UL << TW.Count) - 1;
+        TU magnitude = TW.Broadcast(0x7FFF_FFFFu);
+        new Span<int>(counts, filters).Clear();
+        for (int p = 0, oh = 0, ow = 0; p < pixels; p++)
+        {
+            int window = (oh * g.Stride * rowFloats) + (ow * g.Stride * g.Channels);
+            float* dy = outputGradient + ((long)p * filters);
+
+            // The pixel's nonzero filters as bits, 64 at a time, then one entry per bit: a loop of a few iterations per
+            // pixel rather than per vector of filters, whose exits the branch predictor cannot guess.
+            for (int f64 = 0; f64 < filters; f64 += 64)
+            {
+                int end = Math.Min(filters, f64 + 64), vectorEnd = Math.Min(end, vectorFilters);
+                ulong nonzero = 0;
+                int f0 = f64;
+                for (; f0 < vectorEnd; f0 += TW.Count)
+                {
+                    nonzero |= (~TW.MostSignificantBits(TW.EqualsZero(TW.And(TW.AsUInt32(TW.LoadSingle(dy + f0)), magnitude))) & lanes) << (f0 - f64);
+                }
+
+                for (; f0 < end; f0++)
+                {
+                    nonzero |= (dy[f0] != 0 ? 1UL : 0UL) << (f0 - f64); // NaN is not 0
+                }
+
+                while (nonzero != 0)
+                {
+                    int f = f64 + BitOperations.TrailingZeroCount(nonzero);
+                    nonzero &= nonzero - 1;
+                    int at = (f * pixels) + counts[f]++;
+                    windows[at] = window;
+                    values[at] = dy[f];
+                }
+            }
+
+            if (++ow == outWidth)
+            {
+                ow = 0;
+                oh++;
+            }
+        }
+
+        for (int f = 0; f < filters; f++)
+        {
+            total += counts[f];
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// Adds <c>dY[pixel, f]·x[pixel + tap]</c> over one image's listed (nonzero) elements, filter by filter in pixel order,
+    /// into <paramref name="sums"/> (filters × PatchSize, filter-major): each sum takes the same fused multiply-adds in the
+    /// same order as <see cref="WeightGradient{TW, TU, TF}"/> but for the zero terms, which leave a sum that started at +0
+    /// unchanged (a product of 0 with a finite input is ±0, and s + ±0 = s for s ≠ 0 or s = +0). Window rows go in runs of
+    /// <paramref name="run"/> vectors (<see cref="SparseRun{TW, TU, TF}"/>), two runs at a time where there are two.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static void SparseWeightGradient<TW, TU, TF>(in ConvGeometry g, int filters, int run, float* padded, int* counts, int* windows, float* values, float* sums)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int pixels = g.OutPositions, rowFloats = (g.Width + (2 * g.Padding)) * g.Channels, rowTaps = g.KernelWidth * g.Channels;
+        int runFloats = run * TW.Count, runs = g.KernelHeight * (rowTaps / runFloats), patch = g.PatchSize;
+        for (int f = 0; f < filters; f++)
+        {
+            int count = counts[f];
+            if (count == 0)
+            {
+                continue;
+            }
+
+            int* w = windows + (f * pixels);
+            float* v = values + (f * pixels);
+            float* s = sums + ((long)f * patch);
+            for (int r = 0; r < runs; r += 2)
+            {
+                // Run r's taps start at r·runFloats in the patch; in the window, at its kernel row's start plus its place in that row.
+                int tapA = r * runFloats, xA = ((tapA / rowTaps) * rowFloats) + (tapA % rowTaps);
+                if (r + 1 == runs)
+                {
+                    if (run == 5)
+                    {
+                        Sparse5<TW, TU, TF>(padded + xA, w, v, count, s + tapA);
+                    }
+                    else
+                    {
+                        Sparse4<TW, TU, TF>(padded + xA, w, v, count, s + tapA);
+                    }
+
+                    continue;
+                }
+
+                int tapB = tapA + runFloats, xB = ((tapB / rowTaps) * rowFloats) + (tapB % rowTaps);
+                if (run == 5)
+                {
+                    Sparse5x2<TW, TU, TF>(padded + xA, padded + xB, w, v, count, s + tapA, s + tapB);
+                }
+                else
+                {
+                    Sparse4x2<TW, TU, TF>(padded + xA, padded + xB, w, v, count, s + tapA, s + tapB);
+                }
+            }
+        }
+    }
+
+    /// <summary>Two runs of five vectors (ten sums in registers) over the listed windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sparse5x2<TW, TU, TF>(float* xA, float* xB, int* windows, float* values, int count, float* sA, float* sB)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF a0 = TW.LoadSingle(sA), a1 = TW.LoadSingle(sA + n), a2 = TW.LoadSingle(sA + (2 * n)), a3 = TW.LoadSingle(sA + (3 * n)), a4 = TW.LoadSingle(sA + (4 * n));
+        TF b0 = TW.LoadSingle(sB), b1 = TW.LoadSingle(sB + n), b2 = TW.LoadSingle(sB + (2 * n)), b3 = TW.LoadSingle(sB + (3 * n)), b4 = TW.LoadSingle(sB + (4 * n));
+        for (int e = 0; e < count; e++)
+        {
+            TF d = TW.BroadcastSingle(values[e]);
+            float* pa = xA + windows[e], pb = xB + windows[e];
+            a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa), a0);
+            a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + n), a1);
+            a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (2 * n)), a2);
+            a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (3 * n)), a3);
+            a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (4 * n)), a4);
+            b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb), b0);
+            b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + n), b1);
+            b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (2 * n)), b2);
+            b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (3 * n)), b3);
+            b4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (4 * n)), b4);
+        }
+
+        TW.StoreSingle(a0, sA);
+        TW.StoreSingle(a1, sA + n);
+        TW.StoreSingle(a2, sA + (2 * n));
+        TW.StoreSingle(a3, sA + (3 * n));
+        TW.StoreSingle(a4, sA + (4 * n));
+        TW.StoreSingle(b0, sB);
+        TW.StoreSingle(b1, sB + n);
+        TW.StoreSingle(b2, sB + (2 * n));
+        TW.StoreSingle(b3, sB + (3 * n));
+        TW.StoreSingle(b4, sB + (4 * n));
+    }
+
+    /// <summary>One run of five vectors over the listed windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sparse5<TW, TU, TF>(float* x, int* windows, float* values, int count, float* s)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF a0 = TW.LoadSingle(s), a1 = TW.LoadSingle(s + n), a2 = TW.LoadSingle(s + (2 * n)), a3 = TW.LoadSingle(s + (3 * n)), a4 = TW.LoadSingle(s + (4 * n));
+        for (int e = 0; e < count; e++)
+        {
+            TF d = TW.BroadcastSingle(values[e]);
+            float* p = x + windows[e];
+            a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p), a0);
+            a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + n), a1);
+            a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (2 * n)), a2);
+            a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (3 * n)), a3);
+            a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (4 * n)), a4);
+        }
+
+        TW.StoreSingle(a0, s);
+        TW.StoreSingle(a1, s + n);
+        TW.StoreSingle(a2, s + (2 * n));
+        TW.StoreSingle(a3, s + (3 * n));
+        TW.StoreSingle(a4, s + (4 * n));
+    }
+
+    /// <summary>Two runs of four vectors (eight sums in registers) over the listed windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sparse4x2<TW, TU, TF>(float* xA, float* xB, int* windows, float* values, int count, float* sA, float* sB)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF a0 = TW.LoadSingle(sA), a1 = TW.LoadSingle(sA + n), a2 = TW.LoadSingle(sA + (2 * n)), a3 = TW.LoadSingle(sA + (3 * n));
+        TF b0 = TW.LoadSingle(sB), b1 = TW.LoadSingle(sB + n), b2 = TW.LoadSingle(sB + (2 * n)), b3 = TW.LoadSingle(sB + (3 * n));
+        for (int e = 0; e < count; e++)
+        {
+            TF d = TW.BroadcastSingle(values[e]);
+            float* pa = xA + windows[e], pb = xB + windows[e];
+            a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa), a0);
+            a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + n), a1);
+            a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (2 * n)), a2);
+            a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (3 * n)), a3);
+            b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb), b0);
+            b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + n), b1);
+            b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (2 * n)), b2);
+            b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (3 * n)), b3);
+        }
+
+        TW.StoreSingle(a0, sA);
+        TW.StoreSingle(a1, sA + n);
+        TW.StoreSingle(a2, sA + (2 * n));
+        TW.StoreSingle(a3, sA + (3 * n));
+        TW.StoreSingle(b0, sB);
+        TW.StoreSingle(b1, sB + n);
+        TW.StoreSingle(b2, sB + (2 * n));
+        TW.StoreSingle(b3, sB + (3 * n));
+    }
+
+    /// <summary>One run of four vectors over the listed windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sparse4<TW, TU, TF>(float* x, int* windows, float* values, int count, float* s)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF a0 = TW.LoadSingle(s), a1 = TW.LoadSingle(s + n), a2 = TW.LoadSingle(s + (2 * n)), a3 = TW.LoadSingle(s + (3 * n));
+        for (int e = 0; e < count; e++)
+        {
+            TF d = TW.BroadcastSingle(values[e]);
+            float* p = x + windows[e];
+            a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p), a0);
+            a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + n), a1);
+            a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (2 * n)), a2);
+            a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (3 * n)), a3);
+        }
+
+        TW.StoreSingle(a0, s);
+        TW.StoreSingle(a1, s + n);
+        TW.StoreSingle(a2, s + (2 * n));
+        TW.StoreSingle(a3, s + (3 * n));
+    }
+}
