@@ -107,7 +107,7 @@ internal static class StepComparison
             (double denseMs, double sparseMs, double sparseOverDense) = Time(options, Dense, Sparse);
             Console.WriteLine(
                 $"model={options.Model} batch={options.Batch} threads={options.Threads} dense_ms={denseMs:F3} sparse_ms={sparseMs:F3} " +
-                $"ratio={sparseOverDense:F3} sparse_parts={DirectConvolution.SparseParts}");
+                $"ratio={sparseOverDense:F3} sparse_weight_gradient_parts={DirectConvolution.SparseParts} sparse_input_gradient_images={DirectConvolution.SparseImages}");
             return 0;
         }
 

@@ -16,6 +16,9 @@ internal static unsafe partial class DirectConvolution
     [ThreadStatic]
     private static float[]? t_sparse;
 
+    [ThreadStatic]
+    private static float[]? t_masks;
+
     /// <summary>
     /// The first 64-byte boundary in a buffer of at least 16 spare floats: the accumulators and weights are read and written
     /// as whole vectors, and a vector straddling two cache lines costs a split access on every touch (measured: the weight
@@ -41,6 +44,9 @@ internal static unsafe partial class DirectConvolution
 
     /// <summary>A part's filter-major sums, the nonzero counts and the lists of the sparse weight gradient, per thread.</summary>
     private static float* SparseBuffer(int floats) => ThreadBuffer(ref t_sparse, floats);
+
+    /// <summary>The nonzero masks of a padded image (a word a pixel) of the sparse input gradient, per thread.</summary>
+    private static float* MaskBuffer(int floats) => ThreadBuffer(ref t_masks, floats);
 
     /// <summary><paramref name="floats"/> rounded up to whole 64-byte lines.</summary>
     private static int Round16(int floats) => (floats + 15) & ~15;

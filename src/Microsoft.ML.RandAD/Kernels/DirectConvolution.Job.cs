@@ -28,15 +28,18 @@ internal static unsafe partial class DirectConvolution
         private bool _relu; // forward through pooling: max(·, 0) on the pooled output too
         private int _bands; // forward: bands of output rows per image (a line is an image's band)
         private float* _reluOutput; // forward without pooling: each output element kept where this (same layout) is positive, else 0·it
+        private bool _sparseInput; // forward of an input gradient: images with few nonzeros go over those only (SparseForward)
 
         /// <summary>
-        /// The forward pass with each band of the output, once written, masked by the output of a ReLU of the same layout
-        /// (<see cref="ReluFromOutput.BackwardRange"/>, slope 0), while it is in the cache: an input gradient that comes out as
-        /// the ReLU's input gradient.
+        /// The forward pass of an input gradient (zero bias): each image with at most <see cref="SparseInputPercent"/> nonzero
+        /// elements runs over those only, the same bits. Given <paramref name="reluOutput"/> (same layout as the output), each
+        /// band of the output, once written, is masked by it while it is in the cache (<see cref="ReluFromOutput.BackwardRange"/>,
+        /// slope 0): an input gradient that comes out as the ReLU's input gradient.
         /// </summary>
-        public void RunMaskedByRelu(float* reluOutput)
+        public void RunInputGradient(float* reluOutput)
         {
             _reluOutput = reluOutput;
+            _sparseInput = SumsSparsely;
             Run(lines: _count);
         }
 
@@ -120,6 +123,8 @@ internal static unsafe partial class DirectConvolution
             {
                 int outputSize = _g.OutPositions * _filters;
                 float* image = _pooled != null ? ExpandedBuffer(outputSize) : null;
+                ulong* masks = _sparseInput ? (ulong*)MaskBuffer(2 * DirectConvolutionLanes.PaddedSize(_g) / _g.Channels) : null;
+                bool sparseImage = false;
                 for (int line = first, paddedImage = -1; line < first + count; line++)
                 {
                     int n = line / _bands;
@@ -128,10 +133,11 @@ internal static unsafe partial class DirectConvolution
                     {
                         DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
                         paddedImage = n;
+                        sparseImage = _sparseInput && MasksSparseImage(padded, masks);
                     }
 
                     float* output = image != null ? image : _output + ((long)n * outputSize);
-                    int vectorFilters = _path switch
+                    int vectorFilters = sparseImage ? ForwardSparsely(padded, masks, output, firstRow, endRow) : _path switch
                     {
                         KernelPath.Vector512 => DirectConvolutionLanes.Forward<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, _weight, _bias, output, firstRow, endRow),
                         KernelPath.Vector256 => DirectConvolutionLanes.Forward<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, _weight, _bias, output, firstRow, endRow),
@@ -216,6 +222,53 @@ internal static unsafe partial class DirectConvolution
                 };
                 DirectConvolutionLanes.WeightGradientScalar(_g, _filters, vectorFilters, padded, dy, offsets.Slice(0, taps), sums, bias);
             }
+        }
+
+        /// <summary>
+        /// Whether the padded image (an output gradient) has few enough nonzero elements for <see cref="ForwardSparsely"/>, and
+        /// the path a kernel for its channels; its nonzero masks are then in <paramref name="masks"/>.
+        /// </summary>
+        private readonly bool MasksSparseImage(float* padded, ulong* masks) => _path switch
+        {
+            KernelPath.Vector512 => MasksSparseImage<Width512, Vector512<uint>, Vector512<float>>(padded, masks),
+            KernelPath.Vector256 => MasksSparseImage<Width256, Vector256<uint>, Vector256<float>>(padded, masks),
+            KernelPath.Vector128 => MasksSparseImage<Width128, Vector128<uint>, Vector128<float>>(padded, masks),
+            _ => false,
+        };
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        private readonly bool MasksSparseImage<TW, TU, TF>(float* padded, ulong* masks)
+            where TW : IVectorWidth<TU, TF>
+            where TU : unmanaged
+            where TF : unmanaged
+        {
+            if (DirectConvolutionLanes.SparseBlock<TW, TU, TF>(_g, _filters) == 0 || _g.Stride != 1 ||
+                DirectConvolutionLanes.NonzeroMasks<TW, TU, TF>(_g, padded, masks) * 100L > (long)_g.ImageSize * SparseInputPercent)
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref s_sparseImages);
+            return true;
+        }
+
+        /// <summary>Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) by <see cref="DirectConvolutionLanes.SparseForward{TW, TU, TF}"/>; returns the filters done (all).</summary>
+        private readonly int ForwardSparsely(float* padded, ulong* masks, float* output, int firstRow, int endRow)
+        {
+            switch (_path)
+            {
+                case KernelPath.Vector512:
+                    DirectConvolutionLanes.SparseForward<Width512, Vector512<uint>, Vector512<float>>(_g, _filters, padded, masks, _weight, output, firstRow, endRow);
+                    break;
+                case KernelPath.Vector256:
+                    DirectConvolutionLanes.SparseForward<Width256, Vector256<uint>, Vector256<float>>(_g, _filters, padded, masks, _weight, output, firstRow, endRow);
+                    break;
+                default:
+                    DirectConvolutionLanes.SparseForward<Width128, Vector128<uint>, Vector128<float>>(_g, _filters, padded, masks, _weight, output, firstRow, endRow);
+                    break;
+            }
+
+            return _filters;
         }
 
         /// <summary>

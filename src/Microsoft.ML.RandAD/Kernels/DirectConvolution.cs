@@ -74,13 +74,24 @@ internal static unsafe partial class DirectConvolution
     /// </summary>
     internal const int SparsePercent = 40;
 
-    /// <summary>Whether weight gradients may run over the nonzero output-gradient elements only (on by default; tests and a benchmark turn it off to compare).</summary>
+    /// <summary>
+    /// Most nonzero output-gradient elements of an image, in per cent, at which the input gradient runs over the nonzero ones
+    /// only (<see cref="DirectConvolutionLanes.SparseForward{TW, TU, TF}"/>). The same bits either way.
+    /// </summary>
+    internal const int SparseInputPercent = 20;
+
+    /// <summary>Whether weight and input gradients may run over the nonzero output-gradient elements only (on by default; tests and a benchmark turn it off to compare).</summary>
     internal static bool SumsSparsely { get; set; } = true;
 
     /// <summary>Parts of weight gradients summed over their nonzero elements only, since the process started (for tests).</summary>
     internal static long SparseParts => Interlocked.Read(ref s_sparseParts);
 
     private static long s_sparseParts;
+
+    /// <summary>Images whose input gradient ran over their nonzero output-gradient elements only, since the process started (for tests).</summary>
+    internal static long SparseImages => Interlocked.Read(ref s_sparseImages);
+
+    private static long s_sparseImages;
 
     /// <summary>
     /// Whether the forward pass of this shape runs directly rather than by im2col + GEMM: a patch of at most
@@ -249,15 +260,7 @@ internal static unsafe partial class DirectConvolution
 
         fixed (float* pg = outputGradient, px = inputGradient, pr = reluOutput)
         {
-            var job = new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count);
-            if (pr != null)
-            {
-                job.RunMaskedByRelu(pr);
-            }
-            else
-            {
-                job.Run(lines: count);
-            }
+            new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count).RunInputGradient(pr);
         }
     }
 

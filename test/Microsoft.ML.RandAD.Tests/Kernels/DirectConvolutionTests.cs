@@ -262,6 +262,81 @@ public sealed class DirectConvolutionTests
     }
 
     [TestMethod]
+    public void SparseOutputGradientsGiveTheDenseInputGradientsBitsOnEveryPath()
+    {
+        // channels, height, width, kernel, padding, filters: the CNN's second layer (16 channels: blocks of four pixels of two
+        // vectors on AVX2, eight of one on AVX-512), 32 channels (four of two on AVX-512, dense on AVX2), 8 channels (eight of
+        // one on AVX2); row ends of one to seven pixels; a ReLU mask after; and an image with too many nonzeros.
+        var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Masked)[]
+        {
+            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true),
+            (new ConvGeometry(16, 13, 11, 5, 5, 1, 2), 32, 2, 0.2, false),
+            (new ConvGeometry(32, 7, 9, 3, 3, 1, 1), 16, 2, 0.15, true),
+            (new ConvGeometry(8, 9, 15, 3, 3, 1, 1), 24, 2, 0.1, false),
+            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.6, false),
+        };
+        bool previous = DirectConvolution.SumsSparsely;
+        try
+        {
+            foreach (var (g, filters, count, density, masked) in cases)
+            {
+                float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, 31);
+                float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 32);
+                float[] reluOutput = masked ? KernelTestCases.RandomFloats(count * g.ImageSize, 33) : [];
+                var random = new Random(34);
+                for (int i = 0; i < dy.Length; i++)
+                {
+                    if (random.NextDouble() >= density)
+                    {
+                        dy[i] = random.Next(4) == 0 ? -0f : 0f;
+                    }
+                }
+
+                (_, _, double[] dx, _, _, double[] dxScale) = ConvolutionDefinition.Of(g, new float[count * g.ImageSize], weight, new float[filters], dy, count, filters);
+                if (masked)
+                {
+                    for (int i = 0; i < dx.Length; i++)
+                    {
+                        dx[i] = reluOutput[i] > 0 ? dx[i] : 0;
+                    }
+                }
+
+                float[] scalar = [];
+                KernelTestCases.ForEachPath((path, threads) =>
+                {
+                    string what = $"input gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)";
+                    DirectConvolution.SumsSparsely = true;
+                    long before = DirectConvolution.SparseImages;
+                    float[] gradient = Enumerable.Repeat(float.NaN, dx.Length).ToArray();
+                    DirectConvolution.InputGradient(g, dy, count, weight, filters, gradient, reluOutput);
+                    bool tookSparse = DirectConvolution.SparseImages > before;
+
+                    // Blocks of four pixels of two vectors of the input's channels or eight of one.
+                    int lanes = path switch { KernelPath.Vector512 => 16, KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
+                    bool kernel = lanes > 0 && (g.Channels == lanes || g.Channels == 2 * lanes);
+                    Assert.AreEqual(density < 0.5 && kernel, tookSparse, $"{what}: sparse kernels taken");
+                    AssertClose(dx, dxScale, gradient, what);
+
+                    DirectConvolution.SumsSparsely = false;
+                    float[] dense = Enumerable.Repeat(float.NaN, dx.Length).ToArray();
+                    DirectConvolution.InputGradient(g, dy, count, weight, filters, dense, reluOutput);
+                    KernelTestCases.AssertBitEqual(dense, gradient, $"{what}, against the dense kernels");
+                    if (path == KernelPath.Scalar)
+                    {
+                        scalar = gradient;
+                    }
+
+                    KernelTestCases.AssertBitEqual(scalar, gradient, $"{what}, against the scalar path");
+                });
+            }
+        }
+        finally
+        {
+            DirectConvolution.SumsSparsely = previous;
+        }
+    }
+
+    [TestMethod]
     public void ShapesOutsideItsRangeAndShortSpansAreRejected()
     {
         var big = new ConvGeometry(64, 8, 8, 3, 3, 1, 1);
