@@ -91,6 +91,10 @@ internal static class TrainingRun
             ["parameter_bytes"] = network.Ledger.ParameterBytes.ToString(CultureInfo.InvariantCulture),
             ["baseline_rss_bytes"] = baseline.ToString(CultureInfo.InvariantCulture),
             ["peak_rss_bytes"] = ProcessMemory.PeakBytes().ToString(CultureInfo.InvariantCulture),
+
+            // How often the convolutions' gradients ran over their nonzero output-gradient elements only (same bits either way).
+            ["sparse_weight_gradient_parts"] = DirectConvolution.SparseParts.ToString(CultureInfo.InvariantCulture),
+            ["sparse_input_gradient_images"] = DirectConvolution.SparseImages.ToString(CultureInfo.InvariantCulture),
             ["kernels"] = KernelSettings.Describe(),
         };
         Console.WriteLine(string.Join(' ', line.Select(kv => $"{kv.Key}={(kv.Value.Contains(' ') ? $"\"{kv.Value}\"" : kv.Value)}")));
