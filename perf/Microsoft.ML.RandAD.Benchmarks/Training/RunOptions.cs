@@ -37,6 +37,9 @@ internal sealed record RunOptions
     /// <summary><c>step-compare</c>: the exact step with the convolutions' weight gradients over every output-gradient element, then over the nonzero ones only.</summary>
     public bool SparseGradients { get; init; }
 
+    /// <summary><c>step-compare</c>: step on Fashion-MNIST's first training minibatch instead of uniform noise.</summary>
+    public bool RealData { get; init; }
+
     /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
     public int Steps { get; init; }
 
@@ -78,11 +81,12 @@ internal sealed record RunOptions
                 "--fused-pooling" => options with { FusedPooling = true },
                 "--fused-activations" => options with { FusedActivations = true },
                 "--sparse-gradients" => options with { SparseGradients = true },
+                "--real-data" => options with { RealData = true },
                 "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--sparse-gradients" and not "--step-bands")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--sparse-gradients" and not "--real-data" and not "--step-bands")
             {
                 i++;
             }

@@ -1,3 +1,4 @@
+using Microsoft.ML.RandAD.Datasets;
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Model;
 using Microsoft.ML.RandAD.Optim;
@@ -18,7 +19,8 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// two exact networks whose convolutions and max poolings run apart and fused (<see cref="Network.FusesPooling"/>, the
 /// default: each convolution's output pooled from the cache forward, the first one's gradient read through the winners
 /// backward). With <c>--sparse-gradients</c>, one exact network's steps with the convolutions' weight gradients over every
-/// output-gradient element and another's over the nonzero ones only (<see cref="DirectConvolution.SumsSparsely"/>). With <c>--fused-activations</c>, two exact networks whose Dense layers and the ReLUs after them run apart and
+/// output-gradient element and another's over the nonzero ones only (<see cref="DirectConvolution.SumsSparsely"/>). With
+/// <c>--real-data</c> every step takes Fashion-MNIST's first training minibatch rather than uniform noise. With <c>--fused-activations</c>, two exact networks whose Dense layers and the ReLUs after them run apart and
 /// fused (<see cref="Network.FusesActivations"/>, the default: the bias and ReLU applied by the product forward, the ReLU's
 /// mask by the next layer's input-gradient product backward).
 /// </remarks>
@@ -37,6 +39,17 @@ internal static class StepComparison
         var random = new Random(1);
         float[] x = [.. Enumerable.Range(0, options.Batch * spec.Input.Size).Select(_ => (float)random.NextDouble())];
         float[] y = [.. Enumerable.Range(0, options.Batch).Select(_ => (float)random.Next(10))];
+        if (options.RealData)
+        {
+            // The first minibatch of Fashion-MNIST's training split instead of uniform noise: real images' activations (and
+            // so their sparsity) after the warm-up steps on it.
+            DataSet train = FashionMnist.Load(new DataSetOptions { Log = Console.Error.WriteLine }).Train;
+            train.CopyImages(0, options.Batch, x);
+            for (int i = 0; i < options.Batch; i++)
+            {
+                y[i] = train.Labels[i];
+            }
+        }
 
         Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true, bool fusesActivations = true)
         {
