@@ -40,6 +40,9 @@ internal sealed record RunOptions
     /// <summary><c>step-compare</c>: step on Fashion-MNIST's first training minibatch instead of uniform noise.</summary>
     public bool RealData { get; init; }
 
+    /// <summary><c>step-compare</c>: the exact step with sparse weight gradients, its input gradients dense, then sparse too.</summary>
+    public bool SparseInputGradients { get; init; }
+
     /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
     public int Steps { get; init; }
 
@@ -82,11 +85,12 @@ internal sealed record RunOptions
                 "--fused-activations" => options with { FusedActivations = true },
                 "--sparse-gradients" => options with { SparseGradients = true },
                 "--real-data" => options with { RealData = true },
+                "--sparse-input-gradients" => options with { SparseInputGradients = true },
                 "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--sparse-gradients" and not "--real-data" and not "--step-bands")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands")
             {
                 i++;
             }

@@ -18,8 +18,10 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// pooling first (<see cref="LayerFactory.PoolBeforeActivation"/>, the default). With <c>--fused-pooling</c> it compares
 /// two exact networks whose convolutions and max poolings run apart and fused (<see cref="Network.FusesPooling"/>, the
 /// default: each convolution's output pooled from the cache forward, the first one's gradient read through the winners
-/// backward). With <c>--sparse-gradients</c>, one exact network's steps with the convolutions' weight gradients over every
-/// output-gradient element and another's over the nonzero ones only (<see cref="DirectConvolution.SumsSparsely"/>). With
+/// backward). With <c>--sparse-gradients</c>, one exact network's steps with the convolutions' weight and input gradients
+/// over every output-gradient element and another's over the nonzero ones only (<see cref="DirectConvolution.SparseWeightGradients"/>,
+/// <see cref="DirectConvolution.SparseInputGradients"/>); with <c>--sparse-input-gradients</c>, the weight gradients sparse
+/// in both and the input gradients dense in the first. With
 /// <c>--real-data</c> every step takes Fashion-MNIST's first training minibatch rather than uniform noise. With <c>--fused-activations</c>, two exact networks whose Dense layers and the ReLUs after them run apart and
 /// fused (<see cref="Network.FusesActivations"/>, the default: the bias and ReLU applied by the product forward, the ReLU's
 /// mask by the next layer's input-gradient product backward).
@@ -101,26 +103,30 @@ internal static class StepComparison
             return 0;
         }
 
-        if (options.SparseGradients)
+        if (options.SparseGradients || options.SparseInputGradients)
         {
-            // The same exact network built twice, each step taken with the sparse weight gradients off, then on (same bits).
-            Action denseSteps = Prepare(RadSettings.Exact, out _), sparseSteps = Prepare(RadSettings.Exact, out _);
-            void Dense()
+            // The same exact network built twice, each step taken with the sparse gradients off (--sparse-gradients) or with
+            // only the weight gradients sparse (--sparse-input-gradients), then with both on: the same bits either way.
+            Action baseSteps = Prepare(RadSettings.Exact, out _), sparseSteps = Prepare(RadSettings.Exact, out _);
+            void Base()
             {
-                DirectConvolution.SumsSparsely = false;
-                denseSteps();
+                DirectConvolution.SparseWeightGradients = options.SparseInputGradients;
+                DirectConvolution.SparseInputGradients = false;
+                baseSteps();
             }
 
             void Sparse()
             {
-                DirectConvolution.SumsSparsely = true;
+                DirectConvolution.SparseWeightGradients = true;
+                DirectConvolution.SparseInputGradients = true;
                 sparseSteps();
             }
 
-            (double denseMs, double sparseMs, double sparseOverDense) = Time(options, Dense, Sparse);
+            (double baseMs, double sparseMs, double sparseOverBase) = Time(options, Base, Sparse);
             Console.WriteLine(
-                $"model={options.Model} batch={options.Batch} threads={options.Threads} dense_ms={denseMs:F3} sparse_ms={sparseMs:F3} " +
-                $"ratio={sparseOverDense:F3} sparse_weight_gradient_parts={DirectConvolution.SparseParts} sparse_input_gradient_images={DirectConvolution.SparseImages}");
+                $"model={options.Model} batch={options.Batch} threads={options.Threads} data={(options.RealData ? "fashion-mnist" : "uniform")} " +
+                $"{(options.SparseInputGradients ? "sparse_weight_gradients_ms" : "dense_ms")}={baseMs:F3} sparse_ms={sparseMs:F3} ratio={sparseOverBase:F3} " +
+                $"sparse_weight_gradient_parts={DirectConvolution.SparseParts} sparse_input_gradient_images={DirectConvolution.SparseImages}");
             return 0;
         }
 

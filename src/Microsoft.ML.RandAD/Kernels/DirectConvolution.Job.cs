@@ -39,7 +39,7 @@ internal static unsafe partial class DirectConvolution
         public void RunInputGradient(float* reluOutput)
         {
             _reluOutput = reluOutput;
-            _sparseInput = SumsSparsely;
+            _sparseInput = SparseInputGradients;
             Run(lines: _count);
         }
 
@@ -187,7 +187,7 @@ internal static unsafe partial class DirectConvolution
             float* sums = _partSums + ((long)part * (taps + 1) * _filters);
             float* bias = _partsBias ? sums + (taps * _filters) : null;
             new Span<float>(sums, (taps + 1) * _filters).Clear();
-            if (_pooled == null && bias == null && SumsSparsely && SumPartSparsely(firstImage, endImage, padded, sums))
+            if (_pooled == null && bias == null && SparseWeightGradients && SumPartSparsely(firstImage, endImage, padded, sums))
             {
                 return;
             }

@@ -80,8 +80,11 @@ internal static unsafe partial class DirectConvolution
     /// </summary>
     internal const int SparseInputPercent = 20;
 
-    /// <summary>Whether weight and input gradients may run over the nonzero output-gradient elements only (on by default; tests and a benchmark turn it off to compare).</summary>
-    internal static bool SumsSparsely { get; set; } = true;
+    /// <summary>Whether weight gradients may run over the nonzero output-gradient elements only (on by default; tests and a benchmark turn it off to compare).</summary>
+    internal static bool SparseWeightGradients { get; set; } = true;
+
+    /// <summary>Whether input gradients may run over the nonzero output-gradient elements only (on by default; tests and a benchmark turn it off to compare).</summary>
+    internal static bool SparseInputGradients { get; set; } = true;
 
     /// <summary>Parts of weight gradients summed over their nonzero elements only, since the process started (for tests).</summary>
     internal static long SparseParts => Interlocked.Read(ref s_sparseParts);

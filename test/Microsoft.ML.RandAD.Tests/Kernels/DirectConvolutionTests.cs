@@ -207,9 +207,10 @@ public sealed class DirectConvolutionTests
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 10, 0.25, true),
             (new ConvGeometry(32, 8, 8, 3, 3, 1, 1), 32, 2, 0.2, true),
             (new ConvGeometry(16, 9, 7, 5, 5, 2, 2), 40, 2, 0.3, true),
+            (new ConvGeometry(8, 9, 9, 5, 5, 1, 2), 24, 2, 0.2, true), // rows of 40 floats: a run of five a row on AVX2, the fifth alone
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.8, false),
         };
-        bool previous = DirectConvolution.SumsSparsely;
+        bool previous = DirectConvolution.SparseWeightGradients;
         try
         {
             foreach (var (g, filters, count, density, sparse) in cases)
@@ -230,7 +231,7 @@ public sealed class DirectConvolutionTests
                 KernelTestCases.ForEachPath((path, threads) =>
                 {
                     string what = $"weight gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)";
-                    DirectConvolution.SumsSparsely = true;
+                    DirectConvolution.SparseWeightGradients = true;
                     long before = DirectConvolution.SparseParts;
                     float[] gradient = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
                     DirectConvolution.WeightGradient(g, images, dy, count, filters, gradient, accumulate: false);
@@ -242,7 +243,7 @@ public sealed class DirectConvolutionTests
                     Assert.AreEqual(sparse && runs, tookSparse, $"{what}: sparse kernels taken");
                     AssertClose(dw, dwScale, gradient, what);
 
-                    DirectConvolution.SumsSparsely = false;
+                    DirectConvolution.SparseWeightGradients = false;
                     float[] dense = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
                     DirectConvolution.WeightGradient(g, images, dy, count, filters, dense, accumulate: false);
                     KernelTestCases.AssertBitEqual(dense, gradient, $"{what}, against the dense kernels");
@@ -257,7 +258,7 @@ public sealed class DirectConvolutionTests
         }
         finally
         {
-            DirectConvolution.SumsSparsely = previous;
+            DirectConvolution.SparseWeightGradients = previous;
         }
     }
 
@@ -275,7 +276,7 @@ public sealed class DirectConvolutionTests
             (new ConvGeometry(8, 9, 15, 3, 3, 1, 1), 24, 2, 0.1, false),
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.6, false),
         };
-        bool previous = DirectConvolution.SumsSparsely;
+        bool previous = DirectConvolution.SparseInputGradients;
         try
         {
             foreach (var (g, filters, count, density, masked) in cases)
@@ -305,7 +306,7 @@ public sealed class DirectConvolutionTests
                 KernelTestCases.ForEachPath((path, threads) =>
                 {
                     string what = $"input gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)";
-                    DirectConvolution.SumsSparsely = true;
+                    DirectConvolution.SparseInputGradients = true;
                     long before = DirectConvolution.SparseImages;
                     float[] gradient = Enumerable.Repeat(float.NaN, dx.Length).ToArray();
                     DirectConvolution.InputGradient(g, dy, count, weight, filters, gradient, reluOutput);
@@ -317,7 +318,7 @@ public sealed class DirectConvolutionTests
                     Assert.AreEqual(density < 0.5 && kernel, tookSparse, $"{what}: sparse kernels taken");
                     AssertClose(dx, dxScale, gradient, what);
 
-                    DirectConvolution.SumsSparsely = false;
+                    DirectConvolution.SparseInputGradients = false;
                     float[] dense = Enumerable.Repeat(float.NaN, dx.Length).ToArray();
                     DirectConvolution.InputGradient(g, dy, count, weight, filters, dense, reluOutput);
                     KernelTestCases.AssertBitEqual(dense, gradient, $"{what}, against the dense kernels");
@@ -332,7 +333,7 @@ public sealed class DirectConvolutionTests
         }
         finally
         {
-            DirectConvolution.SumsSparsely = previous;
+            DirectConvolution.SparseInputGradients = previous;
         }
     }
 
