@@ -8,15 +8,22 @@ internal static unsafe partial class DirectConvolutionLanes
 {
     /// <summary>
     /// Pixels a block of <see cref="SparseForward{TW, TU, TF}"/> takes for this many output channels: four pixels of two
-    /// vectors (16 channels on AVX2, 32 on AVX-512) or eight of one (16 on AVX-512), eight sums in registers either way;
-    /// 0 for other channel counts and for input images of more than 64 channels (one mask word a pixel).
+    /// vectors (16 channels on AVX2) or eight of one (8 on AVX2), eight sums in registers either way; 0 for other channel
+    /// counts, for input images of more than 64 channels (one mask word a pixel), and on the 512-bit path.
     /// </summary>
+    /// <remarks>
+    /// A block computes every channel that is nonzero at any of its pixels, for all its pixels: with the CNN's second layer
+    /// on Fashion-MNIST (14 % nonzero, a 2×2 max pooling's winners) four pixels take about 3.5× the multiply-adds of the
+    /// nonzero terms alone, and on AVX2 the step ran at 0.91–0.98× the time with these gradients dense
+    /// (<c>step-compare --sparse-input-gradients --real-data</c>). AVX-512's blocks would be eight pixels of one vector
+    /// (more waste) against dense kernels nearer the FMA peak; not measured there, so not taken.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SparseBlock<TW, TU, TF>(in ConvGeometry g, int filters)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged =>
-        g.Channels > 64 ? 0 : filters == 2 * TW.Count ? 4 : filters == TW.Count ? 8 : 0;
+        typeof(TW) == typeof(Width512) || g.Channels > 64 ? 0 : filters == 2 * TW.Count ? 4 : filters == TW.Count ? 8 : 0;
 
     /// <summary>
     /// Per pixel of a padded image, a bit per nonzero channel (neither +0 nor −0; NaN is nonzero); returns how many bits are

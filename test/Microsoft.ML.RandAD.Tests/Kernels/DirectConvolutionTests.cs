@@ -265,9 +265,9 @@ public sealed class DirectConvolutionTests
     [TestMethod]
     public void SparseOutputGradientsGiveTheDenseInputGradientsBitsOnEveryPath()
     {
-        // channels, height, width, kernel, padding, filters: the CNN's second layer (16 channels: blocks of four pixels of two
-        // vectors on AVX2, eight of one on AVX-512), 32 channels (four of two on AVX-512, dense on AVX2), 8 channels (eight of
-        // one on AVX2); row ends of one to seven pixels; a ReLU mask after; and an image with too many nonzeros.
+        // The CNN's second layer (16 channels: blocks of four pixels of two vectors on AVX2, of four on 128-bit), 32 channels
+        // (dense on AVX2), 8 channels (eight pixels of one vector on AVX2); row ends of one to seven pixels; a ReLU mask after;
+        // and an image with too many nonzeros. AVX-512 stays dense.
         var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Masked)[]
         {
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true),
@@ -312,8 +312,8 @@ public sealed class DirectConvolutionTests
                     DirectConvolution.InputGradient(g, dy, count, weight, filters, gradient, reluOutput);
                     bool tookSparse = DirectConvolution.SparseImages > before;
 
-                    // Blocks of four pixels of two vectors of the input's channels or eight of one.
-                    int lanes = path switch { KernelPath.Vector512 => 16, KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
+                    // Blocks of four pixels of two vectors of the input's channels or eight of one, on the 256- and 128-bit paths.
+                    int lanes = path switch { KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
                     bool kernel = lanes > 0 && (g.Channels == lanes || g.Channels == 2 * lanes);
                     Assert.AreEqual(density < 0.5 && kernel, tookSparse, $"{what}: sparse kernels taken");
                     AssertClose(dx, dxScale, gradient, what);
