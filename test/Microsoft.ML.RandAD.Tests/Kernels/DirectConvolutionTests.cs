@@ -207,7 +207,7 @@ public sealed class DirectConvolutionTests
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 10, 0.25, true),
             (new ConvGeometry(32, 8, 8, 3, 3, 1, 1), 32, 2, 0.2, true),
             (new ConvGeometry(16, 9, 7, 5, 5, 2, 2), 40, 2, 0.3, true),
-            (new ConvGeometry(8, 9, 9, 5, 5, 1, 2), 24, 2, 0.2, true), // rows of 40 floats: a run of five a row on AVX2, the fifth alone
+            (new ConvGeometry(8, 9, 9, 5, 5, 1, 2), 24, 2, 0.2, true), // rows of 40 floats, a run of five vectors on AVX2: five runs, the last alone
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.8, false),
         };
         bool previous = DirectConvolution.SparseWeightGradients;
@@ -216,43 +216,19 @@ public sealed class DirectConvolutionTests
             foreach (var (g, filters, count, density, sparse) in cases)
             {
                 float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 21);
-                float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 22);
-                var random = new Random(23);
-                for (int i = 0; i < dy.Length; i++)
-                {
-                    if (random.NextDouble() >= density)
-                    {
-                        dy[i] = random.Next(4) == 0 ? -0f : 0f;
-                    }
-                }
-
+                float[] dy = Sparsify(KernelTestCases.RandomFloats(count * g.OutPositions * filters, 22), density, seed: 23);
                 (_, double[] dw, _, _, double[] dwScale, _) = ConvolutionDefinition.Of(g, images, new float[filters * g.PatchSize], new float[filters], dy, count, filters);
-                float[] scalar = [];
+                var scalar = new float[1][];
                 KernelTestCases.ForEachPath((path, threads) =>
                 {
-                    string what = $"weight gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)";
-                    DirectConvolution.SparseWeightGradients = true;
-                    long before = DirectConvolution.SparseParts;
-                    float[] gradient = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
-                    DirectConvolution.WeightGradient(g, images, dy, count, filters, gradient, accumulate: false);
-                    bool tookSparse = DirectConvolution.SparseParts > before;
                     // Window rows in whole runs of five or four vectors of the path's width.
                     int lanes = path switch { KernelPath.Vector512 => 16, KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
                     int row = g.KernelWidth * g.Channels;
                     bool runs = lanes > 0 && row % lanes == 0 && (row / lanes % 5 == 0 || row / lanes % 4 == 0);
-                    Assert.AreEqual(sparse && runs, tookSparse, $"{what}: sparse kernels taken");
-                    AssertClose(dw, dwScale, gradient, what);
-
-                    DirectConvolution.SparseWeightGradients = false;
-                    float[] dense = Enumerable.Repeat(float.NaN, dw.Length).ToArray();
-                    DirectConvolution.WeightGradient(g, images, dy, count, filters, dense, accumulate: false);
-                    KernelTestCases.AssertBitEqual(dense, gradient, $"{what}, against the dense kernels");
-                    if (path == KernelPath.Scalar)
-                    {
-                        scalar = gradient;
-                    }
-
-                    KernelTestCases.AssertBitEqual(scalar, gradient, $"{what}, against the scalar path");
+                    CheckSparseAgainstDense(
+                        on => DirectConvolution.SparseWeightGradients = on, () => DirectConvolution.SparseParts, sparse && runs,
+                        gradient => DirectConvolution.WeightGradient(g, images, dy, count, filters, gradient, accumulate: false),
+                        dw, dwScale, path, scalar, $"weight gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)");
                 });
             }
         }
@@ -282,17 +258,8 @@ public sealed class DirectConvolutionTests
             foreach (var (g, filters, count, density, masked) in cases)
             {
                 float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, 31);
-                float[] dy = KernelTestCases.RandomFloats(count * g.OutPositions * filters, 32);
+                float[] dy = Sparsify(KernelTestCases.RandomFloats(count * g.OutPositions * filters, 32), density, seed: 34);
                 float[] reluOutput = masked ? KernelTestCases.RandomFloats(count * g.ImageSize, 33) : [];
-                var random = new Random(34);
-                for (int i = 0; i < dy.Length; i++)
-                {
-                    if (random.NextDouble() >= density)
-                    {
-                        dy[i] = random.Next(4) == 0 ? -0f : 0f;
-                    }
-                }
-
                 (_, _, double[] dx, _, _, double[] dxScale) = ConvolutionDefinition.Of(g, new float[count * g.ImageSize], weight, new float[filters], dy, count, filters);
                 if (masked)
                 {
@@ -302,32 +269,16 @@ public sealed class DirectConvolutionTests
                     }
                 }
 
-                float[] scalar = [];
+                var scalar = new float[1][];
                 KernelTestCases.ForEachPath((path, threads) =>
                 {
-                    string what = $"input gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)";
-                    DirectConvolution.SparseInputGradients = true;
-                    long before = DirectConvolution.SparseImages;
-                    float[] gradient = Enumerable.Repeat(float.NaN, dx.Length).ToArray();
-                    DirectConvolution.InputGradient(g, dy, count, weight, filters, gradient, reluOutput);
-                    bool tookSparse = DirectConvolution.SparseImages > before;
-
                     // Blocks of four pixels of two vectors of the input's channels or eight of one, on the 256- and 128-bit paths.
                     int lanes = path switch { KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
                     bool kernel = lanes > 0 && (g.Channels == lanes || g.Channels == 2 * lanes);
-                    Assert.AreEqual(density < 0.5 && kernel, tookSparse, $"{what}: sparse kernels taken");
-                    AssertClose(dx, dxScale, gradient, what);
-
-                    DirectConvolution.SparseInputGradients = false;
-                    float[] dense = Enumerable.Repeat(float.NaN, dx.Length).ToArray();
-                    DirectConvolution.InputGradient(g, dy, count, weight, filters, dense, reluOutput);
-                    KernelTestCases.AssertBitEqual(dense, gradient, $"{what}, against the dense kernels");
-                    if (path == KernelPath.Scalar)
-                    {
-                        scalar = gradient;
-                    }
-
-                    KernelTestCases.AssertBitEqual(scalar, gradient, $"{what}, against the scalar path");
+                    CheckSparseAgainstDense(
+                        on => DirectConvolution.SparseInputGradients = on, () => DirectConvolution.SparseImages, density < 0.5 && kernel,
+                        gradient => DirectConvolution.InputGradient(g, dy, count, weight, filters, gradient, reluOutput),
+                        dx, dxScale, path, scalar, $"input gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)");
                 });
             }
         }
@@ -393,6 +344,49 @@ public sealed class DirectConvolutionTests
                 KernelTestCases.AssertBitEqual(scalarDb, biasGradient, $"bias gradient {g}, {filters} filters ×{count} against the scalar path");
             }
         });
+    }
+
+    /// <summary>Each element kept with probability <paramref name="density"/>, else +0 or (a quarter of them) −0.</summary>
+    private static float[] Sparsify(float[] values, double density, int seed)
+    {
+        var random = new Random(seed);
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (random.NextDouble() >= density)
+            {
+                values[i] = random.Next(4) == 0 ? -0f : 0f;
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="compute"/> into a fresh output with the sparse kernels on, then off: they were taken (the counter
+    /// grew) exactly when <paramref name="expectTaken"/>; the result is close to the definition, bit-equal to the dense
+    /// kernels' and to the scalar path's (<paramref name="scalar"/>[0], set on the scalar path, which runs first).
+    /// </summary>
+    private static void CheckSparseAgainstDense(
+        Action<bool> setSparse, Func<long> sparseCount, bool expectTaken, Action<float[]> compute, double[] expected, double[] scale,
+        KernelPath path, float[][] scalar, string what)
+    {
+        setSparse(true);
+        long before = sparseCount();
+        float[] result = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+        compute(result);
+        Assert.AreEqual(expectTaken, sparseCount() > before, $"{what}: sparse kernels taken");
+        AssertClose(expected, scale, result, what);
+
+        setSparse(false);
+        float[] dense = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+        compute(dense);
+        KernelTestCases.AssertBitEqual(dense, result, $"{what}, against the dense kernels");
+        if (path == KernelPath.Scalar)
+        {
+            scalar[0] = result;
+        }
+
+        KernelTestCases.AssertBitEqual(scalar[0], result, $"{what}, against the scalar path");
     }
 
     /// <summary>Float sums may differ from the double ones by rounding: allow it relative to the magnitude of the terms.</summary>
