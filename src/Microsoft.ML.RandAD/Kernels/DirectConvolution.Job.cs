@@ -31,7 +31,7 @@ internal static unsafe partial class DirectConvolution
         private bool _sparseInput; // forward of an input gradient: images with few nonzeros go over those only (SparseForward)
 
         /// <summary>
-        /// The forward pass of an input gradient (zero bias): each image with at most <see cref="SparseInputPercent"/> nonzero
+        /// The forward pass of an input gradient (zero bias): each image with few enough nonzero
         /// elements runs over those only, the same bits. Given <paramref name="reluOutput"/> (same layout as the output), each
         /// band of the output, once written, is masked by it while it is in the cache (<see cref="ReluFromOutput.BackwardRange"/>,
         /// slope 0): an input gradient that comes out as the ReLU's input gradient.
@@ -225,8 +225,8 @@ internal static unsafe partial class DirectConvolution
         }
 
         /// <summary>
-        /// Whether the padded image (an output gradient) has few enough nonzero elements for <see cref="ForwardSparsely"/>, and
-        /// the path a kernel for its channels; its nonzero masks are then in <paramref name="masks"/>.
+        /// Whether the padded image (an output gradient) has few enough nonzero elements for <see cref="ForwardSparsely"/>
+        /// (<see cref="DirectConvolutionLanes.SparsePercent{TW, TU, TF}"/>); its nonzero masks are then in <paramref name="masks"/>.
         /// </summary>
         private readonly bool MasksSparseImage(float* padded, ulong* masks) => _path switch
         {
@@ -242,8 +242,8 @@ internal static unsafe partial class DirectConvolution
             where TU : unmanaged
             where TF : unmanaged
         {
-            if (DirectConvolutionLanes.SparseBlock<TW, TU, TF>(_g, _filters) == 0 || _g.Stride != 1 ||
-                DirectConvolutionLanes.NonzeroMasks<TW, TU, TF>(_g, padded, masks) * 100L > (long)_g.ImageSize * SparseInputPercent)
+            int percent = DirectConvolutionLanes.SparsePercent<TW, TU, TF>(_g, _filters);
+            if (percent == 0 || DirectConvolutionLanes.NonzeroMasks<TW, TU, TF>(_g, padded, masks) * 100L > (long)_g.ImageSize * percent)
             {
                 return false;
             }

@@ -74,11 +74,6 @@ internal static unsafe partial class DirectConvolution
     /// </summary>
     internal const int SparsePercent = 40;
 
-    /// <summary>
-    /// Most nonzero output-gradient elements of an image, in per cent, at which the input gradient runs over the nonzero ones
-    /// only (<see cref="DirectConvolutionLanes.SparseForward{TW, TU, TF}"/>). The same bits either way.
-    /// </summary>
-    internal const int SparseInputPercent = 20;
 
     /// <summary>Whether weight gradients may run over the nonzero output-gradient elements only (on by default; tests and a benchmark turn it off to compare).</summary>
     internal static bool SparseWeightGradients { get; set; } = true;

@@ -12,11 +12,9 @@ internal static unsafe partial class DirectConvolutionLanes
     /// counts, for input images of more than 64 channels (one mask word a pixel), and on the 512-bit path.
     /// </summary>
     /// <remarks>
-    /// A block computes every channel that is nonzero at any of its pixels, for all its pixels: with the CNN's second layer
-    /// on Fashion-MNIST (14 % nonzero, a 2×2 max pooling's winners) four pixels take about 3.5× the multiply-adds of the
-    /// nonzero terms alone, and on AVX2 the step ran at 0.91–0.98× the time with these gradients dense
-    /// (<c>step-compare --sparse-input-gradients --real-data</c>). AVX-512's blocks would be eight pixels of one vector
-    /// (more waste) against dense kernels nearer the FMA peak; not measured there, so not taken.
+    /// AVX-512's blocks would be eight pixels of one vector against dense kernels nearer the FMA peak; not measured there, so
+    /// not taken (the five-wide kernel's walk of the receptive field, <see cref="SparseInputs4x2Width5{TW, TU, TF}"/>, is
+    /// where to start: written over the widths, it needs a one-vector variant).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SparseBlock<TW, TU, TF>(in ConvGeometry g, int filters)
@@ -24,6 +22,23 @@ internal static unsafe partial class DirectConvolutionLanes
         where TU : unmanaged
         where TF : unmanaged =>
         typeof(TW) == typeof(Width512) || g.Channels > 64 ? 0 : filters == 2 * TW.Count ? 4 : filters == TW.Count ? 8 : 0;
+
+    /// <summary>
+    /// Most nonzero elements of an image, in per cent, at which <see cref="SparseForward{TW, TU, TF}"/> takes it (0 where it
+    /// has no kernel for the shape): 40 for two vectors of output channels and kernels five wide, whose blocks walk their
+    /// receptive field and compute only nonzero terms (5×5, 16 channels from 32, 2 threads, AVX2: 0.41 / 0.53 / 0.70 / 0.84 /
+    /// 0.97× the dense kernels' time at 14 / 20 / 30 / 40 / 50 % nonzeros), 20 for the others, whose blocks take every
+    /// channel nonzero at any of their pixels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SparsePercent<TW, TU, TF>(in ConvGeometry g, int filters)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int block = SparseBlock<TW, TU, TF>(g, filters);
+        return block == 0 || g.Stride != 1 ? 0 : block == 4 && g.KernelWidth == 5 ? 40 : 20;
+    }
 
     /// <summary>
     /// Per pixel of a padded image, a bit per nonzero channel (neither +0 nor −0; NaN is nonzero); returns how many bits are
@@ -63,10 +78,12 @@ internal static unsafe partial class DirectConvolutionLanes
 
     /// <summary>
     /// The forward convolution of output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) (stride 1, zero bias)
-    /// over the input elements that are not zero: blocks of <see cref="SparseBlock{TW, TU, TF}"/> pixels along a row, each tap
-    /// taking the channels nonzero at any of the block's pixels (the union of their <paramref name="masks"/>). Each output
-    /// element takes the dense kernels' fused multiply-adds in their order (tap by tap, channels ascending) but for zero
-    /// terms, which leave a sum that started at +0 unchanged; the block's other pixels' zeros it does take change nothing either.
+    /// over the input elements that are not zero: blocks of <see cref="SparseBlock{TW, TU, TF}"/> pixels along a row. Kernels
+    /// five wide walk the block's receptive field, each input's nonzero channels into the pixels whose windows hold it
+    /// (<see cref="SparseInputs4x2Width5{TW, TU, TF}"/>); others take tap by tap the channels nonzero at any of the block's
+    /// pixels (the union of their <paramref name="masks"/>). Each output element takes the dense kernels' fused multiply-adds
+    /// in their order (tap by tap, channels ascending) but for zero terms, which leave a sum that started at +0 unchanged; the
+    /// block's other pixels' zeros the second kind does take change nothing either.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void SparseForward<TW, TU, TF>(in ConvGeometry g, int filters, float* padded, ulong* masks, float* weight, float* output, int firstRow, int endRow)
@@ -82,7 +99,11 @@ internal static unsafe partial class DirectConvolutionLanes
                 int pixels = Math.Min(block, outWidth - ow);
                 float* y = output + ((((long)oh * outWidth) + ow) * filters);
                 long corner = ((long)oh * paddedWidth) + ow;
-                if (block == 4)
+                if (block == 4 && g.KernelWidth == 5)
+                {
+                    SparseInputs4x2Width5<TW, TU, TF>(g, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
+                }
+                else if (block == 4)
                 {
                     SparsePixels4x2<TW, TU, TF>(g, filters, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
                 }
@@ -91,6 +112,179 @@ internal static unsafe partial class DirectConvolutionLanes
                     SparsePixels8<TW, TU, TF>(g, filters, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Up to four pixels along a row of two vectors of output channels for a kernel five wide, walking the block's receptive
+    /// field instead of its taps: each input pixel of a kernel row (eight columns), each of its own nonzero channels, adds
+    /// into every output pixel whose window holds it (one to four), with that pixel's tap of the weights. No channel is
+    /// computed for a pixel where it is zero, and each output element still takes its terms in the dense kernels' order
+    /// (kernel row, then column, then channel): the same bits. <paramref name="x"/> and <paramref name="masks"/> are the first
+    /// pixel's window corner; columns past the last pixel's window are not read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SparseInputs4x2Width5<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count, filters = 2 * n, channels = g.Channels;
+        nint tapStride = (nint)channels * filters;
+        TF a0 = TW.BroadcastSingle(0f), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+        for (int kh = 0; kh < g.KernelHeight; kh++, x += paddedWidth * channels, masks += paddedWidth)
+        {
+            float* w0 = weight + (kh * 5 * tapStride), w1 = w0 + tapStride, w2 = w1 + tapStride, w3 = w2 + tapStride, w4 = w3 + tapStride;
+            ulong* m = masks;
+            ulong bits;
+            float* xs;
+            bits = m[0];
+            xs = x + (0 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b0);
+            }
+
+            bits = m[1];
+            xs = x + (1 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b1);
+            }
+
+            bits = m[2];
+            xs = x + (2 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
+                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b2);
+            }
+
+            bits = m[3];
+            xs = x + (3 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
+                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a3);
+                b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b3);
+            }
+
+            bits = m[4];
+            xs = x + (4 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
+                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a3);
+                b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b3);
+            }
+
+            if (pixels > 1)
+            {
+                bits = m[5];
+                xs = x + (5 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * (2 * n);
+                    a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
+                    b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b1);
+                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
+                    b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b2);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
+                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b3);
+                }
+            }
+
+            if (pixels > 2)
+            {
+                bits = m[6];
+                xs = x + (6 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * (2 * n);
+                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
+                    b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b2);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a3);
+                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b3);
+                }
+            }
+
+            if (pixels > 3)
+            {
+                bits = m[7];
+                xs = x + (7 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * (2 * n);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
+                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b3);
+                }
+            }
+        }
+
+        StorePixelPair<TW, TU, TF>(a0, b0, y, 0, pixels);
+        StorePixelPair<TW, TU, TF>(a1, b1, y + filters, 1, pixels);
+        StorePixelPair<TW, TU, TF>(a2, b2, y + (2 * filters), 2, pixels);
+        StorePixelPair<TW, TU, TF>(a3, b3, y + (3 * filters), 3, pixels);
+    }
+
+    /// <summary>Stores pixel <paramref name="index"/>'s two vectors when it is one of the block's <paramref name="pixels"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePixelPair<TW, TU, TF>(TF a, TF b, float* y, int index, int pixels)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        if (index < pixels)
+        {
+            TW.StoreSingle(a, y);
+            TW.StoreSingle(b, y + TW.Count);
         }
     }
 

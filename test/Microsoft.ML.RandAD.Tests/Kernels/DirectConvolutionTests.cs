@@ -241,13 +241,15 @@ public sealed class DirectConvolutionTests
     [TestMethod]
     public void SparseOutputGradientsGiveTheDenseInputGradientsBitsOnEveryPath()
     {
-        // The CNN's second layer (16 channels: blocks of four pixels of two vectors on AVX2, of four on 128-bit), 32 channels
+        // The CNN's second layer (16 channels: blocks of four pixels of two vectors on AVX2, of four on 128-bit; five-wide
+        // kernels walk the block's receptive field, others its taps), 32 channels
         // (dense on AVX2), 8 channels (eight pixels of one vector on AVX2); row ends of one to seven pixels; a ReLU mask after;
         // and an image with too many nonzeros. AVX-512 stays dense.
         var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Masked)[]
         {
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true),
             (new ConvGeometry(16, 13, 11, 5, 5, 1, 2), 32, 2, 0.2, false),
+            (new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 32, 2, 0.15, true), // rows of 4, 4 and 1 pixels
             (new ConvGeometry(32, 7, 9, 3, 3, 1, 1), 16, 2, 0.15, true),
             (new ConvGeometry(8, 9, 15, 3, 3, 1, 1), 24, 2, 0.1, false),
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.6, false),
