@@ -8,27 +8,31 @@ internal static unsafe partial class DirectConvolutionLanes
 {
     /// <summary>
     /// Pixels a block of <see cref="SparseForward{TW, TU, TF}"/> takes for this many output channels: four pixels of two
-    /// vectors (16 channels on AVX2) or eight of one (8 on AVX2), eight sums in registers either way; 0 for other channel
-    /// counts, for input images of more than 64 channels (one mask word a pixel), and on the 512-bit path.
+    /// vectors or eight of one, eight sums in registers either way; 0 for other channel counts, for input images of more than
+    /// 64 channels (one mask word a pixel), and on the 512-bit path for all but one vector of channels and kernels five wide.
     /// </summary>
     /// <remarks>
-    /// AVX-512's blocks would be eight pixels of one vector against dense kernels nearer the FMA peak; not measured there, so
-    /// not taken (the five-wide kernel's walk of the receptive field, <see cref="SparseInputs4x2Width5{TW, TU, TF}"/>, is
-    /// where to start: written over the widths, it needs a one-vector variant).
+    /// On AVX-512 only the walk of the receptive field (<see cref="SparseInputs8Width5{TW, TU, TF}"/>, the CNN's second layer:
+    /// 16 channels) is taken: it computes only the nonzero terms, and its AVX2 twin (eight pixels of one vector, 5×5 with 8
+    /// channels) took 0.42× the dense kernels' time at 14 % nonzeros and 0.69× at 50 %; it was not measured on AVX-512. The
+    /// kernels over channel unions waste more on AVX-512's eight-pixel blocks, against dense kernels nearer the FMA peak, and
+    /// stay off there.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SparseBlock<TW, TU, TF>(in ConvGeometry g, int filters)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged =>
-        typeof(TW) == typeof(Width512) || g.Channels > 64 ? 0 : filters == 2 * TW.Count ? 4 : filters == TW.Count ? 8 : 0;
+        g.Channels > 64 ? 0 :
+        typeof(TW) == typeof(Width512) ? (filters == TW.Count && g.KernelWidth == 5 ? 8 : 0) :
+        filters == 2 * TW.Count ? 4 : filters == TW.Count ? 8 : 0;
 
     /// <summary>
     /// Most nonzero elements of an image, in per cent, at which <see cref="SparseForward{TW, TU, TF}"/> takes it (0 where it
-    /// has no kernel for the shape): 40 for two vectors of output channels and kernels five wide, whose blocks walk their
-    /// receptive field and compute only nonzero terms (5×5, 16 channels from 32, 2 threads, AVX2: 0.41 / 0.53 / 0.70 / 0.84 /
-    /// 0.97× the dense kernels' time at 14 / 20 / 30 / 40 / 50 % nonzeros), 20 for the others, whose blocks take every
-    /// channel nonzero at any of their pixels.
+    /// has no kernel for the shape): 40 for kernels five wide, whose blocks walk their receptive field and compute only nonzero
+    /// terms (5×5, 16 channels from 32, 2 threads, AVX2: 0.41 / 0.53 / 0.70 / 0.84 / 0.97× the dense kernels' time at 14 / 20
+    /// / 30 / 40 / 50 % nonzeros), 20 for the others, whose blocks take every channel nonzero at any of their pixels (0.75×
+    /// at 20 % for 5×5, level at 20 % for 3×3).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SparsePercent<TW, TU, TF>(in ConvGeometry g, int filters)
@@ -37,7 +41,7 @@ internal static unsafe partial class DirectConvolutionLanes
         where TF : unmanaged
     {
         int block = SparseBlock<TW, TU, TF>(g, filters);
-        return block == 0 || g.Stride != 1 ? 0 : block == 4 && g.KernelWidth == 5 ? 40 : 20;
+        return block == 0 || g.Stride != 1 ? 0 : g.KernelWidth == 5 ? 40 : 20;
     }
 
     /// <summary>
@@ -102,6 +106,10 @@ internal static unsafe partial class DirectConvolutionLanes
                 if (block == 4 && g.KernelWidth == 5)
                 {
                     SparseInputs4x2Width5<TW, TU, TF>(g, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
+                }
+                else if (g.KernelWidth == 5)
+                {
+                    SparseInputs8Width5<TW, TU, TF>(g, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
                 }
                 else if (block == 4)
                 {
@@ -272,6 +280,229 @@ internal static unsafe partial class DirectConvolutionLanes
         StorePixelPair<TW, TU, TF>(a1, b1, y + filters, 1, pixels);
         StorePixelPair<TW, TU, TF>(a2, b2, y + (2 * filters), 2, pixels);
         StorePixelPair<TW, TU, TF>(a3, b3, y + (3 * filters), 3, pixels);
+    }
+
+    /// <summary>
+    /// <see cref="SparseInputs4x2Width5{TW, TU, TF}"/> for one vector of output channels: up to eight pixels, twelve columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SparseInputs8Width5<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count, channels = g.Channels;
+        nint tapStride = (nint)channels * n;
+        TF a0 = TW.BroadcastSingle(0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int kh = 0; kh < g.KernelHeight; kh++, x += paddedWidth * channels, masks += paddedWidth)
+        {
+            float* w0 = weight + (kh * 5 * tapStride), w1 = w0 + tapStride, w2 = w1 + tapStride, w3 = w2 + tapStride, w4 = w3 + tapStride;
+            ulong* m = masks;
+            ulong bits;
+            float* xs;
+            bits = m[0];
+            xs = x + (0 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
+            }
+
+            bits = m[1];
+            xs = x + (1 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
+            }
+
+            bits = m[2];
+            xs = x + (2 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
+            }
+
+            bits = m[3];
+            xs = x + (3 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a3);
+            }
+
+            bits = m[4];
+            xs = x + (4 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a3);
+                a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a4);
+            }
+
+            if (pixels > 1)
+            {
+                bits = m[5];
+                xs = x + (5 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
+                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
+                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a4);
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a5);
+                }
+            }
+
+            if (pixels > 2)
+            {
+                bits = m[6];
+                xs = x + (6 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a3);
+                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a4);
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a6);
+                }
+            }
+
+            if (pixels > 3)
+            {
+                bits = m[7];
+                xs = x + (7 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
+                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a4);
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a7);
+                }
+            }
+
+            if (pixels > 4)
+            {
+                bits = m[8];
+                xs = x + (8 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a4);
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a7);
+                }
+            }
+
+            if (pixels > 5)
+            {
+                bits = m[9];
+                xs = x + (9 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a7);
+                }
+            }
+
+            if (pixels > 6)
+            {
+                bits = m[10];
+                xs = x + (10 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a7);
+                }
+            }
+
+            if (pixels > 7)
+            {
+                bits = m[11];
+                xs = x + (11 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a7);
+                }
+            }
+        }
+
+        StorePixel<TW, TU, TF>(a0, y, 0, pixels);
+        StorePixel<TW, TU, TF>(a1, y + n, 1, pixels);
+        StorePixel<TW, TU, TF>(a2, y + (2 * n), 2, pixels);
+        StorePixel<TW, TU, TF>(a3, y + (3 * n), 3, pixels);
+        StorePixel<TW, TU, TF>(a4, y + (4 * n), 4, pixels);
+        StorePixel<TW, TU, TF>(a5, y + (5 * n), 5, pixels);
+        StorePixel<TW, TU, TF>(a6, y + (6 * n), 6, pixels);
+        StorePixel<TW, TU, TF>(a7, y + (7 * n), 7, pixels);
+    }
+
+    /// <summary>Stores pixel <paramref name="index"/>'s vector when it is one of the block's <paramref name="pixels"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePixel<TW, TU, TF>(TF a, float* y, int index, int pixels)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        if (index < pixels)
+        {
+            TW.StoreSingle(a, y);
+        }
     }
 
     /// <summary>Stores pixel <paramref name="index"/>'s two vectors when it is one of the block's <paramref name="pixels"/>.</summary>

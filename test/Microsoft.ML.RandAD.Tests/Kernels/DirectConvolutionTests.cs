@@ -241,15 +241,16 @@ public sealed class DirectConvolutionTests
     [TestMethod]
     public void SparseOutputGradientsGiveTheDenseInputGradientsBitsOnEveryPath()
     {
-        // The CNN's second layer (16 channels: blocks of four pixels of two vectors on AVX2, of four on 128-bit; five-wide
-        // kernels walk the block's receptive field, others its taps), 32 channels
+        // The CNN's second layer (16 channels: blocks of four pixels of two vectors on AVX2, of four on 128-bit, eight of one on
+        // AVX-512; five-wide kernels walk the block's receptive field, others its taps), 32 channels
         // (dense on AVX2), 8 channels (eight pixels of one vector on AVX2); row ends of one to seven pixels; a ReLU mask after;
-        // and an image with too many nonzeros. AVX-512 stays dense.
+        // and an image with too many nonzeros.
         var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Masked)[]
         {
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true),
             (new ConvGeometry(16, 13, 11, 5, 5, 1, 2), 32, 2, 0.2, false),
             (new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 32, 2, 0.15, true), // rows of 4, 4 and 1 pixels
+            (new ConvGeometry(8, 7, 19, 5, 5, 1, 2), 24, 2, 0.3, false), // one vector of channels on AVX2: rows of 8, 8 and 3 pixels
             (new ConvGeometry(32, 7, 9, 3, 3, 1, 1), 16, 2, 0.15, true),
             (new ConvGeometry(8, 9, 15, 3, 3, 1, 1), 24, 2, 0.1, false),
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.6, false),
@@ -274,9 +275,11 @@ public sealed class DirectConvolutionTests
                 var scalar = new float[1][];
                 KernelTestCases.ForEachPath((path, threads) =>
                 {
-                    // Blocks of four pixels of two vectors of the input's channels or eight of one, on the 256- and 128-bit paths.
-                    int lanes = path switch { KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
-                    bool kernel = lanes > 0 && (g.Channels == lanes || g.Channels == 2 * lanes);
+                    // Blocks of four pixels of two vectors of the input's channels or eight of one; on AVX-512 only one vector
+                    // with a kernel five wide.
+                    int lanes = path switch { KernelPath.Vector512 => 16, KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
+                    bool kernel = path == KernelPath.Vector512 ? g.Channels == 16 && g.KernelWidth == 5
+                        : lanes > 0 && (g.Channels == lanes || g.Channels == 2 * lanes);
                     CheckSparseAgainstDense(
                         on => DirectConvolution.SparseInputGradients = on, () => DirectConvolution.SparseImages, density < 0.5 && kernel,
                         gradient => DirectConvolution.InputGradient(g, dy, count, weight, filters, gradient, reluOutput),
