@@ -9,10 +9,10 @@ internal static unsafe partial class DirectConvolutionLanes
     /// <summary>
     /// Pixels a block of <see cref="SparseForward{TW, TU, TF}"/> takes for this many output channels: four pixels of two
     /// vectors or eight of one, eight sums in registers either way; 0 for other channel counts, for input images of more than
-    /// 64 channels (one mask word a pixel), and on the 512-bit path for all but one vector of channels and kernels five wide.
+    /// 64 channels (one mask word a pixel), and on the 512-bit path for all but one vector of channels and kernels three or five wide.
     /// </summary>
     /// <remarks>
-    /// On AVX-512 only the walk of the receptive field (<see cref="SparseInputs8Width5{TW, TU, TF}"/>, the CNN's second layer:
+    /// On AVX-512 only the walk of the receptive field (<see cref="WalkReceptiveField{TW, TU, TF}"/>, the CNN's second layer:
     /// 16 channels) is taken: it computes only the nonzero terms, and its AVX2 twin (eight pixels of one vector, 5×5 with 8
     /// channels) took 0.42× the dense kernels' time at 14 % nonzeros and 0.69× at 50 %; it was not measured on AVX-512. The
     /// kernels over channel unions waste more on AVX-512's eight-pixel blocks, against dense kernels nearer the FMA peak, and
@@ -24,15 +24,16 @@ internal static unsafe partial class DirectConvolutionLanes
         where TU : unmanaged
         where TF : unmanaged =>
         g.Channels > 64 ? 0 :
-        typeof(TW) == typeof(Width512) ? (filters == TW.Count && g.KernelWidth == 5 ? 8 : 0) :
+        typeof(TW) == typeof(Width512) ? (filters == TW.Count && WalksReceptiveField(g.KernelWidth) ? 8 : 0) :
         filters == 2 * TW.Count ? 4 : filters == TW.Count ? 8 : 0;
 
     /// <summary>
     /// Most nonzero elements of an image, in per cent, at which <see cref="SparseForward{TW, TU, TF}"/> takes it (0 where it
-    /// has no kernel for the shape): 40 for kernels five wide, whose blocks walk their receptive field and compute only nonzero
-    /// terms (5×5, 16 channels from 32, 2 threads, AVX2: 0.41 / 0.53 / 0.70 / 0.84 / 0.97× the dense kernels' time at 14 / 20
-    /// / 30 / 40 / 50 % nonzeros), 20 for the others, whose blocks take every channel nonzero at any of their pixels (0.75×
-    /// at 20 % for 5×5, level at 20 % for 3×3).
+    /// has no kernel for the shape): for kernels whose blocks walk their receptive field and compute only nonzero terms, 40
+    /// five wide (5×5, 16 channels from 32, 2 threads, AVX2: 0.41 / 0.53 / 0.70 / 0.84 / 0.97× the dense kernels' time at
+    /// 14 / 20 / 30 / 40 / 50 % nonzeros) and 30 three wide (3×3, the same channels: 0.69 / 0.79 / 0.97 / 1.10× at 14 / 30 /
+    /// 40 / 50 %); 20 for the others, whose blocks take every channel nonzero at any of their pixels (5×5 0.75× and 3×3
+    /// level at 20 %).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SparsePercent<TW, TU, TF>(in ConvGeometry g, int filters)
@@ -41,7 +42,7 @@ internal static unsafe partial class DirectConvolutionLanes
         where TF : unmanaged
     {
         int block = SparseBlock<TW, TU, TF>(g, filters);
-        return block == 0 || g.Stride != 1 ? 0 : g.KernelWidth == 5 ? 40 : 20;
+        return block == 0 || g.Stride != 1 ? 0 : g.KernelWidth == 5 ? 40 : WalksReceptiveField(g.KernelWidth) ? 30 : 20;
     }
 
     /// <summary>
@@ -83,8 +84,8 @@ internal static unsafe partial class DirectConvolutionLanes
     /// <summary>
     /// The forward convolution of output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) (stride 1, zero bias)
     /// over the input elements that are not zero: blocks of <see cref="SparseBlock{TW, TU, TF}"/> pixels along a row. Kernels
-    /// five wide walk the block's receptive field, each input's nonzero channels into the pixels whose windows hold it
-    /// (<see cref="SparseInputs4x2Width5{TW, TU, TF}"/>); others take tap by tap the channels nonzero at any of the block's
+    /// three or five wide walk the block's receptive field, each input's nonzero channels into the pixels whose windows hold it
+    /// (<see cref="WalkReceptiveField{TW, TU, TF}"/>); others take tap by tap the channels nonzero at any of the block's
     /// pixels (the union of their <paramref name="masks"/>). Each output element takes the dense kernels' fused multiply-adds
     /// in their order (tap by tap, channels ascending) but for zero terms, which leave a sum that started at +0 unchanged; the
     /// block's other pixels' zeros the second kind does take change nothing either.
@@ -103,15 +104,12 @@ internal static unsafe partial class DirectConvolutionLanes
                 int pixels = Math.Min(block, outWidth - ow);
                 float* y = output + ((((long)oh * outWidth) + ow) * filters);
                 long corner = ((long)oh * paddedWidth) + ow;
-                if (block == 4 && g.KernelWidth == 5)
+                if (WalkReceptiveField<TW, TU, TF>(g, block, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y))
                 {
-                    SparseInputs4x2Width5<TW, TU, TF>(g, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
+                    continue;
                 }
-                else if (g.KernelWidth == 5)
-                {
-                    SparseInputs8Width5<TW, TU, TF>(g, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
-                }
-                else if (block == 4)
+
+                if (block == 4)
                 {
                     SparsePixels4x2<TW, TU, TF>(g, filters, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
                 }
@@ -120,402 +118,6 @@ internal static unsafe partial class DirectConvolutionLanes
                     SparsePixels8<TW, TU, TF>(g, filters, padded + (corner * g.Channels), masks + corner, paddedWidth, pixels, weight, y);
                 }
             }
-        }
-    }
-
-    /// <summary>
-    /// Up to four pixels along a row of two vectors of output channels for a kernel five wide, walking the block's receptive
-    /// field instead of its taps: each input pixel of a kernel row (eight columns), each of its own nonzero channels, adds
-    /// into every output pixel whose window holds it (one to four), with that pixel's tap of the weights. No channel is
-    /// computed for a pixel where it is zero, and each output element still takes its terms in the dense kernels' order
-    /// (kernel row, then column, then channel): the same bits. <paramref name="x"/> and <paramref name="masks"/> are the first
-    /// pixel's window corner; columns past the last pixel's window are not read.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SparseInputs4x2Width5<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
-    {
-        int n = TW.Count, filters = 2 * n, channels = g.Channels;
-        nint tapStride = (nint)channels * filters;
-        TF a0 = TW.BroadcastSingle(0f), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-        for (int kh = 0; kh < g.KernelHeight; kh++, x += paddedWidth * channels, masks += paddedWidth)
-        {
-            float* w0 = weight + (kh * 5 * tapStride), w1 = w0 + tapStride, w2 = w1 + tapStride, w3 = w2 + tapStride, w4 = w3 + tapStride;
-            ulong* m = masks;
-            ulong bits;
-            float* xs;
-            bits = m[0];
-            xs = x + (0 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * (2 * n);
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
-                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b0);
-            }
-
-            bits = m[1];
-            xs = x + (1 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * (2 * n);
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
-                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b0);
-                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
-                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b1);
-            }
-
-            bits = m[2];
-            xs = x + (2 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * (2 * n);
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
-                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b0);
-                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
-                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b1);
-                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
-                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b2);
-            }
-
-            bits = m[3];
-            xs = x + (3 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * (2 * n);
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
-                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b0);
-                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
-                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b1);
-                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
-                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b2);
-                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a3);
-                b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b3);
-            }
-
-            bits = m[4];
-            xs = x + (4 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * (2 * n);
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
-                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b0);
-                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
-                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b1);
-                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
-                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b2);
-                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a3);
-                b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b3);
-            }
-
-            if (pixels > 1)
-            {
-                bits = m[5];
-                xs = x + (5 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * (2 * n);
-                    a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
-                    b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b1);
-                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
-                    b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b2);
-                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
-                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b3);
-                }
-            }
-
-            if (pixels > 2)
-            {
-                bits = m[6];
-                xs = x + (6 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * (2 * n);
-                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
-                    b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b2);
-                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a3);
-                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b3);
-                }
-            }
-
-            if (pixels > 3)
-            {
-                bits = m[7];
-                xs = x + (7 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * (2 * n);
-                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
-                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b3);
-                }
-            }
-        }
-
-        StorePixelPair<TW, TU, TF>(a0, b0, y, 0, pixels);
-        StorePixelPair<TW, TU, TF>(a1, b1, y + filters, 1, pixels);
-        StorePixelPair<TW, TU, TF>(a2, b2, y + (2 * filters), 2, pixels);
-        StorePixelPair<TW, TU, TF>(a3, b3, y + (3 * filters), 3, pixels);
-    }
-
-    /// <summary>
-    /// <see cref="SparseInputs4x2Width5{TW, TU, TF}"/> for one vector of output channels: up to eight pixels, twelve columns.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SparseInputs8Width5<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
-    {
-        int n = TW.Count, channels = g.Channels;
-        nint tapStride = (nint)channels * n;
-        TF a0 = TW.BroadcastSingle(0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (int kh = 0; kh < g.KernelHeight; kh++, x += paddedWidth * channels, masks += paddedWidth)
-        {
-            float* w0 = weight + (kh * 5 * tapStride), w1 = w0 + tapStride, w2 = w1 + tapStride, w3 = w2 + tapStride, w4 = w3 + tapStride;
-            ulong* m = masks;
-            ulong bits;
-            float* xs;
-            bits = m[0];
-            xs = x + (0 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * n;
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
-            }
-
-            bits = m[1];
-            xs = x + (1 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * n;
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
-                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
-            }
-
-            bits = m[2];
-            xs = x + (2 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * n;
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
-                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
-                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
-            }
-
-            bits = m[3];
-            xs = x + (3 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * n;
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
-                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
-                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
-                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a3);
-            }
-
-            bits = m[4];
-            xs = x + (4 * channels);
-            while (bits != 0)
-            {
-                nint c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
-                nint wc = c * n;
-                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
-                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
-                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
-                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a3);
-                a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a4);
-            }
-
-            if (pixels > 1)
-            {
-                bits = m[5];
-                xs = x + (5 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * n;
-                    a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
-                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
-                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
-                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a4);
-                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a5);
-                }
-            }
-
-            if (pixels > 2)
-            {
-                bits = m[6];
-                xs = x + (6 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * n;
-                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
-                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a3);
-                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a4);
-                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a5);
-                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a6);
-                }
-            }
-
-            if (pixels > 3)
-            {
-                bits = m[7];
-                xs = x + (7 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * n;
-                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
-                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a4);
-                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a5);
-                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a6);
-                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a7);
-                }
-            }
-
-            if (pixels > 4)
-            {
-                bits = m[8];
-                xs = x + (8 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * n;
-                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a4);
-                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a5);
-                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a6);
-                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a7);
-                }
-            }
-
-            if (pixels > 5)
-            {
-                bits = m[9];
-                xs = x + (9 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * n;
-                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a5);
-                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a6);
-                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a7);
-                }
-            }
-
-            if (pixels > 6)
-            {
-                bits = m[10];
-                xs = x + (10 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * n;
-                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a6);
-                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a7);
-                }
-            }
-
-            if (pixels > 7)
-            {
-                bits = m[11];
-                xs = x + (11 * channels);
-                while (bits != 0)
-                {
-                    nint c = BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
-                    nint wc = c * n;
-                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a7);
-                }
-            }
-        }
-
-        StorePixel<TW, TU, TF>(a0, y, 0, pixels);
-        StorePixel<TW, TU, TF>(a1, y + n, 1, pixels);
-        StorePixel<TW, TU, TF>(a2, y + (2 * n), 2, pixels);
-        StorePixel<TW, TU, TF>(a3, y + (3 * n), 3, pixels);
-        StorePixel<TW, TU, TF>(a4, y + (4 * n), 4, pixels);
-        StorePixel<TW, TU, TF>(a5, y + (5 * n), 5, pixels);
-        StorePixel<TW, TU, TF>(a6, y + (6 * n), 6, pixels);
-        StorePixel<TW, TU, TF>(a7, y + (7 * n), 7, pixels);
-    }
-
-    /// <summary>Stores pixel <paramref name="index"/>'s vector when it is one of the block's <paramref name="pixels"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePixel<TW, TU, TF>(TF a, float* y, int index, int pixels)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
-    {
-        if (index < pixels)
-        {
-            TW.StoreSingle(a, y);
-        }
-    }
-
-    /// <summary>Stores pixel <paramref name="index"/>'s two vectors when it is one of the block's <paramref name="pixels"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePixelPair<TW, TU, TF>(TF a, TF b, float* y, int index, int pixels)
-        where TW : IVectorWidth<TU, TF>
-        where TU : unmanaged
-        where TF : unmanaged
-    {
-        if (index < pixels)
-        {
-            TW.StoreSingle(a, y);
-            TW.StoreSingle(b, y + TW.Count);
         }
     }
 

@@ -242,23 +242,28 @@ public sealed class DirectConvolutionTests
     public void SparseOutputGradientsGiveTheDenseInputGradientsBitsOnEveryPath()
     {
         // The CNN's second layer (16 channels: blocks of four pixels of two vectors on AVX2, of four on 128-bit, eight of one on
-        // AVX-512; five-wide kernels walk the block's receptive field, others its taps), 32 channels
-        // (dense on AVX2), 8 channels (eight pixels of one vector on AVX2); row ends of one to seven pixels; a ReLU mask after;
-        // and an image with too many nonzeros.
-        var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Masked)[]
+        // AVX-512), kernels three or five wide (which walk the block's receptive field) and two or four wide (tap by tap over the
+        // channels nonzero at any of the block's pixels; AVX2 and 128-bit only), 32 channels (dense on AVX2), 8 channels (eight
+        // pixels of one vector on AVX2); row ends of one to seven pixels; a ReLU mask after; and images with too many nonzeros.
+        var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Masked, bool Sparse)[]
         {
-            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true),
-            (new ConvGeometry(16, 13, 11, 5, 5, 1, 2), 32, 2, 0.2, false),
-            (new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 32, 2, 0.15, true), // rows of 4, 4 and 1 pixels
-            (new ConvGeometry(8, 7, 19, 5, 5, 1, 2), 24, 2, 0.3, false), // one vector of channels on AVX2: rows of 8, 8 and 3 pixels
-            (new ConvGeometry(32, 7, 9, 3, 3, 1, 1), 16, 2, 0.15, true),
-            (new ConvGeometry(8, 9, 15, 3, 3, 1, 1), 24, 2, 0.1, false),
-            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.6, false),
+            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true, true),
+            (new ConvGeometry(16, 13, 11, 5, 5, 1, 2), 32, 2, 0.2, false, true),
+            (new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 32, 2, 0.15, true, true), // rows of 4, 4 and 1 pixels
+            (new ConvGeometry(8, 7, 19, 5, 5, 1, 2), 24, 2, 0.3, false, true), // one vector of channels on AVX2: rows of 8, 8 and 3 pixels
+            (new ConvGeometry(16, 10, 11, 3, 3, 1, 1), 32, 2, 0.2, true, true), // three wide: four pixels of two vectors on AVX2, eight of one on AVX-512
+            (new ConvGeometry(16, 5, 6, 3, 3, 1, 0), 24, 1, 0.15, false, true), // no padding: output rows of 4 and 2 pixels
+            (new ConvGeometry(32, 7, 9, 3, 3, 1, 1), 16, 2, 0.15, true, true),
+            (new ConvGeometry(8, 9, 15, 3, 3, 1, 1), 24, 2, 0.1, false, true),
+            (new ConvGeometry(16, 8, 9, 4, 4, 1, 1), 32, 2, 0.1, true, true), // four wide: tap by tap over the block's channels
+            (new ConvGeometry(8, 9, 10, 2, 2, 1, 0), 24, 2, 0.1, false, true),
+            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.6, false, false),
+            (new ConvGeometry(16, 8, 9, 4, 4, 1, 1), 32, 2, 0.35, false, false),
         };
         bool previous = DirectConvolution.SparseInputGradients;
         try
         {
-            foreach (var (g, filters, count, density, masked) in cases)
+            foreach (var (g, filters, count, density, masked, sparse) in cases)
             {
                 float[] weight = KernelTestCases.RandomFloats(filters * g.PatchSize, 31);
                 float[] dy = Sparsify(KernelTestCases.RandomFloats(count * g.OutPositions * filters, 32), density, seed: 34);
@@ -278,10 +283,10 @@ public sealed class DirectConvolutionTests
                     // Blocks of four pixels of two vectors of the input's channels or eight of one; on AVX-512 only one vector
                     // with a kernel five wide.
                     int lanes = path switch { KernelPath.Vector512 => 16, KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
-                    bool kernel = path == KernelPath.Vector512 ? g.Channels == 16 && g.KernelWidth == 5
+                    bool kernel = path == KernelPath.Vector512 ? g.Channels == 16 && g.KernelWidth is 3 or 5
                         : lanes > 0 && (g.Channels == lanes || g.Channels == 2 * lanes);
                     CheckSparseAgainstDense(
-                        on => DirectConvolution.SparseInputGradients = on, () => DirectConvolution.SparseImages, density < 0.5 && kernel,
+                        on => DirectConvolution.SparseInputGradients = on, () => DirectConvolution.SparseImages, sparse && kernel,
                         gradient => DirectConvolution.InputGradient(g, dy, count, weight, filters, gradient, reluOutput),
                         dx, dxScale, path, scalar, $"input gradient {g}, {filters} filters ×{count}, density {density}, {path}, {threads} thread(s)");
                 });
