@@ -52,7 +52,7 @@ def kernel(pixels, two, width):
             stores.append(f"        StorePixel<TW, TU, TF>(a{j}, y + ({j} * filters), {j}, pixels);")
     sections = "\n\n".join(section(col, pixels, width, two) for col in range(columns))
     return f'''    /// <summary>Up to {pixels} pixels of {'two vectors' if two else 'one vector'} of output channels, a kernel {width} wide: {columns} columns a kernel row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void {name}<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged

@@ -46,7 +46,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>Up to 4 pixels of two vectors of output channels, a kernel 3 wide: 6 columns a kernel row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void WalkReceptiveField4x2Width3<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -162,7 +162,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>Up to 4 pixels of two vectors of output channels, a kernel 5 wide: 8 columns a kernel row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void WalkReceptiveField4x2Width5<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -314,7 +314,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>Up to 8 pixels of one vector of output channels, a kernel 3 wide: 10 columns a kernel row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void WalkReceptiveField8Width3<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -486,7 +486,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>Up to 8 pixels of one vector of output channels, a kernel 5 wide: 12 columns a kernel row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void WalkReceptiveField8Width5<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
