@@ -248,6 +248,7 @@ public sealed class DirectConvolutionTests
         var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Masked, bool Sparse)[]
         {
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true, true),
+            (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 1, 0.12, true, true), // one image on two threads: a band of rows each
             (new ConvGeometry(16, 13, 11, 5, 5, 1, 2), 32, 2, 0.2, false, true),
             (new ConvGeometry(16, 6, 9, 5, 5, 1, 2), 32, 2, 0.15, true, true), // rows of 4, 4 and 1 pixels
             (new ConvGeometry(8, 7, 19, 5, 5, 1, 2), 24, 2, 0.3, false, true), // one vector of channels on AVX2: rows of 8, 8 and 3 pixels
