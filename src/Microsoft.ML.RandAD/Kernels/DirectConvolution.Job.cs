@@ -273,7 +273,7 @@ internal static unsafe partial class DirectConvolution
 
         /// <summary>
         /// Part [<paramref name="firstImage"/>, <paramref name="endImage"/>) of the weight gradient over only the nonzero elements
-        /// of its output gradient, when they are few enough (<see cref="SparsePercent"/>) and the path has run kernels for the
+        /// of its output gradient, when they are few enough (<see cref="SparseWeightGradientPercent"/>) and the path has run kernels for the
         /// window: the same sums as the dense kernels (<see cref="DirectConvolutionLanes.SparseWeightGradient{TW, TU, TF}"/>),
         /// written into the part's <paramref name="sums"/>. False, doing nothing, otherwise.
         /// </summary>
@@ -299,7 +299,7 @@ internal static unsafe partial class DirectConvolution
             }
 
             float* dy = _output + (firstImage * perImage);
-            if (DirectConvolutionLanes.CountNonzeros<TW, TU, TF>(dy, elements) * 100 > elements * SparsePercent)
+            if (DirectConvolutionLanes.CountNonzeros<TW, TU, TF>(dy, elements) * 100 > elements * SparseWeightGradientPercent)
             {
                 return false;
             }

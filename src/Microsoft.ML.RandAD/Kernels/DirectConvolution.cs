@@ -23,6 +23,11 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// take blocks of pixels (forward) or taps (weight gradient) at once, vectors of filters, and for kernels whose weights do
 /// not fit L1 several passes over groups of kernel rows (partial sums kept in the output); none of this changes any
 /// element's sequence of operations.</para>
+/// <para>Gradients skip zeros: where few enough output-gradient elements are nonzero (a convolution under 2×2 max pooling
+/// passes back at most a quarter), the weight gradient sums only those and the input gradient computes only the terms with
+/// a nonzero factor (<see cref="SparseWeightGradients"/>, <see cref="SparseInputGradients"/>). A zero product added to a sum
+/// that started at +0 leaves it unchanged, so these are the dense kernels' bits; only where an input or weight is infinite
+/// or NaN, whose product with 0 the dense kernels would have added, can they differ.</para>
 /// <para>Threads: the forward pass splits by images (fewer images than threads, as when scoring one row: by bands of each
 /// image's output rows), the weight gradient by its fixed parts of the images (fixed by the image count, never by the
 /// threads); no split changes any element's operations, so results do not depend on the thread count.</para>
@@ -72,8 +77,7 @@ internal static unsafe partial class DirectConvolution
     /// only (<see cref="DirectConvolutionLanes.SparseWeightGradient{TW, TU, TF}"/>): a layer followed by 2×2 max pooling
     /// passes back at most a quarter, fewer after a ReLU. The same bits either way.
     /// </summary>
-    internal const int SparsePercent = 40;
-
+    internal const int SparseWeightGradientPercent = 40;
 
     /// <summary>Whether weight gradients may run over the nonzero output-gradient elements only (on by default; tests and a benchmark turn it off to compare).</summary>
     internal static bool SparseWeightGradients { get; set; } = true;
