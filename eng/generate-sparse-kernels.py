@@ -10,7 +10,7 @@ Run it after changing this script:
 """
 from pathlib import Path
 
-WIDTHS = (3, 5)
+WIDTHS = (3, 5, 7)
 SHAPES = ((4, True), (8, False))  # (pixels, two vectors of channels)
 
 

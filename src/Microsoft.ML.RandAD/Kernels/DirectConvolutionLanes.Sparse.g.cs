@@ -9,7 +9,7 @@ namespace Microsoft.ML.RandAD.Kernels;
 internal static unsafe partial class DirectConvolutionLanes
 {
     /// <summary>Kernel widths <see cref="WalkReceptiveField{TW, TU, TF}"/> takes.</summary>
-    public static bool WalksReceptiveField(int kernelWidth) => kernelWidth is 3 or 5;
+    public static bool WalksReceptiveField(int kernelWidth) => kernelWidth is 3 or 5 or 7;
 
     /// <summary>
     /// A block of up to <paramref name="block"/> pixels along a row (four of two vectors of output channels, or eight of one) of
@@ -34,11 +34,17 @@ internal static unsafe partial class DirectConvolutionLanes
             case (4, 5):
                 WalkReceptiveField4x2Width5<TW, TU, TF>(g, x, masks, paddedWidth, pixels, weight, y);
                 return true;
+            case (4, 7):
+                WalkReceptiveField4x2Width7<TW, TU, TF>(g, x, masks, paddedWidth, pixels, weight, y);
+                return true;
             case (8, 3):
                 WalkReceptiveField8Width3<TW, TU, TF>(g, x, masks, paddedWidth, pixels, weight, y);
                 return true;
             case (8, 5):
                 WalkReceptiveField8Width5<TW, TU, TF>(g, x, masks, paddedWidth, pixels, weight, y);
+                return true;
+            case (8, 7):
+                WalkReceptiveField8Width7<TW, TU, TF>(g, x, masks, paddedWidth, pixels, weight, y);
                 return true;
             default:
                 return false;
@@ -437,6 +443,194 @@ internal static unsafe partial class DirectConvolutionLanes
         StorePixelPair<TW, TU, TF>(a3, b3, y + (3 * filters), 3, pixels);
     }
 
+    /// <summary>Up to 4 pixels of two vectors of output channels, a kernel 7 wide: 10 columns a kernel row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void WalkReceptiveField4x2Width7<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count, filters = 2 * n, channels = g.Channels;
+        nint tapStride = (nint)channels * filters;
+        TF a0 = TW.BroadcastSingle(0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int kh = 0; kh < g.KernelHeight; kh++, x += paddedWidth * channels, masks += paddedWidth)
+        {
+            float* w0 = weight + (kh * 7 * tapStride), w1 = w0 + tapStride, w2 = w1 + tapStride, w3 = w2 + tapStride, w4 = w3 + tapStride, w5 = w4 + tapStride, w6 = w5 + tapStride;
+            ulong* m = masks;
+            ulong bits;
+            float* xs;
+            bits = m[0];
+            xs = x + (0 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b0);
+            }
+
+            bits = m[1];
+            xs = x + (1 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b1);
+            }
+
+            bits = m[2];
+            xs = x + (2 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
+                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b2);
+            }
+
+            bits = m[3];
+            xs = x + (3 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
+                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a3);
+                b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b3);
+            }
+
+            bits = m[4];
+            xs = x + (4 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
+                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a3);
+                b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b3);
+            }
+
+            bits = m[5];
+            xs = x + (5 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
+                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
+                b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b3);
+            }
+
+            bits = m[6];
+            xs = x + (6 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * (2 * n);
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a0);
+                b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc + n), b0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a1);
+                b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc + n), b1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
+                b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a3);
+                b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b3);
+            }
+
+            if (pixels > 1)
+            {
+                bits = m[7];
+                xs = x + (7 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * (2 * n);
+                    a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a1);
+                    b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc + n), b1);
+                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a2);
+                    b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc + n), b2);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
+                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b3);
+                }
+            }
+
+            if (pixels > 2)
+            {
+                bits = m[8];
+                xs = x + (8 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * (2 * n);
+                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a2);
+                    b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc + n), b2);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a3);
+                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc + n), b3);
+                }
+            }
+
+            if (pixels > 3)
+            {
+                bits = m[9];
+                xs = x + (9 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * (2 * n);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a3);
+                    b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc + n), b3);
+                }
+            }
+        }
+
+        StorePixelPair<TW, TU, TF>(a0, b0, y + (0 * filters), 0, pixels);
+        StorePixelPair<TW, TU, TF>(a1, b1, y + (1 * filters), 1, pixels);
+        StorePixelPair<TW, TU, TF>(a2, b2, y + (2 * filters), 2, pixels);
+        StorePixelPair<TW, TU, TF>(a3, b3, y + (3 * filters), 3, pixels);
+    }
+
     /// <summary>Up to 8 pixels of one vector of output channels, a kernel 3 wide: 10 columns a kernel row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void WalkReceptiveField8Width3<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
@@ -803,6 +997,250 @@ internal static unsafe partial class DirectConvolutionLanes
                     TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a7);
+                }
+            }
+        }
+
+        StorePixel<TW, TU, TF>(a0, y + (0 * filters), 0, pixels);
+        StorePixel<TW, TU, TF>(a1, y + (1 * filters), 1, pixels);
+        StorePixel<TW, TU, TF>(a2, y + (2 * filters), 2, pixels);
+        StorePixel<TW, TU, TF>(a3, y + (3 * filters), 3, pixels);
+        StorePixel<TW, TU, TF>(a4, y + (4 * filters), 4, pixels);
+        StorePixel<TW, TU, TF>(a5, y + (5 * filters), 5, pixels);
+        StorePixel<TW, TU, TF>(a6, y + (6 * filters), 6, pixels);
+        StorePixel<TW, TU, TF>(a7, y + (7 * filters), 7, pixels);
+    }
+
+    /// <summary>Up to 8 pixels of one vector of output channels, a kernel 7 wide: 14 columns a kernel row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void WalkReceptiveField8Width7<TW, TU, TF>(in ConvGeometry g, float* x, ulong* masks, int paddedWidth, int pixels, float* weight, float* y)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count, filters = n, channels = g.Channels;
+        nint tapStride = (nint)channels * filters;
+        TF a0 = TW.BroadcastSingle(0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int kh = 0; kh < g.KernelHeight; kh++, x += paddedWidth * channels, masks += paddedWidth)
+        {
+            float* w0 = weight + (kh * 7 * tapStride), w1 = w0 + tapStride, w2 = w1 + tapStride, w3 = w2 + tapStride, w4 = w3 + tapStride, w5 = w4 + tapStride, w6 = w5 + tapStride;
+            ulong* m = masks;
+            ulong bits;
+            float* xs;
+            bits = m[0];
+            xs = x + (0 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
+            }
+
+            bits = m[1];
+            xs = x + (1 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
+            }
+
+            bits = m[2];
+            xs = x + (2 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
+            }
+
+            bits = m[3];
+            xs = x + (3 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a3);
+            }
+
+            bits = m[4];
+            xs = x + (4 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a3);
+                a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a4);
+            }
+
+            bits = m[5];
+            xs = x + (5 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
+                a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a4);
+                a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a5);
+            }
+
+            bits = m[6];
+            xs = x + (6 * channels);
+            while (bits != 0)
+            {
+                nint c = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                TF d = TW.BroadcastSingle(xs[c]);
+                nint wc = c * n;
+                a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a0);
+                a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a1);
+                a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
+                a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a3);
+                a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a4);
+                a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a5);
+                a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a6);
+            }
+
+            if (pixels > 1)
+            {
+                bits = m[7];
+                xs = x + (7 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a1);
+                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a2);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
+                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a4);
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a7);
+                }
+            }
+
+            if (pixels > 2)
+            {
+                bits = m[8];
+                xs = x + (8 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a2);
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a3);
+                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a4);
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a7);
+                }
+            }
+
+            if (pixels > 3)
+            {
+                bits = m[9];
+                xs = x + (9 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a3);
+                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a4);
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a7);
+                }
+            }
+
+            if (pixels > 4)
+            {
+                bits = m[10];
+                xs = x + (10 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a4);
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a7);
+                }
+            }
+
+            if (pixels > 5)
+            {
+                bits = m[11];
+                xs = x + (11 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a5);
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a7);
+                }
+            }
+
+            if (pixels > 6)
+            {
+                bits = m[12];
+                xs = x + (12 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a6);
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a7);
+                }
+            }
+
+            if (pixels > 7)
+            {
+                bits = m[13];
+                xs = x + (13 * channels);
+                while (bits != 0)
+                {
+                    nint c = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    TF d = TW.BroadcastSingle(xs[c]);
+                    nint wc = c * n;
+                    a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a7);
                 }
             }
         }

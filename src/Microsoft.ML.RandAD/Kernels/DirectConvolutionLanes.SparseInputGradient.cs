@@ -9,7 +9,7 @@ internal static unsafe partial class DirectConvolutionLanes
     /// <summary>
     /// Pixels a block of <see cref="SparseForward{TW, TU, TF}"/> takes for this many output channels: four pixels of two
     /// vectors or eight of one, eight sums in registers either way; 0 for other channel counts, for input images of more than
-    /// 64 channels (one mask word a pixel), and on the 512-bit path for all but one vector of channels and kernels three or five wide.
+    /// 64 channels (one mask word a pixel), and on the 512-bit path for all but one vector of channels and kernels three, five or seven wide.
     /// </summary>
     /// <remarks>
     /// On AVX-512 only the walk of the receptive field (<see cref="WalkReceptiveField{TW, TU, TF}"/>, the CNN's second layer:
@@ -29,11 +29,12 @@ internal static unsafe partial class DirectConvolutionLanes
 
     /// <summary>
     /// Most nonzero elements of an image, in per cent, at which <see cref="SparseForward{TW, TU, TF}"/> takes it (0 where it
-    /// has no kernel for the shape): for kernels whose blocks walk their receptive field and compute only nonzero terms, 40
-    /// five wide (5×5, 16 channels from 32, 2 threads, AVX2: 0.41 / 0.53 / 0.70 / 0.84 / 0.97× the dense kernels' time at
-    /// 14 / 20 / 30 / 40 / 50 % nonzeros) and 30 three wide (3×3, the same channels: 0.69 / 0.79 / 0.97 / 1.10× at 14 / 30 /
-    /// 40 / 50 %); 20 for the others, whose blocks take every channel nonzero at any of their pixels (5×5 0.75× and 3×3
-    /// level at 20 %).
+    /// has no kernel for the shape). For kernels whose blocks walk their receptive field and compute only nonzero terms: 30
+    /// three wide (3×3, 16 channels from 32, 2 threads, AVX2: 0.69 / 0.79 / 0.97 / 1.10× the dense kernels' time at 14 / 30
+    /// / 40 / 50 % nonzeros), 40 five wide (5×5: 0.41 / 0.53 / 0.70 / 0.84 / 0.97× at 14 / 20 / 30 / 40 / 50 %), 50 seven wide
+    /// (7×7: 0.44 / 0.61 / 0.71 / 0.81× at 14 / 30 / 40 / 50 %). 20 for the others, whose blocks take every channel nonzero at
+    /// any of their pixels (5×5 0.75× and 3×3 level at 20 %; a walk of 1×1 kernels, too little work a loop, measured 0.95×
+    /// at 14 % and was left out).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SparsePercent<TW, TU, TF>(in ConvGeometry g, int filters)
@@ -42,7 +43,7 @@ internal static unsafe partial class DirectConvolutionLanes
         where TF : unmanaged
     {
         int block = SparseBlock<TW, TU, TF>(g, filters);
-        return block == 0 || g.Stride != 1 ? 0 : g.KernelWidth == 5 ? 40 : WalksReceptiveField(g.KernelWidth) ? 30 : 20;
+        return block == 0 || g.Stride != 1 ? 0 : g.KernelWidth switch { 3 => 30, 5 => 40, 7 => 50, _ => 20 };
     }
 
     /// <summary>
@@ -84,7 +85,7 @@ internal static unsafe partial class DirectConvolutionLanes
     /// <summary>
     /// The forward convolution of output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) (stride 1, zero bias)
     /// over the input elements that are not zero: blocks of <see cref="SparseBlock{TW, TU, TF}"/> pixels along a row. Kernels
-    /// three or five wide walk the block's receptive field, each input's nonzero channels into the pixels whose windows hold it
+    /// three, five or seven wide walk the block's receptive field, each input's nonzero channels into the pixels whose windows hold it
     /// (<see cref="WalkReceptiveField{TW, TU, TF}"/>); others take tap by tap the channels nonzero at any of the block's
     /// pixels (the union of their <paramref name="masks"/>). Each output element takes the dense kernels' fused multiply-adds
     /// in their order (tap by tap, channels ascending) but for zero terms, which leave a sum that started at +0 unchanged; the

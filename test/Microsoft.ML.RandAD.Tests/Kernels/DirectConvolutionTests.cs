@@ -242,9 +242,10 @@ public sealed class DirectConvolutionTests
     public void SparseOutputGradientsGiveTheDenseInputGradientsBitsOnEveryPath()
     {
         // The CNN's second layer (16 channels: blocks of four pixels of two vectors on AVX2, of four on 128-bit, eight of one on
-        // AVX-512), kernels three or five wide (which walk the block's receptive field) and two or four wide (tap by tap over the
-        // channels nonzero at any of the block's pixels; AVX2 and 128-bit only), 32 channels (dense on AVX2), 8 channels (eight
-        // pixels of one vector on AVX2); row ends of one to seven pixels; a ReLU mask after; and images with too many nonzeros.
+        // AVX-512); kernels three, five or seven wide, which walk the block's receptive field, and one, two or four wide, which
+        // go tap by tap over the channels nonzero at any of the block's pixels (AVX2 and 128-bit only); 32 channels (dense on
+        // AVX2), 8 channels (eight pixels of one vector on AVX2); row ends of one to seven pixels; a ReLU mask after; and
+        // images with too many nonzeros.
         var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Masked, bool Sparse)[]
         {
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true, true),
@@ -256,7 +257,10 @@ public sealed class DirectConvolutionTests
             (new ConvGeometry(16, 5, 6, 3, 3, 1, 0), 24, 1, 0.15, false, true), // no padding: output rows of 4 and 2 pixels
             (new ConvGeometry(32, 7, 9, 3, 3, 1, 1), 16, 2, 0.15, true, true),
             (new ConvGeometry(8, 9, 15, 3, 3, 1, 1), 24, 2, 0.1, false, true),
+            (new ConvGeometry(16, 9, 10, 7, 7, 1, 3), 32, 2, 0.3, true, true), // seven wide: ten (four pixels) or fourteen columns
+            (new ConvGeometry(8, 6, 11, 7, 7, 1, 2), 16, 1, 0.2, false, true),
             (new ConvGeometry(16, 8, 9, 4, 4, 1, 1), 32, 2, 0.1, true, true), // four wide: tap by tap over the block's channels
+            (new ConvGeometry(16, 6, 7, 1, 1, 1, 0), 32, 2, 0.1, false, true), // one wide: tap by tap too
             (new ConvGeometry(8, 9, 10, 2, 2, 1, 0), 24, 2, 0.1, false, true),
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.6, false, false),
             (new ConvGeometry(16, 8, 9, 4, 4, 1, 1), 32, 2, 0.35, false, false),
@@ -284,7 +288,7 @@ public sealed class DirectConvolutionTests
                     // Blocks of four pixels of two vectors of the input's channels or eight of one; on AVX-512 only one vector
                     // with a kernel five wide.
                     int lanes = path switch { KernelPath.Vector512 => 16, KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
-                    bool kernel = path == KernelPath.Vector512 ? g.Channels == 16 && g.KernelWidth is 3 or 5
+                    bool kernel = path == KernelPath.Vector512 ? g.Channels == 16 && g.KernelWidth is 3 or 5 or 7
                         : lanes > 0 && (g.Channels == lanes || g.Channels == 2 * lanes);
                     CheckSparseAgainstDense(
                         on => DirectConvolution.SparseInputGradients = on, () => DirectConvolution.SparseImages, sparse && kernel,
