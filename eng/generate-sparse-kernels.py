@@ -11,6 +11,7 @@ Run it after changing this script:
 from pathlib import Path
 
 WIDTHS = (3, 5, 7)
+RUNS = (6, 5, 4, 3)  # vectors of a window row the weight gradient takes at once
 SHAPES = ((4, True), (8, False))  # (pixels, two vectors of channels)
 
 
@@ -95,7 +96,7 @@ def run_kernel(length, pair):
     stores = "\n".join(f"        TW.StoreSingle({h}{v}, {sums(h)}{offset(v)});" for h in halves for v in range(length))
     what = f"{'Two runs' if pair else 'One run'} of {length} vectors ({length * len(halves)} sums in registers)"
     return f'''    /// <summary>{what} over the listed windows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void {name}<TW, TU, TF>({params})
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -116,7 +117,11 @@ def run_kernel(length, pair):
 
 
 def main():
-    runs = [run_kernel(length, pair) for length in (5, 4) for pair in (True, False)]
+    runs = [run_kernel(length, pair) for length in RUNS for pair in (True, False)]
+    run_cases = "\n".join(
+        f"            case ({length}, true):\n                Sparse{length}x2<TW, TU, TF>(xA, xB, windows, values, count, sA, sB);\n                break;\n"
+        f"            case ({length}, false):\n                Sparse{length}<TW, TU, TF>(xA, windows, values, count, sA);\n                break;"
+        for length in RUNS)
     kernels = []
     cases = []
     for pixels, two in SHAPES:
@@ -137,6 +142,28 @@ namespace Microsoft.ML.RandAD.Kernels;
 // The sparse gradients' register-blocked kernels: the weight gradient's runs, the input gradient's walks.
 internal static unsafe partial class DirectConvolutionLanes
 {{
+    /// <summary>Vectors of a window row <see cref="SumRuns{{TW, TU, TF}}"/> takes at once, the longest first.</summary>
+    public static ReadOnlySpan<int> RunLengths => [{", ".join(str(r) for r in RUNS)}];
+
+    /// <summary>
+    /// Adds the listed windows' <paramref name="run"/> vectors at <paramref name="xA"/> (and at <paramref name="xB"/>, when not
+    /// null: two runs at a time), each scaled by its value, into the sums at <paramref name="sA"/> (and <paramref name="sB"/>):
+    /// one sum register per vector, the entries in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SumRuns<TW, TU, TF>(int run, float* xA, float* xB, int* windows, float* values, int count, float* sA, float* sB)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {{
+        switch ((run, xB != null))
+        {{
+{run_cases}
+            default:
+                throw new ArgumentOutOfRangeException(nameof(run), run, "No kernel for runs of this length.");
+        }}
+    }}
+
     /// <summary>Kernel widths <see cref="WalkReceptiveField{{TW, TU, TF}}"/> takes.</summary>
     public static bool WalksReceptiveField(int kernelWidth) => kernelWidth is {" or ".join(str(w) for w in WIDTHS)};
 

@@ -299,7 +299,7 @@ internal static unsafe partial class DirectConvolution
             }
 
             float* dy = _output + (firstImage * perImage);
-            if (DirectConvolutionLanes.CountNonzeros<TW, TU, TF>(dy, elements) * 100 > elements * SparseWeightGradientPercent)
+            if (DirectConvolutionLanes.CountNonzeros<TW, TU, TF>(dy, elements) * 100 > elements * SparseWeightGradientPercent(run))
             {
                 return false;
             }

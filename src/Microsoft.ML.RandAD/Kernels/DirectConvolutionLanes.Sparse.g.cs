@@ -8,6 +8,51 @@ namespace Microsoft.ML.RandAD.Kernels;
 // The sparse gradients' register-blocked kernels: the weight gradient's runs, the input gradient's walks.
 internal static unsafe partial class DirectConvolutionLanes
 {
+    /// <summary>Vectors of a window row <see cref="SumRuns{TW, TU, TF}"/> takes at once, the longest first.</summary>
+    public static ReadOnlySpan<int> RunLengths => [6, 5, 4, 3];
+
+    /// <summary>
+    /// Adds the listed windows' <paramref name="run"/> vectors at <paramref name="xA"/> (and at <paramref name="xB"/>, when not
+    /// null: two runs at a time), each scaled by its value, into the sums at <paramref name="sA"/> (and <paramref name="sB"/>):
+    /// one sum register per vector, the entries in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SumRuns<TW, TU, TF>(int run, float* xA, float* xB, int* windows, float* values, int count, float* sA, float* sB)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        switch ((run, xB != null))
+        {
+            case (6, true):
+                Sparse6x2<TW, TU, TF>(xA, xB, windows, values, count, sA, sB);
+                break;
+            case (6, false):
+                Sparse6<TW, TU, TF>(xA, windows, values, count, sA);
+                break;
+            case (5, true):
+                Sparse5x2<TW, TU, TF>(xA, xB, windows, values, count, sA, sB);
+                break;
+            case (5, false):
+                Sparse5<TW, TU, TF>(xA, windows, values, count, sA);
+                break;
+            case (4, true):
+                Sparse4x2<TW, TU, TF>(xA, xB, windows, values, count, sA, sB);
+                break;
+            case (4, false):
+                Sparse4<TW, TU, TF>(xA, windows, values, count, sA);
+                break;
+            case (3, true):
+                Sparse3x2<TW, TU, TF>(xA, xB, windows, values, count, sA, sB);
+                break;
+            case (3, false):
+                Sparse3<TW, TU, TF>(xA, windows, values, count, sA);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(run), run, "No kernel for runs of this length.");
+        }
+    }
+
     /// <summary>Kernel widths <see cref="WalkReceptiveField{TW, TU, TF}"/> takes.</summary>
     public static bool WalksReceptiveField(int kernelWidth) => kernelWidth is 3 or 5 or 7;
 
@@ -51,8 +96,79 @@ internal static unsafe partial class DirectConvolutionLanes
         }
     }
 
+    /// <summary>Two runs of 6 vectors (12 sums in registers) over the listed windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void Sparse6x2<TW, TU, TF>(float* xA, float* xB, int* windows, float* values, int count, float* sA, float* sB)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF a0 = TW.LoadSingle(sA), a1 = TW.LoadSingle(sA + n), a2 = TW.LoadSingle(sA + (2 * n)), a3 = TW.LoadSingle(sA + (3 * n)), a4 = TW.LoadSingle(sA + (4 * n)), a5 = TW.LoadSingle(sA + (5 * n));
+        TF b0 = TW.LoadSingle(sB), b1 = TW.LoadSingle(sB + n), b2 = TW.LoadSingle(sB + (2 * n)), b3 = TW.LoadSingle(sB + (3 * n)), b4 = TW.LoadSingle(sB + (4 * n)), b5 = TW.LoadSingle(sB + (5 * n));
+        for (int e = 0; e < count; e++)
+        {
+            TF d = TW.BroadcastSingle(values[e]);
+            float* pa = xA + windows[e], pb = xB + windows[e];
+            a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa), a0);
+            a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + n), a1);
+            a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (2 * n)), a2);
+            a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (3 * n)), a3);
+            a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (4 * n)), a4);
+            a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (5 * n)), a5);
+            b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb), b0);
+            b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + n), b1);
+            b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (2 * n)), b2);
+            b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (3 * n)), b3);
+            b4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (4 * n)), b4);
+            b5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (5 * n)), b5);
+        }
+
+        TW.StoreSingle(a0, sA);
+        TW.StoreSingle(a1, sA + n);
+        TW.StoreSingle(a2, sA + (2 * n));
+        TW.StoreSingle(a3, sA + (3 * n));
+        TW.StoreSingle(a4, sA + (4 * n));
+        TW.StoreSingle(a5, sA + (5 * n));
+        TW.StoreSingle(b0, sB);
+        TW.StoreSingle(b1, sB + n);
+        TW.StoreSingle(b2, sB + (2 * n));
+        TW.StoreSingle(b3, sB + (3 * n));
+        TW.StoreSingle(b4, sB + (4 * n));
+        TW.StoreSingle(b5, sB + (5 * n));
+    }
+
+    /// <summary>One run of 6 vectors (6 sums in registers) over the listed windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void Sparse6<TW, TU, TF>(float* x, int* windows, float* values, int count, float* s)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF a0 = TW.LoadSingle(s), a1 = TW.LoadSingle(s + n), a2 = TW.LoadSingle(s + (2 * n)), a3 = TW.LoadSingle(s + (3 * n)), a4 = TW.LoadSingle(s + (4 * n)), a5 = TW.LoadSingle(s + (5 * n));
+        for (int e = 0; e < count; e++)
+        {
+            TF d = TW.BroadcastSingle(values[e]);
+            float* p = x + windows[e];
+            a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p), a0);
+            a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + n), a1);
+            a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (2 * n)), a2);
+            a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (3 * n)), a3);
+            a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (4 * n)), a4);
+            a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (5 * n)), a5);
+        }
+
+        TW.StoreSingle(a0, s);
+        TW.StoreSingle(a1, s + n);
+        TW.StoreSingle(a2, s + (2 * n));
+        TW.StoreSingle(a3, s + (3 * n));
+        TW.StoreSingle(a4, s + (4 * n));
+        TW.StoreSingle(a5, s + (5 * n));
+    }
+
     /// <summary>Two runs of 5 vectors (10 sums in registers) over the listed windows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Sparse5x2<TW, TU, TF>(float* xA, float* xB, int* windows, float* values, int count, float* sA, float* sB)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -90,7 +206,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>One run of 5 vectors (5 sums in registers) over the listed windows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Sparse5<TW, TU, TF>(float* x, int* windows, float* values, int count, float* s)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -117,7 +233,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>Two runs of 4 vectors (8 sums in registers) over the listed windows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Sparse4x2<TW, TU, TF>(float* xA, float* xB, int* windows, float* values, int count, float* sA, float* sB)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -151,7 +267,7 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>One run of 4 vectors (4 sums in registers) over the listed windows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Sparse4<TW, TU, TF>(float* x, int* windows, float* values, int count, float* s)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
@@ -173,6 +289,59 @@ internal static unsafe partial class DirectConvolutionLanes
         TW.StoreSingle(a1, s + n);
         TW.StoreSingle(a2, s + (2 * n));
         TW.StoreSingle(a3, s + (3 * n));
+    }
+
+    /// <summary>Two runs of 3 vectors (6 sums in registers) over the listed windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void Sparse3x2<TW, TU, TF>(float* xA, float* xB, int* windows, float* values, int count, float* sA, float* sB)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF a0 = TW.LoadSingle(sA), a1 = TW.LoadSingle(sA + n), a2 = TW.LoadSingle(sA + (2 * n));
+        TF b0 = TW.LoadSingle(sB), b1 = TW.LoadSingle(sB + n), b2 = TW.LoadSingle(sB + (2 * n));
+        for (int e = 0; e < count; e++)
+        {
+            TF d = TW.BroadcastSingle(values[e]);
+            float* pa = xA + windows[e], pb = xB + windows[e];
+            a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa), a0);
+            a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + n), a1);
+            a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pa + (2 * n)), a2);
+            b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb), b0);
+            b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + n), b1);
+            b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(pb + (2 * n)), b2);
+        }
+
+        TW.StoreSingle(a0, sA);
+        TW.StoreSingle(a1, sA + n);
+        TW.StoreSingle(a2, sA + (2 * n));
+        TW.StoreSingle(b0, sB);
+        TW.StoreSingle(b1, sB + n);
+        TW.StoreSingle(b2, sB + (2 * n));
+    }
+
+    /// <summary>One run of 3 vectors (3 sums in registers) over the listed windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void Sparse3<TW, TU, TF>(float* x, int* windows, float* values, int count, float* s)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF a0 = TW.LoadSingle(s), a1 = TW.LoadSingle(s + n), a2 = TW.LoadSingle(s + (2 * n));
+        for (int e = 0; e < count; e++)
+        {
+            TF d = TW.BroadcastSingle(values[e]);
+            float* p = x + windows[e];
+            a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p), a0);
+            a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + n), a1);
+            a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(p + (2 * n)), a2);
+        }
+
+        TW.StoreSingle(a0, s);
+        TW.StoreSingle(a1, s + n);
+        TW.StoreSingle(a2, s + (2 * n));
     }
 
     /// <summary>Up to 4 pixels of two vectors of output channels, a kernel 3 wide: 6 columns a kernel row.</summary>

@@ -7,9 +7,10 @@ namespace Microsoft.ML.RandAD.Kernels;
 internal static unsafe partial class DirectConvolutionLanes
 {
     /// <summary>
-    /// Vectors in each run of a window row that <see cref="SparseWeightGradient{TW, TU, TF}"/> takes at once: five or four
-    /// whole vectors (a 5×5×16 window row is 80 floats: two runs of five on AVX2, one on AVX-512), or 0 where a window row
-    /// is not whole runs of either (the dense kernels then take the layer).
+    /// Vectors in each run of a window row that <see cref="SparseWeightGradient{TW, TU, TF}"/> takes at once: the longest of
+    /// <see cref="RunLengths"/> (6, 5, 4, 3) that divides the row's vectors (a 5×5×16 window row is 80 floats: two runs of
+    /// five on AVX2, one on AVX-512; 3×3×16 is one run of six on AVX2, of three on AVX-512), or 0 where a window row is not
+    /// whole vectors or no length divides it (the dense kernels then take the layer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SparseRun<TW, TU, TF>(in ConvGeometry g)
@@ -24,7 +25,15 @@ internal static unsafe partial class DirectConvolutionLanes
         }
 
         int vectors = row / TW.Count;
-        return vectors % 5 == 0 ? 5 : vectors % 4 == 0 ? 4 : 0;
+        foreach (int run in RunLengths)
+        {
+            if (vectors % run == 0)
+            {
+                return run;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>Elements of <paramref name="data"/> that are neither +0 nor −0.</summary>
@@ -118,7 +127,7 @@ internal static unsafe partial class DirectConvolutionLanes
     /// into <paramref name="sums"/> (filters × PatchSize, filter-major): each sum takes the same fused multiply-adds in the
     /// same order as <see cref="WeightGradient{TW, TU, TF}"/> but for the zero terms, which leave a sum that started at +0
     /// unchanged (a product of 0 with a finite input is ±0, and s + ±0 = s for s ≠ 0 or s = +0). Window rows go in runs of
-    /// <paramref name="run"/> vectors (<see cref="SparseRun{TW, TU, TF}"/>), two runs at a time where there are two.
+    /// <paramref name="run"/> vectors (<see cref="SparseRun{TW, TU, TF}"/>), two runs at a time where there are two (<see cref="SumRuns{TW, TU, TF}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void SparseWeightGradient<TW, TU, TF>(in ConvGeometry g, int filters, int run, float* padded, int* counts, int* windows, float* values, float* sums)
@@ -145,27 +154,12 @@ internal static unsafe partial class DirectConvolutionLanes
                 int tapA = r * runFloats, xA = ((tapA / rowTaps) * rowFloats) + (tapA % rowTaps);
                 if (r + 1 == runs)
                 {
-                    if (run == 5)
-                    {
-                        Sparse5<TW, TU, TF>(padded + xA, w, v, count, s + tapA);
-                    }
-                    else
-                    {
-                        Sparse4<TW, TU, TF>(padded + xA, w, v, count, s + tapA);
-                    }
-
+                    SumRuns<TW, TU, TF>(run, padded + xA, null, w, v, count, s + tapA, null);
                     continue;
                 }
 
                 int tapB = tapA + runFloats, xB = ((tapB / rowTaps) * rowFloats) + (tapB % rowTaps);
-                if (run == 5)
-                {
-                    Sparse5x2<TW, TU, TF>(padded + xA, padded + xB, w, v, count, s + tapA, s + tapB);
-                }
-                else
-                {
-                    Sparse4x2<TW, TU, TF>(padded + xA, padded + xB, w, v, count, s + tapA, s + tapB);
-                }
+                SumRuns<TW, TU, TF>(run, padded + xA, padded + xB, w, v, count, s + tapA, s + tapB);
             }
         }
     }

@@ -198,9 +198,9 @@ public sealed class DirectConvolutionTests
     public void SparseOutputGradientsGiveTheDenseKernelsBitsOnEveryPath()
     {
         // The CNN's second layer (window rows of 80 floats: runs of five vectors on every vector path), a 3×3×32 layer (rows
-        // of 96: runs of four on AVX2 and 128-bit, dense on AVX-512), stride 2 with remainder filters on every path, and one
-        // with too many nonzeros for the sparse kernels; each at the densities a max pooling (about a quarter) and a ReLU
-        // after it leave, with −0 among the zeros.
+        // of 96: runs of six on AVX2 and 128-bit and AVX-512), stride 2 with remainder filters on every path, runs of six,
+        // four and three, rows of no whole vectors, and one with too many nonzeros for the sparse kernels; each at the
+        // densities a max pooling (about a quarter) and a ReLU after it leave, with −0 among the zeros.
         var cases = new (ConvGeometry G, int Filters, int Count, double Density, bool Sparse)[]
         {
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 3, 0.12, true),
@@ -208,6 +208,10 @@ public sealed class DirectConvolutionTests
             (new ConvGeometry(32, 8, 8, 3, 3, 1, 1), 32, 2, 0.2, true),
             (new ConvGeometry(16, 9, 7, 5, 5, 2, 2), 40, 2, 0.3, true),
             (new ConvGeometry(8, 9, 9, 5, 5, 1, 2), 24, 2, 0.2, true), // rows of 40 floats, a run of five vectors on AVX2: five runs, the last alone
+            (new ConvGeometry(16, 8, 8, 3, 3, 1, 1), 32, 3, 0.2, true), // rows of 48 floats: one run of six on AVX2, two of six on 128-bit, one of three on AVX-512
+            (new ConvGeometry(8, 7, 9, 3, 3, 1, 1), 24, 2, 0.1, true), // rows of 24 floats: a run of three on AVX2, of six on 128-bit, dense on AVX-512
+            (new ConvGeometry(32, 7, 7, 2, 2, 1, 0), 16, 2, 0.2, true), // rows of 64 floats: runs of four on every vector path
+            (new ConvGeometry(7, 6, 6, 3, 3, 1, 1), 16, 2, 0.15, true), // rows of 21 floats: no whole vectors, dense everywhere
             (new ConvGeometry(16, 14, 14, 5, 5, 1, 2), 32, 2, 0.8, false),
         };
         bool previous = DirectConvolution.SparseWeightGradients;
@@ -221,10 +225,10 @@ public sealed class DirectConvolutionTests
                 var scalar = new float[1][];
                 KernelTestCases.ForEachPath((path, threads) =>
                 {
-                    // Window rows in whole runs of five or four vectors of the path's width.
+                    // Window rows in whole runs of six, five, four or three vectors of the path's width.
                     int lanes = path switch { KernelPath.Vector512 => 16, KernelPath.Vector256 => 8, KernelPath.Vector128 => 4, _ => 0 };
                     int row = g.KernelWidth * g.Channels;
-                    bool runs = lanes > 0 && row % lanes == 0 && (row / lanes % 5 == 0 || row / lanes % 4 == 0);
+                    bool runs = lanes > 0 && row % lanes == 0 && new[] { 6, 5, 4, 3 }.Any(r => row / lanes % r == 0);
                     CheckSparseAgainstDense(
                         on => DirectConvolution.SparseWeightGradients = on, () => DirectConvolution.SparseParts, sparse && runs,
                         gradient => DirectConvolution.WeightGradient(g, images, dy, count, filters, gradient, accumulate: false),
