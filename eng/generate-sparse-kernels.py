@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes src/Microsoft.ML.RandAD/Kernels/DirectConvolutionLanes.Sparse.g.cs, the register-blocked kernels of the direct
 convolution's sparse gradients, which C# generics cannot write once because they unroll on a number:
-- the weight gradient's runs (five or four vectors of a window row, one or two runs at a time: one sum register per vector),
+- the weight gradient's runs (six to three vectors of a window row, one or two runs at a time: one sum register per vector),
   over the listed nonzero output-gradient elements;
 - the input gradient's walks of a block's receptive field, unrolled by column, because the column fixes which output pixels
   (accumulator registers) an input feeds and with which tap.
