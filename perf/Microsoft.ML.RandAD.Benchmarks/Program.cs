@@ -12,6 +12,7 @@ return args.FirstOrDefault() switch
     "magnitude-timing" => MagnitudeSamplingTiming.Run(args[1..]),
     "gemm-paired" => Microsoft.ML.RandAD.Benchmarks.GemmPaired.Run(args[1..]),
     "conv-paired" => Microsoft.ML.RandAD.Benchmarks.ConvolutionPaired.Run(args[1..]),
+    "conv-sparse" => Microsoft.ML.RandAD.Benchmarks.ConvolutionSparsePaired.Run(args[1..]),
     "score-paired" => Microsoft.ML.RandAD.Benchmarks.ScoringPaired.Run(args[1..]),
     "gemm-ceiling" => Microsoft.ML.RandAD.Benchmarks.GemmCeiling.Run(args[1..]),
     "mlnet-feed" => MlNetFeed.Run(args[1..]),
