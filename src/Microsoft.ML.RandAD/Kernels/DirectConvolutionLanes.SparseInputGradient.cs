@@ -165,25 +165,10 @@ internal static unsafe partial class DirectConvolutionLanes
             }
         }
 
-        TW.StoreSingle(a0, y);
-        TW.StoreSingle(b0, y + n);
-        if (pixels > 1)
-        {
-            TW.StoreSingle(a1, y + filters);
-            TW.StoreSingle(b1, y + filters + n);
-        }
-
-        if (pixels > 2)
-        {
-            TW.StoreSingle(a2, y + (2 * filters));
-            TW.StoreSingle(b2, y + (2 * filters) + n);
-        }
-
-        if (pixels > 3)
-        {
-            TW.StoreSingle(a3, y + (3 * filters));
-            TW.StoreSingle(b3, y + (3 * filters) + n);
-        }
+        StorePixelPair<TW, TU, TF>(a0, b0, y, 0, pixels);
+        StorePixelPair<TW, TU, TF>(a1, b1, y + filters, 1, pixels);
+        StorePixelPair<TW, TU, TF>(a2, b2, y + (2 * filters), 2, pixels);
+        StorePixelPair<TW, TU, TF>(a3, b3, y + (3 * filters), 3, pixels);
     }
 
     /// <summary>
@@ -227,40 +212,13 @@ internal static unsafe partial class DirectConvolutionLanes
             }
         }
 
-        TW.StoreSingle(a0, y);
-        if (pixels > 1)
-        {
-            TW.StoreSingle(a1, y + filters);
-        }
-
-        if (pixels > 2)
-        {
-            TW.StoreSingle(a2, y + (2 * filters));
-        }
-
-        if (pixels > 3)
-        {
-            TW.StoreSingle(a3, y + (3 * filters));
-        }
-
-        if (pixels > 4)
-        {
-            TW.StoreSingle(a4, y + (4 * filters));
-        }
-
-        if (pixels > 5)
-        {
-            TW.StoreSingle(a5, y + (5 * filters));
-        }
-
-        if (pixels > 6)
-        {
-            TW.StoreSingle(a6, y + (6 * filters));
-        }
-
-        if (pixels > 7)
-        {
-            TW.StoreSingle(a7, y + (7 * filters));
-        }
+        StorePixel<TW, TU, TF>(a0, y, 0, pixels);
+        StorePixel<TW, TU, TF>(a1, y + filters, 1, pixels);
+        StorePixel<TW, TU, TF>(a2, y + (2 * filters), 2, pixels);
+        StorePixel<TW, TU, TF>(a3, y + (3 * filters), 3, pixels);
+        StorePixel<TW, TU, TF>(a4, y + (4 * filters), 4, pixels);
+        StorePixel<TW, TU, TF>(a5, y + (5 * filters), 5, pixels);
+        StorePixel<TW, TU, TF>(a6, y + (6 * filters), 6, pixels);
+        StorePixel<TW, TU, TF>(a7, y + (7 * filters), 7, pixels);
     }
 }
