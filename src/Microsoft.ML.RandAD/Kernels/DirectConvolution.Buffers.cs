@@ -42,7 +42,7 @@ internal static unsafe partial class DirectConvolution
     /// <summary>One image's output (forward through pooling) or output gradient formed from the pooling's (the weight gradient's route through pooling off AVX-512), per thread.</summary>
     private static float* ExpandedBuffer(int floats) => ThreadBuffer(ref t_expanded, floats);
 
-    /// <summary>A part's filter-major sums, the nonzero counts and the lists of the sparse weight gradient, per thread.</summary>
+    /// <summary>The sparse weight gradient's nonzero counts and lists (per thread), or a part's sums while AddParts turns them tap-major.</summary>
     private static float* SparseBuffer(int floats) => ThreadBuffer(ref t_sparse, floats);
 
     /// <summary>The nonzero masks of a padded image (a word a pixel) of the sparse input gradient, per thread.</summary>

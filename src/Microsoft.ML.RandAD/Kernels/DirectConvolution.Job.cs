@@ -29,6 +29,7 @@ internal static unsafe partial class DirectConvolution
         private int _bands; // forward: bands of output rows per image (a line is an image's band)
         private float* _reluOutput; // forward without pooling: each output element kept where this (same layout) is positive, else 0·it
         private bool _sparseInput; // forward of an input gradient: images with few nonzeros go over those only (SparseForward)
+        private bool* _filterMajor; // weight gradient: per part, whether it summed sparsely, filter-major (null: never sparse)
 
         /// <summary>
         /// The forward pass of an input gradient (zero bias): each image with few enough nonzero
@@ -46,14 +47,17 @@ internal static unsafe partial class DirectConvolution
         /// <summary>
         /// Weight gradient over <paramref name="parts"/> fixed ranges of the images, every tap each: sums of part p at
         /// <paramref name="sums"/> + p·(PatchSize + 1)·filters (tap-major), then the part's bias sums when <paramref name="withBias"/>.
+        /// Given <paramref name="filterMajor"/> (a flag per part), a part may sum over its nonzero output-gradient elements only,
+        /// its sums then filter-major (PatchSize a filter, as the gradient is laid out) and its flag set.
         /// </summary>
-        public void RunImageParts(float* sums, int parts, bool withBias)
+        public void RunImageParts(float* sums, int parts, bool withBias, bool* filterMajor = null)
         {
             _path = KernelSettings.Path;
             _forward = false;
             _partSums = sums;
             _parts = parts;
             _partsBias = withBias;
+            _filterMajor = filterMajor;
             WorkerPool.RunRanges(ref this, parts, 1);
         }
 
@@ -187,9 +191,13 @@ internal static unsafe partial class DirectConvolution
             float* sums = _partSums + ((long)part * (taps + 1) * _filters);
             float* bias = _partsBias ? sums + (taps * _filters) : null;
             new Span<float>(sums, (taps + 1) * _filters).Clear();
-            if (_pooled == null && bias == null && SparseWeightGradients && SumPartSparsely(firstImage, endImage, padded, sums))
+            if (_filterMajor != null)
             {
-                return;
+                _filterMajor[part] = bias == null && SparseWeightGradients && SumPartSparsely(firstImage, endImage, padded, sums);
+                if (_filterMajor[part])
+                {
+                    return;
+                }
             }
 
             for (int n = firstImage; n < endImage; n++)
@@ -275,7 +283,7 @@ internal static unsafe partial class DirectConvolution
         /// Part [<paramref name="firstImage"/>, <paramref name="endImage"/>) of the weight gradient over only the nonzero elements
         /// of its output gradient, when they are few enough (<see cref="SparseWeightGradientPercent"/>) and the path has run kernels for the
         /// window: the same sums as the dense kernels (<see cref="DirectConvolutionLanes.SparseWeightGradient{TW, TU, TF}"/>),
-        /// written into the part's <paramref name="sums"/>. False, doing nothing, otherwise.
+        /// written filter-major into the part's <paramref name="sums"/>. False, doing nothing, otherwise.
         /// </summary>
         private readonly bool SumPartSparsely(int firstImage, int endImage, float* padded, float* sums) => _path switch
         {
@@ -304,27 +312,15 @@ internal static unsafe partial class DirectConvolution
                 return false;
             }
 
-            int taps = _g.PatchSize, listFloats = _filters * _g.OutPositions;
-            int sumFloats = Round16(taps * _filters), countFloats = Round16(_filters);
-            float* sparseSums = SparseBuffer(sumFloats + countFloats + (2 * listFloats));
-            int* counts = (int*)(sparseSums + sumFloats), windows = counts + countFloats;
+            // The part's sums stay filter-major (cleared by the caller): AddParts adds them as they are.
+            int listFloats = _filters * _g.OutPositions, countFloats = Round16(_filters);
+            int* counts = (int*)SparseBuffer(countFloats + (2 * listFloats)), windows = counts + countFloats;
             float* values = (float*)(windows + listFloats);
-            new Span<float>(sparseSums, taps * _filters).Clear();
             for (int n = firstImage; n < endImage; n++, dy += perImage)
             {
                 DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
                 DirectConvolutionLanes.ListNonzeros<TW, TU, TF>(_g, _filters, dy, counts, windows, values);
-                DirectConvolutionLanes.SparseWeightGradient<TW, TU, TF>(_g, _filters, run, padded, counts, windows, values, sparseSums);
-            }
-
-            // Filter-major into the part's tap-major sums: a copy, no arithmetic; written in order, read a column at a time
-            // (the column's lines stay in L1 for the next taps).
-            for (int tap = 0; tap < taps; tap++)
-            {
-                for (int f = 0; f < _filters; f++)
-                {
-                    sums[(tap * _filters) + f] = sparseSums[(f * taps) + tap];
-                }
+                DirectConvolutionLanes.SparseWeightGradient<TW, TU, TF>(_g, _filters, run, padded, counts, windows, values, sums);
             }
 
             Interlocked.Increment(ref s_sparseParts);

@@ -303,8 +303,9 @@ internal static unsafe partial class DirectConvolution
 
             int parts = ImageParts(count);
             float* sums = PartSums(parts * (g.PatchSize + 1) * filters);
-            new ConvolutionJob(g, filters, pi, null, null, pg, count).RunImageParts(sums, parts, biasInPass);
-            AddParts(g, filters, sums, parts, pw, biasInPass ? pb : null, accumulate);
+            bool* filterMajor = stackalloc bool[parts];
+            new ConvolutionJob(g, filters, pi, null, null, pg, count).RunImageParts(sums, parts, biasInPass, filterMajor);
+            AddParts(g, filters, sums, parts, pw, biasInPass ? pb : null, accumulate, filterMajor);
         }
     }
 
@@ -358,20 +359,53 @@ internal static unsafe partial class DirectConvolution
 
     /// <summary>
     /// Adds the parts' sums in order (into part 0's, a vector at a time: <see cref="RowVector.AddBlocks"/>), then writes them
-    /// into the gradient (filters × PatchSize) and, given, the bias gradient: written, or added when accumulating.
+    /// into the gradient (filters × PatchSize) and, given, the bias gradient: written, or added when accumulating. Parts
+    /// flagged in <paramref name="filterMajor"/> hold their sums filter-major (the gradient's layout); when all do, they are
+    /// added and written as they are, else those are first turned tap-major (a copy: no sum changes).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void AddParts(in ConvGeometry g, int filters, float* sums, int parts, float* weightGradient, float* biasGradient, bool accumulate)
+    private static void AddParts(in ConvGeometry g, int filters, float* sums, int parts, float* weightGradient, float* biasGradient, bool accumulate, bool* filterMajor = null)
     {
-        int size = (g.PatchSize + 1) * filters;
-        RowVector.AddBlocks(sums + size, size, parts - 1, sums, biasGradient != null ? size : g.PatchSize * filters);
-        for (int tap = 0; tap < g.PatchSize; tap++)
+        int size = (g.PatchSize + 1) * filters, taps = g.PatchSize;
+        int major = 0;
+        for (int p = 0; filterMajor != null && p < parts; p++)
         {
-            for (int f = 0; f < filters; f++)
+            major += filterMajor[p] ? 1 : 0;
+        }
+
+        if (major > 0 && major < parts)
+        {
+            // Some parts summed sparsely, some densely: the sparse ones' sums into the dense ones' layout.
+            float* copy = SparseBuffer(taps * filters);
+            for (int p = 0; p < parts; p++)
             {
-                float total = sums[(tap * filters) + f];
-                float* target = weightGradient + ((long)f * g.PatchSize) + tap;
-                *target = accumulate ? *target + total : total;
+                if (filterMajor![p])
+                {
+                    float* part = sums + ((long)p * size);
+                    new ReadOnlySpan<float>(part, taps * filters).CopyTo(new Span<float>(copy, taps * filters));
+                    Transpose(copy, filters, taps, part);
+                }
+            }
+        }
+
+        RowVector.AddBlocks(sums + size, size, parts - 1, sums, biasGradient != null ? size : taps * filters);
+        if (major == parts)
+        {
+            for (int i = 0; i < taps * filters; i++)
+            {
+                weightGradient[i] = accumulate ? weightGradient[i] + sums[i] : sums[i];
+            }
+        }
+        else
+        {
+            for (int tap = 0; tap < taps; tap++)
+            {
+                for (int f = 0; f < filters; f++)
+                {
+                    float total = sums[(tap * filters) + f];
+                    float* target = weightGradient + ((long)f * taps) + tap;
+                    *target = accumulate ? *target + total : total;
+                }
             }
         }
 

@@ -243,6 +243,43 @@ public sealed class DirectConvolutionTests
     }
 
     [TestMethod]
+    public void PartsSummedSparselyAndDenselyGiveTheDenseKernelsBits()
+    {
+        // Ten images in eight parts, accumulating onto a prior gradient: the first five images' output gradient dense and the
+        // rest sparse, so some parts sum densely (tap-major) and some sparsely (filter-major) and their sums meet in one
+        // layout; then all of them sparse, added and written filter-major as they are.
+        var g = new ConvGeometry(16, 9, 9, 5, 5, 1, 2);
+        const int filters = 32, count = 10;
+        float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 41);
+        int half = 5 * g.OutPositions * filters, rest = (count * g.OutPositions * filters) - half;
+        float[] prior = KernelTestCases.RandomFloats(filters * g.PatchSize, 45);
+        bool previous = DirectConvolution.SparseWeightGradients;
+        try
+        {
+            foreach (double firstHalf in new[] { 1.0, 0.1 })
+            {
+                float[] dy = [.. Sparsify(KernelTestCases.RandomFloats(half, 42), firstHalf, seed: 46), .. Sparsify(KernelTestCases.RandomFloats(rest, 43), 0.1, seed: 44)];
+                (_, double[] dw, _, _, double[] dwScale, _) = ConvolutionDefinition.Of(g, images, new float[filters * g.PatchSize], new float[filters], dy, count, filters);
+                double[] expected = [.. dw.Select((d, i) => d + prior[i])];
+                double[] scale = [.. dwScale.Select((d, i) => d + Math.Abs(prior[i]))];
+                var scalar = new float[1][];
+                KernelTestCases.ForEachPath((path, threads) => CheckSparseAgainstDense(
+                    on => DirectConvolution.SparseWeightGradients = on, () => DirectConvolution.SparseParts, path != KernelPath.Scalar,
+                    gradient =>
+                    {
+                        prior.CopyTo(gradient, 0);
+                        DirectConvolution.WeightGradient(g, images, dy, count, filters, gradient, accumulate: true);
+                    },
+                    expected, scale, path, scalar, $"weight gradient, first half {firstHalf} nonzero, {path}, {threads} thread(s)"));
+            }
+        }
+        finally
+        {
+            DirectConvolution.SparseWeightGradients = previous;
+        }
+    }
+
+    [TestMethod]
     public void SparseOutputGradientsGiveTheDenseInputGradientsBitsOnEveryPath()
     {
         // The CNN's second layer (16 channels: blocks of four pixels of two vectors on AVX2, of four on 128-bit, eight of one on
