@@ -60,7 +60,7 @@ public static class KernelSettings
         get => s_path;
         set
         {
-            if (!IsSupported(value))
+            if (!IsSupported(value) && !(value == KernelPath.Vector512 && AllowEmulatedVector512))
             {
                 throw new NotSupportedException($"Kernel path {value} is not accelerated on this processor; the widest is {BestSupported}.");
             }
@@ -102,6 +102,24 @@ public static class KernelSettings
         Enum.GetValues<KernelPath>().Where(IsSupported).ToArray();
 
     /// <summary>
+    /// Lets <see cref="KernelPath.Vector512"/> be selected on a processor without AVX-512, the kernels' AVX-512 instructions
+    /// then running as software twins (<see cref="Avx512Ops"/>) and the rest of the 512-bit code as the runtime's
+    /// two 256-bit halves. For tests only: the 512-bit kernels (what the issues' Zen 5 machine runs) are then checked on
+    /// every machine, at a fraction of their speed.
+    /// </summary>
+    internal static bool AllowEmulatedVector512 { get; set; }
+
+    /// <summary>Whether the 512-bit path is selected and runs as software, not AVX-512.</summary>
+    internal static bool IsEmulating => s_path == KernelPath.Vector512 && !IsSupported(KernelPath.Vector512);
+
+    /// <summary>
+    /// <see cref="SupportedPaths"/>, plus <see cref="KernelPath.Vector512"/> where it is emulated
+    /// (<see cref="AllowEmulatedVector512"/>).
+    /// </summary>
+    internal static IReadOnlyList<KernelPath> SelectablePaths =>
+        AllowEmulatedVector512 && !IsSupported(KernelPath.Vector512) ? [.. SupportedPaths, KernelPath.Vector512] : SupportedPaths;
+
+    /// <summary>
     /// Selects a path and a thread count until the returned scope is disposed, then restores the previous ones.
     /// </summary>
     /// <param name="path">The path to use.</param>
@@ -141,7 +159,7 @@ public static class KernelSettings
     {
         string isa = s_path switch
         {
-            KernelPath.Vector512 => "AVX-512F",
+            KernelPath.Vector512 => IsEmulating ? "AVX-512F emulated in software" : "AVX-512F",
             KernelPath.Vector256 => "AVX2+FMA",
             KernelPath.Vector128 => "SSE/NEON",
             _ => "scalar",

@@ -131,12 +131,12 @@ internal static unsafe class MagnitudeSamplingLanes
                 if (stride == 1)
                 {
                     Vector512<int> entries = index | (Vector512.Load(x + i).AsInt32() & sign);
-                    Avx512F.Compress(Vector512<int>.Zero, changed.AsInt32(), entries).Store(drawn + emitted);
+                    Avx512Ops.Compress(changed.AsInt32(), entries).Store(drawn + emitted);
                 }
                 else
                 {
                     // A plane's entries are a stride apart: compress the indices, then take each draw's sign.
-                    Avx512F.Compress(Vector512<int>.Zero, changed.AsInt32(), index).Store(drawn + emitted);
+                    Avx512Ops.Compress(changed.AsInt32(), index).Store(drawn + emitted);
                     for (int j = emitted; j < emitted + count; j++)
                     {
                         drawn[j] = Entry(x, stride, drawn[j]);

@@ -65,18 +65,18 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<uint> InterleaveLow32(Vector512<uint> left, Vector512<uint> right) => Avx512F.UnpackLow(left, right);
+    public static Vector512<uint> InterleaveLow32(Vector512<uint> left, Vector512<uint> right) => Avx512Ops.UnpackLow(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<uint> InterleaveHigh32(Vector512<uint> left, Vector512<uint> right) => Avx512F.UnpackHigh(left, right);
+    public static Vector512<uint> InterleaveHigh32(Vector512<uint> left, Vector512<uint> right) => Avx512Ops.UnpackHigh(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<uint> InterleaveLow64(Vector512<uint> left, Vector512<uint> right) =>
-        Avx512F.UnpackLow(left.AsUInt64(), right.AsUInt64()).AsUInt32();
+        Avx512Ops.UnpackLow(left.AsUInt64(), right.AsUInt64()).AsUInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<uint> InterleaveHigh64(Vector512<uint> left, Vector512<uint> right) =>
-        Avx512F.UnpackHigh(left.AsUInt64(), right.AsUInt64()).AsUInt32();
+        Avx512Ops.UnpackHigh(left.AsUInt64(), right.AsUInt64()).AsUInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> BroadcastSingle(float value) => Vector512.Create(value);
@@ -93,11 +93,11 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadSingleMasked(float* source, Vector512<float> mask) =>
-        Avx512F.MaskLoad(source, mask, Vector512<float>.Zero);
+        Avx512Ops.MaskLoad(source, mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreSingleMasked(Vector512<float> value, float* destination, Vector512<float> mask) =>
-        Avx512F.MaskStore(destination, mask, value);
+        Avx512Ops.MaskStore(destination, mask, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> AddSingle(Vector512<float> left, Vector512<float> right) => left + right;
@@ -153,10 +153,10 @@ internal readonly unsafe struct Width512 : IVectorWidth<Vector512<uint>, Vector5
     public static Vector512<float> Exp(Vector512<float> value) => Vector512.Exp(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreLowBytes(Vector512<uint> value, byte* destination) => Avx512F.ConvertToVector128Byte(value).Store(destination);
+    public static void StoreLowBytes(Vector512<uint> value, byte* destination) => Avx512Ops.TruncateToBytes(value).Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<uint> LoadBytes(byte* source) => Avx512F.ConvertToVector512UInt32(Vector128.Load(source));
+    public static Vector512<uint> LoadBytes(byte* source) => Avx512Ops.WidenBytes(Vector128.Load(source));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ToUnitInterval(Vector512<uint> words) =>

@@ -62,7 +62,7 @@ public sealed class BoxMullerTests
             Check<Width256, Vector256<uint>, Vector256<float>>(a, b, expectedCos, expectedSin);
         }
 
-        if (KernelSettings.IsSupported(KernelPath.Vector512))
+        if (KernelTestCases.Paths.Contains(KernelPath.Vector512))
         {
             Check<Width512, Vector512<uint>, Vector512<float>>(a, b, expectedCos, expectedSin);
         }

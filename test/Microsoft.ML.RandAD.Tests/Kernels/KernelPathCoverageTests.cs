@@ -24,4 +24,15 @@ public sealed class KernelPathCoverageTests
         Assert.AreEqual(KernelPath.Scalar, KernelSettings.SupportedPaths[0]);
         Console.WriteLine(KernelSettings.Describe() + "; selectable: " + string.Join(", ", KernelSettings.SupportedPaths));
     }
+
+    [TestMethod]
+    public void The512BitKernelsAreTestedOnEveryMachine()
+    {
+        // Where the processor lacks AVX-512 they run in software (Avx512Ops): slow, but the same logic and the same bits.
+        CollectionAssert.Contains(KernelTestCases.Paths.ToList(), KernelPath.Vector512);
+        using (KernelSettings.Use(KernelPath.Vector512, 1))
+        {
+            StringAssert.Contains(KernelSettings.Describe(), Avx512F.IsSupported ? "(AVX-512F)" : "emulated in software");
+        }
+    }
 }

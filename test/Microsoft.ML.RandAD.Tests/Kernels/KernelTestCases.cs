@@ -8,13 +8,26 @@ internal static class KernelTestCases
     /// <summary>Lengths around the vector widths and the mask word (64) and the RNG chunk sizes.</summary>
     public static readonly int[] EdgeLengths = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 257, 1000, 2049];
 
+    /// <summary>
+    /// Every path the tests run: those the processor accelerates, and the 512-bit path in software where it lacks
+    /// AVX-512 (<see cref="KernelSettings.AllowEmulatedVector512"/>), so the kernels the issues' machine runs are
+    /// checked on every machine.
+    /// </summary>
+    public static IReadOnlyList<KernelPath> Paths { get; } = AllPaths();
+
     public static IEnumerable<(KernelPath Path, int Threads)> PathsAndThreads()
     {
-        foreach (KernelPath path in KernelSettings.SupportedPaths)
+        foreach (KernelPath path in Paths)
         {
             yield return (path, 1);
             yield return (path, 2);
         }
+    }
+
+    private static IReadOnlyList<KernelPath> AllPaths()
+    {
+        KernelSettings.AllowEmulatedVector512 = true;
+        return KernelSettings.SelectablePaths;
     }
 
     /// <summary>Runs <paramref name="body"/> under every path and thread count, naming the case on failure.</summary>

@@ -12,9 +12,9 @@ public sealed class SgemmTests
 {
     private static readonly GemmCase[] s_cases = [.. BuildCases()];
 
-    /// <summary>Every supported path × 1 and 2 threads.</summary>
+    /// <summary>Every path the tests run (<see cref="KernelTestCases.Paths"/>) × 1 and 2 threads.</summary>
     public static IEnumerable<object[]> Configurations =>
-        KernelSettings.SupportedPaths.SelectMany(path => new[] { new object[] { path, 1 }, new object[] { path, 2 } });
+        KernelTestCases.Paths.SelectMany(path => new[] { new object[] { path, 1 }, new object[] { path, 2 } });
 
     [TestMethod]
     [DynamicData(nameof(Configurations))]
@@ -63,7 +63,7 @@ public sealed class SgemmTests
         // Stronger than the contract (bit-identical for a given thread count): the k blocking and the
         // summation order do not depend on how C is split, so 1, 2 and 3 threads agree exactly.
         var g = new GemmCase(false, true, 203, 781, 397, 1.5f, 0.5f, PadA: 3, PadB: 1, PadC: 5);
-        foreach (KernelPath path in KernelSettings.SupportedPaths)
+        foreach (KernelPath path in KernelTestCases.Paths)
         {
             float[] single;
             using (KernelSettings.Use(path, 1))

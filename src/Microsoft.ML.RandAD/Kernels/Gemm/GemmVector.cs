@@ -63,17 +63,17 @@ internal readonly unsafe struct GemmVector512 : IGemmVector<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadFirst(float* source, int count) =>
-        Avx512F.MaskLoad(source, FirstLanes(count), Vector512<float>.Zero);
+        Avx512Ops.MaskLoad(source, FirstLanes(count));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* destination, Vector512<float> value) => Vector512.Store(value, destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreFirst(float* destination, Vector512<float> value, int count) =>
-        Avx512F.MaskStore(destination, FirstLanes(count), value);
+        Avx512Ops.MaskStore(destination, FirstLanes(count), value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Avx512F.FusedMultiplyAdd(a, b, c);
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
