@@ -6,6 +6,10 @@
 #   - Training (issue 3): the step's FLOP rate over the GEMM kernel's on its own products (`step-flops`, target >= 60 %), and
 #     RandAD beside TorchSharp-cpu (`eng/peer-training.sh`): samples/s >= 2x on the MLP and >= 1.5x on the CNN, test accuracy
 #     equal or better, process peak under half of TorchSharp's.
+#   - Not a target, a check of a default: the CNN step with its convolutions' sparse gradients over the dense one, on a
+#     Fashion-MNIST minibatch (`step-compare --real-data`, 3 runs each). Above 1 means the sparse kernels lose on this
+#     machine's vector width: make DirectConvolutionLanes.SparseRun (weight gradient) or SparseBlock (input gradient)
+#     return 0 for that width.
 # Usage: eng/check-targets.sh [rounds] [output-dir]   (rounds of the TorchSharp comparison, default 3; about 2.5 min a round)
 #        eng/check-targets.sh --summary output-dir     (the verdicts again, from a finished run's files)
 set -euo pipefail
@@ -66,6 +70,17 @@ summary() {
         printf "- %s process peak < 0.5x TorchSharp'"'"'s: %s (at most %.2fx)\n", m, memory < 0.5 ? "met" : "NOT MET", memory
       }
     }' "$dir/peer-training.txt" 2>/dev/null || echo "- against TorchSharp: not measured (see peer-training.txt)"
+
+  local variant ratios
+  for variant in sparse-gradients sparse-input-gradients; do
+    ratios=$(grep -o 'ratio=[0-9.]*' "$dir/step-compare-$variant.txt" 2>/dev/null | cut -d= -f2 | xargs || true)
+    if [ -z "$ratios" ]; then
+      echo "- (default) cnn step with --$variant over without: not measured (see step-compare-$variant.txt)"
+    else
+      verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER in " slow " of " NF " runs: turn it off for this vector width" : "faster" }')
+      echo "- (default) cnn step with --$variant over without: $verdict ($ratios)"
+    fi
+  done
 }
 
 if [ "${1:-}" = "--summary" ]; then
@@ -103,6 +118,12 @@ run gemm-paired --threads 1,2 --rounds 21 | tee "$dir/gemm-paired.txt"
 unset OPENBLAS_CORETYPE
 for model in mlp cnn; do
   run step-flops --model "$model" --threads 2 | tee "$dir/step-flops-$model.txt"
+done
+for variant in sparse-gradients sparse-input-gradients; do
+  : >"$dir/step-compare-$variant.txt"
+  for _ in 1 2 3; do
+    run step-compare --model cnn --"$variant" --real-data | tee -a "$dir/step-compare-$variant.txt"
+  done
 done
 eng/peer-training.sh "$rounds" "$dir/peer-training.txt"
 
