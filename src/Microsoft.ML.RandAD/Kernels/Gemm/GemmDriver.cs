@@ -27,9 +27,16 @@ internal static unsafe class GemmDriver
     // Below this many multiply-adds per thread, waking a worker and packing apart cost more than they save.
     private const double MinMultiplyAddsPerThread = 256 * 1024;
 
-    // Time to pack one element relative to one multiply-add lane of the kernel (~28 lanes vs ~3 packed
-    // elements per cycle): weighs the packing a split repeats on every thread.
-    private const double PackCostInMultiplyAdds = 8;
+    // Time to pack one element relative to one multiply-add lane of the kernel: weighs the packing a split repeats on every
+    // thread. A is packed in a pass of its own (a transposition where its rows run along k, small copies where its columns
+    // do), and so is B where its columns are not contiguous; where they are, the first row micro-panel's tiles pack B as
+    // they multiply it, for little more than the loads they make anyway. The three figures reproduce which split was
+    // faster on AVX2 (rows against columns forced, paired in one process; docs/benchmarks.md, sixteenth session): with
+    // one cost of 8 for both operands the model split 1024³ and TN 256×256×128 by columns, 5–6 % and 7–15 % slower than by
+    // rows. None of the training or benchmark shapes changes its split on AVX-512.
+    private const double PackCostA = 12;
+    private const double PackCostB = 12;
+    private const double PackCostFusedB = 3;
 
     /// <summary>Computes the product described by <paramref name="args"/> with tile <typeparamref name="TTile"/>.</summary>
     public static void Run<TTile, TV, TVec>(in GemmArguments args)
@@ -82,12 +89,13 @@ internal static unsafe class GemmDriver
         // packs its own rows of A once, and all of B once per row block it owns, when rows are split; all of A
         // once, and its own columns of B once per row block, when columns are.
         double k = args.K;
+        double packB = TTile.PacksWhileMultiplying && args.BColStride == 1 ? PackCostFusedB : PackCostB;
         int rowBlocksM = Ceiling(Ceiling(args.M, partsM), TTile.McMax);
         int rowBlocksN = Ceiling(args.M, TTile.McMax);
         double costM = ((double)Ceiling(tilesM, partsM) * TTile.Rows * tilesN * TTile.Cols * k)
-            + (PackCostInMultiplyAdds * k * (((double)args.M / partsM) + ((double)args.N * rowBlocksM)));
+            + (k * ((PackCostA * args.M / partsM) + (packB * args.N * rowBlocksM)));
         double costN = ((double)tilesM * TTile.Rows * Ceiling(tilesN, partsN) * TTile.Cols * k)
-            + (PackCostInMultiplyAdds * k * (args.M + ((double)args.N / partsN * rowBlocksN)));
+            + (k * ((PackCostA * args.M) + (packB * args.N / partsN * rowBlocksN)));
 
         work.SplitRows = costM <= costN;
         work.Parts = work.SplitRows ? partsM : partsN;
