@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -57,11 +57,12 @@ internal static unsafe class MagnitudeSampling
     /// ahead unconditionally (overwritten when not taken), so only entries drawn three times or more branch.
     /// When rounding leaves the last point above Cₙ (u within k·2⁻²⁴ of 1) it goes to the last non-zero entry.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static float Sample(float* x, int stride, int size, int draws, float offset, byte* codes, Scratch scratch, KernelPath path)
     {
         float* sums = scratch.Sums; // sums[-1] = 0
         int* drawn = scratch.Drawn; // draw j: entry index, the entry's sign in bit 31
-        float norm = RunningSums(x, stride, size, sums);
+        float norm = RunningSums(x, stride, size, sums, path);
         if (norm > 0f && float.IsFinite(norm))
         {
             float scale = draws / norm;
@@ -160,7 +161,8 @@ internal static unsafe class MagnitudeSampling
     /// (four independent chains instead of one float add's latency per entry), then each quarter adds the total before it:
     /// a fixed order, the same on every kernel path.
     /// </summary>
-    private static float RunningSums(float* x, int stride, int size, float* sums)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float RunningSums(float* x, int stride, int size, float* sums, KernelPath path)
     {
         int quarter = size / 4;
         long step = (long)quarter * stride;
@@ -187,9 +189,9 @@ internal static unsafe class MagnitudeSampling
         if (quarter > 0)
         {
             float ab = a + b, abc = ab + c;
-            TensorPrimitives.Add(new ReadOnlySpan<float>(sums + quarter, quarter), a, new Span<float>(sums + quarter, quarter));
-            TensorPrimitives.Add(new ReadOnlySpan<float>(sums + (2 * quarter), quarter), ab, new Span<float>(sums + (2 * quarter), quarter));
-            TensorPrimitives.Add(new ReadOnlySpan<float>(sums + (3 * quarter), size - (3 * quarter)), abc, new Span<float>(sums + (3 * quarter), size - (3 * quarter)));
+            MagnitudeSamplingLanes.AddScalar(sums + quarter, quarter, a, path);
+            MagnitudeSamplingLanes.AddScalar(sums + (2 * quarter), quarter, ab, path);
+            MagnitudeSamplingLanes.AddScalar(sums + (3 * quarter), size - (3 * quarter), abc, path);
         }
 
         return sums[size - 1];
@@ -245,6 +247,7 @@ internal static unsafe class MagnitudeSampling
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void AddTo(byte* codes, int size, int draws, float norm, float* destination, int stride)
     {
         int width = IndexBytes(size);
@@ -281,6 +284,7 @@ internal static unsafe class MagnitudeSampling
         public int RowBytes;
         public KernelPath Path;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
         public readonly void RunRange(int first, int count)
         {
             Scratch scratch = Scratch.For(Draws, Columns);
@@ -301,6 +305,7 @@ internal static unsafe class MagnitudeSampling
         public int Draws;
         public int PlaneBytes;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
         public readonly void RunRange(int first, int count)
         {
             int c = Channels;
@@ -329,6 +334,7 @@ internal static unsafe class MagnitudeSampling
         public int PlaneBytes;
         public KernelPath Path;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
         public readonly void RunRange(int first, int count)
         {
             // Each (image, channel) plane is read in place, Channels floats apart: no gather into contiguous planes.
