@@ -66,6 +66,16 @@ internal static unsafe class Avx512Ops
     public static Vector512<ulong> UnpackHigh(Vector512<ulong> left, Vector512<ulong> right) =>
         Avx512F.IsSupported ? Avx512F.UnpackHigh(left, right) : Software.Unpack(left, right, high: true);
 
+    /// <inheritdoc cref="UnpackLow(Vector512{ulong}, Vector512{ulong})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> UnpackLow(Vector512<double> left, Vector512<double> right) =>
+        Avx512F.IsSupported ? Avx512F.UnpackLow(left, right) : Software.Unpack(left, right, high: false);
+
+    /// <inheritdoc cref="UnpackHigh(Vector512{ulong}, Vector512{ulong})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> UnpackHigh(Vector512<double> left, Vector512<double> right) =>
+        Avx512F.IsSupported ? Avx512F.UnpackHigh(left, right) : Software.Unpack(left, right, high: true);
+
     /// <summary>
     /// <c>vshuff32x4</c>: 128-bit lanes 0 and 1 of the result are <paramref name="left"/>'s lanes chosen by bits 0–1 and 2–3
     /// of <paramref name="control"/>, lanes 2 and 3 are <paramref name="right"/>'s chosen by bits 4–5 and 6–7.

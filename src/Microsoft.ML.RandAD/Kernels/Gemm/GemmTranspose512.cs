@@ -168,11 +168,11 @@ internal static unsafe class GemmTranspose512
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> LowPairs(Vector512<float> a, Vector512<float> b) =>
-        Avx512Ops.UnpackLow(a.AsUInt64(), b.AsUInt64()).AsSingle();
+        Avx512Ops.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> HighPairs(Vector512<float> a, Vector512<float> b) =>
-        Avx512Ops.UnpackHigh(a.AsUInt64(), b.AsUInt64()).AsSingle();
+        Avx512Ops.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> FirstLanes(int count) =>
