@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.RandAD.Kernels;
@@ -30,6 +31,10 @@ internal static unsafe class SparseGradient
 
     [ThreadStatic]
     private static float[]? t_bucketValues;
+
+    /// <summary>A block of dY copied side by side for <see cref="SparseGradientLanes.RowProductsBlock{TW, TU, TF}"/>, per thread.</summary>
+    [ThreadStatic]
+    private static float[]? t_slab;
 
     /// <summary>
     /// <c>dW[indices[r·k + j], :] += values[r·k + j]·dY[r, :]</c> for rows r and samples j in ascending order (duplicates add
@@ -97,7 +102,7 @@ internal static unsafe class SparseGradient
         fixed (float* pv = sampleValues, pg = outputGradient, pw = weightGradient)
         fixed (int* ps = starts, pr = sampleRows)
         {
-            var job = new RowJob { Values = pv, Starts = ps, Rows = pr, Gradient = pg, Weight = pw, WeightRows = weightRows, Width = width, Accumulate = accumulate };
+            var job = new RowJob { Values = pv, Starts = ps, Rows = pr, Gradient = pg, Weight = pw, WeightRows = weightRows, Width = width, OutputRows = rows, Accumulate = accumulate };
             job.Run(samples);
         }
     }
@@ -139,35 +144,102 @@ internal static unsafe class SparseGradient
     }
 
     /// <summary>One row-products call over bucketed samples; parts are ranges of destination rows.</summary>
+    /// <summary>
+    /// One <see cref="AddRowProducts"/> call. On the vector paths the parts are blocks of dW's columns
+    /// (<see cref="SparseGradientLanes.RowProductsBlock{TW, TU, TF}"/>, each reading its block of dY copied side by side),
+    /// then one part for the columns after the last whole block; on the scalar path, or with no whole block, ranges of dW's
+    /// rows. Either way each sum is the same chain, whatever the parts.
+    /// </summary>
     private struct RowJob : IRangeJob
     {
         public float* Values, Gradient, Weight;
         public int* Starts, Rows;
-        public int WeightRows, Width;
+        public int WeightRows, Width, OutputRows;
         public bool Accumulate;
         private KernelPath _path;
-        private int _perPart;
+        private int _perPart, _blocks, _blockColumns;
 
         public void Run(int samples)
         {
             _path = KernelSettings.Path;
+            _blockColumns = _path switch
+            {
+                KernelPath.Vector512 => SparseGradientLanes.BlockColumns<Width512, Vector512<uint>, Vector512<float>>(),
+                KernelPath.Vector256 => SparseGradientLanes.BlockColumns<Width256, Vector256<uint>, Vector256<float>>(),
+                KernelPath.Vector128 => SparseGradientLanes.BlockColumns<Width128, Vector128<uint>, Vector128<float>>(),
+                _ => 0,
+            };
+            _blocks = _blockColumns == 0 ? 0 : Width / _blockColumns;
+            if (_blocks > 0)
+            {
+                WorkerPool.RunRanges(ref this, _blocks + (Width % _blockColumns == 0 ? 0 : 1), 1);
+                return;
+            }
+
             long work = (long)samples * Width;
             int parts = (int)Math.Clamp(work / PartWork, 1, Math.Max(1, WeightRows));
             _perPart = (WeightRows + parts - 1) / parts;
             WorkerPool.RunRanges(ref this, WeightRows, _perPart);
         }
 
-        public readonly void RunRange(int firstRow, int count)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        public readonly void RunRange(int first, int count)
+        {
+            if (_blocks == 0)
+            {
+                RowRange(first, count, 0);
+                return;
+            }
+
+            for (int part = first; part < first + count; part++)
+            {
+                if (part == _blocks)
+                {
+                    RowRange(0, WeightRows, _blocks * _blockColumns); // the columns after the last whole block
+                    continue;
+                }
+
+                float* slab = Slab((long)OutputRows * _blockColumns);
+                int c = part * _blockColumns;
+                switch (_path)
+                {
+                    case KernelPath.Vector512:
+                        SparseGradientLanes.RowProductsBlock<Width512, Vector512<uint>, Vector512<float>>(Values, Rows, Starts, WeightRows, Gradient, OutputRows, Width, c, slab, Weight, Accumulate);
+                        break;
+                    case KernelPath.Vector256:
+                        SparseGradientLanes.RowProductsBlock<Width256, Vector256<uint>, Vector256<float>>(Values, Rows, Starts, WeightRows, Gradient, OutputRows, Width, c, slab, Weight, Accumulate);
+                        break;
+                    default:
+                        SparseGradientLanes.RowProductsBlock<Width128, Vector128<uint>, Vector128<float>>(Values, Rows, Starts, WeightRows, Gradient, OutputRows, Width, c, slab, Weight, Accumulate);
+                        break;
+                }
+            }
+        }
+
+        /// <summary>dW rows [firstRow, firstRow + count), columns from <paramref name="firstColumn"/>: vectors, then one at a time.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        private readonly void RowRange(int firstRow, int count, int firstColumn)
         {
             int done = _path switch
             {
-                KernelPath.Vector512 => SparseGradientLanes.RowProducts<Width512, Vector512<uint>, Vector512<float>>(Values, Rows, Starts, firstRow, count, Gradient, Width, Weight, Accumulate),
-                KernelPath.Vector256 => SparseGradientLanes.RowProducts<Width256, Vector256<uint>, Vector256<float>>(Values, Rows, Starts, firstRow, count, Gradient, Width, Weight, Accumulate),
-                KernelPath.Vector128 => SparseGradientLanes.RowProducts<Width128, Vector128<uint>, Vector128<float>>(Values, Rows, Starts, firstRow, count, Gradient, Width, Weight, Accumulate),
-                _ => 0,
+                KernelPath.Vector512 => SparseGradientLanes.RowProducts<Width512, Vector512<uint>, Vector512<float>>(Values, Rows, Starts, firstRow, count, Gradient, Width, Weight, Accumulate, firstColumn),
+                KernelPath.Vector256 => SparseGradientLanes.RowProducts<Width256, Vector256<uint>, Vector256<float>>(Values, Rows, Starts, firstRow, count, Gradient, Width, Weight, Accumulate, firstColumn),
+                KernelPath.Vector128 => SparseGradientLanes.RowProducts<Width128, Vector128<uint>, Vector128<float>>(Values, Rows, Starts, firstRow, count, Gradient, Width, Weight, Accumulate, firstColumn),
+                _ => firstColumn,
             };
-            SparseGradientLanes.RowProductsScalar(Values, Rows, Starts, firstRow, count, Gradient, Width, Weight, done, Accumulate);
+            SparseGradientLanes.RowProductsScalar(Values, Rows, Starts, firstRow, count, Gradient, Width, Weight, Math.Max(done, firstColumn), Accumulate);
         }
+    }
+
+    /// <summary>This thread's copy of a block of dY for <see cref="SparseGradientLanes.RowProductsBlock{TW, TU, TF}"/>, 64-byte aligned.</summary>
+    private static float* Slab(long floats)
+    {
+        if (t_slab is null || t_slab.Length < floats + 16)
+        {
+            t_slab = PinnedMemory.Allocate<float>((int)floats + 16);
+        }
+
+        return (float*)(((nint)PinnedMemory.Pointer(t_slab) + 63) & ~(nint)63);
     }
 
     /// <summary>One convolution call; parts are ranges of kernel rows a (every offset (a, b) of those rows).</summary>
