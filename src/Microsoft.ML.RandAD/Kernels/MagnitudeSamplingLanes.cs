@@ -186,21 +186,7 @@ internal static unsafe class MagnitudeSamplingLanes
     private static void AddScalar<TW, TU, TF>(float* data, int length, float value)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
-        where TF : unmanaged
-    {
-        TF v = TW.BroadcastSingle(value);
-        int i = 0;
-        for (; i <= length - TW.Count; i += TW.Count)
-        {
-            TW.StoreSingle(TW.AddSingle(TW.LoadSingle(data + i), v), data + i);
-        }
-
-        if (i < length)
-        {
-            TF mask = TW.TailMask(length - i);
-            TW.StoreSingleMasked(TW.AddSingle(TW.LoadSingleMasked(data + i, mask), v), data + i, mask);
-        }
-    }
+        where TF : unmanaged => VectorRuns.AddScalar<TW, TU, TF>(data, value, length);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void AddScalar(float* data, int length, float value)

@@ -21,12 +21,13 @@ internal readonly unsafe struct OffsetPlan(int firstRow, int rows, int* outRow, 
 internal static unsafe class SparseGradientLanes
 {
     /// <summary>
-    /// Rows [firstRow, firstRow + count) of dW, columns [<paramref name="firstColumn"/>, returned): row d is <c>Σ values[i]·dY[rows[i], :]</c> over its
-    /// bucket [starts[d], starts[d + 1]) in order, started from its value when accumulating, else from 0. Columns go four
-    /// vectors at a time in registers, all rows per column block, so the block of dY the sums read stays in L1.
+    /// Rows [firstRow, firstRow + count) of dW, columns [<paramref name="firstColumn"/>, returned) a vector at a time: row d is
+    /// <c>Σ values[i]·dY[rows[i], :]</c> over its bucket [starts[d], starts[d + 1]) in order, started from its value when
+    /// accumulating, else from 0. For the columns short of a whole block of <see cref="RowProductsBlock{TW, TU, TF}"/>
+    /// (after the last block, or all of a narrow dW); the same chains, so the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static int RowProducts<TW, TU, TF>(float* values, int* rows, int* starts, int firstRow, int count, float* outputGradient, int width, float* weight, bool accumulate, int firstColumn = 0)
+    public static int RowProducts<TW, TU, TF>(float* values, int* rows, int* starts, int firstRow, int count, float* outputGradient, int width, float* weight, bool accumulate, int firstColumn)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
@@ -34,30 +35,6 @@ internal static unsafe class SparseGradientLanes
         int n = TW.Count, vectorColumns = width - (width % n);
         TF zero = TW.BroadcastSingle(0f);
         int c = firstColumn;
-        for (; c + (4 * n) <= vectorColumns; c += 4 * n)
-        {
-            for (int d = firstRow; d < firstRow + count; d++)
-            {
-                float* t = weight + ((long)d * width) + c;
-                TF a0 = accumulate ? TW.LoadSingle(t) : zero, a1 = accumulate ? TW.LoadSingle(t + n) : zero;
-                TF a2 = accumulate ? TW.LoadSingle(t + (2 * n)) : zero, a3 = accumulate ? TW.LoadSingle(t + (3 * n)) : zero;
-                for (int i = starts[d]; i < starts[d + 1]; i++)
-                {
-                    TF v = TW.BroadcastSingle(values[i]);
-                    float* dy = outputGradient + ((long)rows[i] * width) + c;
-                    a0 = TW.FusedMultiplyAdd(v, TW.LoadSingle(dy), a0);
-                    a1 = TW.FusedMultiplyAdd(v, TW.LoadSingle(dy + n), a1);
-                    a2 = TW.FusedMultiplyAdd(v, TW.LoadSingle(dy + (2 * n)), a2);
-                    a3 = TW.FusedMultiplyAdd(v, TW.LoadSingle(dy + (3 * n)), a3);
-                }
-
-                TW.StoreSingle(a0, t);
-                TW.StoreSingle(a1, t + n);
-                TW.StoreSingle(a2, t + (2 * n));
-                TW.StoreSingle(a3, t + (3 * n));
-            }
-        }
-
         for (; c < vectorColumns; c += n)
         {
             for (int d = firstRow; d < firstRow + count; d++)

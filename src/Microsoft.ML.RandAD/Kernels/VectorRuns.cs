@@ -26,6 +26,28 @@ internal static unsafe class VectorRuns
         }
     }
 
+    /// <summary><c>data[i] += value</c> for i &lt; length: whole vectors, then one masked vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddScalar<TW, TU, TF>(float* data, float value, int length)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int n = TW.Count;
+        TF v = TW.BroadcastSingle(value);
+        int i = 0;
+        for (; i <= length - n; i += n)
+        {
+            TW.StoreSingle(TW.AddSingle(TW.LoadSingle(data + i), v), data + i);
+        }
+
+        if (i < length)
+        {
+            TF mask = TW.TailMask(length - i);
+            TW.StoreSingleMasked(TW.AddSingle(TW.LoadSingleMasked(data + i, mask), v), data + i, mask);
+        }
+    }
+
     /// <summary><c>destination[i] = source[i]</c> for i &lt; length: whole vectors, then one masked vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy<TW, TU, TF>(float* source, float* destination, int length)
