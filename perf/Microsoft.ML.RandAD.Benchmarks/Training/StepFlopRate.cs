@@ -11,7 +11,8 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// thread count. Step rate = step FLOPs / step time; GEMM rate = the same FLOPs / the products' own time; their
 /// ratio is the share of the step spent in products at full kernel speed (target ≥ 60%). Every time is also taken on
 /// the calling thread's CPU clock: on a machine shared with other jobs that is the stable figure for one thread.
-/// Options: <c>--steps N</c>, <c>--chunk-rows N</c>, <c>--profile</c> (per-layer forward/backward, loss, optimizer).
+/// Options: <c>--steps N</c>, <c>--chunk-rows N</c>, <c>--profile</c> (per-layer forward/backward, loss, optimizer, and with
+/// more than one thread how long the calling thread works alone: between the calls spread over the threads and at their ends).
 /// </summary>
 internal static class StepFlopRate
 {
@@ -88,11 +89,16 @@ internal static class StepFlopRate
         bool cpu = KernelSettings.ThreadCount == 1 && ThreadClock.IsThreadCpuTime;
         var profile = cpu ? new StepProfile(network.Layers.Count, ThreadClock.Ticks, ThreadClock.TicksPerSecond) : new StepProfile(network.Layers.Count);
         network.Profile = profile;
+        var pool = new PoolTiming();
+        WorkerPool.Timing = pool;
+        long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < steps; i++)
         {
             step();
         }
 
+        double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
+        WorkerPool.Timing = null;
         network.Profile = null;
         (double updateSeconds, double updateCpu, _) = Measure(update, steps);
         double total = 0;
@@ -109,6 +115,15 @@ internal static class StepFlopRate
         double optimizer = cpu ? updateCpu : updateSeconds;
         Console.WriteLine($"  optimizer (median) {optimizer * 1e3,25:F3}");
         Console.WriteLine($"  sum {total + loss + optimizer * 1e3,40:F3}");
+        if (KernelSettings.ThreadCount > 1)
+        {
+            // Time one core works alone: the calling thread outside the spread calls, and at their ends waiting for the workers.
+            double inCalls = pool.InCalls.TotalMilliseconds / steps;
+            Console.WriteLine(
+                $"threads (wall ms per step of {wall:F3}): {pool.Dispatches / (double)steps:F1} calls spread over the threads, " +
+                $"calling thread alone between them {wall - inCalls:F3}, waiting at their ends {pool.WaitingForWorkers.TotalMilliseconds / steps:F3}, " +
+                $"workers idle {pool.WorkersIdle.TotalMilliseconds / steps:F3}");
+        }
     }
 
     /// <summary>

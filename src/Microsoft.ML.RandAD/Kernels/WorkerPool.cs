@@ -62,6 +62,9 @@ internal static unsafe class WorkerPool
     private static int s_limit;
     private static Exception? s_failure;
 
+    /// <summary>When set, every dispatch and every worker's wait between calls adds its time here (a benchmark's profile); null, the default, costs a field read per call.</summary>
+    internal static PoolTiming? Timing { get; set; }
+
     /// <summary>Runs <paramref name="partCount"/> parts of <paramref name="work"/> over up to <see cref="KernelSettings.ThreadCount"/> threads.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Run(IParallelWork work, int partCount)
@@ -132,6 +135,8 @@ internal static unsafe class WorkerPool
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Dispatch(int partCount, int threads)
     {
+        PoolTiming? timing = Timing;
+        long start = timing is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         int helpers = Math.Min(threads, partCount) - 1;
         EnsureThreads(helpers);
         s_failure = null;
@@ -163,10 +168,17 @@ internal static unsafe class WorkerPool
             t_insidePool = false;
         }
 
+        long drained = timing is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         var spinner = new SpinWait();
         while (Volatile.Read(ref s_pending) > 0)
         {
             spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (timing is not null)
+        {
+            long end = System.Diagnostics.Stopwatch.GetTimestamp();
+            timing.AddDispatch(end - start, end - drained);
         }
 
         if (s_failure is Exception failure)
@@ -253,6 +265,7 @@ internal static unsafe class WorkerPool
                 // caller's thread shares this core, the caller's own parts would then run at half speed or less.
                 // A worker that sat the last call out sleeps at once: it is above the thread count in force.
                 var spinner = new SpinWait();
+                long idleFrom = Timing is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 long deadline = satOut ? 0 : System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
                 int generation;
                 while ((generation = Volatile.Read(ref s_generation)) == seen)
@@ -277,6 +290,11 @@ internal static unsafe class WorkerPool
                 }
 
                 seen = generation;
+                if (idleFrom != 0 && Timing is PoolTiming timing)
+                {
+                    timing.AddWorkerIdle(System.Diagnostics.Stopwatch.GetTimestamp() - idleFrom);
+                }
+
                 satOut = Number > Volatile.Read(ref s_limit);
                 if (!satOut)
                 {

@@ -37,6 +37,38 @@ public sealed class WorkerPoolTests
     }
 
     /// <summary>
+    /// <see cref="WorkerPool.Timing"/> counts the calls spread over the threads and splits the time: a call whose worker part
+    /// sleeps 20 ms while the caller's returns at once has the caller waiting at its end, and a caller that sleeps 30 ms
+    /// between two calls leaves the worker idle that long. Lower bounds only: a slow machine can only add time.
+    /// </summary>
+    [TestMethod]
+    public void TimingSplitsTheCallersWaitFromTheWorkersIdleTime()
+    {
+        using (KernelSettings.Use(KernelSettings.Path, threads: 2))
+        {
+            WorkerPool.Run(new CountingWork(2), 2); // the worker exists and is waiting for the next call
+            var timing = new PoolTiming();
+            WorkerPool.Timing = timing;
+            try
+            {
+                WorkerPool.Run(new CountingWork(1), 1); // one part runs on the caller: not spread, not counted
+                WorkerPool.Run(new WorkerSleepsWork(Environment.CurrentManagedThreadId), 2);
+                Thread.Sleep(30);
+                WorkerPool.Run(new WorkerSleepsWork(Environment.CurrentManagedThreadId), 2);
+            }
+            finally
+            {
+                WorkerPool.Timing = null;
+            }
+
+            Assert.AreEqual(2, timing.Dispatches);
+            Assert.IsGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(38), timing.WaitingForWorkers, "the caller waited for two 20 ms worker parts");
+            Assert.IsGreaterThanOrEqualTo(timing.WaitingForWorkers, timing.InCalls);
+            Assert.IsGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(28), timing.WorkersIdle, "the worker waited through the caller's 30 ms");
+        }
+    }
+
+    /// <summary>
     /// A call uses at most the calling thread's <see cref="KernelSettings.ThreadCount"/>, even after the pool grew for a
     /// call that had more: a trainer's NumberOfThreads limits its fit this way. Workers above the count sit the call out.
     /// </summary>
@@ -164,6 +196,28 @@ public sealed class WorkerPoolTests
             Interlocked.Increment(ref Counts[part]);
             Threads[Environment.CurrentManagedThreadId] = true;
             Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>Two parts: a worker's sleeps 20 ms; the caller's waits until a worker has started (so the caller cannot take both) and returns.</summary>
+    private sealed class WorkerSleepsWork(int callerThread) : IParallelWork
+    {
+        private int _workerStarted;
+
+        public void Run(int part, int partCount)
+        {
+            if (Environment.CurrentManagedThreadId != callerThread)
+            {
+                Volatile.Write(ref _workerStarted, 1);
+                Thread.Sleep(20);
+                return;
+            }
+
+            var deadline = Stopwatch.StartNew();
+            while (Volatile.Read(ref _workerStarted) == 0 && deadline.ElapsedMilliseconds < 5000)
+            {
+                Thread.Yield();
+            }
         }
     }
 
