@@ -38,8 +38,9 @@ public sealed class WorkerPoolTests
 
     /// <summary>
     /// <see cref="WorkerPool.Timing"/> counts the calls spread over the threads and splits the time: a call whose worker part
-    /// sleeps 20 ms while the caller's returns at once has the caller waiting at its end, and a caller that sleeps 30 ms
-    /// between two calls leaves the worker idle that long. Lower bounds only: a slow machine can only add time.
+    /// sleeps 50 ms while the caller's returns at once has the caller waiting at its end, and a caller that sleeps 60 ms
+    /// between two calls leaves the worker idle that long. Lower bounds only, each with 5–10 ms for the scheduler (a caller
+    /// descheduled after seeing the worker start begins its wait late): a slow machine can only add time.
     /// </summary>
     [TestMethod]
     public void TimingSplitsTheCallersWaitFromTheWorkersIdleTime()
@@ -53,7 +54,7 @@ public sealed class WorkerPoolTests
             {
                 WorkerPool.Run(new CountingWork(1), 1); // one part runs on the caller: not spread, not counted
                 WorkerPool.Run(new WorkerSleepsWork(Environment.CurrentManagedThreadId), 2);
-                Thread.Sleep(30);
+                Thread.Sleep(60);
                 WorkerPool.Run(new WorkerSleepsWork(Environment.CurrentManagedThreadId), 2);
             }
             finally
@@ -62,9 +63,9 @@ public sealed class WorkerPoolTests
             }
 
             Assert.AreEqual(2, timing.Dispatches);
-            Assert.IsGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(38), timing.WaitingForWorkers, "the caller waited for two 20 ms worker parts");
+            Assert.IsGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(90), timing.WaitingForWorkers, "the caller waited for two 50 ms worker parts");
             Assert.IsGreaterThanOrEqualTo(timing.WaitingForWorkers, timing.InCalls);
-            Assert.IsGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(28), timing.WorkersIdle, "the worker waited through the caller's 30 ms");
+            Assert.IsGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(50), timing.WorkersIdle, "the worker waited through the caller's 60 ms");
         }
     }
 
@@ -199,7 +200,7 @@ public sealed class WorkerPoolTests
         }
     }
 
-    /// <summary>Two parts: a worker's sleeps 20 ms; the caller's waits until a worker has started (so the caller cannot take both) and returns.</summary>
+    /// <summary>Two parts: a worker's sleeps 50 ms; the caller's waits until a worker has started (so the caller cannot take both) and returns.</summary>
     private sealed class WorkerSleepsWork(int callerThread) : IParallelWork
     {
         private int _workerStarted;
@@ -209,7 +210,7 @@ public sealed class WorkerPoolTests
             if (Environment.CurrentManagedThreadId != callerThread)
             {
                 Volatile.Write(ref _workerStarted, 1);
-                Thread.Sleep(20);
+                Thread.Sleep(50);
                 return;
             }
 
