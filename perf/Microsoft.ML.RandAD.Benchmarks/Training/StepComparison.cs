@@ -24,7 +24,8 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// in both and the input gradients dense in the first. With
 /// <c>--real-data</c> every step takes Fashion-MNIST's first training minibatch rather than uniform noise. With <c>--fused-activations</c>, two exact networks whose Dense layers and the ReLUs after them run apart and
 /// fused (<see cref="Network.FusesActivations"/>, the default: the bias and ReLU applied by the product forward, the ReLU's
-/// mask by the next layer's input-gradient product backward).
+/// mask by the next layer's input-gradient product backward). With <c>--passed-views</c>, two exact networks whose Flatten runs
+/// (copying its input forward and its gradient backward) and is passed over (<see cref="Network.PassesViews"/>, the default).
 /// </remarks>
 internal static class StepComparison
 {
@@ -53,11 +54,12 @@ internal static class StepComparison
             }
         }
 
-        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true, bool fusesActivations = true)
+        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true, bool fusesActivations = true, bool passesViews = true)
         {
             var network = Network.Create(spec, seed: (ulong)options.Seed);
             network.FusesPooling = fusesPooling;
             network.FusesActivations = fusesActivations;
+            network.PassesViews = passesViews;
             network.ConfigureSketches(sketch, options.Batch);
             var optimizer = new Optimizer(network, optimizerSpec);
             void Step()
@@ -91,14 +93,15 @@ internal static class StepComparison
             return 0;
         }
 
-        if (options.FusedPooling || options.FusedActivations)
+        if (options.FusedPooling || options.FusedActivations || options.PassedViews)
         {
             // The same exact network with the one fusion asked about off, then on.
-            Action apart = Prepare(RadSettings.Exact, out long apartBytes, fusesPooling: !options.FusedPooling, fusesActivations: !options.FusedActivations);
+            Action apart = Prepare(
+                RadSettings.Exact, out long apartBytes, fusesPooling: !options.FusedPooling, fusesActivations: !options.FusedActivations, passesViews: !options.PassedViews);
             Action fused = Prepare(RadSettings.Exact, out long fusedBytes);
             (double apartMs, double fusedMs, double ratio) = Time(options, apart, fused);
             Console.WriteLine(
-                $"model={options.Model} fusion={(options.FusedPooling ? "pooling" : "activations")} batch={options.Batch} threads={options.Threads} " +
+                $"model={options.Model} fusion={(options.FusedPooling ? "pooling" : options.FusedActivations ? "activations" : "views")} batch={options.Batch} threads={options.Threads} " +
                 $"apart_ms={apartMs:F3} fused_ms={fusedMs:F3} ratio={ratio:F3} retained_bytes={apartBytes}->{fusedBytes}");
             return 0;
         }

@@ -40,6 +40,13 @@ internal abstract class Layer
     public virtual bool KeepsInput => false;
 
     /// <summary>
+    /// Whether the output is the input, the same floats in the same order under another shape (Flatten). The network then
+    /// hands a chunk's input on as the output, and the output gradient on as the input gradient, instead of running the layer
+    /// (anywhere but last); <see cref="Forward"/> and <see cref="Backward"/> still copy for a caller that runs it alone.
+    /// </summary>
+    public virtual bool IsView => false;
+
+    /// <summary>
     /// Bytes this layer keeps between forward and backward for a batch, computed from its shapes and sketch:
     /// the memory planner's prediction of what the ledger will count (a test holds them equal).
     /// </summary>

@@ -30,7 +30,7 @@ public sealed partial class Network
 
     /// <summary>
     /// Whether a Dense layer followed by a ReLU that keeps no mask runs both as one product (<see cref="ActivatesInProduct"/>,
-    /// <see cref="MasksInProduct"/>); the same bits either way. On by default; tests and benchmarks turn it off to compare.
+    /// <see cref="MasksInProduct(int, out DenseLayer?)"/>); the same bits either way. On by default; tests and benchmarks turn it off to compare.
     /// </summary>
     internal bool FusesActivations { get; set; } = true;
 
@@ -75,11 +75,18 @@ public sealed partial class Network
     /// <summary>
     /// Whether layer <paramref name="i"/> is a Dense layer whose input-gradient product also takes the backward pass of the ReLU
     /// before it (<see cref="DenseLayer.BackwardThroughRelu"/>): a plain ReLU (slope 0) whose output this layer keeps exactly,
-    /// with a layer below it that needs its input gradient.
+    /// with a layer below it that needs its input gradient. A Flatten between them is passed over (<see cref="PassesViews"/>).
     /// </summary>
-    internal bool MasksInProduct(int i, [NotNullWhen(true)] out DenseLayer? dense)
+    internal bool MasksInProduct(int i, [NotNullWhen(true)] out DenseLayer? dense) => MasksInProduct(i, out dense, out _);
+
+    /// <summary>
+    /// <see cref="MasksInProduct(int, out DenseLayer?)"/>, with the ReLU's index: the layer that runs before the Dense layer,
+    /// which may sit behind a Flatten (<see cref="PassesViews"/>).
+    /// </summary>
+    private bool MasksInProduct(int i, [NotNullWhen(true)] out DenseLayer? dense, out int relu)
     {
-        dense = FusesActivations && i >= 2 && IsMasklessRelu(i - 1, training: true) ? _layers[i] as DenseLayer : null;
+        relu = RunsBefore(i);
+        dense = FusesActivations && relu >= 0 && RunsBefore(relu) >= 0 && IsMasklessRelu(relu, training: true) ? _layers[i] as DenseLayer : null;
         return dense is not null;
     }
 
@@ -106,8 +113,9 @@ public sealed partial class Network
         for (int chunk = 0; chunk < chunks; chunk++)
         {
             int first = chunk * _chunkRows, rows = Math.Min(_chunkRows, batch - first);
-            ReadOnlySpan<float> input = _layers[0].KeepsInput && chunk == 0 && _firstChunkFilled
-                ? _context.Kept(_keptInputs[0][0])
+            int inputKeeper = KeeperOf(-1);
+            ReadOnlySpan<float> input = inputKeeper >= 0 && chunk == 0 && _firstChunkFilled
+                ? _context.Kept(_keptInputs[inputKeeper][0])
                 : chunk == 0 && _firstChunkFilled ? _input.AsSpan(0, rows * InputSize) : Fill(features, chunk, first, rows);
             lastOutput = Forward(chunk, rows, input);
 
@@ -178,6 +186,11 @@ public sealed partial class Network
         Span<float> output = default;
         for (int i = 0; i < _layers.Count; i++)
         {
+            if (PassesOver(i))
+            {
+                continue; // a Flatten: its output is its input, which the layer before wrote where the next one needs it
+            }
+
             Layer layer = _layers[i];
             if (PoolsFromCache(i, out Conv2DLayer? convolution, out Pool2DLayer? pool))
             {
@@ -225,18 +238,18 @@ public sealed partial class Network
     }
 
     /// <summary>
-    /// Where layer <paramref name="i"/> writes its output: a block kept for the next layer when it keeps its input, else the
-    /// ping-pong buffer that does not hold <paramref name="input"/> (not simply by the layer's parity: a fused convolution and
-    /// pooling skip one buffer, and the pooled output must not overwrite the images still being read).
+    /// Where layer <paramref name="i"/> writes its output: a block kept for the next layer that runs when it keeps its input
+    /// (<see cref="KeeperOf"/>), else the ping-pong buffer that does not hold <paramref name="input"/> (not simply by the layer's
+    /// parity: a fused convolution and pooling skip one buffer, and the pooled output must not overwrite the images still being read).
     /// </summary>
     private Span<float> LayerOutput(int i, int chunk, int rows, ReadOnlySpan<float> input)
     {
         int size = rows * _layers[i].OutputShape.Size;
-        if (i + 1 < _layers.Count && _layers[i + 1].KeepsInput)
+        if (KeeperOf(i) is int keeper and >= 0)
         {
-            _context.LayerIndex = i + 1;
-            _keptInputs[i + 1][chunk] = _context.Keep<float>(size);
-            return _context.Kept(_keptInputs[i + 1][chunk]);
+            _context.LayerIndex = keeper;
+            _keptInputs[keeper][chunk] = _context.Keep<float>(size);
+            return _context.Kept(_keptInputs[keeper][chunk]);
         }
 
         return _buffers.Other(input).Slice(0, size);
@@ -254,11 +267,16 @@ public sealed partial class Network
         bool gradientInA = inBuffers && inBufferA;
         for (int i = _layers.Count - 1; i >= 0; i--)
         {
+            if (PassesOver(i))
+            {
+                continue; // a Flatten: its input gradient is its output gradient
+            }
+
             Layer layer = _layers[i];
-            Span<float> inputGradient = i == 0 ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * layer.InputShape.Size);
+            Span<float> inputGradient = RunsBefore(i) < 0 ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * layer.InputShape.Size);
             _context.LayerIndex = i;
             _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
-            _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[i + 1][chunk] : default;
+            _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[KeeperOf(i)][chunk] : default;
             long start = Profile?.Now() ?? 0;
             if (i == 1 && FusesPooling && layer is Pool2DLayer pool && _layers[0] is Conv2DLayer first && first.TakesPooledGradient(pool))
             {
@@ -267,13 +285,13 @@ public sealed partial class Network
                 ReadOnlySpan<byte> winners = pool.Winners(_context);
                 _context.LayerIndex = 0;
                 _context.KeptInputBlock = first.KeepsInput ? _keptInputs[0][chunk] : default;
-                _context.KeptOutputBlock = first.OutputKeptByNext ? _keptInputs[1][chunk] : default;
+                _context.KeptOutputBlock = first.OutputKeptByNext ? _keptInputs[KeeperOf(0)][chunk] : default;
                 first.BackwardThroughPooling(_context, gradient, winners, pool);
                 Profile?.AddBackward(0, start); // the pooling's share (unpacking its winners) counts with the convolution
                 return;
             }
 
-            if (MasksInProduct(i, out DenseLayer? dense))
+            if (MasksInProduct(i, out DenseLayer? dense, out int relu))
             {
                 // The Dense layer's input gradient comes out masked by the output of the ReLU before it (its kept input), which
                 // makes it the ReLU's input gradient: the ReLU's own pass is skipped.
@@ -281,7 +299,7 @@ public sealed partial class Network
                 Profile?.AddBackward(i, start); // the ReLU's share counts with the Dense layer
                 gradient = inputGradient;
                 gradientInA = !gradientInA;
-                i--;
+                i = relu;
                 continue;
             }
 

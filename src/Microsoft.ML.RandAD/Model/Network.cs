@@ -59,6 +59,7 @@ public sealed partial class Network
     private int _chunkRows;
     private bool _firstChunkFilled;
     private int _requestedChunkRows;
+    private bool _passesViews = true;
 
     private Network(NetworkSpec spec, List<Layer> layers, float[] parameters, ulong seed)
     {
@@ -74,7 +75,7 @@ public sealed partial class Network
         _widest = Math.Max(layers[0].InputShape.Size, layers.Max(l => l.OutputShape.Size));
         Ledger = new MemoryLedger([.. layers.Select((l, i) => $"{i}: {l.Description}")], 4L * parameters.Length);
         _context = StepContext.ForTraining(_stack, Ledger);
-        LinkKeptOutputs(layers);
+        LinkKeptOutputs();
     }
 
     /// <summary>The architecture.</summary>
@@ -198,12 +199,60 @@ public sealed partial class Network
         return Sketches.SketchPlanner.Apply(this, settings, batchSize);
     }
 
-    /// <summary>Tells each layer whether the next one keeps its output exactly (whenever the sketches change).</summary>
-    internal static void LinkKeptOutputs(IReadOnlyList<Layer> layers)
+    /// <summary>
+    /// Whether a layer that only reinterprets its input (<see cref="Layer.IsView"/>: Flatten) is passed over, its input handed
+    /// on as its output and its output gradient as its input gradient, instead of copying them; anywhere but last. Then the
+    /// layer before it writes straight into the block the layer after it keeps, and that layer's fusions with a ReLU before it
+    /// see through it. On by default; tests turn it off to compare.
+    /// </summary>
+    internal bool PassesViews
     {
-        for (int i = 0; i < layers.Count; i++)
+        get => _passesViews;
+        set
         {
-            layers[i].OutputKeptByNext = i + 1 < layers.Count && layers[i + 1].KeepsInput;
+            _passesViews = value;
+            LinkKeptOutputs();
+        }
+    }
+
+    /// <summary>Whether the step passes over layer <paramref name="i"/> (<see cref="PassesViews"/>); scoring asks too.</summary>
+    internal bool PassesOver(int i) => _passesViews && i < _layers.Count - 1 && _layers[i].IsView;
+
+    /// <summary>
+    /// The layer that keeps the output of layer <paramref name="i"/> (−1: the network's input) for its backward pass: the next
+    /// layer that runs, when it keeps its input exactly; else −1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the step's optimized glue (see Run)
+    internal int KeeperOf(int i)
+    {
+        int next = i + 1;
+        while (PassesOver(next))
+        {
+            next++;
+        }
+
+        return next < _layers.Count && _layers[next].KeepsInput ? next : -1;
+    }
+
+    /// <summary>The layer that runs before layer <paramref name="i"/> (−1 when none does).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the step's optimized glue (see Run)
+    private int RunsBefore(int i)
+    {
+        int previous = i - 1;
+        while (previous >= 0 && PassesOver(previous))
+        {
+            previous--;
+        }
+
+        return previous;
+    }
+
+    /// <summary>Tells each layer whether the next one that runs keeps its output exactly (whenever the sketches change).</summary>
+    internal void LinkKeptOutputs()
+    {
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            _layers[i].OutputKeptByNext = KeeperOf(i) >= 0;
         }
     }
 
@@ -313,14 +362,14 @@ public sealed partial class Network
 
     private int ChunkCount(int batch) => (batch + _chunkRows - 1) / _chunkRows;
 
-    /// <summary>Where chunk <paramref name="chunk"/>'s input goes: the retained stack when the first layer keeps it.</summary>
+    /// <summary>Where chunk <paramref name="chunk"/>'s input goes: the retained stack when the first layer that runs keeps it.</summary>
     private Span<float> ChunkInput(int chunk, int rows)
     {
-        if (_layers[0].KeepsInput)
+        if (KeeperOf(-1) is int keeper and >= 0)
         {
-            _context.LayerIndex = 0;
-            _keptInputs[0][chunk] = _context.Keep<float>(rows * InputSize);
-            return _context.Kept(_keptInputs[0][chunk]);
+            _context.LayerIndex = keeper;
+            _keptInputs[keeper][chunk] = _context.Keep<float>(rows * InputSize);
+            return _context.Kept(_keptInputs[keeper][chunk]);
         }
 
         return _input.AsSpan(0, rows * InputSize);

@@ -54,6 +54,11 @@ public sealed class NetworkScorer
         ReadOnlySpan<float> current = input;
         for (int i = 0; i < layers.Count; i++)
         {
+            if (_network.PassesOver(i))
+            {
+                continue; // as in training: a Flatten's output is its input
+            }
+
             if (_network.PoolsFromCache(i, out Conv2DLayer? convolution, out Pool2DLayer? pool))
             {
                 // As in training: each image's output pooled from the cache, never written out whole (51 MB for the CNN's first

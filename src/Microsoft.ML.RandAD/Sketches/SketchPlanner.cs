@@ -35,10 +35,10 @@ internal static class SketchPlanner
         float fraction = settings.KeepFraction;
         if (settings.MemoryBudgetBytes is long budget)
         {
-            fraction = FractionForBudget(layers, settings, overrides, [.. network.ChunkSizes(batchSize)], budget);
+            fraction = FractionForBudget(network, settings, overrides, [.. network.ChunkSizes(batchSize)], budget);
         }
 
-        Install(layers, settings, overrides, fraction);
+        Install(network, settings, overrides, fraction);
         int[] chunks = [.. network.ChunkSizes(batchSize)];
         var report = new List<LayerMemory>();
         for (int i = 0; i < layers.Count; i++)
@@ -52,13 +52,13 @@ internal static class SketchPlanner
     /// <summary>What a layer keeps over a batch run as chunks of the given sizes.</summary>
     private static long Retained(Layer layer, int[] chunks) => chunks.Sum(rows => layer.RetainedBytes(rows));
 
-    private static float FractionForBudget(IReadOnlyList<Layer> layers, RadSettings settings, Dictionary<int, LayerSketch> overrides, int[] chunks, long budget)
+    private static float FractionForBudget(Network network, RadSettings settings, Dictionary<int, LayerSketch> overrides, int[] chunks, long budget)
     {
         int batch = chunks.Sum();
         long Bytes(float f)
         {
-            Install(layers, settings, overrides, f);
-            return layers.Sum(l => Retained(l, chunks));
+            Install(network, settings, overrides, f);
+            return network.Layers.Sum(l => Retained(l, chunks));
         }
 
         if (Bytes(1f) <= budget)
@@ -91,10 +91,10 @@ internal static class SketchPlanner
         return low;
     }
 
-    private static void Install(IReadOnlyList<Layer> layers, RadSettings settings, Dictionary<int, LayerSketch> overrides, float fraction)
+    private static void Install(Network network, RadSettings settings, Dictionary<int, LayerSketch> overrides, float fraction)
     {
-        InstallSketches(layers, settings, overrides, fraction);
-        Network.LinkKeptOutputs(layers);
+        InstallSketches(network.Layers, settings, overrides, fraction);
+        network.LinkKeptOutputs();
     }
 
     private static void InstallSketches(IReadOnlyList<Layer> layers, RadSettings settings, Dictionary<int, LayerSketch> overrides, float fraction)
