@@ -197,9 +197,11 @@ public sealed class SgemmTests
                 yield return new(ta, tb, 128, 48, 96, 1, 1);
                 yield return new(ta, tb, 61, 960, 3, 1, 0);
 
-                // Narrow products: unpacked and split between threads (k ≤ 512), packed one-vector panels (k > 512).
+                // Narrow products: unpacked and split between threads (k ≤ 512, or any k with A stored by rows: the CNN's
+                // head, 64×10×1568), packed one-vector panels (k > 512 with A stored transposed).
                 yield return new(ta, tb, 1100, 21, 300, 1, 0.5f, PadB: 1);
                 yield return new(ta, tb, 100, 20, 1500, -1, 0, PadA: 2);
+                yield return new(ta, tb, 64, 10, 1568, 1, 0);
 
                 // One or two rows (scoring): runs of eight vectors of each B row, then the rest by one or two vectors.
                 yield return new(ta, tb, 1, 300, 784, 1, 0, PadB: 1);

@@ -4,9 +4,9 @@ namespace Microsoft.ML.RandAD.Kernels;
 
 /// <summary>
 /// GEMM without packing A: for small products, where packing and waking a worker cost more than the
-/// arithmetic, for narrow ones (n within two vectors, moderate k), where a packed A panel would meet a
-/// single B panel and so would be packed for one use, and for one or two rows (scoring), where packing B would
-/// cost more than reading it once.
+/// arithmetic, for narrow ones (n within two vectors; any k when A is stored by rows, moderate k when transposed),
+/// where a packed A panel would meet a single B panel and so would be packed for one use, and for one or two rows
+/// (scoring), where packing B would cost more than reading it once.
 /// </summary>
 /// <remarks>
 /// B is read in place when it is stored k×n (a ragged last column block is copied padded, so kernels load
@@ -19,7 +19,11 @@ internal static unsafe class GemmDirect
     // Up to this many multiply-adds (a 64×64×64 product) the packed driver's fixed costs dominate.
     private const double MaxSmallMultiplyAdds = 64 * 64 * 64;
 
-    // A narrow product reads its k×n block of B once per six rows of A: up to this k it stays in L2.
+    // A narrow product with A stored transposed reads six of A's columns a k step at a time, a stride of lda apart: up to
+    // this k it beats packing A (past it, a one-thread TN 784×10×2048 took 2.3× the packed driver's time on Zen 3). With A
+    // stored by rows the direct path wins at any k: the packed driver packs A once for a single panel of B, and with k up
+    // to 50,000 (NN and NT, 64–2000 rows, 10–32 columns) the direct path took 0.4–0.9× its time on one thread and two
+    // (the CNN's head, NN 64×10×1568, 0.54×), level only for NT 64×32×2000 on two threads (eighteenth session).
     private const int MaxNarrowK = 512;
 
     // Columns of a narrow product, on paths of 256 bits or more: A is read in place once per two vectors of columns, which
@@ -41,7 +45,9 @@ internal static unsafe class GemmDirect
     public static bool IsPreferred<TV, TVec>(in GemmArguments args)
         where TV : IGemmVector<TVec>
         where TVec : unmanaged =>
-        args.MultiplyAdds <= MaxSmallMultiplyAdds || (args.N <= NarrowColumns<TV, TVec>() && args.K <= MaxNarrowK) || args.M <= MaxWideRows;
+        args.MultiplyAdds <= MaxSmallMultiplyAdds
+        || (args.N <= NarrowColumns<TV, TVec>() && (args.AKStride == 1 || args.K <= MaxNarrowK))
+        || args.M <= MaxWideRows;
 
     /// <summary>The most columns a narrow product has on width <typeparamref name="TV"/>: 32, or two vectors on 128-bit and scalar paths (not measured wider).</summary>
     private static int NarrowColumns<TV, TVec>()
