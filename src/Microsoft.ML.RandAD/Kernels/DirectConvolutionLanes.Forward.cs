@@ -165,8 +165,9 @@ internal static unsafe partial class DirectConvolutionLanes
     /// <summary>
     /// AVX2's pairs of filter vectors over output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) in blocks of
     /// six pixels taken in row-major order, a block running on into the next output row where a row ends (a row of 14 would
-    /// otherwise be blocks of five, five and four, the last on a one-vector kernel): 196 pixels are 33 blocks of five or six,
-    /// one slot in a hundred spare.
+    /// otherwise be blocks of five, five and four, the last on a one-vector kernel): 196 pixels are 32 blocks of six and one of
+    /// four, one slot in a hundred spare. No division a block: for the 131 blocks of a 28×28 image the division-based
+    /// even split cost 0.2–7 % of the first layer's forward pass (in one process, Zen 3).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairsOverRows<TW, TU, TF>(in ConvGeometry g, in PixelKernel k, int pairFilters, int step, nint rowStep, float* padded, float* transposedWeight, float* bias, float* output, int firstRow, int endRow)
@@ -175,24 +176,24 @@ internal static unsafe partial class DirectConvolutionLanes
         where TF : unmanaged
     {
         const int Block = 6;
-        int outWidth = g.OutWidth, pixels = (endRow - firstRow) * outWidth, blocks = (pixels + Block - 1) / Block;
-        for (int block = 0, done = 0, oh = firstRow, ow = 0; block < blocks; block++)
+        int outWidth = g.OutWidth, pixels = (endRow - firstRow) * outWidth;
+        float* y = output + ((long)firstRow * outWidth * k.Filters);
+        for (int done = 0, oh = firstRow, ow = 0; done < pixels;)
         {
-            int n = (pixels - done) / (blocks - block), first = (firstRow * outWidth) + done;
+            int n = Math.Min(Block, pixels - done);
             PixelSlots slots = PixelSlots.Of(ow, n, outWidth, step, rowStep);
             float* x = padded + (oh * rowStep) + (ow * step);
-            float* y = output + ((long)first * k.Filters);
-            for (ow += n; ow >= outWidth; ow -= outWidth)
-            {
-                oh++;
-            }
-
             for (int fv = 0; fv < pairFilters; fv += 2 * TW.Count)
             {
                 k.Pixels6Pair<TW, TU, TF>(x, slots, n, transposedWeight + fv, bias + fv, y + fv);
             }
 
+            y += n * k.Filters;
             done += n;
+            for (ow += n; ow >= outWidth; ow -= outWidth)
+            {
+                oh++;
+            }
         }
     }
 
