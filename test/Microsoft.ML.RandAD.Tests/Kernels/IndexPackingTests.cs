@@ -12,7 +12,10 @@ public sealed class IndexPackingTests
     public void PackThenUnpackRoundTripsOnEveryPathWithTheSameBytes(int bits)
     {
         var random = new Random(bits);
-        foreach (int length in KernelTestCases.EdgeLengths)
+
+        // And lengths the threads split (from 65,536 values, in parts of 32,768): one part and a ragged one, and the CNN's
+        // first pooling's 200,704 winners a chunk.
+        foreach (int length in KernelTestCases.EdgeLengths.Concat([65_536 + 5, 200_704 + 3]))
         {
             byte[] values = [.. Enumerable.Range(0, length).Select(_ => (byte)random.Next(1 << bits))];
             int packedLength = (int)IndexPacking.PackedBytes(length, bits);
