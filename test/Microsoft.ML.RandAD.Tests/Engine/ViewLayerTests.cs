@@ -36,6 +36,12 @@ public sealed class ViewLayerTests
             [new Conv2DSpec(3, 3, 1, 1), new ActivationSpec(ActivationKind.Relu), new FlattenSpec()],
             new LossSpec(LossKind.SoftmaxCrossEntropy)),
 
+        // A Tanh before the Flatten reads its output from the Dense layer's kept input instead of keeping its own.
+        ["tanh"] = new NetworkSpec(
+            InputSpec.Image(1, 6, 6),
+            [new Conv2DSpec(4, 3, 1, 1), new ActivationSpec(ActivationKind.Tanh), new FlattenSpec(), new DenseSpec(5)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy)),
+
         // Two in a row: the ReLU still fuses with the Dense layer behind both.
         ["twice"] = new NetworkSpec(
             InputSpec.Image(1, 8, 8),
@@ -79,11 +85,19 @@ public sealed class ViewLayerTests
 
         // The ReLU in front of a passed-over Flatten whose Dense layer keeps its input exactly: it keeps no mask, runs inside the
         // pooling, and its backward pass inside the Dense layer's product (only with PassesViews).
+        // The activation before the Flatten keeps nothing of its own where the Dense layer behind keeps its input exactly.
         bool exact = sketch == "exact";
-        int relu = -1;
+        int activation = name is "cnn" or "twice" or "tanh" ? flattens[0] - 1 : -1;
+        if (name == "tanh")
+        {
+            Assert.IsInstanceOfType<TanhLayer>(layers[activation]);
+            Assert.AreEqual(exact, layers[activation].OutputKeptByNext, "the Dense layer behind the Flatten keeps the Tanh's output");
+            Assert.IsFalse(copied.Layers[activation].OutputKeptByNext, "not with the Flatten running");
+        }
+
         if (name is "cnn" or "twice")
         {
-            relu = flattens[0] - 1;
+            int relu = activation;
             int dense = flattens[^1] + 1;
             Assert.IsInstanceOfType<ReluLayer>(layers[relu]);
             Assert.AreEqual(exact, viewed.ActivatesAfterPooling(relu, training: true), "the ReLU runs in the pooling");
@@ -103,10 +117,10 @@ public sealed class ViewLayerTests
             for (int i = 0; i < layers.Count; i++)
             {
                 long kept = viewed.Ledger.LayerRetainedBytes(i), keptRunning = copied.Ledger.LayerRetainedBytes(i);
-                if (i == relu && exact)
+                if (i == activation && exact)
                 {
-                    Assert.AreEqual(0, kept, $"step {step}: the ReLU keeps no mask");
-                    Assert.IsGreaterThan(0, keptRunning, $"step {step}: the ReLU keeps a mask before a Flatten that runs");
+                    Assert.AreEqual(0, kept, $"step {step}: the activation keeps nothing of its own");
+                    Assert.IsGreaterThan(0, keptRunning, $"step {step}: the activation keeps a mask or its output before a Flatten that runs");
                 }
                 else
                 {
@@ -114,7 +128,7 @@ public sealed class ViewLayerTests
                 }
             }
 
-            long saved = relu >= 0 && exact ? copied.Ledger.LayerRetainedBytes(relu) : 0;
+            long saved = activation >= 0 && exact ? copied.Ledger.LayerRetainedBytes(activation) : 0;
             Assert.AreEqual(copied.Ledger.RetainedBytes - saved, viewed.Ledger.RetainedBytes, $"step {step}: retained bytes");
         });
 
