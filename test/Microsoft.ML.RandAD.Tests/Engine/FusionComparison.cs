@@ -3,7 +3,7 @@ using Microsoft.ML.RandAD.Tests.Kernels;
 
 namespace Microsoft.ML.RandAD.Tests.Engine;
 
-/// <summary>Two networks of the same spec and seed, one with a fusion off, stepped on the same random batches.</summary>
+/// <summary>Two networks of the same spec and seed, one with a fusion off, stepped on the same random batches and scored on the same rows.</summary>
 internal static class FusionComparison
 {
     /// <summary>
@@ -36,5 +36,21 @@ internal static class FusionComparison
 
             Assert.IsTrue(someNonZero(fused.Gradients), what);
         }
+    }
+
+    /// <summary>
+    /// Scores 37 rows of features in [−1, 1) with both networks: the same outputs to the bit, and not all zero (so the
+    /// comparison is not of zeros).
+    /// </summary>
+    public static void AssertSameScores(Network apart, Network fused)
+    {
+        const int rows = 37;
+        var random = new Random(9);
+        float[] x = [.. Enumerable.Range(0, rows * fused.InputSize).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        float[] scoredFused = new float[rows * fused.OutputSize], scoredApart = new float[rows * fused.OutputSize];
+        fused.CreateScorer().Score(x, rows, scoredFused);
+        apart.CreateScorer().Score(x, rows, scoredApart);
+        KernelTestCases.AssertBitEqual(scoredApart, scoredFused, "scored outputs");
+        Assert.IsTrue(scoredFused.Any(v => v != 0), "the scores are not all zero");
     }
 }
