@@ -150,15 +150,8 @@ public sealed class FusedActivationTests
             [new ActivationSpec(ActivationKind.Relu), new DenseSpec(300), new ActivationSpec(ActivationKind.Relu), new DenseSpec(70),
              new ActivationSpec(ActivationKind.Relu), new DenseSpec(33), new ActivationSpec(ActivationKind.LeakyRelu, 0.1f), new DenseSpec(5)],
             new LossSpec(LossKind.SoftmaxCrossEntropy));
-        RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
         const int batch = 23;
-        Network fused = Network.Create(spec, seed: 7), apart = Network.Create(spec, seed: 7);
-        apart.FusesActivations = false;
-        foreach (Network network in new[] { fused, apart })
-        {
-            network.ChunkRows = chunkRows;
-            network.ConfigureSketches(settings, batch);
-        }
+        (Network fused, Network apart) = FusionComparison.Pair(spec, seed: 7, sketch, chunkRows, batch, n => n.FusesActivations = false);
 
         // Exact: both hidden pairs run fused both ways. A sketch keeps no exact input, so each ReLU keeps its mask and runs apart.
         bool exact = sketch == "exact";
@@ -194,15 +187,8 @@ public sealed class FusedActivationTests
             [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(128, 2, 1, 1),
              new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
             new LossSpec(LossKind.SoftmaxCrossEntropy));
-        RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
         const int batch = 24;
-        Network fused = Network.Create(spec, seed: 11), apart = Network.Create(spec, seed: 11);
-        apart.FusesActivations = false;
-        foreach (Network network in new[] { fused, apart })
-        {
-            network.ChunkRows = chunkRows;
-            network.ConfigureSketches(settings, batch);
-        }
+        (Network fused, Network apart) = FusionComparison.Pair(spec, seed: 11, sketch, chunkRows, batch, n => n.FusesActivations = false);
 
         // The ReLU after the first pooling: the next convolution keeps its output when it keeps its input exactly. The one after
         // the second pooling likewise: the Dense layer behind the Flatten keeps it (PassesViews). Scoring takes both.

@@ -1,4 +1,5 @@
 using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Sketches;
 using Microsoft.ML.RandAD.Tests.Kernels;
 
 namespace Microsoft.ML.RandAD.Tests.Engine;
@@ -6,6 +7,25 @@ namespace Microsoft.ML.RandAD.Tests.Engine;
 /// <summary>Two networks of the same spec and seed, one with a fusion off, stepped on the same random batches and scored on the same rows.</summary>
 internal static class FusionComparison
 {
+    /// <summary>
+    /// Two networks of <paramref name="spec"/> and <paramref name="seed"/> with the same chunk rows and sketches (exact, or
+    /// magnitude sampling keeping a quarter, planned for <paramref name="batch"/> rows), <paramref name="turnOff"/> applied to
+    /// the second: (with the fusion, without it).
+    /// </summary>
+    public static (Network Fused, Network Apart) Pair(NetworkSpec spec, ulong seed, string sketch, int chunkRows, int batch, Action<Network> turnOff)
+    {
+        RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
+        Network fused = Network.Create(spec, seed), apart = Network.Create(spec, seed);
+        turnOff(apart);
+        foreach (Network network in new[] { fused, apart })
+        {
+            network.ChunkRows = chunkRows;
+            network.ConfigureSketches(settings, batch);
+        }
+
+        return (fused, apart);
+    }
+
     /// <summary>
     /// Three steps of <paramref name="batch"/> rows (features in [−1, 1), labels of <paramref name="classes"/> classes): the
     /// same loss and gradients to the bit and the same ledger each step, and <paramref name="someNonZero"/> true of the fused

@@ -63,15 +63,8 @@ public sealed class ViewLayerTests
     {
         using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
         NetworkSpec spec = Specs[name];
-        RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
         const int batch = 23;
-        Network viewed = Network.Create(spec, seed: 13), copied = Network.Create(spec, seed: 13);
-        copied.PassesViews = false;
-        foreach (Network network in new[] { viewed, copied })
-        {
-            network.ChunkRows = chunkRows;
-            network.ConfigureSketches(settings, batch);
-        }
+        (Network viewed, Network copied) = FusionComparison.Pair(spec, seed: 13, sketch, chunkRows, batch, n => n.PassesViews = false);
 
         IReadOnlyList<Layer> layers = viewed.Layers;
         int last = layers.Count - 1;
