@@ -29,6 +29,13 @@ public sealed partial class Network
     }
 
     /// <summary>
+    /// Whether layer <paramref name="i"/> is the max pooling after the first layer, a convolution that takes its output gradient
+    /// through the pooling's winners (<see cref="Conv2DLayer.TakesPooledGradient"/>): the pooling's input gradient is never formed.
+    /// </summary>
+    private bool ReadsPooledGradient(int i) =>
+        i == 1 && FusesPooling && _layers[1] is Pool2DLayer pool && _layers[0] is Conv2DLayer first && first.TakesPooledGradient(pool);
+
+    /// <summary>
     /// Whether a Dense layer followed by a ReLU that keeps no mask runs both as one product (<see cref="ActivatesInProduct"/>,
     /// <see cref="MasksInProduct(int, out DenseLayer?)"/>); the same bits either way. On by default; tests and benchmarks turn it off to compare.
     /// </summary>
@@ -272,14 +279,18 @@ public sealed partial class Network
                 continue; // a Flatten: its input gradient is its output gradient
             }
 
+            // No input gradient for the first layer that runs, nor where the first convolution reads the pooling's (below).
             Layer layer = _layers[i];
-            Span<float> inputGradient = RunsBefore(i) < 0 ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * layer.InputShape.Size);
+            Span<float> inputGradient = RunsBefore(i) < 0 || ReadsPooledGradient(i)
+                ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * layer.InputShape.Size);
             _context.LayerIndex = i;
             _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
             _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[KeeperOf(i)][chunk] : default;
             long start = Profile?.Now() ?? 0;
-            if (i == 1 && FusesPooling && layer is Pool2DLayer pool && _layers[0] is Conv2DLayer first && first.TakesPooledGradient(pool))
+            if (ReadsPooledGradient(i))
             {
+                var pool = (Pool2DLayer)layer;
+                var first = (Conv2DLayer)_layers[0];
                 // A first convolution under max pooling reads its output gradient through the pooling's winners: the 6.4 MB
                 // (CNN, batch 128) gradient the pooling would write, and the convolution read back, is never formed.
                 ReadOnlySpan<byte> winners = pool.Winners(_context);
@@ -326,8 +337,13 @@ public sealed partial class Network
         if (chunkRows > _capacityRows)
         {
             _input = PinnedMemory.Allocate<float>(chunkRows * InputSize);
-            _buffers = new PingPongBuffers(chunkRows * _widest);
             _capacityRows = chunkRows;
+        }
+
+        int buffer = chunkRows * WidestWritten(); // grows when a fusion is turned off
+        if (buffer > _buffers.Length)
+        {
+            _buffers = new PingPongBuffers(buffer);
         }
 
         if (batch > chunkRows && _lossGradient.Length < batch * OutputSize)

@@ -35,6 +35,9 @@ public sealed partial class Network
     // 42–44 ms against 46–49 ms with 83-row chunks. Since pooling and its ReLU run inside the convolutions (forward and
     // backward), larger chunks pay fewer small products and joins: on Zen 5, two threads, 64-row chunks (this rule with
     // 4 MB) trained the CNN 2.5–11.2 % faster over two epochs than 16-row chunks (three alternated pairs, thirteenth session).
+    // The rule counts the rows a buffer is written with (WidestWritten): sized by the first convolution's output, which
+    // fused pooling never writes, it cut the CNN's batch of 128 into two chunks of 64 for the same 3.2 MB buffers that now
+    // hold it whole; one chunk took 0.978–0.989× the step time of two (in one process, Zen 3, eighteenth session).
     private const int ChunkBufferBytes = 4 << 20;
 
     private readonly List<Layer> _layers;
@@ -46,7 +49,6 @@ public sealed partial class Network
     private readonly FeatureRows _featureRows = new();
     private readonly KeptTable<float>[] _keptInputs;
     private readonly bool _couplesRows;
-    private readonly int _widest;
     private readonly StagedFeatures _staged = new();
     private float[] _input = [];
     private PingPongBuffers _buffers = PingPongBuffers.Empty;
@@ -72,7 +74,6 @@ public sealed partial class Network
         _blocks = ParameterLayout.Bind(layers, Parameters, Gradients);
         _keptInputs = [.. layers.Select(_ => new KeptTable<float>())];
         _couplesRows = layers.Any(l => l.CouplesRows);
-        _widest = Math.Max(layers[0].InputShape.Size, layers.Max(l => l.OutputShape.Size));
         Ledger = new MemoryLedger([.. layers.Select((l, i) => $"{i}: {l.Description}")], 4L * parameters.Length);
         _context = StepContext.ForTraining(_stack, Ledger);
         LinkKeptOutputs();
@@ -107,8 +108,8 @@ public sealed partial class Network
         4L * (_input.Length + _buffers.StorageLength + _lossGradient.Length + _staged.Capacity) + _context.ScratchBytes;
 
     /// <summary>
-    /// Rows per chunk of the forward pass; 0 (the default) picks the largest power of two of rows whose activation buffer
-    /// holds at most 4 MB (at least 16 rows).
+    /// Rows per chunk of the forward pass; 0 (the default) picks the largest power of two of rows whose widest activation or
+    /// gradient buffer written in a step holds at most 4 MB (at least 16 rows).
     /// Networks with batch norm always run the whole batch as one chunk.
     /// </summary>
     public int ChunkRows
@@ -326,7 +327,37 @@ public sealed partial class Network
 
     private int ChunkRowsFor(int batch) => _couplesRows ? batch
         : _requestedChunkRows > 0 ? _requestedChunkRows
-        : Math.Max(16, 1 << BitOperations.Log2((uint)Math.Max(1, ChunkBufferBytes / (4 * _widest))));
+        : Math.Max(16, 1 << BitOperations.Log2((uint)Math.Max(1, ChunkBufferBytes / (4 * WidestWritten()))));
+
+    /// <summary>
+    /// Floats a row of the widest activation or gradient a step writes to the ping-pong buffers, with the fusions as they are
+    /// set: every layer's output and input gradient but a convolution's output that its max pooling takes from the cache, the
+    /// gradient a first convolution reads through the pooling's winners, a first layer's input gradient, and a passed-over
+    /// Flatten's (at least the network's input, as before).
+    /// </summary>
+    private int WidestWritten()
+    {
+        int widest = InputSize;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (PassesOver(i))
+            {
+                continue;
+            }
+
+            if (!PoolsFromCache(i, out _, out _))
+            {
+                widest = Math.Max(widest, _layers[i].OutputShape.Size);
+            }
+
+            if (RunsBefore(i) >= 0 && !ReadsPooledGradient(i))
+            {
+                widest = Math.Max(widest, _layers[i].InputShape.Size);
+            }
+        }
+
+        return widest;
+    }
 
     private void Prepare(int batch)
     {

@@ -3,6 +3,7 @@ using Microsoft.ML.RandAD.Model;
 using Microsoft.ML.RandAD.Optim;
 using Microsoft.ML.RandAD.Sketches;
 using Microsoft.ML.RandAD.Tensors;
+using Microsoft.ML.RandAD.Tests.Kernels;
 using Microsoft.ML.RandAD.Training;
 
 namespace Microsoft.ML.RandAD.Tests.Engine;
@@ -226,6 +227,54 @@ public sealed class NetworkTests
         GradientCheck.AssertClose(chunked.Gradients, GradientCheck.ToDouble(whole.Gradients), 1e-5, $"{name}: gradient");
         long planned = chunked.ConfigureSketches(RadSettings.Exact, batch).RetainedBytes;
         Assert.AreEqual(planned, chunked.Ledger.RetainedBytes, $"{name}: the planner predicts the chunked ledger");
+    }
+
+    /// <summary>
+    /// Automatic chunks count the rows of the buffers a step writes: the CNN's batch of 128 is one chunk, its first convolution's
+    /// output (12,544 floats a row, which fused pooling never writes) left out. With pooling unfused between steps that output
+    /// is written, and the chunks follow (the same buffers: 64 rows of 12,544 floats are 128 of 6,272), then with 128-row
+    /// chunks asked for, the buffers grow: each time the same gradient as a network unfused from the start.
+    /// </summary>
+    [TestMethod]
+    public void AutomaticChunksFollowTheBuffersAStepWrites()
+    {
+        var spec = new NetworkSpec(
+            InputSpec.Image(1, 28, 28),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
+             new Conv2DSpec(32, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
+             new FlattenSpec(), new DenseSpec(10)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        const int batch = 128;
+        var random = new Random(4);
+        float[] x = [.. Enumerable.Range(0, batch * 784).Select(_ => (float)random.NextDouble())];
+        float[] y = [.. Enumerable.Range(0, batch).Select(_ => (float)random.Next(10))];
+        Network network = Network.Create(spec, seed: 2), unfused = Network.Create(spec, seed: 2);
+        unfused.FusesPooling = false;
+
+        // Widest written: the second pooling's input gradient, 14×14×32 = 6,272 floats a row: 4 MB hold 167 rows.
+        CollectionAssert.AreEqual(new[] { batch }, network.ChunkSizes(batch).ToArray(), "fused: one chunk");
+        x.CopyTo(network.BeginStep(batch));
+        network.ForwardBackward(y);
+
+        // Unfused, the first convolution's output and the first pooling's input gradient are written: 83 rows, so 64.
+        network.FusesPooling = false;
+        CollectionAssert.AreEqual(new[] { 64, 64 }, network.ChunkSizes(batch).ToArray(), "unfused: two chunks");
+        CollectionAssert.AreEqual(new[] { 64, 64 }, unfused.ChunkSizes(batch).ToArray());
+        AssertSameStep("after the switch");
+        long twoChunks = network.TransientBytes;
+
+        network.ChunkRows = unfused.ChunkRows = batch;
+        AssertSameStep("in one chunk of 128 rows");
+        Assert.IsGreaterThan(twoChunks, network.TransientBytes, "the buffers grew for the rows");
+
+        void AssertSameStep(string what)
+        {
+            x.CopyTo(network.BeginStep(batch));
+            double loss = network.ForwardBackward(y);
+            x.CopyTo(unfused.BeginStep(batch));
+            Assert.AreEqual(unfused.ForwardBackward(y), loss, 0, $"loss {what}");
+            KernelTestCases.AssertBitEqual(unfused.Gradients, network.Gradients, $"gradients {what}");
+        }
     }
 
     [TestMethod]
