@@ -35,7 +35,7 @@ internal static class SketchPlanner
         float fraction = settings.KeepFraction;
         if (settings.MemoryBudgetBytes is long budget)
         {
-            fraction = FractionForBudget(network, settings, overrides, [.. network.ChunkSizes(batchSize)], budget);
+            fraction = FractionForBudget(network, settings, overrides, batchSize, budget);
         }
 
         Install(network, settings, overrides, fraction);
@@ -52,12 +52,14 @@ internal static class SketchPlanner
     /// <summary>What a layer keeps over a batch run as chunks of the given sizes.</summary>
     private static long Retained(Layer layer, int[] chunks) => chunks.Sum(rows => layer.RetainedBytes(rows));
 
-    private static float FractionForBudget(Network network, RadSettings settings, Dictionary<int, LayerSketch> overrides, int[] chunks, long budget)
+    private static float FractionForBudget(Network network, RadSettings settings, Dictionary<int, LayerSketch> overrides, int batch, long budget)
     {
-        int batch = chunks.Sum();
         long Bytes(float f)
         {
+            // The chunks too depend on the sketches: an exact first convolution reads its pooled gradient, which narrows the
+            // widest buffer a step writes.
             Install(network, settings, overrides, f);
+            int[] chunks = [.. network.ChunkSizes(batch)];
             return network.Layers.Sum(l => Retained(l, chunks));
         }
 

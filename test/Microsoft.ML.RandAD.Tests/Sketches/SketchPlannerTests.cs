@@ -71,6 +71,34 @@ public sealed class SketchPlannerTests
         StringAssert.Contains(error.Message, "raise the budget");
     }
 
+    /// <summary>
+    /// The CNN at batch 128 runs as one chunk exactly (its first convolution reads the pooled gradient) and as two sketched (the
+    /// gradient is then written out, twice as wide): the planner counts the chunks of the sketches it tries, so the budget
+    /// holds and the ledger of a step equals the plan.
+    /// </summary>
+    [TestMethod]
+    public void ABudgetHoldsWhereTheSketchesChangeTheChunks()
+    {
+        var spec = new NetworkSpec(
+            InputSpec.Image(1, 28, 28),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
+             new Conv2DSpec(32, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
+             new FlattenSpec(), new DenseSpec(10)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        const int batch = 128;
+        var network = Network.Create(spec, seed: 1);
+        long exact = network.ConfigureSketches(RadSettings.Exact, batch).RetainedBytes;
+        Assert.HasCount(1, network.ChunkSizes(batch), "exact: one chunk");
+
+        long budget = exact / 4;
+        SketchReport report = network.ConfigureSketches(new RadSettings { MemoryBudgetBytes = budget }, batch);
+        Assert.HasCount(2, network.ChunkSizes(batch), "sketched: two chunks");
+        Assert.IsLessThanOrEqualTo(budget, report.RetainedBytes, "the plan fits the budget");
+        network.BeginStep(batch).Fill(0.5f);
+        network.ForwardBackward(new float[batch]);
+        Assert.AreEqual(report.RetainedBytes, network.Ledger.RetainedBytes, "the ledger of a step equals the plan");
+    }
+
     [TestMethod]
     public void OverridesApplyToTheNamedLayerOnly()
     {
