@@ -37,6 +37,9 @@ internal sealed record RunOptions
     /// <summary>step-compare: compare an exact network whose Flatten runs with one that passes over it (<c>Network.PassesViews</c>, the default).</summary>
     public bool PassedViews { get; init; }
 
+    /// <summary>step-compare: compare an exact network in chunks of <see cref="ChunkRows"/> (64 unless given) with automatic chunks (the default).</summary>
+    public bool Chunks { get; init; }
+
     /// <summary><c>step-compare</c>: the exact step with the convolutions' weight gradients over every output-gradient element, then over the nonzero ones only.</summary>
     public bool SparseGradients { get; init; }
 
@@ -87,6 +90,7 @@ internal sealed record RunOptions
                 "--fused-pooling" => options with { FusedPooling = true },
                 "--fused-activations" => options with { FusedActivations = true },
                 "--passed-views" => options with { PassedViews = true },
+                "--chunks" => options with { Chunks = true },
                 "--sparse-gradients" => options with { SparseGradients = true },
                 "--real-data" => options with { RealData = true },
                 "--sparse-input-gradients" => options with { SparseInputGradients = true },
@@ -94,7 +98,7 @@ internal sealed record RunOptions
                 "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--passed-views" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--passed-views" and not "--chunks" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands")
             {
                 i++;
             }

@@ -26,6 +26,8 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// fused (<see cref="Network.FusesActivations"/>, the default: the bias and ReLU applied by the product forward, the ReLU's
 /// mask by the next layer's input-gradient product backward). With <c>--passed-views</c>, two exact networks whose Flatten runs
 /// (copying its input forward and its gradient backward) and is passed over (<see cref="Network.PassesViews"/>, the default).
+/// With <c>--chunks</c>, two exact networks in chunks of <c>--chunk-rows</c> (64 unless given) and in automatic chunks (the
+/// default: the CNN's batch of 128 in one).
 /// </remarks>
 internal static class StepComparison
 {
@@ -54,9 +56,10 @@ internal static class StepComparison
             }
         }
 
-        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true, bool fusesActivations = true, bool passesViews = true)
+        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true, bool fusesActivations = true, bool passesViews = true, int chunkRows = 0)
         {
             var network = Network.Create(spec, seed: (ulong)options.Seed);
+            network.ChunkRows = chunkRows;
             network.FusesPooling = fusesPooling;
             network.FusesActivations = fusesActivations;
             network.PassesViews = passesViews;
@@ -90,6 +93,21 @@ internal static class StepComparison
                 $"model={options.Model} batch={options.Batch} threads={options.Threads} " +
                 $"activation_then_pool_ms={writtenMs:F3} pool_then_activation_ms={pooledMs:F3} " +
                 $"ratio={ratio:F3} retained_bytes={writtenBytes}->{pooledBytes}");
+            return 0;
+        }
+
+        if (options.Chunks)
+        {
+            // The same exact network in chunks of --chunk-rows (64 unless given) and in automatic chunks (the default).
+            int rows = options.ChunkRows > 0 ? options.ChunkRows : 64;
+            Action given = Prepare(RadSettings.Exact, out _, chunkRows: rows);
+            Action automatic = Prepare(RadSettings.Exact, out _);
+            var probe = Network.Create(spec, seed: (ulong)options.Seed);
+            probe.ConfigureSketches(RadSettings.Exact, options.Batch);
+            (double givenMs, double automaticMs, double ratio) = Time(options, given, automatic);
+            Console.WriteLine(
+                $"model={options.Model} batch={options.Batch} threads={options.Threads} chunks={string.Join('+', probe.ChunkSizes(options.Batch))} " +
+                $"rows_{rows}_ms={givenMs:F3} automatic_ms={automaticMs:F3} ratio={ratio:F3}");
             return 0;
         }
 
