@@ -79,7 +79,12 @@ summary() {
     if [ -z "$ratios" ]; then
       echo "- (default) cnn step with --$variant over without: not measured (see step-compare-$variant.txt)"
     else
-      verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER in " slow " of " NF " runs: turn it off for this vector width" : "faster" }')
+      local advice="turn it off for this vector width"
+      case $variant in
+        passed-views) advice="see Network.PassesViews" ;;
+        chunks) advice="see Network.ChunkBufferBytes" ;;
+      esac
+      verdict=$(echo "$ratios" | awk -v advice="$advice" '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER in " slow " of " NF " runs: " advice : "faster" }')
       echo "- (default) cnn step with --$variant over without: $verdict ($ratios)"
     fi
   done
