@@ -238,12 +238,7 @@ public sealed class NetworkTests
     [TestMethod]
     public void AutomaticChunksFollowTheBuffersAStepWrites()
     {
-        var spec = new NetworkSpec(
-            InputSpec.Image(1, 28, 28),
-            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
-             new Conv2DSpec(32, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
-             new FlattenSpec(), new DenseSpec(10)],
-            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        NetworkSpec spec = TestNetworks.FashionCnn;
         const int batch = 128;
         var random = new Random(4);
         float[] x = [.. Enumerable.Range(0, batch * 784).Select(_ => (float)random.NextDouble())];

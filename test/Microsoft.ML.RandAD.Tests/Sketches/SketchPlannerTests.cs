@@ -79,12 +79,7 @@ public sealed class SketchPlannerTests
     [TestMethod]
     public void ABudgetHoldsWhereTheSketchesChangeTheChunks()
     {
-        var spec = new NetworkSpec(
-            InputSpec.Image(1, 28, 28),
-            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
-             new Conv2DSpec(32, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
-             new FlattenSpec(), new DenseSpec(10)],
-            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        NetworkSpec spec = TestNetworks.FashionCnn;
         const int batch = 128;
         var network = Network.Create(spec, seed: 1);
         long exact = network.ConfigureSketches(RadSettings.Exact, batch).RetainedBytes;
