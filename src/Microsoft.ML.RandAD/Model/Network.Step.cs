@@ -15,7 +15,15 @@ public sealed partial class Network
     /// the pooling's winners instead of the pooling writing it out (<see cref="Conv2DLayer.TakesPooledGradient"/>); the same
     /// bits either way. On by default; tests and benchmarks turn it off to compare.
     /// </summary>
-    internal bool FusesPooling { get; set; } = true;
+    internal bool FusesPooling
+    {
+        get => _fusesPooling;
+        set
+        {
+            _fusesPooling = value;
+            _widestWritten = 0; // what a step writes changes with it
+        }
+    }
 
     /// <summary>
     /// Whether layers <paramref name="i"/> and <paramref name="i"/> + 1 are a convolution and the max pooling after it that run
@@ -39,7 +47,15 @@ public sealed partial class Network
     /// Whether a Dense layer followed by a ReLU that keeps no mask runs both as one product (<see cref="ActivatesInProduct"/>,
     /// <see cref="MasksInProduct(int, out DenseLayer?)"/>); the same bits either way. On by default; tests and benchmarks turn it off to compare.
     /// </summary>
-    internal bool FusesActivations { get; set; } = true;
+    internal bool FusesActivations
+    {
+        get => _fusesActivations;
+        set
+        {
+            _fusesActivations = value;
+            _widestWritten = 0;
+        }
+    }
 
     /// <summary>
     /// Whether layer <paramref name="i"/> is a Dense layer whose product applies the ReLU at <paramref name="i"/> + 1 (its
