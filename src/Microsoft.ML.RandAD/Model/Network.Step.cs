@@ -268,14 +268,27 @@ public sealed partial class Network
     private Span<float> LayerOutput(int i, int chunk, int rows, ReadOnlySpan<float> input)
     {
         int size = rows * _layers[i].OutputShape.Size;
-        if (KeeperOf(i) is int keeper and >= 0)
+        return KeepsOutput(i, chunk, size, out Span<float> kept) ? kept : _buffers.Other(input).Slice(0, size);
+    }
+
+    /// <summary>
+    /// Whether the next layer that runs keeps the output of layer <paramref name="i"/> (−1: the network's input) exactly; then
+    /// <paramref name="kept"/> is a new block of <paramref name="size"/> floats on the retained stack, charged to that layer, for
+    /// the output to be written into.
+    /// </summary>
+    private bool KeepsOutput(int i, int chunk, int size, out Span<float> kept)
+    {
+        int keeper = KeeperOf(i);
+        if (keeper < 0)
         {
-            _context.LayerIndex = keeper;
-            _keptInputs[keeper][chunk] = _context.Keep<float>(size);
-            return _context.Kept(_keptInputs[keeper][chunk]);
+            kept = default;
+            return false;
         }
 
-        return _buffers.Other(input).Slice(0, size);
+        _context.LayerIndex = keeper;
+        _keptInputs[keeper][chunk] = _context.Keep<float>(size);
+        kept = _context.Kept(_keptInputs[keeper][chunk]);
+        return true;
     }
 
     // Once per step: compiled optimized at once (see Run).
@@ -297,13 +310,14 @@ public sealed partial class Network
 
             // No input gradient for the first layer that runs, nor where the first convolution reads the pooling's (below).
             Layer layer = _layers[i];
-            Span<float> inputGradient = RunsBefore(i) < 0 || ReadsPooledGradient(i)
+            bool pooledGradient = ReadsPooledGradient(i);
+            Span<float> inputGradient = RunsBefore(i) < 0 || pooledGradient
                 ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * layer.InputShape.Size);
             _context.LayerIndex = i;
             _context.KeptInputBlock = layer.KeepsInput ? _keptInputs[i][chunk] : default;
             _context.KeptOutputBlock = layer.OutputKeptByNext ? _keptInputs[KeeperOf(i)][chunk] : default;
             long start = Profile?.Now() ?? 0;
-            if (ReadsPooledGradient(i))
+            if (pooledGradient)
             {
                 var pool = (Pool2DLayer)layer;
                 var first = (Conv2DLayer)_layers[0];

@@ -403,15 +403,6 @@ public sealed partial class Network
     private int ChunkCount(int batch) => (batch + _chunkRows - 1) / _chunkRows;
 
     /// <summary>Where chunk <paramref name="chunk"/>'s input goes: the retained stack when the first layer that runs keeps it.</summary>
-    private Span<float> ChunkInput(int chunk, int rows)
-    {
-        if (KeeperOf(-1) is int keeper and >= 0)
-        {
-            _context.LayerIndex = keeper;
-            _keptInputs[keeper][chunk] = _context.Keep<float>(rows * InputSize);
-            return _context.Kept(_keptInputs[keeper][chunk]);
-        }
-
-        return _input.AsSpan(0, rows * InputSize);
-    }
+    private Span<float> ChunkInput(int chunk, int rows) =>
+        KeepsOutput(-1, chunk, rows * InputSize, out Span<float> kept) ? kept : _input.AsSpan(0, rows * InputSize);
 }
