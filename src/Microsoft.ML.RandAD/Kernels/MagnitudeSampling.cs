@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.RandAD.Kernels;
 
@@ -52,9 +53,10 @@ internal static unsafe class MagnitudeSampling
     /// After entry i the number of points below the running sum Cᵢ is nᵢ = ⌈Cᵢ·k/‖x‖₁ − u⌉ (at most k + 1 by rounding),
     /// and entry i takes the draws between nᵢ₋₁ and nᵢ. Three passes: the running sums (a sequential float sum, so ‖x‖₁ is
     /// its last value on every kernel path), the nᵢ (vectorized), and a walk over only the entries where n changes, found
-    /// a vector at a time (at f = 0.1 a row has 0.19–0.34 draws per entry, so most entries are skipped); on AVX-512 a
-    /// vector whose changed entries take one draw each writes them with one compress. The per-entry walk writes two slots
-    /// ahead unconditionally (overwritten when not taken), so only entries drawn three times or more branch.
+    /// a vector at a time (at f = 0.1 a row has 0.19–0.34 draws per entry, so most entries are skipped); a vector whose
+    /// changed entries take one draw each writes them with one compress on AVX-512, one table permutation on AVX2. The
+    /// per-entry walk writes two slots ahead unconditionally (overwritten when not taken), so only entries drawn three
+    /// times or more branch.
     /// When rounding leaves the last point above Cₙ (u within k·2⁻²⁴ of 1) it goes to the last non-zero entry.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
@@ -69,6 +71,7 @@ internal static unsafe class MagnitudeSampling
             int emitted = path switch
             {
                 KernelPath.Vector512 => MagnitudeSamplingLanes.Walk512(sums, size, scale, offset, x, stride, drawn),
+                KernelPath.Vector256 when Avx2.IsSupported => MagnitudeSamplingLanes.Walk256(sums, size, scale, offset, x, stride, drawn),
                 KernelPath.Vector256 => MagnitudeSamplingLanes.Walk<Width256, Vector256<uint>, Vector256<float>>(sums, size, scale, offset, x, stride, drawn),
                 KernelPath.Vector128 => MagnitudeSamplingLanes.Walk<Width128, Vector128<uint>, Vector128<float>>(sums, size, scale, offset, x, stride, drawn),
                 _ => MagnitudeSamplingLanes.Walk(sums, 0, size, 0, scale, offset, x, stride, drawn),

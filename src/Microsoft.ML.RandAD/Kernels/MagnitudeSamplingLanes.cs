@@ -153,7 +153,79 @@ internal static unsafe class MagnitudeSamplingLanes
         return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
     }
 
-    /// <summary>Slots past the last draw that a walk may write: the compress stores of <see cref="Walk512"/>.</summary>
+    /// <summary>
+    /// <see cref="Walk512"/> on AVX2, which has no compress instruction: a vector of 8 entries in which every changed entry
+    /// takes exactly one draw writes its draws with one permutation taken from a table by the changed lanes' bits (the
+    /// entries' signs gathered first when the entries lie <paramref name="stride"/> floats apart); other vectors take the
+    /// per-entry loop. Same draws as every other path.
+    /// </summary>
+    /// <remarks>Requires <see cref="WalkSlack"/> slots past the last draw (the permuted vector is stored whole).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static int Walk256(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn)
+    {
+        int emitted = 0, i = 0;
+        int* packs = LeftPacks.Table;
+        Vector256<float> k = Vector256.Create(scale), u = Vector256.Create(offset), one = Vector256<float>.One;
+        Vector256<int> lanes = Vector256<int>.Indices, sign = Vector256.Create(SignBit), apart = lanes * stride;
+        for (; i <= size - 8; i += 8)
+        {
+            Vector256<float> after = Vector256.Ceiling((Vector256.Load(sums + i) * k) - u);
+            Vector256<float> before = Vector256.Ceiling((Vector256.Load(sums + i - 1) * k) - u);
+            Vector256<float> step = after - before;
+            uint changed = Vector256.LessThan(before, after).ExtractMostSignificantBits();
+            if (Vector256.LessThanOrEqualAll(step, one) && Vector256.GreaterThanOrEqualAll(step, Vector256<float>.Zero))
+            {
+                Vector256<int> values = stride == 1
+                    ? Vector256.Load((int*)x + i)
+                    : Avx2.GatherVector256((int*)x + ((long)i * stride), apart, 4);
+                Vector256<int> entries = (Vector256.Create(i) + lanes) | (values & sign);
+                Avx2.PermuteVar8x32(entries, Vector256.Load(packs + (changed * 8))).Store(drawn + emitted);
+                emitted += BitOperations.PopCount(changed);
+                continue;
+            }
+
+            emitted = EmitChanged(changed, i, emitted, sums, scale, offset, x, stride, drawn);
+        }
+
+        return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
+    }
+
+    /// <summary>The AVX2 walk's permutations: for each 8-bit lane mask, the set lanes in order, then the others.</summary>
+    private static class LeftPacks
+    {
+        // Declared first: static fields are initialized in order, and Build writes into it.
+        private static readonly int[] s_table = PinnedMemory.Allocate<int>(256 * 8);
+
+        public static readonly int* Table = Build();
+
+        private static int* Build()
+        {
+            int* table = PinnedMemory.Pointer(s_table);
+            for (int mask = 0; mask < 256; mask++)
+            {
+                int slot = 0;
+                for (int lane = 0; lane < 8; lane++)
+                {
+                    if ((mask & (1 << lane)) != 0)
+                    {
+                        table[(mask * 8) + slot++] = lane;
+                    }
+                }
+
+                for (int lane = 0; lane < 8; lane++)
+                {
+                    if ((mask & (1 << lane)) == 0)
+                    {
+                        table[(mask * 8) + slot++] = lane;
+                    }
+                }
+            }
+
+            return table;
+        }
+    }
+
+    /// <summary>Slots past the last draw that a walk may write: the whole-vector stores of <see cref="Walk512"/> and <see cref="Walk256"/>.</summary>
     public const int WalkSlack = 16 + 3;
 
     /// <summary>
