@@ -156,31 +156,47 @@ internal static unsafe class MagnitudeSamplingLanes
     /// <summary>
     /// <see cref="Walk512"/> on AVX2, which has no compress instruction: a vector of 8 entries in which every changed entry
     /// takes exactly one draw writes its draws with one permutation taken from a table by the changed lanes' bits (the
-    /// entries' signs gathered first when the entries lie <paramref name="stride"/> floats apart); other vectors take the
-    /// per-entry loop. Same draws as every other path.
+    /// entries' signs gathered first when the entries lie <paramref name="stride"/> floats apart), one in which some take
+    /// two (common after a ReLU, whose zeros leave the draws to half the entries) with one permutation per half; vectors
+    /// with an entry drawn three times or more take the per-entry loop. Same draws as every other path.
     /// </summary>
     /// <remarks>Requires <see cref="WalkSlack"/> slots past the last draw (the permuted vector is stored whole).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static int Walk256(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn)
     {
         int emitted = 0, i = 0;
-        int* packs = LeftPacks.Table;
+        int* packs = LeftPacks.Table, pairs = packs + LeftPacks.Pairs, spread = packs + LeftPacks.Spread;
         Vector256<float> k = Vector256.Create(scale), u = Vector256.Create(offset), one = Vector256<float>.One;
-        Vector256<int> lanes = Vector256<int>.Indices, sign = Vector256.Create(SignBit), apart = lanes * stride;
+        Vector256<float> two = Vector256.Create(2f);
+        Vector256<int> lanes = Vector256<int>.Indices, sign = Vector256.Create(SignBit), apart = lanes * stride, four = Vector256.Create(4);
         for (; i <= size - 8; i += 8)
         {
             Vector256<float> after = Vector256.Ceiling((Vector256.Load(sums + i) * k) - u);
             Vector256<float> before = Vector256.Ceiling((Vector256.Load(sums + i - 1) * k) - u);
             Vector256<float> step = after - before;
             uint changed = Vector256.LessThan(before, after).ExtractMostSignificantBits();
-            if (Vector256.LessThanOrEqualAll(step, one) && Vector256.GreaterThanOrEqualAll(step, Vector256<float>.Zero))
+            if (Vector256.LessThanOrEqualAll(step, two) && Vector256.GreaterThanOrEqualAll(step, Vector256<float>.Zero))
             {
                 Vector256<int> values = stride == 1
                     ? Vector256.Load((int*)x + i)
                     : Avx2.GatherVector256((int*)x + ((long)i * stride), apart, 4);
                 Vector256<int> entries = (Vector256.Create(i) + lanes) | (values & sign);
-                Avx2.PermuteVar8x32(entries, Vector256.Load(packs + (changed * 8))).Store(drawn + emitted);
-                emitted += BitOperations.PopCount(changed);
+                uint twice = Vector256.GreaterThan(step, one).ExtractMostSignificantBits();
+                if (twice == 0)
+                {
+                    Avx2.PermuteVar8x32(entries, Vector256.Load(packs + (changed * 8))).Store(drawn + emitted);
+                    emitted += BitOperations.PopCount(changed);
+                    continue;
+                }
+
+                // Entries drawn twice: each half of the vector as its four entries each written twice, left-packed by a
+                // mask with bit 2j for the first copy of entry j and bit 2j + 1 for its second.
+                int low = spread[changed & 15] | (spread[twice & 15] << 1);
+                int high = spread[changed >> 4] | (spread[twice >> 4] << 1);
+                Avx2.PermuteVar8x32(entries, Vector256.Load(pairs + (low * 8))).Store(drawn + emitted);
+                emitted += BitOperations.PopCount((uint)low);
+                Avx2.PermuteVar8x32(entries, Vector256.Load(pairs + (high * 8)) + four).Store(drawn + emitted);
+                emitted += BitOperations.PopCount((uint)high);
                 continue;
             }
 
@@ -190,11 +206,19 @@ internal static unsafe class MagnitudeSamplingLanes
         return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
     }
 
-    /// <summary>The AVX2 walk's permutations: for each 8-bit lane mask, the set lanes in order, then the others.</summary>
+    /// <summary>
+    /// The AVX2 walk's tables: for each 8-bit lane mask, the set lanes in order, then the others (one draw per entry); from
+    /// <see cref="Pairs"/>, for each 8-bit mask over four entries written twice each (bit 2j: entry j's first copy, bit
+    /// 2j + 1: its second), the entries of the set bits in order; from <see cref="Spread"/>, each 4-bit mask with its bits
+    /// moved to the even positions of 8.
+    /// </summary>
     private static class LeftPacks
     {
+        public const int Pairs = 256 * 8;
+        public const int Spread = 2 * 256 * 8;
+
         // Declared first: static fields are initialized in order, and Build writes into it.
-        private static readonly int[] s_table = PinnedMemory.Allocate<int>(256 * 8);
+        private static readonly int[] s_table = PinnedMemory.Allocate<int>(Spread + 16);
 
         public static readonly int* Table = Build();
 
@@ -219,6 +243,25 @@ internal static unsafe class MagnitudeSamplingLanes
                         table[(mask * 8) + slot++] = lane;
                     }
                 }
+
+                slot = 0;
+                for (int bit = 0; bit < 8; bit++)
+                {
+                    if ((mask & (1 << bit)) != 0)
+                    {
+                        table[Pairs + (mask * 8) + slot++] = bit >> 1;
+                    }
+                }
+
+                while (slot < 8)
+                {
+                    table[Pairs + (mask * 8) + slot++] = 0;
+                }
+            }
+
+            for (int mask = 0; mask < 16; mask++)
+            {
+                table[Spread + mask] = (mask & 1) | ((mask & 2) << 1) | ((mask & 4) << 2) | ((mask & 8) << 3);
             }
 
             return table;

@@ -88,6 +88,7 @@ public sealed class MagnitudeSamplingTests
     [DataRow(1, 40, 7)] // rows: one draw per changed entry almost everywhere
     [DataRow(1, 300, 50)]
     [DataRow(1, 30, 70)] // entries drawn twice or more: the per-entry loop
+    [DataRow(1, 64, 40)] // entries drawn once or twice: AVX2's permutations of pairs
     [DataRow(3, 49, 17)] // NHWC planes, entries three floats apart
     [DataRow(16, 196, 67)] // the CNN's second layer input, per (image, channel) plane
     public void EveryPathAndThreadCountDrawsTheSameCodesWithTheEntriesSigns(int channels, int size, int draws)
