@@ -8,7 +8,9 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// models at f = 0.1 (the MLP's rows, the CNN's NHWC planes), and of rebuilding x̂ from the codes, rounds alternated
 /// between the shapes so drift hits them alike. Prints the median over the rounds of each.
 /// </summary>
-/// <remarks>Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- magnitude-timing [--threads 1]</c>.</remarks>
+/// <remarks>Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- magnitude-timing [--threads 1] [--whole-vectors]</c>;
+/// with <c>--whole-vectors</c>, each shape's sampling with the eighteenth session's walk against whole vectors of draws
+/// (<see cref="MagnitudeSampling.WalksWholeVectors"/>), alternated, and their ratio.</remarks>
 internal static class MagnitudeSamplingTiming
 {
     private sealed record Shape(string Name, int Count, int Size, int Channels, bool Relu);
@@ -26,6 +28,12 @@ internal static class MagnitudeSamplingTiming
         ];
         var random = new Random(1);
         var cases = shapes.Select(s => Prepare(s, random)).ToArray();
+        if (options.WholeVectors)
+        {
+            Compare(shapes, cases, options.Threads);
+            return 0;
+        }
+
         const int rounds = 31;
         var times = new double[shapes.Length, rounds];
         var rebuild = new double[shapes.Length, rounds];
@@ -47,6 +55,38 @@ internal static class MagnitudeSamplingTiming
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Each shape sampled with the eighteenth session's walk and with whole vectors of draws, alternated round by round:
+    /// both medians, the median of the per-round ratios, and each walk's codes hash (they must match).
+    /// </summary>
+    private static void Compare(Shape[] shapes, (Action Sample, Action Rebuild, long Elements, Func<ulong> Hash)[] cases, int threads)
+    {
+        const int rounds = 31;
+        try
+        {
+            for (int i = 0; i < shapes.Length; i++)
+            {
+                var c = cases[i];
+                (double[] whole, double[] last, double[] ratios) = PairedRounds.Measure(
+                    () => { MagnitudeSampling.WalksWholeVectors = true; return PairedRounds.Seconds(c.Sample, 20); },
+                    () => { MagnitudeSampling.WalksWholeVectors = false; return PairedRounds.Seconds(c.Sample, 20); },
+                    rounds);
+                MagnitudeSampling.WalksWholeVectors = false;
+                ulong lastHash = c.Hash();
+                MagnitudeSampling.WalksWholeVectors = true;
+                ulong wholeHash = c.Hash();
+                Console.WriteLine(
+                    $"{shapes[i].Name,-36} path={KernelSettings.Path} threads={threads} last_walk_ns_per_element={Stats.Median(last) / c.Elements * 1e9:F3} " +
+                    $"whole_vectors_ns_per_element={Stats.Median(whole) / c.Elements * 1e9:F3} ratio={Stats.Median(ratios):F3} " +
+                    $"codes_hash={lastHash:X16}{(lastHash == wholeHash ? string.Empty : $" DIFFERENT: {wholeHash:X16}")}");
+            }
+        }
+        finally
+        {
+            MagnitudeSampling.WalksWholeVectors = true;
+        }
     }
 
     private static (Action Sample, Action Rebuild, long Elements, Func<ulong> Hash) Prepare(Shape shape, Random random)

@@ -49,6 +49,12 @@ internal sealed record RunOptions
     /// <summary><c>step-compare</c>: the exact step with sparse weight gradients, its input gradients dense, then sparse too.</summary>
     public bool SparseInputGradients { get; init; }
 
+    /// <summary>
+    /// <c>step-compare</c> (RAD with <c>--keep</c>) and <c>magnitude-timing</c>: magnitude sampling's walk as in the eighteenth
+    /// session, then writing whole vectors of draws (<c>MagnitudeSampling.WalksWholeVectors</c>, the default).
+    /// </summary>
+    public bool WholeVectors { get; init; }
+
     /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
     public int Steps { get; init; }
 
@@ -94,11 +100,12 @@ internal sealed record RunOptions
                 "--sparse-gradients" => options with { SparseGradients = true },
                 "--real-data" => options with { RealData = true },
                 "--sparse-input-gradients" => options with { SparseInputGradients = true },
+                "--whole-vectors" => options with { WholeVectors = true },
                 "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--passed-views" and not "--chunks" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--passed-views" and not "--chunks" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands" and not "--whole-vectors")
             {
                 i++;
             }

@@ -27,7 +27,8 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// mask by the next layer's input-gradient product backward). With <c>--passed-views</c>, two exact networks whose Flatten runs
 /// (copying its input forward and its gradient backward) and is passed over (<see cref="Network.PassesViews"/>, the default).
 /// With <c>--chunks</c>, two exact networks in chunks of <c>--chunk-rows</c> (64 unless given) and in automatic chunks (the
-/// default: the CNN's batch of 128 in one).
+/// default: the CNN's batch of 128 in one). With <c>--whole-vectors</c> (and <c>--keep</c>), two RAD networks whose magnitude
+/// sampling walks as in the eighteenth session and writes whole vectors of draws (<see cref="MagnitudeSampling.WalksWholeVectors"/>).
 /// </remarks>
 internal static class StepComparison
 {
@@ -148,6 +149,30 @@ internal static class StepComparison
                 $"model={options.Model} batch={options.Batch} threads={options.Threads} data={(options.RealData ? "fashion-mnist" : "uniform")} " +
                 $"{(options.SparseInputGradients ? "sparse_weight_gradients_ms" : "dense_ms")}={baseMs:F3} sparse_ms={sparseMs:F3} ratio={sparseOverBase:F3} " +
                 $"sparse_weight_gradient_parts={DirectConvolution.SparseParts} sparse_input_gradient_images={DirectConvolution.SparseImages}");
+            return 0;
+        }
+
+        if (options.WholeVectors)
+        {
+            // The same RAD network built twice, magnitude sampling's walk as in the eighteenth session, then writing whole
+            // vectors of draws: the same draws either way.
+            Action lastSteps = Prepare(options.Sketch, out _), wholeSteps = Prepare(options.Sketch, out _);
+            void Last()
+            {
+                MagnitudeSampling.WalksWholeVectors = false;
+                lastSteps();
+            }
+
+            void Whole()
+            {
+                MagnitudeSampling.WalksWholeVectors = true;
+                wholeSteps();
+            }
+
+            (double lastMs, double wholeMs, double ratio) = Time(options, Last, Whole);
+            Console.WriteLine(
+                $"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} " +
+                $"last_walk_ms={lastMs:F3} whole_vectors_ms={wholeMs:F3} ratio={ratio:F3}");
             return 0;
         }
 

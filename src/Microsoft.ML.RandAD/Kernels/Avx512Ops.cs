@@ -89,6 +89,18 @@ internal static unsafe class Avx512Ops
     public static Vector512<int> Compress(Vector512<int> mask, Vector512<int> value) =>
         Avx512F.IsSupported ? Avx512F.Compress(Vector512<int>.Zero, mask, value) : Software.Compress(mask, value);
 
+    /// <summary><c>vpermd</c>: lane i of the result is <paramref name="value"/>'s lane <c>indices[i] mod 16</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Permute(Vector512<int> value, Vector512<int> indices) =>
+        Avx512F.IsSupported ? Avx512F.PermuteVar16x32(value, indices) : Software.Permute(value, indices);
+
+    /// <summary>Sixteen 32-bit values from <c>source[offsets[i]]</c>: two AVX2 <c>vpgatherdd</c> (.NET names no 512-bit gather).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Gather(int* source, Vector512<int> offsets) =>
+        Avx512F.IsSupported
+            ? Vector512.Create(Avx2.GatherVector256(source, offsets.GetLower(), 4), Avx2.GatherVector256(source, offsets.GetUpper(), 4))
+            : Software.Gather(source, offsets);
+
     /// <summary><c>vpmovdb</c>: each 32-bit lane truncated to its low byte.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<byte> TruncateToBytes(Vector512<uint> value) =>
@@ -176,6 +188,30 @@ internal static unsafe class Avx512Ops
                 {
                     result = result.WithElement(count++, value.GetElement(i));
                 }
+            }
+
+            return result;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        public static Vector512<int> Permute(Vector512<int> value, Vector512<int> indices)
+        {
+            Vector512<int> result = Vector512<int>.Zero;
+            for (int i = 0; i < Vector512<int>.Count; i++)
+            {
+                result = result.WithElement(i, value.GetElement(indices.GetElement(i) & 15));
+            }
+
+            return result;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        public static Vector512<int> Gather(int* source, Vector512<int> offsets)
+        {
+            Vector512<int> result = Vector512<int>.Zero;
+            for (int i = 0; i < Vector512<int>.Count; i++)
+            {
+                result = result.WithElement(i, source[offsets.GetElement(i)]);
             }
 
             return result;

@@ -21,6 +21,14 @@ internal static unsafe class MagnitudeSampling
 {
     private const int PartElements = 1 << 14;
 
+    /// <summary>
+    /// Whether the walk writes a vector's draws whole when its entries are drawn at most twice: with a table permutation on
+    /// AVX2, a compress on AVX-512, a plane's signs gathered (on by default). Off, the walk of the eighteenth session (AVX2:
+    /// the per-entry loop over the changed entries; AVX-512: one draw per entry only), for comparisons
+    /// (<c>magnitude-timing --compare</c>). The draws are the same either way.
+    /// </summary>
+    internal static bool WalksWholeVectors { get; set; } = true;
+
     /// <summary>Bytes of one index for rows of <paramref name="size"/> entries.</summary>
     public static int IndexBytes(int size) => size <= 256 ? 1 : size <= 65536 ? 2 : 4;
 
@@ -70,8 +78,8 @@ internal static unsafe class MagnitudeSampling
             float scale = draws / norm;
             int emitted = path switch
             {
-                KernelPath.Vector512 => MagnitudeSamplingLanes.Walk512(sums, size, scale, offset, x, stride, drawn),
-                KernelPath.Vector256 when Avx2.IsSupported => MagnitudeSamplingLanes.Walk256(sums, size, scale, offset, x, stride, drawn),
+                KernelPath.Vector512 => MagnitudeSamplingLanes.Walk512(sums, size, scale, offset, x, stride, drawn, WalksWholeVectors),
+                KernelPath.Vector256 when Avx2.IsSupported && WalksWholeVectors => MagnitudeSamplingLanes.Walk256(sums, size, scale, offset, x, stride, drawn),
                 KernelPath.Vector256 => MagnitudeSamplingLanes.Walk<Width256, Vector256<uint>, Vector256<float>>(sums, size, scale, offset, x, stride, drawn),
                 KernelPath.Vector128 => MagnitudeSamplingLanes.Walk<Width128, Vector128<uint>, Vector128<float>>(sums, size, scale, offset, x, stride, drawn),
                 _ => MagnitudeSamplingLanes.Walk(sums, 0, size, 0, scale, offset, x, stride, drawn),

@@ -101,49 +101,69 @@ internal static unsafe class MagnitudeSamplingLanes
     }
 
     /// <summary>
-    /// <see cref="Walk{TW, TU, TF}"/> on AVX-512: a vector of 16 entries in which every changed entry
-    /// takes exactly one draw (the common case: at f = 0.1 a row has 0.19–0.34 draws per entry) writes its draws with one
-    /// compress of the entries' indices and signs (for a plane <paramref name="stride"/> floats apart, the signs are taken
-    /// per draw after the compress), no data-dependent branch; other vectors take the per-entry loop. Same draws as every
-    /// other path.
+    /// <see cref="Walk{TW, TU, TF}"/> on AVX-512: a vector of 16 entries in which every changed entry takes one draw (the
+    /// common case: at f = 0.1 a row has 0.19–0.34 draws per entry) writes its draws with one compress of the entries'
+    /// indices and signs, no data-dependent branch; with <paramref name="wholeVectors"/>, one in which some take two
+    /// (common after a ReLU, whose zeros leave the draws to half the entries) with one compress per half, each half's
+    /// entries written twice over, and a plane's signs (entries <paramref name="stride"/> floats apart) are gathered
+    /// before the compress. Other vectors take the per-entry loop. Same draws as every other path.
     /// </summary>
     /// <remarks>
     /// The compress goes to a register and then whole to memory (16 slots from the current count; the scratch has room),
     /// because a compress straight to memory is microcoded on some processors (AMD Zen 4). Requires
-    /// <see cref="WalkSlack"/> slots past the last draw.
+    /// <see cref="WalkSlack"/> slots past the last draw. Without <paramref name="wholeVectors"/> (for comparisons), the
+    /// walk of the eighteenth session: one draw per entry only, and a plane's signs read per draw after the compress.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static int Walk512(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn)
+    public static int Walk512(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn, bool wholeVectors)
     {
         int emitted = 0, i = 0;
         Vector512<float> k = Vector512.Create(scale), u = Vector512.Create(offset), one = Vector512<float>.One;
-        Vector512<int> lanes = Vector512<int>.Indices, sign = Vector512.Create(SignBit);
+        Vector512<float> limit = wholeVectors ? Vector512.Create(2f) : one;
+        Vector512<int> lanes = Vector512<int>.Indices, sign = Vector512.Create(SignBit), apart = lanes * stride;
+        Vector512<int> bits = Vector512.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768), firstPairs = lanes >>> 1, secondPairs = firstPairs + Vector512.Create(8);
         for (; i <= size - 16; i += 16)
         {
             Vector512<float> after = Vector512.Ceiling((Vector512.Load(sums + i) * k) - u);
             Vector512<float> before = Vector512.Ceiling((Vector512.Load(sums + i - 1) * k) - u);
             Vector512<float> step = after - before;
             Vector512<float> changed = Vector512.LessThan(before, after).AsSingle();
-            if (Vector512.LessThanOrEqualAll(step, one) && Vector512.GreaterThanOrEqualAll(step, Vector512<float>.Zero))
+            if (Vector512.LessThanOrEqualAll(step, limit) && Vector512.GreaterThanOrEqualAll(step, Vector512<float>.Zero))
             {
                 Vector512<int> index = Vector512.Create(i) + lanes;
-                int count = BitOperations.PopCount(changed.ExtractMostSignificantBits());
-                if (stride == 1)
-                {
-                    Vector512<int> entries = index | (Vector512.Load(x + i).AsInt32() & sign);
-                    Avx512Ops.Compress(changed.AsInt32(), entries).Store(drawn + emitted);
-                }
-                else
+                uint once = (uint)changed.ExtractMostSignificantBits();
+                if (stride != 1 && !wholeVectors)
                 {
                     // A plane's entries are a stride apart: compress the indices, then take each draw's sign.
+                    int count = BitOperations.PopCount(once);
                     Avx512Ops.Compress(changed.AsInt32(), index).Store(drawn + emitted);
                     for (int j = emitted; j < emitted + count; j++)
                     {
                         drawn[j] = Entry(x, stride, drawn[j]);
                     }
+
+                    emitted += count;
+                    continue;
                 }
 
-                emitted += count;
+                Vector512<int> values = stride == 1 ? Vector512.Load((int*)x + i) : Avx512Ops.Gather((int*)x + ((long)i * stride), apart);
+                Vector512<int> entries = index | (values & sign);
+                uint twice = (uint)Vector512.GreaterThan(step, one).ExtractMostSignificantBits();
+                if (twice == 0)
+                {
+                    Avx512Ops.Compress(changed.AsInt32(), entries).Store(drawn + emitted);
+                    emitted += BitOperations.PopCount(once);
+                    continue;
+                }
+
+                // Entries drawn twice: each half of the vector as its eight entries each written twice, compressed by a mask
+                // with bit 2j for the first copy of entry j and bit 2j + 1 for its second.
+                uint first = SpreadToEven(once & 0xFF) | (SpreadToEven(twice & 0xFF) << 1);
+                uint second = SpreadToEven(once >> 8) | (SpreadToEven(twice >> 8) << 1);
+                Avx512Ops.Compress(MaskOf(first, bits), Avx512Ops.Permute(entries, firstPairs)).Store(drawn + emitted);
+                emitted += BitOperations.PopCount(first);
+                Avx512Ops.Compress(MaskOf(second, bits), Avx512Ops.Permute(entries, secondPairs)).Store(drawn + emitted);
+                emitted += BitOperations.PopCount(second);
                 continue;
             }
 
@@ -152,6 +172,20 @@ internal static unsafe class MagnitudeSamplingLanes
 
         return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
     }
+
+    /// <summary>The 8 bits of <paramref name="value"/> moved to the even positions of 16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint SpreadToEven(uint value)
+    {
+        value = (value | (value << 4)) & 0x0F0F;
+        value = (value | (value << 2)) & 0x3333;
+        return (value | (value << 1)) & 0x5555;
+    }
+
+    /// <summary>A lane mask (all bits set or none) from the bits of <paramref name="mask"/>; <paramref name="bits"/> holds 1 &lt;&lt; lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> MaskOf(uint mask, Vector512<int> bits) =>
+        ~Vector512.Equals(Vector512.Create((int)mask) & bits, Vector512<int>.Zero);
 
     /// <summary>
     /// <see cref="Walk512"/> on AVX2, which has no compress instruction: a vector of 8 entries in which every changed entry

@@ -91,6 +91,7 @@ public sealed class MagnitudeSamplingTests
     [DataRow(1, 64, 40)] // entries drawn once or twice: AVX2's permutations of pairs
     [DataRow(3, 49, 17)] // NHWC planes, entries three floats apart
     [DataRow(16, 196, 67)] // the CNN's second layer input, per (image, channel) plane
+    [DoNotParallelize] // MagnitudeSampling.WalksWholeVectors is process-wide
     public void EveryPathAndThreadCountDrawsTheSameCodesWithTheEntriesSigns(int channels, int size, int draws)
     {
         const int count = 5;
@@ -100,7 +101,20 @@ public sealed class MagnitudeSamplingTests
         int codeBytes = MagnitudeSampling.CodeBytes(draws, size);
         byte[] scalarCodes = [];
         float[] scalarNorms = [];
-        Tests.Kernels.KernelTestCases.ForEachPath((path, threads) =>
+        try
+        {
+            foreach (bool wholeVectors in new[] { true, false })
+            {
+                MagnitudeSampling.WalksWholeVectors = wholeVectors;
+                Tests.Kernels.KernelTestCases.ForEachPath((path, threads) => Check(path, threads, wholeVectors ? "whole vectors" : "the last session's walk"));
+            }
+        }
+        finally
+        {
+            MagnitudeSampling.WalksWholeVectors = true;
+        }
+
+        void Check(KernelPath path, int threads, string walk)
         {
             var norms = new float[count * channels];
             var codes = new byte[count * channels * codeBytes];
@@ -127,16 +141,16 @@ public sealed class MagnitudeSamplingTests
                 }
             }
 
-            if (path == KernelPath.Scalar && threads == 1)
+            if (path == KernelPath.Scalar && threads == 1 && scalarCodes.Length == 0)
             {
                 (scalarCodes, scalarNorms) = (codes, norms);
             }
             else
             {
-                CollectionAssert.AreEqual(scalarCodes, codes, "codes against the scalar path");
-                Tests.Kernels.KernelTestCases.AssertBitEqual(scalarNorms, norms, "norms against the scalar path");
+                CollectionAssert.AreEqual(scalarCodes, codes, $"codes against the scalar path ({walk})");
+                Tests.Kernels.KernelTestCases.AssertBitEqual(scalarNorms, norms, $"norms against the scalar path ({walk})");
             }
-        });
+        }
     }
 
     [TestMethod]
