@@ -11,7 +11,8 @@
 #     machine's vector width: make DirectConvolutionLanes.SparseRun (weight gradient) or SparseBlock (input gradient)
 #     return 0 for that width. Likewise the Flatten passed over against run (`--passed-views`; above 1: turn
 #     Network.PassesViews off by default) and the CNN's automatic chunk (one of 128) against two of 64 (`--chunks`; above 1:
-#     revisit Network.ChunkBufferBytes).
+#     revisit Network.ChunkBufferBytes). And RAD's magnitude sampling writing whole vectors of draws against the walk before
+#     (`magnitude-timing --whole-vectors`, four shapes; above 1: see MagnitudeSampling.WalksWholeVectors).
 # Usage: eng/check-targets.sh [rounds] [output-dir]   (rounds of the TorchSharp comparison, default 3; about 2.5 min a round)
 #        eng/check-targets.sh --summary output-dir     (the verdicts again, from a finished run's files)
 set -euo pipefail
@@ -88,6 +89,15 @@ summary() {
       echo "- (default) cnn step with --$variant over without: $verdict ($ratios)"
     fi
   done
+
+  ratios=$(grep -o ' ratio=[0-9.]*' "$dir/magnitude-whole-vectors.txt" 2>/dev/null | cut -d= -f2 | xargs || true)
+  if [ -z "$ratios" ]; then
+    echo "- (default) RAD's magnitude sampling writing whole vectors of draws over the last walk: not measured (see magnitude-whole-vectors.txt)"
+  else
+    verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER on " slow " of " NF " shapes: see MagnitudeSampling.WalksWholeVectors" : "faster" }')
+    if grep -q DIFFERENT "$dir/magnitude-whole-vectors.txt"; then verdict="$verdict; DIFFERENT CODES (a bug)"; fi
+    echo "- (default) RAD's magnitude sampling writing whole vectors of draws over the last walk: $verdict ($ratios)"
+  fi
 }
 
 if [ "${1:-}" = "--summary" ]; then
@@ -132,6 +142,7 @@ for variant in sparse-gradients sparse-input-gradients passed-views chunks; do
     run step-compare --model cnn --"$variant" --real-data | tee -a "$dir/step-compare-$variant.txt"
   done
 done
+run magnitude-timing --threads 1 --whole-vectors | tee "$dir/magnitude-whole-vectors.txt"
 eng/peer-training.sh "$rounds" "$dir/peer-training.txt"
 
 echo
