@@ -144,11 +144,12 @@ internal sealed class Conv2DLayer : Layer
 
     /// <summary>
     /// Whether this layer's backward pass can read its output gradient through the max pooling after it
-    /// (<see cref="BackwardThroughPooling"/>): the input kept exactly, and a direct weight gradient that sums the bias in its own pass
+    /// (<see cref="BackwardThroughPooling"/>): a direct weight gradient over the kept input or the sketch's x̂
+    /// (<see cref="ImageSketch.TakesPooledGradient"/>) that sums the bias in its own pass
     /// (<see cref="DirectConvolution.TakesPooledGradient"/>). The caller makes sure no input gradient is wanted.
     /// </summary>
     internal bool TakesPooledGradient(Pool2DLayer pool) =>
-        pool.Kind == PoolKind.Max && Sketch is ExactImageSketch && DirectConvolution.PrefersWeightGradient(_geometry, _filters) &&
+        pool.Kind == PoolKind.Max && Sketch.TakesPooledGradient(_geometry, _filters) &&
         DirectConvolution.TakesPooledGradient(_geometry, _filters, pool.Geometry);
 
     /// <summary>
@@ -156,8 +157,8 @@ internal sealed class Conv2DLayer : Layer
     /// output gradient: the same weight and bias gradients, the same bits, without the full-size gradient in between.
     /// </summary>
     internal void BackwardThroughPooling(StepContext context, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, Pool2DLayer pool) =>
-        DirectConvolution.WeightGradientThroughPooling(
-            _geometry, pool.Geometry, context.KeptInput, pooledGradient, winners, context.Batch, _filters, _weight.Gradient, _bias.Gradient, context.Accumulate);
+        Sketch.ParameterGradientsThroughPooling(
+            context, pooledGradient, winners, context.Batch, _geometry, pool.Geometry, _filters, _weight.Gradient, _bias.Gradient, context.Accumulate);
 
     private static TensorShape OutputOf(TensorShape input, Conv2DSpec spec)
     {

@@ -56,6 +56,38 @@ internal abstract class ImageSketch
     }
 
     /// <summary>
+    /// Whether <see cref="ParameterGradientsThroughPooling"/> serves this layer: its weight gradient is a direct convolution
+    /// over x̂ (<see cref="ParameterGradients"/>' default route), which can read its output gradient through a max pooling's
+    /// winners. A sketch that sums its gradient another way says no.
+    /// </summary>
+    public virtual bool TakesPooledGradient(in ConvGeometry geometry, int filters) => DirectConvolution.PrefersWeightGradient(geometry, filters);
+
+    /// <summary>
+    /// <see cref="ParameterGradients"/> of a layer under 2×2 max pooling, its output gradient read through the pooling's
+    /// <paramref name="winners"/> (a byte per pooled element) from <paramref name="pooledGradient"/>
+    /// (<see cref="DirectConvolution.WeightGradientThroughPooling"/>): the same bits as the pooling's backward pass and then
+    /// <see cref="ParameterGradients"/>, without the full-size gradient between them. Only where <see cref="TakesPooledGradient"/>.
+    /// </summary>
+    public void ParameterGradientsThroughPooling(
+        StepContext context, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, int batch, in ConvGeometry geometry, in PoolGeometry pool,
+        int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
+    {
+        ConvGeometry g = geometry;
+        int chunk = DirectChunk(batch, g), pooled = pool.OutImageSize;
+        Span<float> rebuilt = KeepsExactInput ? default : context.SketchScratch(chunk * g.ImageSize);
+        for (int first = 0; first < batch; first += chunk)
+        {
+            int count = Math.Min(chunk, batch - first);
+            DirectConvolution.WeightGradientThroughPooling(
+                g, pool, Images(context, first, count, g, rebuilt), pooledGradient.Slice(first * pooled, count * pooled), winners.Slice(first * pooled, count * pooled),
+                count, filters, weightGradient, biasGradient, accumulate || first > 0);
+        }
+    }
+
+    /// <summary>Images a direct weight gradient takes at a time: the whole batch when kept, else ~1 MB of rebuilt x̂ (at least 8).</summary>
+    private int DirectChunk(int batch, in ConvGeometry g) => KeepsExactInput ? batch : Math.Min(batch, Math.Max(8, DirectRebuildBytes / (4 * g.ImageSize)));
+
+    /// <summary>
     /// The weight gradient by direct convolution: no column matrix, x̂ rebuilt a chunk of images at a time (about 1 MB, at
     /// least 8 images) when it is not kept. Each call is one dispatch to the threads (split by fixed parts of the chunk's
     /// images), so chunks the size of im2col's (3 images of the CNN's second layer) would pay a
@@ -63,7 +95,7 @@ internal abstract class ImageSketch
     /// </summary>
     private void DirectWeightGradient(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry g, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
     {
-        int chunk = KeepsExactInput ? batch : Math.Min(batch, Math.Max(8, DirectRebuildBytes / (4 * g.ImageSize)));
+        int chunk = DirectChunk(batch, g);
         Span<float> rebuilt = KeepsExactInput ? default : context.SketchScratch(chunk * g.ImageSize);
         for (int first = 0; first < batch; first += chunk)
         {

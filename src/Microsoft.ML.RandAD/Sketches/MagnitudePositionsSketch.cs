@@ -40,11 +40,19 @@ internal sealed class MagnitudePositionsSketch(float keepFraction) : ImageSketch
         MagnitudeSampling.SamplePlanes(images, batch, plane, c, draws, offsets, context.Kept(_norms[context.Chunk]), context.Kept(_codes[context.Chunk]));
     }
 
+    /// <summary>On the route that rebuilds x̂ (<see cref="ParameterGradients"/>); the draws summed straight read dY whole.</summary>
+    public override bool TakesPooledGradient(in ConvGeometry geometry, int filters) =>
+        RebuildsImages(geometry, filters) && base.TakesPooledGradient(geometry, filters);
+
+    private bool RebuildsImages(in ConvGeometry geometry, int filters) =>
+        8 * KeepFraction.MagnitudeDraws(Fraction, geometry.Height * geometry.Width) > geometry.Height * geometry.Width ||
+        !SparseGradient.CanAddConvolutionProducts(geometry, filters);
+
     public override void ParameterGradients(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
     {
         int plane = geometry.Height * geometry.Width, planes = batch * geometry.Channels;
         int draws = KeepFraction.MagnitudeDraws(Fraction, plane), planeBytes = MagnitudeSampling.CodeBytes(draws, plane);
-        if (8 * draws > plane || !SparseGradient.CanAddConvolutionProducts(geometry, filters))
+        if (RebuildsImages(geometry, filters))
         {
             // Dense enough that rebuilding x̂ and taking the exact-shaped product is faster than summing the draws
             // (at f = 0.1 a plane keeps 1.9–3.6 times as many draws as uniform sampling: 19–34 % of its positions).

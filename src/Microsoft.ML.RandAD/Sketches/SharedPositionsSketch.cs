@@ -49,6 +49,9 @@ internal sealed class SharedPositionsSketch(float keepFraction) : ImageSketch
         }
     }
 
+    /// <summary>No: its gradient is summed from the shared positions, reading dY whole.</summary>
+    public override bool TakesPooledGradient(in ConvGeometry geometry, int filters) => false;
+
     public override void ParameterGradients(StepContext context, ReadOnlySpan<float> outputGradient, int batch, in ConvGeometry geometry, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
     {
         ConvGeometry g = geometry;

@@ -125,7 +125,7 @@ public sealed class PooledGradientTests
     }
 
     public static IEnumerable<object[]> Networks =>
-        from sketch in new[] { "exact", "magnitude" }
+        from sketch in new[] { "exact", "magnitude", "per-plane" }
         from threads in new[] { 1, 2 }
         from chunkRows in new[] { 0, 2 }
         from secondKernel in new[] { 2, 3 }
@@ -145,7 +145,12 @@ public sealed class PooledGradientTests
             [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(secondKernel == 2 ? 128 : 8, secondKernel, 1, 1),
              new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
             new LossSpec(LossKind.SoftmaxCrossEntropy));
-        RadSettings settings = sketch == "exact" ? RadSettings.Exact : new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude };
+        RadSettings settings = sketch switch
+        {
+            "exact" => RadSettings.Exact,
+            "magnitude" => new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude },
+            _ => new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledPerRow },
+        };
         // Enough images that a whole-batch chunk splits the fused convolutions over two threads (the second one reads its
         // input from a ping-pong buffer, which the pooled output must not share).
         const int batch = 24;
@@ -158,10 +163,34 @@ public sealed class PooledGradientTests
         }
 
         bool taken = ((Conv2DLayer)fused.Layers[0]).TakesPooledGradient((Pool2DLayer)fused.Layers[1]);
-        Assert.AreEqual(sketch == "exact", taken, "exact input only: a sketch reads its own gradient route");
+        Assert.AreEqual(sketch != "per-plane", taken, "the kept input or magnitude sampling's rebuilt x̂; per-plane sampling sums its own route");
         Assert.IsTrue(((Conv2DLayer)fused.Layers[0]).TakesPooledOutput((Pool2DLayer)fused.Layers[1]), "the forward pass pools from the cache for any sketch");
         Assert.AreEqual(secondKernel == 2, ((Conv2DLayer)fused.Layers[3]).TakesPooledOutput((Pool2DLayer)fused.Layers[4]), "the second convolution's pooling");
 
+        FusionComparison.AssertSameSteps(written, fused, batch, classes: 3, g => g.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
+    }
+
+    [TestMethod]
+    public void ASketchRebuildingImagesInChunksReadsThePooledGradientChunkByChunk()
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, 2);
+
+        // 112×112 images: magnitude sampling rebuilds x̂ about 1 MB at a time, 20 images then 4, so each piece of the pooled
+        // gradient and of the winners must be the rebuilt images' own.
+        var spec = new NetworkSpec(
+            InputSpec.Image(1, 112, 112),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        const int batch = 24;
+        Network fused = Network.Create(spec, seed: 13), written = Network.Create(spec, seed: 13);
+        written.FusesPooling = false;
+        foreach (Network network in new[] { fused, written })
+        {
+            network.ChunkRows = batch;
+            network.ConfigureSketches(new RadSettings { KeepFraction = 0.1f, Estimator = RadEstimator.SampledByMagnitude }, batch);
+        }
+
+        Assert.IsTrue(((Conv2DLayer)fused.Layers[0]).TakesPooledGradient((Pool2DLayer)fused.Layers[1]));
         FusionComparison.AssertSameSteps(written, fused, batch, classes: 3, g => g.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
     }
 

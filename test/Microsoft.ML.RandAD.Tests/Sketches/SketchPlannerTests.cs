@@ -72,9 +72,9 @@ public sealed class SketchPlannerTests
     }
 
     /// <summary>
-    /// The CNN at batch 128 runs as one chunk exactly (its first convolution reads the pooled gradient) and as two sketched (the
-    /// gradient is then written out, twice as wide): the planner counts the chunks of the sketches it tries, so the budget
-    /// holds and the ledger of a step equals the plan.
+    /// The CNN at batch 128 runs as one chunk exactly (its first convolution reads the pooled gradient) and as two sketched
+    /// per plane (whose first convolution sums its gradient from its samples: the gradient is then written out, twice as
+    /// wide): the planner counts the chunks of the sketches it tries, so the budget holds and the ledger of a step equals the plan.
     /// </summary>
     [TestMethod]
     public void ABudgetHoldsWhereTheSketchesChangeTheChunks()
@@ -86,12 +86,17 @@ public sealed class SketchPlannerTests
         Assert.HasCount(1, network.ChunkSizes(batch), "exact: one chunk");
 
         long budget = exact / 4;
-        SketchReport report = network.ConfigureSketches(new RadSettings { MemoryBudgetBytes = budget }, batch);
+        SketchReport report = network.ConfigureSketches(new RadSettings { MemoryBudgetBytes = budget, Estimator = RadEstimator.SampledPerRow }, batch);
         Assert.HasCount(2, network.ChunkSizes(batch), "sketched: two chunks");
         Assert.IsLessThanOrEqualTo(budget, report.RetainedBytes, "the plan fits the budget");
         network.BeginStep(batch).Fill(0.5f);
         network.ForwardBackward(new float[batch]);
         Assert.AreEqual(report.RetainedBytes, network.Ledger.RetainedBytes, "the ledger of a step equals the plan");
+
+        // Magnitude sampling (the default) rebuilds the first convolution's x̂ and reads the pooled gradient: one chunk again.
+        report = network.ConfigureSketches(new RadSettings { MemoryBudgetBytes = budget }, batch);
+        Assert.HasCount(1, network.ChunkSizes(batch), "sketched by magnitude: one chunk");
+        Assert.IsLessThanOrEqualTo(budget, report.RetainedBytes, "the plan fits the budget");
     }
 
     [TestMethod]
