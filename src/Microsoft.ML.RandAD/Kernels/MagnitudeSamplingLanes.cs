@@ -121,7 +121,8 @@ internal static unsafe class MagnitudeSamplingLanes
         Vector512<float> k = Vector512.Create(scale), u = Vector512.Create(offset), one = Vector512<float>.One;
         Vector512<float> limit = wholeVectors ? Vector512.Create(2f) : one;
         Vector512<int> lanes = Vector512<int>.Indices, sign = Vector512.Create(SignBit), apart = lanes * stride;
-        Vector512<int> bits = Vector512.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768), firstPairs = lanes >>> 1, secondPairs = firstPairs + Vector512.Create(8);
+        Vector512<int> bits = Vector512.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768);
+        Vector512<int> firstPairs = lanes >>> 1, secondPairs = firstPairs + Vector512.Create(8); // 0, 0, 1, 1, …; 8, 8, 9, 9, …
         for (; i <= size - 16; i += 16)
         {
             Vector512<float> after = Vector512.Ceiling((Vector512.Load(sums + i) * k) - u);
@@ -173,7 +174,7 @@ internal static unsafe class MagnitudeSamplingLanes
         return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
     }
 
-    /// <summary>The 8 bits of <paramref name="value"/> moved to the even positions of 16.</summary>
+    /// <summary>The (up to) 8 bits of <paramref name="value"/> moved to the even positions of 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint SpreadToEven(uint value)
     {
@@ -199,7 +200,7 @@ internal static unsafe class MagnitudeSamplingLanes
     public static int Walk256(float* sums, int size, float scale, float offset, float* x, int stride, int* drawn)
     {
         int emitted = 0, i = 0;
-        int* packs = LeftPacks.Table, pairs = packs + LeftPacks.Pairs, spread = packs + LeftPacks.Spread;
+        int* packs = LeftPacks.Table, pairs = packs + LeftPacks.Pairs;
         Vector256<float> k = Vector256.Create(scale), u = Vector256.Create(offset), one = Vector256<float>.One;
         Vector256<float> two = Vector256.Create(2f);
         Vector256<int> lanes = Vector256<int>.Indices, sign = Vector256.Create(SignBit), apart = lanes * stride, four = Vector256.Create(4);
@@ -225,12 +226,12 @@ internal static unsafe class MagnitudeSamplingLanes
 
                 // Entries drawn twice: each half of the vector as its four entries each written twice, left-packed by a
                 // mask with bit 2j for the first copy of entry j and bit 2j + 1 for its second.
-                int low = spread[changed & 15] | (spread[twice & 15] << 1);
-                int high = spread[changed >> 4] | (spread[twice >> 4] << 1);
+                uint low = SpreadToEven(changed & 15) | (SpreadToEven(twice & 15) << 1);
+                uint high = SpreadToEven(changed >> 4) | (SpreadToEven(twice >> 4) << 1);
                 Avx2.PermuteVar8x32(entries, Vector256.Load(pairs + (low * 8))).Store(drawn + emitted);
-                emitted += BitOperations.PopCount((uint)low);
+                emitted += BitOperations.PopCount(low);
                 Avx2.PermuteVar8x32(entries, Vector256.Load(pairs + (high * 8)) + four).Store(drawn + emitted);
-                emitted += BitOperations.PopCount((uint)high);
+                emitted += BitOperations.PopCount(high);
                 continue;
             }
 
@@ -241,18 +242,16 @@ internal static unsafe class MagnitudeSamplingLanes
     }
 
     /// <summary>
-    /// The AVX2 walk's tables: for each 8-bit lane mask, the set lanes in order, then the others (one draw per entry); from
-    /// <see cref="Pairs"/>, for each 8-bit mask over four entries written twice each (bit 2j: entry j's first copy, bit
-    /// 2j + 1: its second), the entries of the set bits in order; from <see cref="Spread"/>, each 4-bit mask with its bits
-    /// moved to the even positions of 8.
+    /// The AVX2 walk's permutations: for each 8-bit lane mask, the set lanes in order, then the others (one draw per entry);
+    /// from <see cref="Pairs"/>, for each 8-bit mask over four entries written twice each (bit 2j: entry j's first copy,
+    /// bit 2j + 1: its second), the entries of the set bits in order.
     /// </summary>
     private static class LeftPacks
     {
         public const int Pairs = 256 * 8;
-        public const int Spread = 2 * 256 * 8;
 
         // Declared first: static fields are initialized in order, and Build writes into it.
-        private static readonly int[] s_table = PinnedMemory.Allocate<int>(Spread + 16);
+        private static readonly int[] s_table = PinnedMemory.Allocate<int>(2 * Pairs);
 
         public static readonly int* Table = Build();
 
@@ -291,11 +290,6 @@ internal static unsafe class MagnitudeSamplingLanes
                 {
                     table[Pairs + (mask * 8) + slot++] = 0;
                 }
-            }
-
-            for (int mask = 0; mask < 16; mask++)
-            {
-                table[Spread + mask] = (mask & 1) | ((mask & 2) << 1) | ((mask & 4) << 2) | ((mask & 8) << 3);
             }
 
             return table;
