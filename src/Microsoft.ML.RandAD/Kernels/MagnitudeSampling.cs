@@ -25,7 +25,7 @@ internal static unsafe class MagnitudeSampling
     /// Whether the walk writes a vector's draws whole when its entries are drawn at most twice: with a table permutation on
     /// AVX2, a compress on AVX-512, a plane's signs gathered (on by default). Off, the walk of the eighteenth session (AVX2:
     /// the per-entry loop over the changed entries; AVX-512: one draw per entry only), for comparisons
-    /// (<c>magnitude-timing --compare</c>). The draws are the same either way.
+    /// (<c>magnitude-timing --whole-vectors</c>, <c>step-compare --whole-vectors</c>). The draws are the same either way.
     /// </summary>
     internal static bool WalksWholeVectors { get; set; } = true;
 
