@@ -129,10 +129,10 @@ internal static unsafe class MagnitudeSamplingLanes
             Vector512<float> before = Vector512.Ceiling((Vector512.Load(sums + i - 1) * k) - u);
             Vector512<float> step = after - before;
             Vector512<float> changed = Vector512.LessThan(before, after).AsSingle();
+            uint once = (uint)changed.ExtractMostSignificantBits();
             if (Vector512.LessThanOrEqualAll(step, limit) && Vector512.GreaterThanOrEqualAll(step, Vector512<float>.Zero))
             {
                 Vector512<int> index = Vector512.Create(i) + lanes;
-                uint once = (uint)changed.ExtractMostSignificantBits();
                 if (stride != 1 && !wholeVectors)
                 {
                     // A plane's entries are a stride apart: compress the indices, then take each draw's sign.
@@ -168,7 +168,7 @@ internal static unsafe class MagnitudeSamplingLanes
                 continue;
             }
 
-            emitted = EmitChanged(changed.ExtractMostSignificantBits(), i, emitted, sums, scale, offset, x, stride, drawn);
+            emitted = EmitChanged(once, i, emitted, sums, scale, offset, x, stride, drawn);
         }
 
         return Walk(sums, i, size, emitted, scale, offset, x, stride, drawn);
