@@ -55,6 +55,12 @@ internal sealed record RunOptions
     /// </summary>
     public bool WholeVectors { get; init; }
 
+    /// <summary>
+    /// <c>step-compare --pooled-gradients</c>: only the first convolution reading its output gradient through the max pooling's
+    /// winners, against every one that can (<c>Network.ReadsEveryPooledGradient</c>, the default).
+    /// </summary>
+    public bool PooledGradients { get; init; }
+
     /// <summary>step-flops: timed steps (0 = the verb's default).</summary>
     public int Steps { get; init; }
 
@@ -101,11 +107,12 @@ internal sealed record RunOptions
                 "--real-data" => options with { RealData = true },
                 "--sparse-input-gradients" => options with { SparseInputGradients = true },
                 "--whole-vectors" => options with { WholeVectors = true },
+                "--pooled-gradients" => options with { PooledGradients = true },
                 "--steps" => options with { Steps = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--passed-views" and not "--chunks" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands" and not "--whole-vectors")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--passed-views" and not "--chunks" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands" and not "--whole-vectors" and not "--pooled-gradients")
             {
                 i++;
             }

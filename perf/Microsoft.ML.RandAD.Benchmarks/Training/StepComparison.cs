@@ -29,6 +29,8 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// With <c>--chunks</c>, two exact networks in chunks of <c>--chunk-rows</c> (64 unless given) and in automatic chunks (the
 /// default: the CNN's batch of 128 in one). With <c>--whole-vectors</c> (and <c>--keep</c>), two RAD networks whose magnitude
 /// sampling walks as in the eighteenth session and writes whole vectors of draws (<see cref="MagnitudeSampling.WalksWholeVectors"/>).
+/// With <c>--pooled-gradients</c> (exact, or RAD with <c>--keep</c>), two networks in which only the first convolution reads
+/// its output gradient through the max pooling's winners and in which every one that can does (<see cref="Network.ReadsEveryPooledGradient"/>).
 /// </remarks>
 internal static class StepComparison
 {
@@ -57,10 +59,11 @@ internal static class StepComparison
             }
         }
 
-        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true, bool fusesActivations = true, bool passesViews = true, int chunkRows = 0)
+        Action Prepare(RadSettings sketch, out long retained, bool fusesPooling = true, bool fusesActivations = true, bool passesViews = true, int chunkRows = 0, bool everyPooledGradient = true)
         {
             var network = Network.Create(spec, seed: (ulong)options.Seed);
             network.ChunkRows = chunkRows;
+            network.ReadsEveryPooledGradient = everyPooledGradient;
             network.FusesPooling = fusesPooling;
             network.FusesActivations = fusesActivations;
             network.PassesViews = passesViews;
@@ -109,6 +112,20 @@ internal static class StepComparison
             Console.WriteLine(
                 $"model={options.Model} batch={options.Batch} threads={options.Threads} chunks={string.Join('+', probe.ChunkSizes(options.Batch))} " +
                 $"rows_{rows}_ms={givenMs:F3} automatic_ms={automaticMs:F3} ratio={ratio:F3}");
+            return 0;
+        }
+
+        if (options.PooledGradients)
+        {
+            // The same network (exact, or RAD with --keep) with only its first convolution reading its gradient through the
+            // pooling's winners, then every one that can (the default): the same bits either way.
+            RadSettings sketch = options.KeepFraction < 1 ? options.Sketch : RadSettings.Exact;
+            Action first = Prepare(sketch, out _, everyPooledGradient: false);
+            Action every = Prepare(sketch, out _);
+            (double firstMs, double everyMs, double ratio) = Time(options, first, every);
+            Console.WriteLine(
+                $"model={options.Model} sketch={options.SketchName} batch={options.Batch} threads={options.Threads} " +
+                $"data={(options.RealData ? "fashion-mnist" : "uniform")} first_only_ms={firstMs:F3} every_ms={everyMs:F3} ratio={ratio:F3}");
             return 0;
         }
 

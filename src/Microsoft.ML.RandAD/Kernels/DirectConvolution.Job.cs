@@ -30,6 +30,7 @@ internal static unsafe partial class DirectConvolution
         private float* _reluOutput; // forward without pooling: each output element kept where this (same layout) is positive, else 0·it
         private bool _sparseInput; // forward of an input gradient: images with few nonzeros go over those only (SparseForward)
         private bool* _filterMajor; // weight gradient: per part, whether it summed sparsely, filter-major (null: never sparse)
+        private PooledInput _pooledInput; // forward of an input gradient: its images formed from a max pooling's gradient and winners
 
         /// <summary>
         /// The forward pass of an input gradient (zero bias): each image with few enough nonzero
@@ -37,9 +38,10 @@ internal static unsafe partial class DirectConvolution
         /// band of the output, once written, is masked by it while it is in the cache (<see cref="ReluFromOutput.BackwardRange"/>,
         /// slope 0): an input gradient that comes out as the ReLU's input gradient.
         /// </summary>
-        public void RunInputGradient(float* reluOutput)
+        public void RunInputGradient(float* reluOutput, PooledInput pooled)
         {
             _reluOutput = reluOutput;
+            _pooledInput = pooled;
             _sparseInput = SparseInputGradients;
             Run(lines: _count);
         }
@@ -61,13 +63,13 @@ internal static unsafe partial class DirectConvolution
             WorkerPool.RunRanges(ref this, parts, 1);
         }
 
-        /// <summary><see cref="RunImageParts"/> (bias included) with each image's output gradient formed from its pooled gradient and winners.</summary>
-        public void RunImagePartsThroughPooling(float* sums, int parts, in PoolGeometry pool, float* pooledGradient, byte* winners)
+        /// <summary><see cref="RunImageParts"/> with each image's output gradient read from its pooled gradient and winners.</summary>
+        public void RunImagePartsThroughPooling(float* sums, int parts, in PoolGeometry pool, float* pooledGradient, byte* winners, bool withBias, bool* filterMajor)
         {
             _pool = pool;
             _pooled = pooledGradient;
             _winners = winners;
-            RunImageParts(sums, parts, withBias: true);
+            RunImageParts(sums, parts, withBias, filterMajor);
         }
 
         /// <summary>The forward pass (parts are ranges of images, or of bands of rows) with each image's output max-pooled into <paramref name="pooled"/> and <paramref name="winners"/> (may be null).</summary>
@@ -135,7 +137,19 @@ internal static unsafe partial class DirectConvolution
                     (int firstRow, int endRow) = BandRows(line % _bands);
                     if (n != paddedImage)
                     {
-                        DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
+                        if (_pooledInput.Gradient != null)
+                        {
+                            // The image (an output gradient) formed from the pooling's gradient in the padded buffer's interior.
+                            long at = (long)n * _pooledInput.Pool.OutImageSize;
+                            nint rowFloats = (nint)(_g.Width + (2 * _g.Padding)) * _g.Channels;
+                            Pooling.MaxBackwardImage(
+                                _pooledInput.Pool, _pooledInput.Gradient + at, _pooledInput.Winners + at, padded + (_g.Padding * rowFloats) + (_g.Padding * _g.Channels), rowFloats, _path);
+                        }
+                        else
+                        {
+                            DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
+                        }
+
                         paddedImage = n;
                         sparseImage = _sparseInput && MasksSparseImage(padded, masks);
                     }
@@ -306,8 +320,13 @@ internal static unsafe partial class DirectConvolution
                 return false;
             }
 
+            // Through a pooling, the full-size gradient has a nonzero element where its pooled gradient has one (at the winner).
             float* dy = _output + (firstImage * perImage);
-            if (DirectConvolutionLanes.CountNonzeros<TW, TU, TF>(dy, elements) * 100 > elements * SparseWeightGradientPercent(run))
+            long pooledPerImage = _pooled != null ? _pool.OutImageSize : 0;
+            long nonzeros = _pooled != null
+                ? DirectConvolutionLanes.CountNonzeros<TW, TU, TF>(_pooled + (firstImage * pooledPerImage), pooledPerImage * (endImage - firstImage))
+                : DirectConvolutionLanes.CountNonzeros<TW, TU, TF>(dy, elements);
+            if (nonzeros * 100 > elements * SparseWeightGradientPercent(run))
             {
                 return false;
             }
@@ -319,7 +338,15 @@ internal static unsafe partial class DirectConvolution
             for (int n = firstImage; n < endImage; n++, dy += perImage)
             {
                 DirectConvolutionLanes.Pad(_g, _images + ((long)n * _g.ImageSize), padded);
-                DirectConvolutionLanes.ListNonzeros<TW, TU, TF>(_g, _filters, dy, counts, windows, values);
+                if (_pooled != null)
+                {
+                    DirectConvolutionLanes.ListNonzerosThroughPooling<TW, TU, TF>(_g, _filters, _pooled + (n * pooledPerImage), _winners + (n * pooledPerImage), counts, windows, values);
+                }
+                else
+                {
+                    DirectConvolutionLanes.ListNonzeros<TW, TU, TF>(_g, _filters, dy, counts, windows, values);
+                }
+
                 DirectConvolutionLanes.SparseWeightGradient<TW, TU, TF>(_g, _filters, run, padded, counts, windows, values, sums);
             }
 

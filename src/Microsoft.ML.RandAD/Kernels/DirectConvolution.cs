@@ -239,7 +239,18 @@ internal static unsafe partial class DirectConvolution
     /// gradient), each image's gradient is masked by it as it is written: the ReLU's input gradient, the same bits as its own
     /// backward pass (<see cref="ReluFromOutput.Backward"/>, slope 0) afterwards, without writing and reading it again.</para>
     /// </remarks>
-    public static void InputGradient(in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput = default)
+    public static void InputGradient(in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput = default) =>
+        RunInputGradient(g, outputGradient, count, weight, filters, inputGradient, reluOutput, default);
+
+    /// <summary>The images of an input gradient's forward pass read through a max pooling (<see cref="InputGradientThroughPooling"/>).</summary>
+    private readonly struct PooledInput(PoolGeometry pool, float* gradient, byte* winners)
+    {
+        public readonly PoolGeometry Pool = pool;
+        public readonly float* Gradient = gradient;
+        public readonly byte* Winners = winners;
+    }
+
+    private static void RunInputGradient(in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput, PooledInput pooled)
     {
         g.Validate();
         if (!IsTransposable(g))
@@ -248,7 +259,7 @@ internal static unsafe partial class DirectConvolution
         }
 
         ConvGeometry t = Transposed(g, filters);
-        Check(t, g.Channels, outputGradient.Length, count, weight.Length, inputGradient.Length, "inputGradient");
+        Check(t, g.Channels, pooled.Gradient != null ? count * t.ImageSize : outputGradient.Length, count, weight.Length, inputGradient.Length, "inputGradient");
         Sgemm.Trace?.Add(new GemmCall(false, false, count * g.OutPositions, g.PatchSize, filters));
         float* transposed = TransposedWeights(t.PatchSize * g.Channels);
         fixed (float* pw = weight)
@@ -265,7 +276,7 @@ internal static unsafe partial class DirectConvolution
 
         fixed (float* pg = outputGradient, px = inputGradient, pr = reluOutput)
         {
-            new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count).RunInputGradient(pr);
+            new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count).RunInputGradient(pr, pooled);
         }
     }
 
@@ -310,13 +321,11 @@ internal static unsafe partial class DirectConvolution
     }
 
     /// <summary>
-    /// Whether <see cref="WeightGradientThroughPooling"/> takes this layer and the max pooling after it: a layer whose weight
-    /// gradient sums the bias in its own pass (<see cref="SumsBiasInPass"/>, so the bits are those of pooling backward then
-    /// <see cref="WeightGradient"/>), and 2×2 pooling with stride 2, tiling the layer's output exactly.
+    /// Whether <see cref="WeightGradientThroughPooling"/> and <see cref="InputGradientThroughPooling"/> take this layer and the
+    /// max pooling after it: 2×2 pooling with stride 2 that tiles the layer's output exactly.
     /// </summary>
     public static bool TakesPooledGradient(in ConvGeometry g, int filters, in PoolGeometry pool) =>
-        SumsBiasInPass(g) && pool.Size == 2 && pool.Stride == 2 && pool.Tiles &&
-        pool.Channels == filters && pool.Height == g.OutHeight && pool.Width == g.OutWidth;
+        Pooling.TakesImageBackward(pool) && pool.Channels == filters && pool.Height == g.OutHeight && pool.Width == g.OutWidth;
 
     /// <summary>
     /// <see cref="WeightGradient"/> (bias included) of a layer whose output goes through 2×2 stride-2 max pooling, reading the
@@ -324,36 +333,71 @@ internal static unsafe partial class DirectConvolution
     /// the window (<paramref name="winners"/>, a byte per pooled element as <see cref="Pooling.MaxForward"/> records them),
     /// else zero — what <see cref="Pooling.MaxBackward"/> would write. The same sums in the same order, so the same bits as
     /// pooling backward then <see cref="WeightGradient"/>, without writing and reading the full-size gradient (6.4 MB for the
-    /// CNN's first layer at batch 128). On AVX-512 a 5×5×1 layer of 16 filters forms each pixel's gradient inside the
-    /// weight-gradient kernel; elsewhere each image's gradient is written to a per-thread buffer first.
+    /// CNN's first layer at batch 128, 3.2 MB for its second). On AVX-512 a 5×5×1 layer of 16 filters forms each pixel's
+    /// gradient inside the weight-gradient kernel; a layer summed over its nonzeros lists them from the winners
+    /// (<see cref="DirectConvolutionLanes.ListNonzerosThroughPooling{TW, TU, TF}"/>) and its bias is
+    /// <see cref="PooledRows.SumRows"/>; elsewhere each image's gradient is written to a per-thread buffer first.
     /// </summary>
     public static void WeightGradientThroughPooling(
         in ConvGeometry g, in PoolGeometry pool, ReadOnlySpan<float> images, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners,
         int count, int filters, Span<float> weightGradient, Span<float> biasGradient, bool accumulate)
+    {
+        CheckPooled(g, filters, pool, pooledGradient, winners, count);
+        if (biasGradient.Length != filters)
+        {
+            throw new ArgumentException($"biasGradient has {biasGradient.Length} floats; the layer has {filters} filters.", nameof(biasGradient));
+        }
+
+        // The output gradient is never formed here, so Check gets its full length; the pooled inputs are checked above.
+        Check(g, filters, images.Length, count, weightGradient.Length, count * g.OutPositions * filters, "pooledGradient");
+        Sgemm.Trace?.Add(new GemmCall(true, false, filters, g.PatchSize, count * g.OutPositions));
+        bool biasInPass = SumsBiasInPass(g);
+        if (!biasInPass)
+        {
+            PooledRows.SumRows(pool, pooledGradient, winners, count, biasGradient, accumulate);
+        }
+
+        fixed (float* pi = images, pp = pooledGradient, pw = weightGradient, pb = biasGradient)
+        fixed (byte* pwin = winners)
+        {
+            int parts = ImageParts(count);
+            float* sums = PartSums(parts * (g.PatchSize + 1) * filters);
+            bool* filterMajor = stackalloc bool[parts];
+            new ConvolutionJob(g, filters, pi, null, null, null, count).RunImagePartsThroughPooling(sums, parts, pool, pp, pwin, biasInPass, biasInPass ? null : filterMajor);
+            AddParts(g, filters, sums, parts, pw, biasInPass ? pb : null, accumulate, biasInPass ? null : filterMajor);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="InputGradient"/> of a layer whose output goes through 2×2 stride-2 max pooling, reading the output gradient
+    /// through the pooling as <see cref="WeightGradientThroughPooling"/> does: each image's gradient is formed in the padded
+    /// buffer the kernel reads it from (<see cref="Pooling.MaxBackwardImage"/>) rather than copied there from the full-size
+    /// gradient. The same bits as pooling backward then <see cref="InputGradient"/>.
+    /// </summary>
+    public static void InputGradientThroughPooling(
+        in ConvGeometry g, in PoolGeometry pool, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, int count, ReadOnlySpan<float> weight,
+        int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput = default)
+    {
+        CheckPooled(g, filters, pool, pooledGradient, winners, count);
+        fixed (float* pp = pooledGradient)
+        fixed (byte* pwin = winners)
+        {
+            RunInputGradient(g, default, count, weight, filters, inputGradient, reluOutput, new PooledInput(pool, pp, pwin));
+        }
+    }
+
+    private static void CheckPooled(in ConvGeometry g, int filters, in PoolGeometry pool, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, int count)
     {
         if (!TakesPooledGradient(g, filters, pool))
         {
             throw new ArgumentException($"A {g.KernelHeight}×{g.KernelWidth}×{g.Channels} layer with {filters} filters does not take its gradient through {pool.Size}×{pool.Size} s{pool.Stride} pooling.", nameof(pool));
         }
 
-        // The output gradient is never formed here, so Check gets its full length; the pooled inputs are checked below.
-        Check(g, filters, images.Length, count, weightGradient.Length, count * g.OutPositions * filters, "pooledGradient");
         long pooled = (long)count * pool.OutImageSize;
-        if (pooledGradient.Length < pooled || winners.Length < pooled || biasGradient.Length != filters)
+        if (pooledGradient.Length < pooled || winners.Length < pooled)
         {
             throw new ArgumentException(
-                $"{count} images need {pooled} pooled gradient floats and winners and {filters} bias floats; got {pooledGradient.Length}, {winners.Length} and {biasGradient.Length}.",
-                nameof(pooledGradient));
-        }
-
-        Sgemm.Trace?.Add(new GemmCall(true, false, filters, g.PatchSize, count * g.OutPositions));
-        fixed (float* pi = images, pp = pooledGradient, pw = weightGradient, pb = biasGradient)
-        fixed (byte* pwin = winners)
-        {
-            int parts = ImageParts(count);
-            float* sums = PartSums(parts * (g.PatchSize + 1) * filters);
-            new ConvolutionJob(g, filters, pi, null, null, null, count).RunImagePartsThroughPooling(sums, parts, pool, pp, pwin);
-            AddParts(g, filters, sums, parts, pw, pb, accumulate);
+                $"{count} images need {pooled} pooled gradient floats and winners; got {pooledGradient.Length} and {winners.Length}.", nameof(pooledGradient));
         }
     }
 

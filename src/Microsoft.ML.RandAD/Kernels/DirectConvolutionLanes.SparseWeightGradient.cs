@@ -123,6 +123,77 @@ internal static unsafe partial class DirectConvolutionLanes
     }
 
     /// <summary>
+    /// <see cref="ListNonzeros{TW, TU, TF}"/> of the output gradient of a layer under 2×2 stride-2 max pooling that tiles its
+    /// output, read from the image's <paramref name="pooledGradient"/> and <paramref name="winners"/> (a byte per pooled
+    /// element, <c>2·row + column</c> of the window) instead of the full-size gradient <see cref="Pooling.MaxBackward"/> would
+    /// write: a pixel's gradient is its window's where it won, else zero. The same lists: each window row of pooled elements
+    /// is read twice, once for the winners in the pixels' upper row and once for the lower, so each filter's entries still
+    /// come in pixel order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static int ListNonzerosThroughPooling<TW, TU, TF>(in ConvGeometry g, int filters, float* pooledGradient, byte* winners, int* counts, int* windows, float* values)
+        where TW : IVectorWidth<TU, TF>
+        where TU : unmanaged
+        where TF : unmanaged
+    {
+        int pixels = g.OutPositions, outWidth = g.OutWidth, rowFloats = (g.Width + (2 * g.Padding)) * g.Channels;
+        int pooledHeight = g.OutHeight / 2, pooledWidth = outWidth / 2;
+        int vectorFilters = filters - (filters % TW.Count), total = 0;
+        ulong lanes = TW.Count == 64 ? ulong.MaxValue : (1UL << TW.Count) - 1;
+        TU magnitude = TW.Broadcast(0x7FFF_FFFFu), rowBit = TW.Broadcast(2u);
+        new Span<int>(counts, filters).Clear();
+        for (int py = 0; py < pooledHeight; py++)
+        {
+            for (int dy = 0; dy < 2; dy++)
+            {
+                int oh = (2 * py) + dy;
+                TU row = TW.Broadcast((uint)(2 * dy));
+                for (int px = 0; px < pooledWidth; px++)
+                {
+                    int at = ((py * pooledWidth) + px) * filters;
+                    float* gradient = pooledGradient + at;
+                    byte* won = winners + at;
+                    for (int f64 = 0; f64 < filters; f64 += 64)
+                    {
+                        // Bits of the filters whose gradient is nonzero and whose winner lies in this pixel row.
+                        int end = Math.Min(filters, f64 + 64), vectorEnd = Math.Min(end, vectorFilters);
+                        ulong nonzero = 0;
+                        int f0 = f64;
+                        for (; f0 < vectorEnd; f0 += TW.Count)
+                        {
+                            ulong zero = TW.MostSignificantBits(TW.EqualsZero(TW.And(TW.AsUInt32(TW.LoadSingle(gradient + f0)), magnitude)));
+                            ulong inRow = TW.MostSignificantBits(TW.EqualsZero(TW.Xor(TW.And(TW.LoadBytes(won + f0), rowBit), row)));
+                            nonzero |= (inRow & ~zero & lanes) << (f0 - f64);
+                        }
+
+                        for (; f0 < end; f0++)
+                        {
+                            nonzero |= (gradient[f0] != 0 && (won[f0] & 2) == 2 * dy ? 1UL : 0UL) << (f0 - f64); // NaN is not 0
+                        }
+
+                        while (nonzero != 0)
+                        {
+                            int f = f64 + BitOperations.TrailingZeroCount(nonzero);
+                            nonzero &= nonzero - 1;
+                            int ow = (2 * px) + (won[f] & 1);
+                            int entry = (f * pixels) + counts[f]++;
+                            windows[entry] = (oh * g.Stride * rowFloats) + (ow * g.Stride * g.Channels);
+                            values[entry] = 0f + gradient[f]; // the value the pooling's backward pass writes
+                        }
+                    }
+                }
+            }
+        }
+
+        for (int f = 0; f < filters; f++)
+        {
+            total += counts[f];
+        }
+
+        return total;
+    }
+
+    /// <summary>
     /// Adds <c>dY[pixel, f]·x[pixel + tap]</c> over one image's listed (nonzero) elements, filter by filter in pixel order,
     /// into <paramref name="sums"/> (filters × PatchSize, filter-major): each sum takes the same fused multiply-adds in the
     /// same order as <see cref="WeightGradient{TW, TU, TF}"/> but for the zero terms, which leave a sum that started at +0

@@ -78,6 +78,49 @@ internal static unsafe class Pooling
         }
     }
 
+    /// <summary>
+    /// Whether <see cref="MaxBackwardImage"/> takes the pooling: 2×2 windows with stride 2 that tile the image, each input element
+    /// in exactly one window.
+    /// </summary>
+    public static bool TakesImageBackward(in PoolGeometry g) => g.Size == 2 && g.Stride == 2 && g.Tiles;
+
+    /// <summary>
+    /// One image of <see cref="MaxBackward"/> (the same values, bit for bit) written with its rows <paramref name="rowFloats"/>
+    /// apart, on the calling thread: a padded image's interior, for a kernel that reads the full-size gradient one image at a
+    /// time while it is in the cache. Only where <see cref="TakesImageBackward"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static void MaxBackwardImage(in PoolGeometry g, float* pooledGradient, byte* winners, float* imageGradient, nint rowFloats, KernelPath path)
+    {
+        int vectorChannels = path switch
+        {
+            KernelPath.Vector512 => g.Channels - (g.Channels % Width512.Count),
+            KernelPath.Vector256 => g.Channels - (g.Channels % Width256.Count),
+            KernelPath.Vector128 => g.Channels - (g.Channels % Width128.Count),
+            _ => 0,
+        };
+        if (vectorChannels > 0)
+        {
+            switch (path)
+            {
+                case KernelPath.Vector512:
+                    PoolingLanes.MaxBackward2x2<Width512, Vector512<uint>, Vector512<float>>(g, vectorChannels, pooledGradient, winners, imageGradient, rowFloats);
+                    break;
+                case KernelPath.Vector256:
+                    PoolingLanes.MaxBackward2x2<Width256, Vector256<uint>, Vector256<float>>(g, vectorChannels, pooledGradient, winners, imageGradient, rowFloats);
+                    break;
+                default:
+                    PoolingLanes.MaxBackward2x2<Width128, Vector128<uint>, Vector128<float>>(g, vectorChannels, pooledGradient, winners, imageGradient, rowFloats);
+                    break;
+            }
+        }
+
+        if (vectorChannels < g.Channels)
+        {
+            PoolingLanes.MaxBackward2x2Scalar(g, vectorChannels, pooledGradient, winners, imageGradient, rowFloats);
+        }
+    }
+
     /// <summary>Average pooling.</summary>
     public static void AverageForward(in PoolGeometry g, ReadOnlySpan<float> input, int count, Span<float> output)
     {

@@ -106,14 +106,17 @@ internal static unsafe class PoolingLanes
         }
     }
 
-    /// <summary><see cref="MaxBackward{TW, TU, TF}"/> for 2×2 windows with stride 2: each position written once as 0 + its share.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxBackward2x2<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, byte* winners, float* imageGradient)
+    /// <summary>
+    /// <see cref="MaxBackward{TW, TU, TF}"/> for 2×2 windows with stride 2: each position written once as 0 + its share, the
+    /// image's rows <paramref name="rowFloats"/> apart (its width × channels, or a padded image's wider rows).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static void MaxBackward2x2<TW, TU, TF>(in PoolGeometry g, int channels, float* pooledGradient, byte* winners, float* imageGradient, nint rowFloats)
         where TW : IVectorWidth<TU, TF>
         where TU : unmanaged
         where TF : unmanaged
     {
-        nint c = g.Channels, below = g.Width * c;
+        nint c = g.Channels, below = rowFloats;
         TF zero = TW.BroadcastSingle(0f);
         TU one = TW.Broadcast(1u), two = TW.Broadcast(2u), three = TW.Broadcast(3u);
         for (int oh = 0; oh < g.OutHeight; oh++)
@@ -182,7 +185,7 @@ internal static unsafe class PoolingLanes
     {
         if (g.Size == 2 && g.Stride == 2)
         {
-            MaxBackward2x2<TW, TU, TF>(g, channels, pooledGradient, winners, imageGradient);
+            MaxBackward2x2<TW, TU, TF>(g, channels, pooledGradient, winners, imageGradient, (nint)g.Width * g.Channels);
             return;
         }
 
@@ -208,6 +211,33 @@ internal static unsafe class PoolingLanes
                             float* target = origin + (((kh * g.Width) + kw) * c) + ch;
                             TW.StoreSingle(TW.AddSingle(disjoint ? zero : TW.LoadSingle(target), share), target);
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MaxBackwardScalar"/> for 2×2 windows with stride 2 that tile the image, channels [<paramref name="firstChannel"/>,
+    /// C), the image's rows <paramref name="rowFloats"/> apart: the values <see cref="MaxBackward2x2{TW, TU, TF}"/> writes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static void MaxBackward2x2Scalar(in PoolGeometry g, int firstChannel, float* pooledGradient, byte* winners, float* imageGradient, nint rowFloats)
+    {
+        int c = g.Channels;
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                float* origin = imageGradient + (2 * oh * rowFloats) + (2 * ow * c);
+                int at = ((oh * g.OutWidth) + ow) * c;
+                for (int ch = firstChannel; ch < c; ch++)
+                {
+                    float gradient = pooledGradient[at + ch];
+                    int won = winners[at + ch];
+                    for (int k = 0; k < 4; k++)
+                    {
+                        origin[((k >> 1) * rowFloats) + ((k & 1) * c) + ch] = k == won ? 0f + gradient : 0f;
                     }
                 }
             }

@@ -13,6 +13,16 @@ internal static unsafe class RowVector
 {
     private const int TileFloats = 512;
 
+    /// <summary>Rows of <paramref name="width"/> floats in the tile <see cref="SumRows"/> sums whole tiles into (1: no tile).</summary>
+    internal static int RowsPerTile(int width) => Math.Max(1, TileFloats / width);
+
+    /// <summary>Rows of a <paramref name="rows"/>-row matrix <see cref="SumRows"/> adds through its tile (the rest straight into the sums): 0 when it has no tile.</summary>
+    internal static int TiledRows(int rows, int width)
+    {
+        int rowsPerTile = RowsPerTile(width);
+        return rowsPerTile == 1 || rows < 2 * rowsPerTile ? 0 : rows / rowsPerTile * rowsPerTile;
+    }
+
     /// <summary>Blocks added into a destination vector between its load and its store (<see cref="AddBlocks"/>).</summary>
     private const int BlockGroup = 8;
 
@@ -87,10 +97,10 @@ internal static unsafe class RowVector
         }
 
         sums.Clear();
-        int rowsPerTile = Math.Max(1, TileFloats / width);
+        int rowsPerTile = RowsPerTile(width);
         fixed (float* m = matrix, s = sums)
         {
-            if (rowsPerTile == 1 || rows < 2 * rowsPerTile)
+            if (TiledRows(rows, width) == 0)
             {
                 AddBlocks(m, width, rows, s, width);
                 return;

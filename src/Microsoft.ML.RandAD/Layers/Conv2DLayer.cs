@@ -145,20 +145,33 @@ internal sealed class Conv2DLayer : Layer
     /// <summary>
     /// Whether this layer's backward pass can read its output gradient through the max pooling after it
     /// (<see cref="BackwardThroughPooling"/>): a direct weight gradient over the kept input or the sketch's x̂
-    /// (<see cref="ImageSketch.TakesPooledGradient"/>) that sums the bias in its own pass
-    /// (<see cref="DirectConvolution.TakesPooledGradient"/>). The caller makes sure no input gradient is wanted.
+    /// (<see cref="ImageSketch.TakesPooledGradient"/>) under 2×2 pooling that tiles its output
+    /// (<see cref="DirectConvolution.TakesPooledGradient"/>), and, <paramref name="withInputGradient"/>, a direct input
+    /// gradient (<see cref="DirectConvolution.TakesInputGradient"/>).
     /// </summary>
-    internal bool TakesPooledGradient(Pool2DLayer pool) =>
+    internal bool TakesPooledGradient(Pool2DLayer pool, bool withInputGradient = false) =>
         pool.Kind == PoolKind.Max && Sketch.TakesPooledGradient(_geometry, _filters) &&
-        DirectConvolution.TakesPooledGradient(_geometry, _filters, pool.Geometry);
+        DirectConvolution.TakesPooledGradient(_geometry, _filters, pool.Geometry) &&
+        (!withInputGradient || DirectConvolution.TakesInputGradient(_geometry, _filters));
 
     /// <summary>
-    /// The backward pass of a layer with no input gradient, given the pooling's output gradient and winners instead of its own
-    /// output gradient: the same weight and bias gradients, the same bits, without the full-size gradient in between.
+    /// The backward pass given the pooling's output gradient and winners instead of this layer's own output gradient: the same
+    /// weight, bias and (given <paramref name="inputGradient"/>) input gradients, the same bits, without the full-size gradient
+    /// in between. Given <paramref name="reluOutput"/>, the input gradient comes out masked by it (<see cref="BackwardThroughRelu"/>).
     /// </summary>
-    internal void BackwardThroughPooling(StepContext context, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, Pool2DLayer pool) =>
+    internal void BackwardThroughPooling(
+        StepContext context, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, Pool2DLayer pool, Span<float> inputGradient = default, ReadOnlySpan<float> reluOutput = default)
+    {
+        int batch = context.Batch;
         Sketch.ParameterGradientsThroughPooling(
-            context, pooledGradient, winners, context.Batch, _geometry, pool.Geometry, _filters, _weight.Gradient, _bias.Gradient, context.Accumulate);
+            context, pooledGradient, winners, batch, _geometry, pool.Geometry, _filters, _weight.Gradient, _bias.Gradient, context.Accumulate);
+        if (!inputGradient.IsEmpty)
+        {
+            DirectConvolution.InputGradientThroughPooling(
+                _geometry, pool.Geometry, pooledGradient, winners, batch, _weight.Values, _filters, inputGradient,
+                reluOutput.IsEmpty ? default : reluOutput.Slice(0, batch * _geometry.ImageSize));
+        }
+    }
 
     private static TensorShape OutputOf(TensorShape input, Conv2DSpec spec)
     {

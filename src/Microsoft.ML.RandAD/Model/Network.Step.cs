@@ -37,11 +37,30 @@ public sealed partial class Network
     }
 
     /// <summary>
-    /// Whether layer <paramref name="i"/> is the max pooling after the first layer, a convolution that takes its output gradient
-    /// through the pooling's winners (<see cref="Conv2DLayer.TakesPooledGradient"/>): the pooling's input gradient is never formed.
+    /// Whether layer <paramref name="i"/> is a max pooling after a convolution that takes its output gradient through the
+    /// pooling's winners (<see cref="Conv2DLayer.TakesPooledGradient"/>, with its input gradient unless it runs first): the
+    /// pooling's input gradient is never formed.
     /// </summary>
     private bool ReadsPooledGradient(int i) =>
-        i == 1 && FusesPooling && _layers[1] is Pool2DLayer pool && _layers[0] is Conv2DLayer first && first.TakesPooledGradient(pool);
+        i >= 1 && FusesPooling && (i == 1 || ReadsEveryPooledGradient) && _layers[i] is Pool2DLayer pool && _layers[i - 1] is Conv2DLayer convolution &&
+        convolution.TakesPooledGradient(pool, withInputGradient: RunsBefore(i - 1) >= 0);
+
+    /// <summary>
+    /// Whether every convolution under max pooling that can reads its output gradient through the winners (the default), or
+    /// only a first layer's, the others' poolings writing theirs out (as before the twentieth session): the same bits either
+    /// way; benchmarks compare the two.
+    /// </summary>
+    internal bool ReadsEveryPooledGradient
+    {
+        get => _readsEveryPooledGradient;
+        set
+        {
+            _readsEveryPooledGradient = value;
+            _widestWritten = 0; // what a step writes changes with it
+        }
+    }
+
+    private bool _readsEveryPooledGradient = true;
 
     /// <summary>
     /// Whether a Dense layer followed by a ReLU that keeps no mask runs both as one product (<see cref="ActivatesInProduct"/>,
@@ -308,7 +327,7 @@ public sealed partial class Network
                 continue; // a Flatten: its input gradient is its output gradient
             }
 
-            // No input gradient for the first layer that runs, nor where the first convolution reads the pooling's (below).
+            // No input gradient for the first layer that runs, nor where a convolution reads the pooling's (below).
             Layer layer = _layers[i];
             bool pooledGradient = ReadsPooledGradient(i);
             Span<float> inputGradient = RunsBefore(i) < 0 || pooledGradient
@@ -319,17 +338,25 @@ public sealed partial class Network
             long start = Profile?.Now() ?? 0;
             if (pooledGradient)
             {
+                // A convolution under max pooling reads its output gradient through the pooling's winners: the gradient the
+                // pooling would write (CNN, batch 128: 6.4 MB for the first layer, 3.2 MB for the second), and the convolution
+                // read back, is never formed. Its input gradient, if any, comes out masked by a plain ReLU before it, as below.
                 var pool = (Pool2DLayer)layer;
-                var first = (Conv2DLayer)_layers[0];
-                // A first convolution under max pooling reads its output gradient through the pooling's winners: the 6.4 MB
-                // (CNN, batch 128) gradient the pooling would write, and the convolution read back, is never formed.
+                int c = i - 1;
+                var pooledConvolution = (Conv2DLayer)_layers[c];
                 ReadOnlySpan<byte> winners = pool.Winners(_context);
-                _context.LayerIndex = 0;
-                _context.KeptInputBlock = first.KeepsInput ? _keptInputs[0][chunk] : default;
-                _context.KeptOutputBlock = first.OutputKeptByNext ? _keptInputs[KeeperOf(0)][chunk] : default;
-                first.BackwardThroughPooling(_context, gradient, winners, pool);
-                Profile?.AddBackward(0, start); // the pooling's share (unpacking its winners) counts with the convolution
-                return;
+                bool masked = MasksInConvolution(c, out _);
+                Span<float> convolutionInputGradient = RunsBefore(c) < 0
+                    ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * pooledConvolution.InputShape.Size);
+                _context.LayerIndex = c;
+                _context.KeptInputBlock = pooledConvolution.KeepsInput ? _keptInputs[c][chunk] : default;
+                _context.KeptOutputBlock = pooledConvolution.OutputKeptByNext ? _keptInputs[KeeperOf(c)][chunk] : default;
+                pooledConvolution.BackwardThroughPooling(_context, gradient, winners, pool, convolutionInputGradient, masked ? _context.KeptInput : default);
+                Profile?.AddBackward(c, start); // the pooling's share (unpacking its winners) counts with the convolution
+                gradient = convolutionInputGradient;
+                gradientInA = !gradientInA;
+                i = masked ? c - 1 : c; // on below the ReLU whose backward pass the input gradient took, or the convolution
+                continue;
             }
 
             if (MasksInProduct(i, out DenseLayer? dense, out int relu))

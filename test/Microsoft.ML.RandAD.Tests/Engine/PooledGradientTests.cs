@@ -18,27 +18,38 @@ public sealed class PooledGradientTests
 {
     public static IEnumerable<object[]> Layers()
     {
-        // height, width, kernel, stride, padding, filters, images: the CNN's first layer (formed inside the 5×5 kernel on
-        // AVX-512), a small one with an odd image count, one with stride 2, and shapes that write each image's gradient out first.
-        yield return [28, 28, 5, 1, 2, 16, 3];
-        yield return [6, 10, 5, 1, 2, 16, 5];
-        yield return [12, 12, 5, 2, 2, 16, 3];
-        yield return [8, 8, 3, 1, 1, 8, 3];
-        yield return [6, 6, 5, 1, 2, 20, 2];
+        // channels, height, width, kernel, stride, padding, filters, images, share of nonzero pooled gradients: the CNN's
+        // first layer (formed inside the 5×5 kernel on AVX-512), a small one with an odd image count, one with stride 2, and
+        // shapes that write each image's gradient out first; then layers whose bias is summed in a pass of its own: the CNN's
+        // second (summed over its nonzeros, listed from the winners), 3×3 on 16 channels (over its nonzeros, or densely on
+        // AVX-512, whose runs of 3 vectors take 20 % at most), filters beyond the vectors, 5 channels (window rows not whole
+        // vectors: dense), and 32 rows of 24, too few for the bias's tile.
+        yield return [1, 28, 28, 5, 1, 2, 16, 3, 1.0];
+        yield return [1, 6, 10, 5, 1, 2, 16, 5, 1.0];
+        yield return [1, 12, 12, 5, 2, 2, 16, 3, 1.0];
+        yield return [1, 8, 8, 3, 1, 1, 8, 3, 1.0];
+        yield return [1, 6, 6, 5, 1, 2, 20, 2, 1.0];
+        yield return [16, 14, 14, 5, 1, 2, 32, 3, 0.5];
+        yield return [16, 6, 6, 3, 1, 1, 16, 5, 1.0];
+        yield return [16, 6, 6, 3, 1, 1, 20, 3, 0.6];
+        yield return [5, 8, 8, 3, 1, 1, 12, 3, 0.7];
+        yield return [3, 4, 4, 3, 1, 1, 24, 2, 0.6];
     }
 
     [TestMethod]
     [DynamicData(nameof(Layers))]
-    public void ThroughPoolingMatchesPoolingBackwardThenTheWeightGradientBitForBit(int height, int width, int kernel, int stride, int padding, int filters, int count)
+    public void ThroughPoolingMatchesPoolingBackwardThenTheWeightGradientBitForBit(
+        int channels, int height, int width, int kernel, int stride, int padding, int filters, int count, double nonzero)
     {
-        var g = new ConvGeometry(1, height, width, kernel, kernel, stride, padding);
+        var g = new ConvGeometry(channels, height, width, kernel, kernel, stride, padding);
         var pool = new PoolGeometry(filters, g.OutHeight, g.OutWidth, 2, 2);
         Assert.IsTrue(DirectConvolution.TakesPooledGradient(g, filters, pool));
         float[] images = KernelTestCases.RandomFloats(count * g.ImageSize, 1);
-        float[] pooled = KernelTestCases.RandomFloats(count * pool.OutImageSize, 2);
-        byte[] winners = [.. Enumerable.Range(0, pooled.Length).Select(i => (byte)((i * 7 + (i / 5)) % 4))];
+        float[] pooled = PooledGradient(count * pool.OutImageSize, nonzero, 2);
+        byte[] winners = Winners(pooled.Length);
         float[] priorWeights = KernelTestCases.RandomFloats(filters * g.PatchSize, 3);
         float[] priorBias = KernelTestCases.RandomFloats(filters, 4);
+        long sparseParts = DirectConvolution.SparseParts;
         foreach (bool accumulate in new[] { false, true })
         {
             KernelTestCases.ForEachPath((path, threads) =>
@@ -56,7 +67,75 @@ public sealed class PooledGradientTests
                 KernelTestCases.AssertBitEqual(expectedBias, bias, $"bias gradient {what}");
             });
         }
+
+        if (channels == 16 && nonzero < 1)
+        {
+            Assert.IsTrue(DirectConvolution.SparseParts > sparseParts, "some parts summed over the nonzeros listed from the winners");
+        }
     }
+
+    public static IEnumerable<object[]> InputGradientLayers()
+    {
+        // channels, height, width, kernel, padding, filters, images, share of nonzero pooled gradients: the CNN's second layer
+        // (images sparse enough to run over their nonzeros, and dense ones), 3×3 with filters beyond the vectors (the padded
+        // image's channels then have a scalar remainder), and 1×1 without padding.
+        yield return [16, 14, 14, 5, 2, 32, 3, 0.3];
+        yield return [16, 14, 14, 5, 2, 32, 2, 1.0];
+        yield return [16, 8, 8, 3, 1, 20, 3, 0.5];
+        yield return [16, 6, 6, 1, 0, 12, 2, 1.0];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(InputGradientLayers))]
+    public void InputGradientThroughPoolingMatchesPoolingBackwardThenTheInputGradientBitForBit(
+        int channels, int height, int width, int kernel, int padding, int filters, int count, double nonzero)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, kernel, 1, padding);
+        var pool = new PoolGeometry(filters, g.OutHeight, g.OutWidth, 2, 2);
+        Assert.IsTrue(DirectConvolution.TakesPooledGradient(g, filters, pool) && DirectConvolution.TakesInputGradient(g, filters));
+        float[] pooled = PooledGradient(count * pool.OutImageSize, nonzero, 5);
+        byte[] winners = Winners(pooled.Length);
+        float[] weights = KernelTestCases.RandomFloats(filters * g.PatchSize, 6);
+        float[] reluOutput = [.. KernelTestCases.RandomFloats(count * g.ImageSize, 7).Select(v => Math.Max(v, 0f))];
+        foreach (bool masked in new[] { false, true })
+        {
+            KernelTestCases.ForEachPath((path, threads) =>
+            {
+                float[] dy = new float[count * g.OutPositions * filters];
+                Pooling.MaxBackward(pool, pooled, winners, count, dy);
+                float[] expected = [.. Enumerable.Repeat(float.NaN, count * g.ImageSize)];
+                DirectConvolution.InputGradient(g, dy, count, weights, filters, expected, masked ? reluOutput : default);
+
+                // Poisoned, so an element left unwritten fails.
+                float[] actual = [.. Enumerable.Repeat(float.NaN, count * g.ImageSize)];
+                DirectConvolution.InputGradientThroughPooling(g, pool, pooled, winners, count, weights, filters, actual, masked ? reluOutput : default);
+                KernelTestCases.AssertBitEqual(expected, actual, $"input gradient {g}, {filters} filters ×{count}, masked {masked}, {path} ×{threads}");
+                Assert.IsTrue(actual.Any(v => v != 0), "the input gradient is not all zero");
+            });
+        }
+
+        Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.InputGradientThroughPooling(
+            g, pool, pooled.AsSpan(0, pooled.Length - 1), winners, count, weights, filters, new float[count * g.ImageSize]), "a pooled gradient one float short");
+    }
+
+    /// <summary>A pooled gradient with about <paramref name="nonzero"/> of its elements nonzero, zeros of both signs among the rest.</summary>
+    private static float[] PooledGradient(int length, double nonzero, int seed)
+    {
+        float[] values = KernelTestCases.RandomFloats(length, seed);
+        var random = new Random(seed);
+        for (int i = 0; i < length; i++)
+        {
+            if (random.NextDouble() >= nonzero)
+            {
+                values[i] = random.Next(2) == 0 ? 0f : -0f;
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>Winners (0–3) in a pattern that reaches every window position in every lane.</summary>
+    private static byte[] Winners(int length) => [.. Enumerable.Range(0, length).Select(i => (byte)((i * 7 + (i / 5)) % 4))];
 
     public static IEnumerable<object[]> PooledForwardLayers()
     {
@@ -113,13 +192,14 @@ public sealed class PooledGradientTests
     }
 
     [TestMethod]
-    public void OnlyTwoByTwoPoolingThatTilesTheOutputOfASingleChannelLayerIsTaken()
+    public void OnlyTwoByTwoPoolingThatTilesTheLayersOutputIsTaken()
     {
         var g = new ConvGeometry(1, 8, 8, 5, 5, 1, 2);
         Assert.IsFalse(DirectConvolution.TakesPooledGradient(g, 16, new PoolGeometry(16, 8, 8, 3, 3)), "3×3 windows");
         Assert.IsFalse(DirectConvolution.TakesPooledGradient(g, 16, new PoolGeometry(16, 8, 8, 2, 1)), "overlapping windows");
         Assert.IsFalse(DirectConvolution.TakesPooledGradient(new ConvGeometry(1, 7, 7, 5, 5, 1, 2), 16, new PoolGeometry(16, 7, 7, 2, 2)), "an odd output leaves a row out");
-        Assert.IsFalse(DirectConvolution.TakesPooledGradient(new ConvGeometry(2, 8, 8, 5, 5, 1, 2), 16, new PoolGeometry(16, 8, 8, 2, 2)), "two channels: the bias is summed in a pass of its own");
+        Assert.IsTrue(DirectConvolution.TakesPooledGradient(new ConvGeometry(2, 8, 8, 5, 5, 1, 2), 16, new PoolGeometry(16, 8, 8, 2, 2)), "two channels: the bias summed through the winners");
+        Assert.IsFalse(DirectConvolution.TakesPooledGradient(g, 16, new PoolGeometry(8, 8, 8, 2, 2)), "a pooling of other channels");
         Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.WeightGradientThroughPooling(
             g, new PoolGeometry(16, 8, 8, 3, 3), new float[g.ImageSize], new float[64], new byte[64], 1, 16, new float[16 * 25], new float[16], false));
     }
@@ -128,7 +208,7 @@ public sealed class PooledGradientTests
         from sketch in new[] { "exact", "magnitude", "per-plane" }
         from threads in new[] { 1, 2 }
         from chunkRows in new[] { 0, 2 }
-        from secondKernel in new[] { 2, 3 }
+        from secondKernel in new[] { 2, 3, 5 }
         select new object[] { sketch, threads, chunkRows, secondKernel };
 
     [TestMethod]
@@ -138,11 +218,18 @@ public sealed class PooledGradientTests
         using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
 
         // The second convolution: 2×2 with 128 filters (a 64-tap patch, direct on every path, so pooled from the cache too,
-        // with a pooling that leaves its last row out and a pooled image twice the size of its input image) or 3×3 with 8
-        // filters (144 taps: im2col + GEMM, then the pooling apart).
+        // with a pooling that leaves its last row out and a pooled image twice the size of its input image), 3×3 with 8
+        // filters (144 taps: im2col + GEMM, then the pooling apart), or the CNN's 5×5 with 32 filters (direct, its pooling
+        // tiling its output, so its gradients read through the winners too, the input gradient masked by the ReLU before it).
+        Conv2DSpec second = secondKernel switch
+        {
+            2 => new Conv2DSpec(128, 2, 1, 1),
+            3 => new Conv2DSpec(8, 3, 1, 1),
+            _ => new Conv2DSpec(32, 5, 1, 2),
+        };
         var spec = new NetworkSpec(
             InputSpec.Image(1, 12, 12),
-            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(secondKernel == 2 ? 128 : 8, secondKernel, 1, 1),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), second,
              new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
             new LossSpec(LossKind.SoftmaxCrossEntropy));
         RadSettings settings = sketch switch
@@ -165,7 +252,9 @@ public sealed class PooledGradientTests
         bool taken = ((Conv2DLayer)fused.Layers[0]).TakesPooledGradient((Pool2DLayer)fused.Layers[1]);
         Assert.AreEqual(sketch != "per-plane", taken, "the kept input or magnitude sampling's rebuilt x̂; per-plane sampling sums its own route");
         Assert.IsTrue(((Conv2DLayer)fused.Layers[0]).TakesPooledOutput((Pool2DLayer)fused.Layers[1]), "the forward pass pools from the cache for any sketch");
-        Assert.AreEqual(secondKernel == 2, ((Conv2DLayer)fused.Layers[3]).TakesPooledOutput((Pool2DLayer)fused.Layers[4]), "the second convolution's pooling");
+        Assert.AreEqual(secondKernel != 3, ((Conv2DLayer)fused.Layers[3]).TakesPooledOutput((Pool2DLayer)fused.Layers[4]), "the second convolution's pooling");
+        bool secondTaken = ((Conv2DLayer)fused.Layers[3]).TakesPooledGradient((Pool2DLayer)fused.Layers[4], withInputGradient: true);
+        Assert.AreEqual(secondKernel == 5 && taken, secondTaken, "the second convolution reads its gradient through the winners where the first does and its pooling tiles its output");
 
         FusionComparison.AssertSameSteps(written, fused, batch, classes: 3, g => g.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
     }
