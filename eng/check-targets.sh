@@ -10,8 +10,9 @@
 #     Fashion-MNIST minibatch (`step-compare --real-data`, 3 runs each). Above 1 means the sparse kernels lose on this
 #     machine's vector width: make DirectConvolutionLanes.SparseRun (weight gradient) or SparseBlock (input gradient)
 #     return 0 for that width. Likewise the Flatten passed over against run (`--passed-views`; above 1: turn
-#     Network.PassesViews off by default) and the CNN's automatic chunk (one of 128) against two of 64 (`--chunks`; above 1:
-#     revisit Network.ChunkBufferBytes). And RAD's magnitude sampling writing whole vectors of draws against the walk before
+#     Network.PassesViews off by default), the CNN's automatic chunk (one of 128) against two of 64 (`--chunks`; above 1:
+#     revisit Network.ChunkBufferBytes) and every convolution under max pooling reading its gradient through the winners
+#     against only the first (`--pooled-gradients`; above 1: see Network.ReadsEveryPooledGradient). And RAD's magnitude sampling writing whole vectors of draws against the walk before
 #     (`magnitude-timing --whole-vectors`, four shapes; above 1: see MagnitudeSampling.WalksWholeVectors).
 # Usage: eng/check-targets.sh [rounds] [output-dir]   (rounds of the TorchSharp comparison, default 3; about 2.5 min a round)
 #        eng/check-targets.sh --summary output-dir     (the verdicts again, from a finished run's files)
@@ -75,7 +76,7 @@ summary() {
     }' "$dir/peer-training.txt" 2>/dev/null || echo "- against TorchSharp: not measured (see peer-training.txt)"
 
   local variant ratios
-  for variant in sparse-gradients sparse-input-gradients passed-views chunks; do
+  for variant in sparse-gradients sparse-input-gradients passed-views chunks pooled-gradients; do
     ratios=$(grep -o 'ratio=[0-9.]*' "$dir/step-compare-$variant.txt" 2>/dev/null | cut -d= -f2 | xargs || true)
     if [ -z "$ratios" ]; then
       echo "- (default) cnn step with --$variant over without: not measured (see step-compare-$variant.txt)"
@@ -84,6 +85,7 @@ summary() {
       case $variant in
         passed-views) advice="see Network.PassesViews" ;;
         chunks) advice="see Network.ChunkBufferBytes" ;;
+        pooled-gradients) advice="see Network.ReadsEveryPooledGradient" ;;
       esac
       verdict=$(echo "$ratios" | awk -v advice="$advice" '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER in " slow " of " NF " runs: " advice : "faster" }')
       echo "- (default) cnn step with --$variant over without: $verdict ($ratios)"
@@ -136,7 +138,7 @@ unset OPENBLAS_CORETYPE
 for model in mlp cnn; do
   run step-flops --model "$model" --threads 2 | tee "$dir/step-flops-$model.txt"
 done
-for variant in sparse-gradients sparse-input-gradients passed-views chunks; do
+for variant in sparse-gradients sparse-input-gradients passed-views chunks pooled-gradients; do
   : >"$dir/step-compare-$variant.txt"
   for _ in 1 2 3; do
     run step-compare --model cnn --"$variant" --real-data | tee -a "$dir/step-compare-$variant.txt"
