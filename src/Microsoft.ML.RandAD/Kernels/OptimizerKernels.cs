@@ -22,6 +22,24 @@ internal static unsafe class OptimizerKernels
 {
     private const int PartElements = 1 << 15;
 
+    /// <summary>
+    /// Elements a part of an update over <paramref name="length"/> takes: parts of about <see cref="PartElements"/>, as many as a
+    /// multiple of the <paramref name="threads"/>, of equal length (whole cache lines; the last shorter by less than a line a
+    /// part), so the threads finish together (the MLP's 269K parameters: 10 parts of 26,944 rather than 8 of 32,768 and a
+    /// ninth of 7,178). Each element's arithmetic is its own, so the split cannot change a result.
+    /// </summary>
+    internal static int PerPart(int length, int threads)
+    {
+        int parts = (length + PartElements - 1) / PartElements;
+        if (parts <= 1 || threads <= 1)
+        {
+            return PartElements;
+        }
+
+        parts = (parts + threads - 1) / threads * threads;
+        return ((length + parts - 1) / parts + 15) & ~15;
+    }
+
     /// <summary>2^-126, the smallest normal float; state below it in magnitude is flushed to 0.</summary>
     private const float SmallestNormal = 1.17549435E-38f;
 
@@ -96,7 +114,7 @@ internal static unsafe class OptimizerKernels
         public void Run()
         {
             _path = KernelSettings.Path;
-            WorkerPool.RunRanges(ref this, _length, PartElements);
+            WorkerPool.RunRanges(ref this, _length, PerPart(_length, KernelSettings.ThreadCount));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]

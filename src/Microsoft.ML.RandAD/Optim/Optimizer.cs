@@ -13,6 +13,11 @@ public sealed class Optimizer
 {
     private readonly Network _network;
     private readonly (int Offset, int Length, bool Decays)[] _segments;
+
+    // The same runs merged across the decay flag where adjacent: one update when weight decay is 0 (every run then takes the
+    // same arithmetic), as for the MLP benchmark's Adam, whose six runs (each layer's weights, then its bias) were six calls,
+    // the small ones on one thread.
+    private readonly (int Offset, int Length, bool Decays)[] _runs;
     private readonly float[] _first;
     private readonly float[] _second;
 
@@ -26,7 +31,8 @@ public sealed class Optimizer
         spec.Validate();
         _network = network;
         Spec = spec;
-        _segments = Segments(network.Blocks);
+        _segments = Segments(network.Blocks, acrossDecay: false);
+        _runs = Segments(network.Blocks, acrossDecay: true);
         int n = network.Parameters.Length;
         bool usesFirst = spec.Kind != OptimizerKind.Sgd || spec.Momentum != 0;
         _first = usesFirst ? new float[n] : [];
@@ -55,7 +61,7 @@ public sealed class Optimizer
             correction = 1f / MathF.Sqrt(1f - MathF.Pow(s.Beta2, Steps));
         }
 
-        foreach ((int offset, int length, bool decays) in _segments)
+        foreach ((int offset, int length, bool decays) in s.WeightDecay == 0 ? _runs : _segments)
         {
             float decay = decays ? s.WeightDecay : 0f;
             Span<float> ws = w.AsSpan(offset, length);
@@ -75,8 +81,8 @@ public sealed class Optimizer
         }
     }
 
-    /// <summary>Runs of trainable parameters with the same decay flag, merged where adjacent.</summary>
-    private static (int, int, bool)[] Segments(ReadOnlySpan<ParameterBlock> blocks)
+    /// <summary>Runs of trainable parameters with the same decay flag (any, <paramref name="acrossDecay"/>), merged where adjacent.</summary>
+    private static (int, int, bool)[] Segments(ReadOnlySpan<ParameterBlock> blocks, bool acrossDecay)
     {
         var segments = new List<(int Offset, int Length, bool Decays)>();
         foreach (ParameterBlock block in blocks)
@@ -86,7 +92,7 @@ public sealed class Optimizer
                 continue;
             }
 
-            if (segments.Count > 0 && segments[^1].Decays == block.Spec.Decays && segments[^1].Offset + segments[^1].Length == block.Offset)
+            if (segments.Count > 0 && (acrossDecay || segments[^1].Decays == block.Spec.Decays) && segments[^1].Offset + segments[^1].Length == block.Offset)
             {
                 segments[^1] = (segments[^1].Offset, segments[^1].Length + block.Length, block.Spec.Decays);
             }
