@@ -1,4 +1,5 @@
 using Microsoft.ML.RandAD.Kernels;
+using Microsoft.ML.RandAD.Layers;
 using Microsoft.ML.RandAD.Model;
 using Microsoft.ML.RandAD.Optim;
 using Microsoft.ML.RandAD.Sketches;
@@ -24,6 +25,9 @@ public sealed class NetworkTests
 
         // A direct first convolution (patch 27) and an im2col one (patch 72, several column chunks per chunk of rows).
         ["cnn-im2col", new NetworkSpec(InputSpec.Image(3, 10, 10), [new Conv2DSpec(8, 3, 1, 1), new ActivationSpec(ActivationKind.Relu), new Conv2DSpec(6, 3, 1, 1), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)], new LossSpec(LossKind.SoftmaxCrossEntropy))],
+
+        // The CNN's layers on 8×8 images: both convolutions read their gradients through their 2×2 poolings' winners.
+        ["cnn-pooled", new NetworkSpec(InputSpec.Image(1, 8, 8), [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(32, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)], new LossSpec(LossKind.SoftmaxCrossEntropy))],
     ];
 
     /// <summary>Exact backprop and RAD with each layer type's default estimator and with shared sampling.</summary>
@@ -41,6 +45,14 @@ public sealed class NetworkTests
     {
         const int batch = 4;
         var network = Network.Create(spec, seed: 11);
+        if (name == "cnn-pooled")
+        {
+            Assert.IsTrue(
+                ((Conv2DLayer)network.Layers[0]).TakesPooledGradient((Pool2DLayer)network.Layers[1]) &&
+                ((Conv2DLayer)network.Layers[3]).TakesPooledGradient((Pool2DLayer)network.Layers[4], withInputGradient: true),
+                "both convolutions read their gradients through the winners");
+        }
+
         var random = new Random(5);
         float[] x = Enumerable.Range(0, batch * network.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
         int targetWidth = spec.Loss.Kind is LossKind.MeanSquaredError or LossKind.Huber ? network.OutputSize : 1;
