@@ -24,7 +24,9 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// in both and the input gradients dense in the first. With
 /// <c>--real-data</c> every step takes Fashion-MNIST's first training minibatch rather than uniform noise. With <c>--fused-activations</c>, two exact networks whose Dense layers and the ReLUs after them run apart and
 /// fused (<see cref="Network.FusesActivations"/>, the default: the bias and ReLU applied by the product forward, the ReLU's
-/// mask by the next layer's input-gradient product backward). With <c>--passed-views</c>, two exact networks whose Flatten runs
+/// mask by the next layer's input-gradient product backward); with <c>--keep</c> too, two RAD networks (for a CNN: the ReLUs
+/// after its poolings packing their masks in the pooling's pass, the next convolution's input gradient applying them). The
+/// fusion variants take <c>--keep</c> for RAD networks. With <c>--passed-views</c>, two exact networks whose Flatten runs
 /// (copying its input forward and its gradient backward) and is passed over (<see cref="Network.PassesViews"/>, the default).
 /// With <c>--chunks</c>, two exact networks in chunks of <c>--chunk-rows</c> (64 unless given) and in automatic chunks (the
 /// default: the CNN's batch of 128 in one). With <c>--whole-vectors</c> (and <c>--keep</c>), two RAD networks whose magnitude
@@ -131,13 +133,14 @@ internal static class StepComparison
 
         if (options.FusedPooling || options.FusedActivations || options.PassedViews)
         {
-            // The same exact network with the one fusion asked about off, then on.
+            // The same network (exact, or RAD with --keep) with the one fusion asked about off, then on.
+            RadSettings sketch = options.KeepFraction < 1 ? options.Sketch : RadSettings.Exact;
             Action apart = Prepare(
-                RadSettings.Exact, out long apartBytes, fusesPooling: !options.FusedPooling, fusesActivations: !options.FusedActivations, passesViews: !options.PassedViews);
-            Action fused = Prepare(RadSettings.Exact, out long fusedBytes);
+                sketch, out long apartBytes, fusesPooling: !options.FusedPooling, fusesActivations: !options.FusedActivations, passesViews: !options.PassedViews);
+            Action fused = Prepare(sketch, out long fusedBytes);
             (double apartMs, double fusedMs, double ratio) = Time(options, apart, fused);
             Console.WriteLine(
-                $"model={options.Model} fusion={(options.FusedPooling ? "pooling" : options.FusedActivations ? "activations" : "views")} batch={options.Batch} threads={options.Threads} " +
+                $"model={options.Model} sketch={options.SketchName} fusion={(options.FusedPooling ? "pooling" : options.FusedActivations ? "activations" : "views")} batch={options.Batch} threads={options.Threads} " +
                 $"apart_ms={apartMs:F3} fused_ms={fusedMs:F3} ratio={ratio:F3} retained_bytes={apartBytes}->{fusedBytes}");
             return 0;
         }

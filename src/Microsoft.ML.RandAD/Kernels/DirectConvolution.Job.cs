@@ -31,6 +31,7 @@ internal static unsafe partial class DirectConvolution
         private bool _sparseInput; // forward of an input gradient: images with few nonzeros go over those only (SparseForward)
         private bool* _filterMajor; // weight gradient: per part, whether it summed sparsely, filter-major (null: never sparse)
         private PooledInput _pooledInput; // forward of an input gradient: its images formed from a max pooling's gradient and winners
+        private byte* _reluBits; // forward through pooling: the ReLU's mask of the pooled output; input gradient: the mask it is masked by
 
         /// <summary>
         /// The forward pass of an input gradient (zero bias): each image with few enough nonzero
@@ -38,9 +39,10 @@ internal static unsafe partial class DirectConvolution
         /// band of the output, once written, is masked by it while it is in the cache (<see cref="ReluFromOutput.BackwardRange"/>,
         /// slope 0): an input gradient that comes out as the ReLU's input gradient.
         /// </summary>
-        public void RunInputGradient(float* reluOutput, PooledInput pooled)
+        public void RunInputGradient(float* reluOutput, byte* reluBits, PooledInput pooled)
         {
             _reluOutput = reluOutput;
+            _reluBits = reluBits;
             _pooledInput = pooled;
             _sparseInput = SparseInputGradients;
             Run(lines: _count);
@@ -73,12 +75,13 @@ internal static unsafe partial class DirectConvolution
         }
 
         /// <summary>The forward pass (parts are ranges of images, or of bands of rows) with each image's output max-pooled into <paramref name="pooled"/> and <paramref name="winners"/> (may be null).</summary>
-        public void RunForwardThroughPooling(in PoolGeometry pool, float* pooled, byte* winners, bool relu)
+        public void RunForwardThroughPooling(in PoolGeometry pool, float* pooled, byte* winners, bool relu, byte* reluBits)
         {
             _pool = pool;
             _pooled = pooled;
             _winners = winners;
             _relu = relu;
+            _reluBits = reluBits;
             Run(lines: _count);
         }
 
@@ -169,6 +172,13 @@ internal static unsafe partial class DirectConvolution
                         ReluFromOutput.BackwardRange(
                             _reluOutput + ((long)n * outputSize) + bandStart, output + bandStart, 0f, output + bandStart, (endRow - firstRow) * _g.OutWidth * _filters, _path);
                     }
+                    else if (_reluBits != null && image == null)
+                    {
+                        // The ReLU's own mask (a bit an element, whole bytes a pixel): its backward pass on the band.
+                        long bandStart = (long)firstRow * _g.OutWidth * _filters;
+                        BitMask.ApplyBytes(
+                            _reluBits + ((((long)n * outputSize) + bandStart) >> 3), output + bandStart, output + bandStart, (endRow - firstRow) * _g.OutWidth * _filters, _path);
+                    }
 
                     if (image != null)
                     {
@@ -182,6 +192,11 @@ internal static unsafe partial class DirectConvolution
                             band, new ReadOnlySpan<float>(image + ((long)firstRow * rowFloats), band.ImageSize), 1, pooledBand,
                             _winners == null ? default : new Span<byte>(_winners + at, band.OutImageSize),
                             relu: _relu); // the ReLU after the pooling, as each maximum is stored (the ReLU's own max(x, 0))
+                        if (_reluBits != null)
+                        {
+                            // That ReLU's mask too, from the band's pooled output still in the cache (whole bytes a pixel).
+                            BitMask.PackGreaterThanZeroBytes(_pooled + at, band.OutImageSize, _reluBits + (at >> 3), _path);
+                        }
                     }
                 }
 

@@ -160,7 +160,7 @@ internal static unsafe partial class DirectConvolution
     /// </summary>
     public static void ForwardThroughPooling(
         in ConvGeometry g, in PoolGeometry pool, ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters,
-        Span<float> pooled, Span<byte> winners, bool relu = false)
+        Span<float> pooled, Span<byte> winners, bool relu = false, Span<ulong> reluMask = default)
     {
         if (pool.Channels != filters || pool.Height != g.OutHeight || pool.Width != g.OutWidth)
         {
@@ -177,11 +177,18 @@ internal static unsafe partial class DirectConvolution
                 nameof(pooled));
         }
 
+        if (!reluMask.IsEmpty && (!relu || filters % 8 != 0 || reluMask.Length < BitMask.WordCount((int)pooledLength)))
+        {
+            throw new ArgumentException(
+                $"A ReLU's mask after the pooling needs the ReLU, filters in whole bytes ({filters}) and {BitMask.WordCount((int)pooledLength)} words; got {reluMask.Length}.", nameof(reluMask));
+        }
+
         float* transposed = ForwardWeights(g, count, weight, filters);
         fixed (float* pi = images, pb = bias, pp = pooled)
         fixed (byte* pwin = winners)
+        fixed (ulong* pm = reluMask)
         {
-            new ConvolutionJob(g, filters, pi, transposed, pb, null, count).RunForwardThroughPooling(pool, pp, pwin, relu);
+            new ConvolutionJob(g, filters, pi, transposed, pb, null, count).RunForwardThroughPooling(pool, pp, pwin, relu, (byte*)pm);
         }
     }
 
@@ -239,8 +246,10 @@ internal static unsafe partial class DirectConvolution
     /// gradient), each image's gradient is masked by it as it is written: the ReLU's input gradient, the same bits as its own
     /// backward pass (<see cref="ReluFromOutput.Backward"/>, slope 0) afterwards, without writing and reading it again.</para>
     /// </remarks>
-    public static void InputGradient(in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput = default) =>
-        RunInputGradient(g, outputGradient, count, weight, filters, inputGradient, reluOutput, default);
+    public static void InputGradient(
+        in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient,
+        ReadOnlySpan<float> reluOutput = default, ReadOnlySpan<ulong> reluMask = default) =>
+        RunInputGradient(g, outputGradient, count, weight, filters, inputGradient, reluOutput, reluMask, default);
 
     /// <summary>The images of an input gradient's forward pass read through a max pooling (<see cref="InputGradientThroughPooling"/>).</summary>
     private readonly struct PooledInput(PoolGeometry pool, float* gradient, byte* winners)
@@ -250,7 +259,9 @@ internal static unsafe partial class DirectConvolution
         public readonly byte* Winners = winners;
     }
 
-    private static void RunInputGradient(in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput, PooledInput pooled)
+    private static void RunInputGradient(
+        in ConvGeometry g, ReadOnlySpan<float> outputGradient, int count, ReadOnlySpan<float> weight, int filters, Span<float> inputGradient,
+        ReadOnlySpan<float> reluOutput, ReadOnlySpan<ulong> reluMask, PooledInput pooled)
     {
         g.Validate();
         if (!IsTransposable(g))
@@ -274,9 +285,16 @@ internal static unsafe partial class DirectConvolution
             throw new ArgumentException($"reluOutput holds {reluOutput.Length} floats; {count} images need {(long)count * g.ImageSize}.", nameof(reluOutput));
         }
 
-        fixed (float* pg = outputGradient, px = inputGradient, pr = reluOutput)
+        if (!reluMask.IsEmpty && (!reluOutput.IsEmpty || g.Channels % 8 != 0 || reluMask.Length < BitMask.WordCount(count * g.ImageSize)))
         {
-            new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count).RunInputGradient(pr, pooled);
+            throw new ArgumentException(
+                $"A ReLU's mask needs channels in whole bytes ({g.Channels}), no ReLU output beside it and {BitMask.WordCount(count * g.ImageSize)} words; got {reluMask.Length}.", nameof(reluMask));
+        }
+
+        fixed (float* pg = outputGradient, px = inputGradient, pr = reluOutput)
+        fixed (ulong* pm = reluMask)
+        {
+            new ConvolutionJob(t, g.Channels, pg, transposed, zeros, px, count).RunInputGradient(pr, (byte*)pm, pooled);
         }
     }
 
@@ -376,13 +394,13 @@ internal static unsafe partial class DirectConvolution
     /// </summary>
     public static void InputGradientThroughPooling(
         in ConvGeometry g, in PoolGeometry pool, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, int count, ReadOnlySpan<float> weight,
-        int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput = default)
+        int filters, Span<float> inputGradient, ReadOnlySpan<float> reluOutput = default, ReadOnlySpan<ulong> reluMask = default)
     {
         CheckPooled(g, filters, pool, pooledGradient, winners, count);
         fixed (float* pp = pooledGradient)
         fixed (byte* pwin = winners)
         {
-            RunInputGradient(g, default, count, weight, filters, inputGradient, reluOutput, new PooledInput(pool, pp, pwin));
+            RunInputGradient(g, default, count, weight, filters, inputGradient, reluOutput, reluMask, new PooledInput(pool, pp, pwin));
         }
     }
 

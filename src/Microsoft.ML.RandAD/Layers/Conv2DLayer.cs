@@ -90,9 +90,12 @@ internal sealed class Conv2DLayer : Layer
     /// the pooled output and the winners (<paramref name="winners"/>, empty when not wanted) with the same bits, without the
     /// full-size output in between. The caller keeps the input for the backward pass (<see cref="KeepForBackward"/>).
     /// </summary>
-    /// <remarks>With <paramref name="relu"/>, the ReLU after the pooling too (one that keeps no mask), on the pooled output in the cache.</remarks>
-    internal void ForwardThroughPooling(StepContext context, ReadOnlySpan<float> input, Pool2DLayer pool, Span<float> pooled, Span<byte> winners, bool relu = false) =>
-        DirectConvolution.ForwardThroughPooling(_geometry, pool.Geometry, input, context.Batch, _weight.Values, _bias.Values, _filters, pooled, winners, relu);
+    /// <remarks>
+    /// With <paramref name="relu"/>, the ReLU after the pooling too, on the pooled output in the cache; given
+    /// <paramref name="reluMask"/>, that ReLU's mask as well (one that keeps a mask: <see cref="ReluLayer.BeginMask"/>).
+    /// </remarks>
+    internal void ForwardThroughPooling(StepContext context, ReadOnlySpan<float> input, Pool2DLayer pool, Span<float> pooled, Span<byte> winners, bool relu = false, Span<ulong> reluMask = default) =>
+        DirectConvolution.ForwardThroughPooling(_geometry, pool.Geometry, input, context.Batch, _weight.Values, _bias.Values, _filters, pooled, winners, relu, reluMask);
 
     /// <summary>im2col + GEMM a column chunk of images at a time (chunks spread over the threads), then the bias.</summary>
     private void ForwardByProducts(StepContext context, ReadOnlySpan<float> input, Span<float> output) =>
@@ -114,7 +117,20 @@ internal sealed class Conv2DLayer : Layer
     internal void BackwardThroughRelu(StepContext context, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> reluOutput, Span<float> inputGradient) =>
         Backward(context, outputGradient, inputGradient, reluOutput.Slice(0, context.Batch * _geometry.ImageSize));
 
-    private void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, ReadOnlySpan<float> reluOutput)
+    /// <summary>
+    /// Whether this layer's input gradient can come out masked by the bit mask of the plain ReLU before it
+    /// (<see cref="BackwardThroughReluMask"/>): as <see cref="TakesReluMask"/>, with input pixels of whole bytes of bits.
+    /// </summary>
+    internal bool TakesReluBits => TakesReluMask && _geometry.Channels % 8 == 0;
+
+    /// <summary>
+    /// The backward pass with the input gradient masked by <paramref name="reluMask"/>, the mask a plain ReLU before this layer
+    /// keeps (<see cref="ReluLayer.Mask"/>): the ReLU's input gradient, so its own backward pass is skipped. The same bits.
+    /// </summary>
+    internal void BackwardThroughReluMask(StepContext context, ReadOnlySpan<float> outputGradient, ReadOnlySpan<ulong> reluMask, Span<float> inputGradient) =>
+        Backward(context, outputGradient, inputGradient, default, reluMask);
+
+    private void Backward(StepContext context, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, ReadOnlySpan<float> reluOutput, ReadOnlySpan<ulong> reluMask = default)
     {
         ConvGeometry g = _geometry;
         int batch = context.Batch;
@@ -126,11 +142,11 @@ internal sealed class Conv2DLayer : Layer
 
         if (DirectConvolution.TakesInputGradient(g, _filters))
         {
-            DirectConvolution.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient, reluOutput);
+            DirectConvolution.InputGradient(g, outputGradient, batch, _weight.Values, _filters, inputGradient, reluOutput, reluMask);
         }
         else
         {
-            if (!reluOutput.IsEmpty)
+            if (!reluOutput.IsEmpty || !reluMask.IsEmpty)
             {
                 throw new InvalidOperationException("Only the direct input gradient takes the ReLU's mask (TakesReluMask).");
             }
@@ -157,10 +173,12 @@ internal sealed class Conv2DLayer : Layer
     /// <summary>
     /// The backward pass given the pooling's output gradient and winners instead of this layer's own output gradient: the same
     /// weight, bias and (given <paramref name="inputGradient"/>) input gradients, the same bits, without the full-size gradient
-    /// in between. Given <paramref name="reluOutput"/>, the input gradient comes out masked by it (<see cref="BackwardThroughRelu"/>).
+    /// in between. Given <paramref name="reluOutput"/> or <paramref name="reluMask"/>, the input gradient comes out masked by it
+    /// (<see cref="BackwardThroughRelu"/>, <see cref="BackwardThroughReluMask"/>).
     /// </summary>
     internal void BackwardThroughPooling(
-        StepContext context, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, Pool2DLayer pool, Span<float> inputGradient = default, ReadOnlySpan<float> reluOutput = default)
+        StepContext context, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> winners, Pool2DLayer pool, Span<float> inputGradient = default,
+        ReadOnlySpan<float> reluOutput = default, ReadOnlySpan<ulong> reluMask = default)
     {
         int batch = context.Batch;
         Sketch.ParameterGradientsThroughPooling(
@@ -169,7 +187,7 @@ internal sealed class Conv2DLayer : Layer
         {
             DirectConvolution.InputGradientThroughPooling(
                 _geometry, pool.Geometry, pooledGradient, winners, batch, _weight.Values, _filters, inputGradient,
-                reluOutput.IsEmpty ? default : reluOutput.Slice(0, batch * _geometry.ImageSize));
+                reluOutput.IsEmpty ? default : reluOutput.Slice(0, batch * _geometry.ImageSize), reluMask);
         }
     }
 

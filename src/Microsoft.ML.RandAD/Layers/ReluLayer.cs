@@ -80,6 +80,19 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
         BitMask.Apply(context.Kept(_mask[context.Chunk]), outputGradient.Slice(0, n), NegativeSlope, inputGradient.Slice(0, n));
     }
 
+    /// <summary>
+    /// The current chunk's mask, kept (and charged to this layer) for a fused pass to write in this layer's stead
+    /// (<see cref="Conv2DLayer.ForwardThroughPooling"/>): a plain ReLU that keeps a mask, in training.
+    /// </summary>
+    internal Span<ulong> BeginMask(StepContext context)
+    {
+        _mask[context.Chunk] = context.Keep<ulong>(BitMask.WordCount(context.Batch * InputShape.Size));
+        return context.Kept(_mask[context.Chunk]);
+    }
+
+    /// <summary>The current chunk's mask, for a layer whose backward pass applies it in this layer's stead (<see cref="Conv2DLayer.BackwardThroughReluMask"/>).</summary>
+    internal ReadOnlySpan<ulong> Mask(StepContext context) => context.Kept(_mask[context.Chunk]);
+
     private void LeakyForward(ReadOnlySpan<float> input, Span<float> output)
     {
         // max(x, slope·x) equals the leaky ReLU for 0 < slope < 1; min for slope > 1.

@@ -103,6 +103,16 @@ public sealed partial class Network
         FusesActivations && i >= 2 && IsMasklessRelu(i, training) && PoolsFromCache(i - 2, out _, out _);
 
     /// <summary>
+    /// Whether layer <paramref name="i"/> is a plain ReLU (slope 0) that keeps a mask of its own in training (RAD: the next
+    /// layer keeps a sketch of its output) after a convolution and max pooling that run as one, over pixels of whole bytes of
+    /// bits: then the fused pass applies it to the pooled output and packs its mask while both are in the cache
+    /// (<see cref="ReluLayer.BeginMask"/>); the same output and mask as its own pass.
+    /// </summary>
+    internal bool MasksAfterPooling(int i) =>
+        FusesActivations && i >= 2 && _layers[i] is ReluLayer { NegativeSlope: 0, ReadsOutput: false } &&
+        PoolsFromCache(i - 2, out _, out Pool2DLayer? pool) && pool.Geometry.Channels % 8 == 0;
+
+    /// <summary>
     /// Whether layer <paramref name="i"/> is a convolution whose direct input gradient also takes the backward pass of the ReLU
     /// before it (<see cref="Conv2DLayer.BackwardThroughRelu"/>): a plain ReLU (slope 0) whose output this layer keeps exactly,
     /// with a layer below it that needs its input gradient.
@@ -112,6 +122,17 @@ public sealed partial class Network
         convolution = FusesActivations && i >= 2 && IsMasklessRelu(i - 1, training: true) && _layers[i] is Conv2DLayer { TakesReluMask: true } c
             ? c : null;
         return convolution is not null;
+    }
+
+    /// <summary>
+    /// Likewise for a plain ReLU that keeps a mask of its own (RAD): the convolution's input gradient applies that mask
+    /// (<see cref="Conv2DLayer.BackwardThroughReluMask"/>), pixels of whole bytes of bits.
+    /// </summary>
+    internal bool MasksBitsInConvolution(int i, [NotNullWhen(true)] out ReluLayer? relu)
+    {
+        relu = FusesActivations && i >= 2 && _layers[i] is Conv2DLayer { TakesReluBits: true } && _layers[i - 1] is ReluLayer { NegativeSlope: 0, ReadsOutput: false } r
+            ? r : null;
+        return relu is not null;
     }
 
     /// <summary>
@@ -242,11 +263,15 @@ public sealed partial class Network
                 long started = Profile?.Now() ?? 0;
                 _context.LayerIndex = i;
                 convolution.KeepForBackward(_context, input);
-                bool relu = ActivatesAfterPooling(i + 2, training: true); // then the ReLU's output is what the pass writes
+                bool masked = MasksAfterPooling(i + 2); // a ReLU that keeps a mask, packed by the pass too
+                bool relu = masked || ActivatesAfterPooling(i + 2, training: true); // then the ReLU's output is what the pass writes
                 output = LayerOutput(relu ? i + 2 : i + 1, chunk, rows, input);
                 _context.LayerIndex = i + 1;
                 Span<byte> winners = pool.BeginWinners(_context);
-                convolution.ForwardThroughPooling(_context, input, pool, output, winners, relu);
+                _context.LayerIndex = i + 2;
+                Span<ulong> mask = masked ? ((ReluLayer)_layers[i + 2]).BeginMask(_context) : default;
+                _context.LayerIndex = i + 1;
+                convolution.ForwardThroughPooling(_context, input, pool, output, winners, relu, mask);
                 pool.EndWinners(_context, winners);
                 Profile?.AddForward(i, started); // the pooling's (and the ReLU's) share counts with the convolution
                 input = output;
@@ -345,17 +370,18 @@ public sealed partial class Network
                 int c = i - 1;
                 var pooledConvolution = (Conv2DLayer)_layers[c];
                 ReadOnlySpan<byte> winners = pool.Winners(_context);
-                bool masked = MasksInConvolution(c, out _);
+                bool masked = MasksInConvolution(c, out _), maskedByBits = !masked && MasksBitsInConvolution(c, out _);
+                ReadOnlySpan<ulong> reluMask = maskedByBits ? ((ReluLayer)_layers[c - 1]).Mask(_context) : default;
                 Span<float> convolutionInputGradient = RunsBefore(c) < 0
                     ? default : (gradientInA ? _buffers.Second : _buffers.First).Slice(0, rows * pooledConvolution.InputShape.Size);
                 _context.LayerIndex = c;
                 _context.KeptInputBlock = pooledConvolution.KeepsInput ? _keptInputs[c][chunk] : default;
                 _context.KeptOutputBlock = pooledConvolution.OutputKeptByNext ? _keptInputs[KeeperOf(c)][chunk] : default;
-                pooledConvolution.BackwardThroughPooling(_context, gradient, winners, pool, convolutionInputGradient, masked ? _context.KeptInput : default);
+                pooledConvolution.BackwardThroughPooling(_context, gradient, winners, pool, convolutionInputGradient, masked ? _context.KeptInput : default, reluMask);
                 Profile?.AddBackward(c, start); // the pooling's share (unpacking its winners) counts with the convolution
                 gradient = convolutionInputGradient;
                 gradientInA = !gradientInA;
-                i = masked ? c - 1 : c; // on below the ReLU whose backward pass the input gradient took, or the convolution
+                i = masked || maskedByBits ? c - 1 : c; // on below the ReLU whose backward pass the input gradient took, or the convolution
                 continue;
             }
 
@@ -375,6 +401,17 @@ public sealed partial class Network
             {
                 // Likewise a convolution's direct input gradient, masked image by image as it is written.
                 convolution.BackwardThroughRelu(_context, gradient, _context.KeptInput, inputGradient);
+                Profile?.AddBackward(i, start); // the ReLU's share counts with the convolution
+                gradient = inputGradient;
+                gradientInA = !gradientInA;
+                i--;
+                continue;
+            }
+
+            if (MasksBitsInConvolution(i, out ReluLayer? maskingRelu))
+            {
+                // Or by the mask the ReLU keeps (RAD, whose convolution keeps a sketch rather than the ReLU's output).
+                ((Conv2DLayer)layer).BackwardThroughReluMask(_context, gradient, maskingRelu.Mask(_context), inputGradient);
                 Profile?.AddBackward(i, start); // the ReLU's share counts with the convolution
                 gradient = inputGradient;
                 gradientInA = !gradientInA;

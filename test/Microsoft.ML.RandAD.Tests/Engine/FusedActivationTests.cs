@@ -171,20 +171,24 @@ public sealed class FusedActivationTests
         from sketch in new[] { "exact", "magnitude" }
         from threads in new[] { 1, 2 }
         from chunkRows in new[] { 0, 5 }
-        select new object[] { sketch, threads, chunkRows };
+        from secondKernel in new[] { 2, 5 }
+        select new object[] { sketch, threads, chunkRows, secondKernel };
 
     /// <summary>
     /// A convolution, max pooling and the ReLU after it (the factory puts pooling first) run as one pass, the ReLU on the pooled
-    /// output; backward, the next convolution's input gradient takes the ReLU's mask.
+    /// output (and, where the ReLU keeps a mask, its mask); backward, the next convolution's input gradient takes the ReLU's
+    /// mask: the ReLU's output where the convolution keeps it, else the ReLU's own mask. The second convolution is 2×2 with
+    /// 128 filters or the CNN's 5×5 with 32 (whose gradients are read through its pooling's winners too).
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(ConvolutionNetworks))]
-    public void ConvolutionNetworksGiveTheSameLossAndGradientsWithTheReluInThePooling(string sketch, int threads, int chunkRows)
+    public void ConvolutionNetworksGiveTheSameLossAndGradientsWithTheReluInThePooling(string sketch, int threads, int chunkRows, int secondKernel)
     {
         using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
         var spec = new NetworkSpec(
             InputSpec.Image(1, 12, 12),
-            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new Conv2DSpec(128, 2, 1, 1),
+            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
+             secondKernel == 2 ? new Conv2DSpec(128, 2, 1, 1) : new Conv2DSpec(32, 5, 1, 2),
              new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(), new DenseSpec(3)],
             new LossSpec(LossKind.SoftmaxCrossEntropy));
         const int batch = 24;
@@ -206,6 +210,11 @@ public sealed class FusedActivationTests
         bool direct = KernelSettings.Path is KernelPath.Vector512 or KernelPath.Vector256;
         Assert.AreEqual(sketch == "exact" && direct, fused.MasksInConvolution(relus[0] + 1, out _), "the first ReLU's mask in the convolution");
         Assert.IsFalse(apart.MasksInConvolution(relus[0] + 1, out _), "off with FusesActivations");
+
+        // A sketch keeps no exact input, so the first ReLU keeps a mask: the fused pass packs it, the convolution applies it.
+        Assert.AreEqual(sketch != "exact", fused.MasksAfterPooling(relus[0]), "the first ReLU's mask packed in the pooling");
+        Assert.AreEqual(sketch != "exact" && direct, fused.MasksBitsInConvolution(relus[0] + 1, out _), "the first ReLU's own mask in the convolution");
+        Assert.IsFalse(apart.MasksAfterPooling(relus[0]) || apart.MasksBitsInConvolution(relus[0] + 1, out _), "off with FusesActivations");
 
         FusionComparison.AssertSameSteps(apart, fused, batch, classes: 3, g => g.Take(16 * 25).Any(v => v != 0), "the first layer's weight gradient is not all zero");
 

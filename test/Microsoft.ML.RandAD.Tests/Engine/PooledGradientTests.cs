@@ -77,10 +77,11 @@ public sealed class PooledGradientTests
     public static IEnumerable<object[]> InputGradientLayers()
     {
         // channels, height, width, kernel, padding, filters, images, share of nonzero pooled gradients: the CNN's second layer
-        // (images sparse enough to run over their nonzeros, and dense ones), 3×3 with filters beyond the vectors (the padded
+        // (images sparse enough to run over their nonzeros, dense ones, one image), 3×3 with filters beyond the vectors (the padded
         // image's channels then have a scalar remainder), and 1×1 without padding.
         yield return [16, 14, 14, 5, 2, 32, 3, 0.3];
         yield return [16, 14, 14, 5, 2, 32, 2, 1.0];
+        yield return [16, 14, 14, 5, 2, 32, 1, 0.5]; // one image: on two threads, two bands of its rows
         yield return [16, 8, 8, 3, 1, 20, 3, 0.5];
         yield return [16, 6, 6, 1, 0, 12, 2, 1.0];
     }
@@ -97,20 +98,33 @@ public sealed class PooledGradientTests
         byte[] winners = Winners(pooled.Length);
         float[] weights = KernelTestCases.RandomFloats(filters * g.PatchSize, 6);
         float[] reluOutput = [.. KernelTestCases.RandomFloats(count * g.ImageSize, 7).Select(v => Math.Max(v, 0f))];
-        foreach (bool masked in new[] { false, true })
+        ulong[] reluMask = new ulong[BitMask.WordCount(reluOutput.Length)];
+        BitMask.PackGreaterThanZero(reluOutput, reluMask);
+        foreach (string masked in new[] { "no", "by the ReLU's output", "by the ReLU's mask" })
         {
             KernelTestCases.ForEachPath((path, threads) =>
             {
                 float[] dy = new float[count * g.OutPositions * filters];
                 Pooling.MaxBackward(pool, pooled, winners, count, dy);
                 float[] expected = [.. Enumerable.Repeat(float.NaN, count * g.ImageSize)];
-                DirectConvolution.InputGradient(g, dy, count, weights, filters, expected, masked ? reluOutput : default);
+                DirectConvolution.InputGradient(g, dy, count, weights, filters, expected, masked == "by the ReLU's output" ? reluOutput : default);
+                if (masked == "by the ReLU's mask")
+                {
+                    BitMask.Apply(reluMask, expected, 0f, expected); // the ReLU's own backward pass afterwards
+                }
 
                 // Poisoned, so an element left unwritten fails.
                 float[] actual = [.. Enumerable.Repeat(float.NaN, count * g.ImageSize)];
-                DirectConvolution.InputGradientThroughPooling(g, pool, pooled, winners, count, weights, filters, actual, masked ? reluOutput : default);
-                KernelTestCases.AssertBitEqual(expected, actual, $"input gradient {g}, {filters} filters ×{count}, masked {masked}, {path} ×{threads}");
+                DirectConvolution.InputGradientThroughPooling(
+                    g, pool, pooled, winners, count, weights, filters, actual, masked == "by the ReLU's output" ? reluOutput : default, masked == "by the ReLU's mask" ? reluMask : default);
+                string what = $"input gradient {g}, {filters} filters ×{count}, masked {masked}, {path} ×{threads}";
+                KernelTestCases.AssertBitEqual(expected, actual, what);
                 Assert.IsTrue(actual.Any(v => v != 0), "the input gradient is not all zero");
+
+                // The same mask on the full-size gradient.
+                Array.Fill(actual, float.NaN);
+                DirectConvolution.InputGradient(g, dy, count, weights, filters, actual, masked == "by the ReLU's output" ? reluOutput : default, masked == "by the ReLU's mask" ? reluMask : default);
+                KernelTestCases.AssertBitEqual(expected, actual, $"{what}, not through the pooling");
             });
         }
 
@@ -183,6 +197,27 @@ public sealed class PooledGradientTests
             Array.Fill(pooled, float.NaN);
             DirectConvolution.ForwardThroughPooling(g, pool, images, count, weights, bias, filters, pooled, default);
             KernelTestCases.AssertBitEqual(expected, pooled, $"pooled output without winners {what}");
+
+            // A ReLU after the pooling that keeps a mask (filters in whole bytes of bits): its output and its mask, as its own pass.
+            if (filters % 8 == 0)
+            {
+                float[] expectedRelu = new float[expected.Length];
+                ulong[] expectedMask = new ulong[BitMask.WordCount(expected.Length)];
+                BitMask.ReluForward(expected, expectedRelu, expectedMask);
+                ulong[] mask = [.. Enumerable.Repeat(0xA5A5_A5A5_A5A5_A5A5UL, expectedMask.Length)];
+                Array.Fill(pooled, float.NaN);
+                DirectConvolution.ForwardThroughPooling(g, pool, images, count, weights, bias, filters, pooled, winners, relu: true, mask);
+                KernelTestCases.AssertBitEqual(expectedRelu, pooled, $"ReLU output {what}");
+                int full = expected.Length / 64, rest = expected.Length % 64;
+                CollectionAssert.AreEqual(expectedMask[..full], mask[..full], $"ReLU mask {what}");
+                if (rest > 0)
+                {
+                    ulong low = (1UL << rest) - 1;
+                    Assert.AreEqual(expectedMask[full] & low, mask[full] & low, $"ReLU mask's last word {what}");
+                }
+
+                Assert.IsTrue(expectedMask.Any(w => w != 0), "some outputs pass the ReLU");
+            }
         });
 
         Assert.ThrowsExactly<ArgumentException>(() => DirectConvolution.ForwardThroughPooling(
