@@ -48,8 +48,7 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
             return;
         }
 
-        _mask[context.Chunk] = context.Keep<ulong>(BitMask.WordCount(n));
-        Span<ulong> mask = context.Kept(_mask[context.Chunk]);
+        Span<ulong> mask = BeginMask(context);
         if (NegativeSlope == 0)
         {
             BitMask.ReluForward(input, output, mask);
@@ -77,12 +76,12 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
             return;
         }
 
-        BitMask.Apply(context.Kept(_mask[context.Chunk]), outputGradient.Slice(0, n), NegativeSlope, inputGradient.Slice(0, n));
+        BitMask.Apply(Mask(context), outputGradient.Slice(0, n), NegativeSlope, inputGradient.Slice(0, n));
     }
 
     /// <summary>
-    /// The current chunk's mask, kept (and charged to this layer) for a fused pass to write in this layer's stead
-    /// (<see cref="Conv2DLayer.ForwardThroughPooling"/>): a plain ReLU that keeps a mask, in training.
+    /// The current chunk's mask, kept (and charged to this layer): for this layer's forward pass, or for a fused pass to write
+    /// in its stead (<see cref="Conv2DLayer.ForwardThroughPooling"/>, a plain ReLU that keeps a mask, in training).
     /// </summary>
     internal Span<ulong> BeginMask(StepContext context)
     {
@@ -90,7 +89,7 @@ internal sealed class ReluLayer(TensorShape shape, float negativeSlope = 0f) : L
         return context.Kept(_mask[context.Chunk]);
     }
 
-    /// <summary>The current chunk's mask, for a layer whose backward pass applies it in this layer's stead (<see cref="Conv2DLayer.BackwardThroughReluMask"/>).</summary>
+    /// <summary>The current chunk's mask: for this layer's backward pass, or a layer's that applies it in its stead (<see cref="Conv2DLayer.BackwardThroughReluMask"/>).</summary>
     internal ReadOnlySpan<ulong> Mask(StepContext context) => context.Kept(_mask[context.Chunk]);
 
     private void LeakyForward(ReadOnlySpan<float> input, Span<float> output)

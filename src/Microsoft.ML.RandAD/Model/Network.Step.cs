@@ -11,8 +11,8 @@ public sealed partial class Network
 {
     /// <summary>
     /// Whether a convolution followed by max pooling runs its forward pass and the pooling's as one, pooling each image's output
-    /// from the cache (<see cref="Conv2DLayer.TakesPooledOutput"/>), and a first convolution takes its output gradient through
-    /// the pooling's winners instead of the pooling writing it out (<see cref="Conv2DLayer.TakesPooledGradient"/>); the same
+    /// from the cache (<see cref="Conv2DLayer.TakesPooledOutput"/>), and a convolution takes its output gradient through the
+    /// pooling's winners instead of the pooling writing it out (<see cref="Conv2DLayer.TakesPooledGradient"/>); the same
     /// bits either way. On by default; tests and benchmarks turn it off to compare.
     /// </summary>
     internal bool FusesPooling

@@ -256,7 +256,7 @@ public sealed partial class Network
     /// <summary>Tells each layer whether the next one that runs keeps its output exactly (whenever the sketches change).</summary>
     internal void LinkKeptOutputs()
     {
-        _widestWritten = 0; // sketches decide what a step writes too (an exact first convolution reads the pooled gradient)
+        _widestWritten = 0; // sketches decide what a step writes too (a convolution over its kept input reads the pooled gradient)
         for (int i = 0; i < _layers.Count; i++)
         {
             _layers[i].OutputKeptByNext = KeeperOf(i) >= 0;
@@ -338,7 +338,7 @@ public sealed partial class Network
     /// <summary>
     /// Floats a row of the widest activation or gradient a step writes to the ping-pong buffers, with the fusions as they are
     /// set: every layer's output and input gradient but a convolution's output that its max pooling takes from the cache, the
-    /// gradient a first convolution reads through the pooling's winners, a first layer's input gradient, and a passed-over
+    /// gradient a convolution reads through the pooling's winners, a first layer's input gradient, and a passed-over
     /// Flatten's (at least the network's input, as before). Computed again only after the fusions, views or sketches change
     /// (a loop over the layers a step, twice, had the runtime recompile it at tier 1 during the first epoch: 9.8 ms).
     /// </summary>

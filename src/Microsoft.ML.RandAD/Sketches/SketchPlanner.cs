@@ -56,8 +56,8 @@ internal static class SketchPlanner
     {
         long Bytes(float f)
         {
-            // The chunks too depend on the sketches: an exact first convolution reads its pooled gradient, which narrows the
-            // widest buffer a step writes.
+            // The chunks too depend on the sketches: a convolution over its kept input (or magnitude sampling's rebuilt x̂)
+            // reads its pooled gradient, which narrows the widest buffer a step writes.
             Install(network, settings, overrides, f);
             int[] chunks = [.. network.ChunkSizes(batch)];
             return network.Layers.Sum(l => Retained(l, chunks));
