@@ -46,9 +46,10 @@ internal static unsafe class OptimizerKernels
     /// <summary>
     /// Adam / AdamW: <c>g += l2·w; m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; w −= decay·w; w −= step·m/(√v·c + ε)</c>,
     /// where step = lr/(1−β₁ᵗ) and c = 1/√(1−β₂ᵗ) carry the bias corrections (PyTorch's arithmetic) and
-    /// decay = lr·weightDecay for AdamW (0 for Adam, which passes its weight decay as l2).
+    /// decay = lr·weightDecay for AdamW (0 for Adam, which passes its weight decay as l2). With <paramref name="alongside"/>, the
+    /// calling thread runs it first while the pool's workers start the update (<see cref="WorkerPool.RunRanges{TJob}(ref TJob, int, int, Action?)"/>).
     /// </summary>
-    public static void Adam(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float step, float correction, float beta1, float beta2, float epsilon, float l2, float decay)
+    public static void Adam(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float step, float correction, float beta1, float beta2, float epsilon, float l2, float decay, Action? alongside = null)
     {
         ThrowIfShorter(w.Length, g.Length, m.Length, v.Length);
         fixed (float* pw = w, pg = g, pm = m, pv = v)
@@ -57,15 +58,15 @@ internal static unsafe class OptimizerKernels
             {
                 Adam = true, Step = step, Correction = correction, Beta1 = beta1, Beta2 = beta2, Epsilon = epsilon, L2 = l2, Decay = decay,
             };
-            job.Run();
+            job.Run(alongside);
         }
     }
 
     /// <summary>
     /// SGD with momentum μ (PyTorch's form, no dampening): <c>g += l2·w; u = μu + g; w −= lr·(nesterov ? g + μu : u)</c>.
-    /// With μ = 0 the velocity is untouched and may be empty.
+    /// With μ = 0 the velocity is untouched and may be empty. <paramref name="alongside"/>: as for <see cref="Adam"/>.
     /// </summary>
-    public static void Sgd(Span<float> w, ReadOnlySpan<float> g, Span<float> u, float rate, float momentum, bool nesterov, float l2)
+    public static void Sgd(Span<float> w, ReadOnlySpan<float> g, Span<float> u, float rate, float momentum, bool nesterov, float l2, Action? alongside = null)
     {
         ThrowIfShorter(w.Length, g.Length, momentum == 0 ? w.Length : u.Length, w.Length);
         fixed (float* pw = w, pg = g, pu = u)
@@ -74,7 +75,7 @@ internal static unsafe class OptimizerKernels
             {
                 Step = rate, Beta1 = momentum, Nesterov = nesterov, L2 = l2,
             };
-            job.Run();
+            job.Run(alongside);
         }
     }
 
@@ -111,10 +112,10 @@ internal static unsafe class OptimizerKernels
         public bool Nesterov;
         public float Step, Correction, Beta1, Beta2, Epsilon, L2, Decay;
 
-        public void Run()
+        public void Run(Action? alongside)
         {
             _path = KernelSettings.Path;
-            WorkerPool.RunRanges(ref this, _length, PerPart(_length, KernelSettings.ThreadCount));
+            WorkerPool.RunRanges(ref this, _length, PerPart(_length, KernelSettings.ThreadCount), alongside);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]

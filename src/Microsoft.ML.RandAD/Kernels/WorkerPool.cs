@@ -12,7 +12,7 @@ internal interface IParallelWork
     void Run(int part, int partCount);
 }
 
-/// <summary>A kernel job over a range of items (elements, rows, images…) that <see cref="WorkerPool.RunRanges"/> splits into parts.</summary>
+/// <summary>A kernel job over a range of items (elements, rows, images…) that <see cref="WorkerPool.RunRanges{TJob}(ref TJob, int, int)"/> splits into parts.</summary>
 internal interface IRangeJob
 {
     /// <summary>Processes items [first, first + count).</summary>
@@ -89,7 +89,7 @@ internal static unsafe class WorkerPool
         {
             s_work = work;
             s_function = null;
-            Dispatch(partCount, threads);
+            Dispatch(partCount, threads, alongside: null);
         }
         finally
         {
@@ -100,21 +100,28 @@ internal static unsafe class WorkerPool
 
     /// <summary>Allocation-free variant for kernels: calls <paramref name="function"/>(context, part, partCount).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Run(delegate*<void*, int, int, void> function, void* context, int partCount)
-    {
-        if (partCount <= 0)
-        {
-            return;
-        }
+    public static void Run(delegate*<void*, int, int, void> function, void* context, int partCount) =>
+        Run(function, context, partCount, alongside: null);
 
+    /// <summary>
+    /// The allocation-free <c>Run</c> above while the calling thread first runs
+    /// <paramref name="alongside"/> (work that shares nothing with the parts, e.g. reading the next minibatch during the
+    /// optimizer's update), then takes whatever parts are left: the workers start on the parts at once. Kernels that
+    /// <paramref name="alongside"/> calls run inline on the calling thread. With one thread, or when the pool cannot be had,
+    /// the parts run first, then <paramref name="alongside"/>. An exception from it is thrown once every part has run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static void Run(delegate*<void*, int, int, void> function, void* context, int partCount, Action? alongside)
+    {
         int threads = KernelSettings.ThreadCount;
-        if (partCount == 1 || threads == 1 || t_insidePool || !Monitor.TryEnter(s_gate))
+        if (partCount <= 0 || (partCount == 1 && alongside is null) || threads == 1 || t_insidePool || !Monitor.TryEnter(s_gate))
         {
             for (int p = 0; p < partCount; p++)
             {
                 function(context, p, partCount);
             }
 
+            alongside?.Invoke();
             return;
         }
 
@@ -122,7 +129,7 @@ internal static unsafe class WorkerPool
         {
             s_function = function;
             s_context = context;
-            Dispatch(partCount, threads);
+            Dispatch(partCount, threads, alongside);
         }
         finally
         {
@@ -133,11 +140,13 @@ internal static unsafe class WorkerPool
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void Dispatch(int partCount, int threads)
+    private static void Dispatch(int partCount, int threads, Action? alongside)
     {
         PoolTiming? timing = Timing;
         long start = timing is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-        int helpers = Math.Min(threads, partCount) - 1;
+
+        // With work of its own for the calling thread, every part may go to the workers.
+        int helpers = Math.Min(threads - 1, alongside is null ? partCount - 1 : partCount);
         EnsureThreads(helpers);
         s_failure = null;
         s_partCount = partCount;
@@ -158,9 +167,22 @@ internal static unsafe class WorkerPool
             }
         }
 
+        Exception? aside = null;
         t_insidePool = true;
         try
         {
+            if (alongside is not null)
+            {
+                try
+                {
+                    alongside();
+                }
+                catch (Exception e)
+                {
+                    aside = e; // thrown once the parts are done: they may still be running on the workers
+                }
+            }
+
             DrainParts(generation);
         }
         finally
@@ -181,7 +203,7 @@ internal static unsafe class WorkerPool
             timing.AddDispatch(end - start, end - drained);
         }
 
-        if (s_failure is Exception failure)
+        if ((s_failure ?? aside) is Exception failure)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
@@ -309,20 +331,29 @@ internal static unsafe class WorkerPool
     /// (the last one shorter), spread over the threads; on the calling thread alone when one part covers the span.
     /// </summary>
     public static void RunRanges<TJob>(ref TJob job, int span, int perPart)
+        where TJob : unmanaged, IRangeJob =>
+        RunRanges(ref job, span, perPart, alongside: null);
+
+    /// <summary>
+    /// <see cref="RunRanges{TJob}(ref TJob, int, int)"/> while the calling thread runs <paramref name="alongside"/> first (see the
+    /// <c>Run</c> that takes one); then even a single part goes to a worker.
+    /// </summary>
+    public static void RunRanges<TJob>(ref TJob job, int span, int perPart, Action? alongside)
         where TJob : unmanaged, IRangeJob
     {
-        if (span <= perPart || perPart <= 0)
+        if (alongside is null && (span <= perPart || perPart <= 0))
         {
             job.RunRange(0, span);
             return;
         }
 
+        perPart = Math.Max(perPart, 1);
         int parts = (int)(((long)span + perPart - 1) / perPart);
 
         fixed (TJob* pointer = &job)
         {
             var ranges = new Ranges<TJob> { Job = pointer, Span = span, PerPart = perPart };
-            Run(&RunRangePart<TJob>, &ranges, parts);
+            Run(&RunRangePart<TJob>, &ranges, parts, alongside);
         }
     }
 

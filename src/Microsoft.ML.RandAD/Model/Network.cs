@@ -60,6 +60,10 @@ public sealed partial class Network
     private int _reservedBatch;
     private int _chunkRows;
     private bool _firstChunkFilled;
+
+    // The source whose next batch FillAhead wrote (null: none), and its rows.
+    private IFeatureSource? _filledAhead;
+    private int _filledAheadRows;
     private int _requestedChunkRows;
     private bool _passesViews = true;
     private bool _fusesPooling = true;
@@ -309,10 +313,41 @@ public sealed partial class Network
     public double TrainStep(IFeatureSource source, int rows, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        Prepare(rows);
-        _firstChunkFilled = false;
+        if (!ReferenceEquals(source, _filledAhead) || rows != _filledAheadRows || rows != _batch)
+        {
+            Prepare(rows);
+            _firstChunkFilled = false;
+        }
+
+        _filledAhead = null;
         return Run(source, targets, weights);
     }
+
+    /// <summary>
+    /// Starts the step <see cref="TrainStep"/> will run next on <paramref name="rows"/> rows of <paramref name="source"/>: when the
+    /// batch runs as one chunk, its features go now where the step reads them (the first layer's kept input, or the input
+    /// buffer), and that <see cref="TrainStep"/> takes them; a batch of several chunks is left to the step, which fills each
+    /// chunk as it reaches it. Any other call that starts a step drops what was filled. Touches no parameter, gradient or
+    /// optimizer state, so the training loop calls it while the optimizer updates the parameters
+    /// (<see cref="Optim.Optimizer.Step(float, Action?)"/>).
+    /// </summary>
+    internal void FillAhead(IFeatureSource source, int rows)
+    {
+        _filledAhead = null;
+        if (ChunkRowsFor(rows) < rows)
+        {
+            return;
+        }
+
+        Prepare(rows);
+        Fill(source, 0, 0, rows);
+        _firstChunkFilled = true;
+        _filledAhead = source;
+        _filledAheadRows = rows;
+    }
+
+    /// <summary>Forgets a batch <see cref="FillAhead"/> wrote (the loop that asked for it stopped before its step).</summary>
+    internal void DropFillAhead() => _filledAhead = null;
 
     /// <summary>Creates a scorer: its own buffers, so each thread that scores needs its own.</summary>
     /// <returns>The scorer.</returns>
@@ -371,6 +406,7 @@ public sealed partial class Network
     private void Prepare(int batch)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        _filledAhead = null;
         _chunkRows = ChunkRowsFor(batch);
         EnsureCapacity(Math.Min(batch, _chunkRows), batch);
         if (batch > _reservedBatch)

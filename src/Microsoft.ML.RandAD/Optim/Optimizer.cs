@@ -47,9 +47,19 @@ public sealed class Optimizer
 
     /// <summary>Applies one update with learning rate <paramref name="learningRate"/> to every trainable parameter.</summary>
     /// <param name="learningRate">The step size, from the schedule.</param>
+    public void Step(float learningRate) => Step(learningRate, alongside: null);
+
+    /// <summary>
+    /// <see cref="Step(float)"/> while the calling thread runs <paramref name="alongside"/>: the pool's workers start the
+    /// update at once, and the calling thread takes what is left of it when <paramref name="alongside"/> returns (the training
+    /// loop reads the next minibatch there: the update is a pass over memory that one core runs about as fast as two). The
+    /// same update either way; <paramref name="alongside"/> must not touch the parameters, gradients or optimizer state.
+    /// </summary>
+    /// <param name="learningRate">The step size, from the schedule.</param>
+    /// <param name="alongside">The calling thread's work, or null.</param>
     // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public void Step(float learningRate)
+    internal void Step(float learningRate, Action? alongside)
     {
         Steps++;
         float[] w = _network.Parameters, g = _network.Gradients;
@@ -69,16 +79,20 @@ public sealed class Optimizer
             switch (s.Kind)
             {
                 case OptimizerKind.Sgd:
-                    OptimizerKernels.Sgd(ws, gs, s.Momentum == 0 ? default : _first.AsSpan(offset, length), learningRate, s.Momentum, s.Nesterov, decay);
+                    OptimizerKernels.Sgd(ws, gs, s.Momentum == 0 ? default : _first.AsSpan(offset, length), learningRate, s.Momentum, s.Nesterov, decay, alongside);
                     break;
                 case OptimizerKind.Adam:
-                    OptimizerKernels.Adam(ws, gs, _first.AsSpan(offset, length), _second.AsSpan(offset, length), step, correction, s.Beta1, s.Beta2, s.Epsilon, l2: decay, decay: 0f);
+                    OptimizerKernels.Adam(ws, gs, _first.AsSpan(offset, length), _second.AsSpan(offset, length), step, correction, s.Beta1, s.Beta2, s.Epsilon, l2: decay, decay: 0f, alongside);
                     break;
                 default:
-                    OptimizerKernels.Adam(ws, gs, _first.AsSpan(offset, length), _second.AsSpan(offset, length), step, correction, s.Beta1, s.Beta2, s.Epsilon, l2: 0f, decay: learningRate * decay);
+                    OptimizerKernels.Adam(ws, gs, _first.AsSpan(offset, length), _second.AsSpan(offset, length), step, correction, s.Beta1, s.Beta2, s.Epsilon, l2: 0f, decay: learningRate * decay, alongside);
                     break;
             }
+
+            alongside = null; // alongside the first run only
         }
+
+        alongside?.Invoke(); // a network without trainable parameters
     }
 
     /// <summary>Runs of trainable parameters with the same decay flag (any, <paramref name="acrossDecay"/>), merged where adjacent.</summary>

@@ -8,6 +8,10 @@ namespace Microsoft.ML.RandAD.Training;
 /// of rows at a time straight into the network's buffers (<see cref="IFeatureSource.FillFeatures"/>), so a row is
 /// copied once and no full-batch feature buffer need exist.
 /// </summary>
+/// <remarks>
+/// <see cref="TrainingLoop"/> prepares each next batch (and may copy its targets and features) on the calling thread while the
+/// engine's other threads apply the previous step's update to the parameters: a source must not read or change the network.
+/// </remarks>
 public interface IMinibatchSource : IFeatureSource
 {
     /// <summary>Floats per example.</summary>

@@ -60,8 +60,13 @@ public sealed class TrainingLoop
     private readonly Network _network;
     private readonly TrainingSettings _settings;
     private readonly LearningRateSchedule _schedule;
+    private readonly Action _readAhead;
     private float[] _targets = [];
     private float[] _weights = [];
+
+    // The source and result of the read-ahead (set around each optimizer step that runs it).
+    private IMinibatchSource? _source;
+    private int _aheadRows;
 
     /// <summary>Creates a loop that trains <paramref name="network"/>.</summary>
     /// <param name="network">The network.</param>
@@ -75,10 +80,20 @@ public sealed class TrainingLoop
         _settings = settings;
         _schedule = settings.Schedule ?? new ConstantSchedule();
         Optimizer = new Optimizer(network, settings.Optimizer);
+        _readAhead = ReadAhead;
     }
 
     /// <summary>The optimizer (its step count drives the schedule).</summary>
     public Optimizer Optimizer { get; }
+
+    /// <summary>
+    /// Whether the next minibatch is read while the optimizer updates the parameters (the default): the calling thread
+    /// prepares the batch, copies its targets and, when it runs as one chunk, its features into the network
+    /// (<see cref="Network.FillAhead"/>), while the pool's workers start the update; then it joins the update. Reading a batch
+    /// through ML.NET's cursors is work on one thread, and the update is a pass over memory that one core runs about as fast as
+    /// two, so the two overlap. The same weights either way; off for comparisons.
+    /// </summary>
+    internal bool ReadsAhead { get; set; } = true;
 
     /// <summary>Runs one epoch over <paramref name="source"/>.</summary>
     /// <param name="source">The minibatches.</param>
@@ -108,43 +123,83 @@ public sealed class TrainingLoop
         long examples = 0;
         long retained = 0;
         float rate = _settings.LearningRate;
-        int rows;
-        while (true)
+        try
         {
             cancellation.ThrowIfCancellationRequested();
-            rows = source.NextBatch(batchSize);
-            if (rows == 0)
+            int rows = ReadBatch(source, fillAhead: false);
+            while (rows > 0)
             {
-                break;
-            }
+                Span<float> targets = _targets.AsSpan(0, rows * source.TargetWidth);
+                Span<float> weights = source.HasWeights ? _weights.AsSpan(0, rows) : default;
+                double loss = _network.TrainStep(source, rows, targets, weights);
+                if (!double.IsFinite(loss))
+                {
+                    throw new TrainingDivergedException(
+                        $"The training loss became {loss} at epoch {epoch + 1}, step {Optimizer.Steps + 1} (learning rate {rate:G3}). " +
+                        "Lower the learning rate, set a gradient clipping norm, or normalize the features (e.g. NormalizeMinMax).");
+                }
 
-            Span<float> targets = _targets.AsSpan(0, rows * source.TargetWidth);
-            Span<float> weights = source.HasWeights ? _weights.AsSpan(0, rows) : default;
-            source.FillTargets(targets, weights);
-            double loss = _network.TrainStep(source, rows, targets, weights);
-            if (!double.IsFinite(loss))
-            {
-                throw new TrainingDivergedException(
-                    $"The training loss became {loss} at epoch {epoch + 1}, step {Optimizer.Steps + 1} (learning rate {rate:G3}). " +
-                    "Lower the learning rate, set a gradient clipping norm, or normalize the features (e.g. NormalizeMinMax).");
-            }
+                if (_settings.ClipNorm > 0)
+                {
+                    // Off by default: the norm alone is a pass over every gradient on the calling thread.
+                    GradientClipping.ClipByGlobalNorm(_network.Gradients, _settings.ClipNorm);
+                }
 
-            if (_settings.ClipNorm > 0)
-            {
-                // Off by default: the norm alone is a pass over every gradient on the calling thread.
-                GradientClipping.ClipByGlobalNorm(_network.Gradients, _settings.ClipNorm);
-            }
+                lossSum += loss * rows;
+                examples += rows;
+                if (rows == batchSize)
+                {
+                    retained = _network.Ledger.RetainedBytes;
+                }
 
-            rate = _schedule.RateAt(_settings.LearningRate, Optimizer.Steps);
-            Optimizer.Step(rate);
-            lossSum += loss * rows;
-            examples += rows;
-            if (rows == batchSize)
-            {
-                retained = _network.Ledger.RetainedBytes;
+                rate = _schedule.RateAt(_settings.LearningRate, Optimizer.Steps);
+                if (ReadsAhead)
+                {
+                    // The next batch is read (and, when it runs as one chunk, written into the network) by this thread while the
+                    // pool's workers start the update; the update then takes this thread too. The same steps either way.
+                    _source = source;
+                    _aheadRows = 0;
+                    Optimizer.Step(rate, _readAhead);
+                    rows = _aheadRows;
+                }
+                else
+                {
+                    Optimizer.Step(rate);
+                    rows = ReadBatch(source, fillAhead: false);
+                }
+
+                cancellation.ThrowIfCancellationRequested();
             }
+        }
+        finally
+        {
+            _source = null;
+            _network.DropFillAhead();
         }
 
         return new EpochReport(epoch, examples > 0 ? lossSum / examples : double.NaN, rate, examples, clock.Elapsed, retained);
     }
+
+    /// <summary>
+    /// Prepares the source's next batch and copies its targets (and weights); with <paramref name="fillAhead"/>, its features
+    /// too (<see cref="Network.FillAhead"/>), unless the source could fill them on every thread in the step and the update
+    /// is too small to cover the fill on one (fewer parameters than features in the batch: the CNN's 26K against 100K).
+    /// </summary>
+    private int ReadBatch(IMinibatchSource source, bool fillAhead)
+    {
+        int rows = source.NextBatch(_settings.BatchSize);
+        if (rows > 0)
+        {
+            source.FillTargets(_targets.AsSpan(0, rows * source.TargetWidth), source.HasWeights ? _weights.AsSpan(0, rows) : default);
+            if (fillAhead && (!source.FillsRowsConcurrently || _network.Parameters.Length >= (long)rows * _network.InputSize))
+            {
+                _network.FillAhead(source, rows);
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>The work the calling thread does during the optimizer's update (see <see cref="ReadsAhead"/>).</summary>
+    private void ReadAhead() => _aheadRows = ReadBatch(_source!, fillAhead: true);
 }

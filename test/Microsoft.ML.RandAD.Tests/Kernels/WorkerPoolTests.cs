@@ -37,6 +37,68 @@ public sealed class WorkerPoolTests
     }
 
     /// <summary>
+    /// Work the calling thread does alongside a call (the training loop's next minibatch during the optimizer's update): it runs
+    /// once, on the calling thread, with kernels it calls running inline there (unless there are no parts); every part still runs once, on one thread or
+    /// two, one part or many (a single part goes to the worker). With two threads a worker runs parts while the caller's work
+    /// runs: that work waits for a part to start, which only another thread can then do.
+    /// </summary>
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public unsafe void WorkAlongsideRunsOnceOnTheCallerWhileThePartsRun(int threads)
+    {
+        using (KernelSettings.Use(KernelSettings.Path, threads))
+        {
+            foreach ((int span, int perPart) in new[] { (0, 4), (3, 4), (4, 4), (13, 4), (64, 1) })
+            {
+                int[] counts = new int[Math.Max(span, 1)];
+                int caller = Environment.CurrentManagedThreadId, alongsideRuns = 0, innerAvailable = 0;
+                bool partSeen = false;
+                s_partStarted.Reset();
+                fixed (int* c = counts)
+                {
+                    var job = new CountingRanges { Counts = c };
+                    WorkerPool.RunRanges(ref job, span, perPart, () =>
+                    {
+                        alongsideRuns++;
+                        Assert.AreEqual(caller, Environment.CurrentManagedThreadId, "the work alongside runs on the calling thread");
+                        innerAvailable = WorkerPool.AvailableThreads;
+                        partSeen = span == 0 || s_partStarted.Wait(5000);
+                    });
+                }
+
+                Assert.AreEqual(1, alongsideRuns, $"span {span}: the work alongside runs once");
+                Assert.AreEqual(span == 0 ? threads : 1, innerAvailable, "kernels called alongside parts run inline (with no parts, on every thread)");
+                Assert.IsTrue(partSeen, $"span {span}: a part ran while the caller's work ran");
+                CollectionAssert.AreEqual(Enumerable.Repeat(span > 0 ? 1 : 0, counts.Length).ToArray(), counts, $"span {span}, {perPart} a part: every item once");
+            }
+        }
+    }
+
+    /// <summary>An exception from the work alongside reaches the caller once every part has run; the pool works on afterwards.</summary>
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public unsafe void AnExceptionAlongsideComesAfterTheParts(int threads)
+    {
+        using (KernelSettings.Use(KernelSettings.Path, threads))
+        {
+            int[] counts = new int[40];
+            fixed (int* c = counts)
+            {
+                var job = new CountingRanges { Counts = c, Delay = true };
+                var failure = Assert.ThrowsExactly<InvalidOperationException>(() => WorkerPool.RunRanges(ref job, 40, 4, () => throw new InvalidOperationException("alongside")));
+                Assert.AreEqual("alongside", failure.Message);
+            }
+
+            CollectionAssert.AreEqual(Enumerable.Repeat(1, 40).ToArray(), counts, "every part ran before the exception came out");
+            var work = new CountingWork(4);
+            WorkerPool.Run(work, 4);
+            CollectionAssert.AreEqual(new[] { 1, 1, 1, 1 }, work.Counts, "the pool keeps working after a failure");
+        }
+    }
+
+    /// <summary>
     /// <see cref="WorkerPool.Timing"/> counts the calls spread over the threads and splits the time: a call whose worker part
     /// sleeps 50 ms while the caller's returns at once has the caller waiting at its end, and a caller that sleeps 60 ms
     /// between two calls leaves the worker idle that long. Lower bounds only, each with 5–10 ms for the scheduler (a caller
@@ -174,6 +236,29 @@ public sealed class WorkerPoolTests
 
     [DllImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
     private static extern int SchedGetAffinity(int pid, nint size, ulong[] mask);
+
+    private static readonly ManualResetEventSlim s_partStarted = new(false);
+
+    /// <summary>Counts each item of its ranges and signals that a part started; with <see cref="Delay"/>, sleeps a millisecond a part first.</summary>
+    private unsafe struct CountingRanges : IRangeJob
+    {
+        public int* Counts;
+        public bool Delay;
+
+        public readonly void RunRange(int first, int count)
+        {
+            s_partStarted.Set();
+            if (Delay)
+            {
+                Thread.Sleep(1);
+            }
+
+            for (int i = first; i < first + count; i++)
+            {
+                Interlocked.Increment(ref Counts[i]);
+            }
+        }
+    }
 
     private sealed class CountingWork(int parts) : IParallelWork
     {
