@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.RandAD.Datasets;
 using Microsoft.ML.RandAD.MLNet;
+using Microsoft.ML.RandAD.Model;
+using Microsoft.ML.RandAD.Optim;
 using Microsoft.ML.RandAD.Training;
 using RandAD.Samples;
 
@@ -18,15 +20,16 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// rows across them, count in the second and would take cores from a training step.
 /// </summary>
 /// <remarks>
-/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- mlnet-feed [--passes 4] [--buffer 4096] [--train-epochs 0]</c>
+/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- mlnet-feed [--passes 4] [--buffer 4096] [--train-epochs 0] [--read-ahead-rounds 0]</c>
 /// (the shuffle buffer's rows, the trainers' default; with <c>--train-epochs N</c> it then fits the sample's MLP through the
-/// multiclass trainer on the same view for N epochs and prints the fit's wall and CPU time and each epoch's samples/s).
+/// multiclass trainer on the same view for N epochs and prints the fit's wall and CPU time and each epoch's samples/s; with
+/// <c>--read-ahead-rounds N</c> it compares the training loop reading each next batch during the optimizer's update and after it).
 /// </remarks>
 internal static class MlNetFeed
 {
     public static int Run(string[] args)
     {
-        int passes = 4, buffer = RandADDefaults.ShuffleBufferSize, trainEpochs = 0;
+        int passes = 4, buffer = RandADDefaults.ShuffleBufferSize, trainEpochs = 0, readAheadRounds = 0;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -40,8 +43,11 @@ internal static class MlNetFeed
                 case "--train-epochs":
                     trainEpochs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
                     break;
+                case "--read-ahead-rounds":
+                    readAheadRounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
                 default:
-                    Console.WriteLine($"unknown option {args[i]} (--passes N, --buffer ROWS, --train-epochs N)");
+                    Console.WriteLine($"unknown option {args[i]} (--passes N, --buffer ROWS, --train-epochs N, --read-ahead-rounds N)");
                     return 1;
             }
         }
@@ -68,7 +74,49 @@ internal static class MlNetFeed
             Train(ml, data, trainEpochs);
         }
 
+        if (readAheadRounds > 0)
+        {
+            CompareReadAhead(ml, data, featureColumn, classes, buffer, readAheadRounds);
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// The sample's MLP trained through the trainers' minibatch source with the next batch read during the optimizer's update
+    /// (<see cref="TrainingLoop.ReadsAhead"/>, the default) and after it, alternately: one network and loop, epochs of the
+    /// view's first 8,192 rows (64 steps), two per round, one in each way (order alternating), so each ratio compares steps
+    /// taken within a fraction of a second of each other on a VM whose speed drifts. Prints the median of the rounds' ratios.
+    /// </summary>
+    private static void CompareReadAhead(MLContext ml, IDataView data, DataViewSchema.Column features, int classes, int buffer, int rounds)
+    {
+        (OptimizerSpec spec, float rate) = BenchmarkModels.Optimizer("mlp");
+        var network = Network.Create(BenchmarkModels.Get("mlp"), seed: 1);
+        var loop = new TrainingLoop(network, new TrainingSettings(spec, rate, 128));
+        IDataView head = ml.Data.TakeRows(data, 8192);
+        using var source = new DataViewMinibatchSource(
+            head, "training data", features, new KeyLabelReader("Label", classes), null, seed: 1, shuffle: true, capacity: buffer, skipNonFinite: false);
+        var ratios = new List<double>();
+        var seconds = new double[2];
+        int epoch = 0;
+        for (int round = 0; round < rounds + 1; round++)
+        {
+            foreach (bool ahead in round % 2 == 0 ? new[] { true, false } : [false, true])
+            {
+                loop.ReadsAhead = ahead;
+                seconds[ahead ? 0 : 1] = loop.RunEpoch(source, epoch++).Elapsed.TotalSeconds;
+            }
+
+            if (round > 0)
+            {
+                ratios.Add(seconds[0] / seconds[1]); // the first round compiles
+            }
+        }
+
+        double[] sorted = [.. ratios.Order()];
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"trainer source, MLP, {rounds} rounds of 64 steps each way: read ahead / after the update, median {sorted[sorted.Length / 2]:F3} (quartiles {sorted[sorted.Length / 4]:F3}, {sorted[3 * sorted.Length / 4]:F3})"));
     }
 
     /// <summary>The sample's MLP (784-256-256-10, Adam 1e-3, batch 128) fitted through the trainer on the label-keyed view.</summary>

@@ -47,7 +47,7 @@ internal static class TrainingRun
 
         StepBands? bands = options.StepBands ? new StepBands(train) : null;
         train = bands ?? train;
-        var loop = new TrainingLoop(network, new TrainingSettings(optimizer, rate, options.Batch));
+        var loop = new TrainingLoop(network, new TrainingSettings(optimizer, rate, options.Batch)) { ReadsAhead = !options.NoReadAhead };
         var epochs = new List<EpochReport>();
         using JitLog? jitLog = options.JitTop > 0 ? new JitLog() : null;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
