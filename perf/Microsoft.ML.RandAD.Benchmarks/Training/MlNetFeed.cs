@@ -20,16 +20,17 @@ namespace Microsoft.ML.RandAD.Benchmarks.Training;
 /// rows across them, count in the second and would take cores from a training step.
 /// </summary>
 /// <remarks>
-/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- mlnet-feed [--passes 4] [--buffer 4096] [--train-epochs 0] [--read-ahead-rounds 0]</c>
+/// Run: <c>dotnet run -c Release --project perf/Microsoft.ML.RandAD.Benchmarks -- mlnet-feed [--passes 4] [--buffer 4096] [--train-epochs 0] [--read-ahead-epochs 0]</c>
 /// (the shuffle buffer's rows, the trainers' default; with <c>--train-epochs N</c> it then fits the sample's MLP through the
 /// multiclass trainer on the same view for N epochs and prints the fit's wall and CPU time and each epoch's samples/s; with
-/// <c>--read-ahead-rounds N</c> it compares the training loop reading each next batch during the optimizer's update and after it).
+/// <c>--read-ahead-epochs N</c> it compares, over N epochs, the training loop reading each next batch during the optimizer's
+/// update and after it).
 /// </remarks>
 internal static class MlNetFeed
 {
     public static int Run(string[] args)
     {
-        int passes = 4, buffer = RandADDefaults.ShuffleBufferSize, trainEpochs = 0, readAheadRounds = 0;
+        int passes = 4, buffer = RandADDefaults.ShuffleBufferSize, trainEpochs = 0, readAheadEpochs = 0;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -43,11 +44,11 @@ internal static class MlNetFeed
                 case "--train-epochs":
                     trainEpochs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
                     break;
-                case "--read-ahead-rounds":
-                    readAheadRounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                case "--read-ahead-epochs":
+                    readAheadEpochs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
                     break;
                 default:
-                    Console.WriteLine($"unknown option {args[i]} (--passes N, --buffer ROWS, --train-epochs N, --read-ahead-rounds N)");
+                    Console.WriteLine($"unknown option {args[i]} (--passes N, --buffer ROWS, --train-epochs N, --read-ahead-epochs N)");
                     return 1;
             }
         }
@@ -74,9 +75,9 @@ internal static class MlNetFeed
             Train(ml, data, trainEpochs);
         }
 
-        if (readAheadRounds > 0)
+        if (readAheadEpochs > 0)
         {
-            CompareReadAhead(ml, data, featureColumn, classes, buffer, readAheadRounds);
+            CompareReadAhead(data, featureColumn, classes, buffer, readAheadEpochs);
         }
 
         return 0;
@@ -84,39 +85,86 @@ internal static class MlNetFeed
 
     /// <summary>
     /// The sample's MLP trained through the trainers' minibatch source with the next batch read during the optimizer's update
-    /// (<see cref="TrainingLoop.ReadsAhead"/>, the default) and after it, alternately: one network and loop, epochs of the
-    /// view's first 8,192 rows (64 steps), two per round, one in each way (order alternating), so each ratio compares steps
-    /// taken within a fraction of a second of each other on a VM whose speed drifts. Prints the median of the rounds' ratios.
+    /// (<see cref="TrainingLoop.ReadsAhead"/>, the default) and after it, switched every 8 steps within each epoch of the whole
+    /// view (<see cref="SwitchingSource"/>): each way's mean step is taken over the same seconds on a VM whose speed drifts.
+    /// A step is the time from one batch's preparation to the next's; the first step of each run of 8 is left out (its batch
+    /// was read the other way). Prints each epoch's ratio and the median of epochs 2 on.
     /// </summary>
-    private static void CompareReadAhead(MLContext ml, IDataView data, DataViewSchema.Column features, int classes, int buffer, int rounds)
+    private static void CompareReadAhead(IDataView data, DataViewSchema.Column features, int classes, int buffer, int epochs)
     {
         (OptimizerSpec spec, float rate) = BenchmarkModels.Optimizer("mlp");
         var network = Network.Create(BenchmarkModels.Get("mlp"), seed: 1);
         var loop = new TrainingLoop(network, new TrainingSettings(spec, rate, 128));
-        IDataView head = ml.Data.TakeRows(data, 8192);
-        using var source = new DataViewMinibatchSource(
-            head, "training data", features, new KeyLabelReader("Label", classes), null, seed: 1, shuffle: true, capacity: buffer, skipNonFinite: false);
+        using var inner = new DataViewMinibatchSource(
+            data, "training data", features, new KeyLabelReader("Label", classes), null, seed: 1, shuffle: true, capacity: buffer, skipNonFinite: false);
+        var source = new SwitchingSource(inner, loop);
         var ratios = new List<double>();
-        var seconds = new double[2];
-        int epoch = 0;
-        for (int round = 0; round < rounds + 1; round++)
+        for (int epoch = 0; epoch < epochs; epoch++)
         {
-            foreach (bool ahead in round % 2 == 0 ? new[] { true, false } : [false, true])
+            loop.RunEpoch(source, epoch);
+            (double ahead, double after) = source.MeanSteps();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}: step reading ahead {ahead * 1e3:F3} ms, after the update {after * 1e3:F3} ms, ratio {ahead / after:F3}"));
+            if (epoch > 0)
             {
-                loop.ReadsAhead = ahead;
-                seconds[ahead ? 0 : 1] = loop.RunEpoch(source, epoch++).Elapsed.TotalSeconds;
-            }
-
-            if (round > 0)
-            {
-                ratios.Add(seconds[0] / seconds[1]); // the first round compiles
+                ratios.Add(ahead / after);
             }
         }
 
         double[] sorted = [.. ratios.Order()];
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"trainer source, MLP, {rounds} rounds of 64 steps each way: read ahead / after the update, median {sorted[sorted.Length / 2]:F3} (quartiles {sorted[sorted.Length / 4]:F3}, {sorted[3 * sorted.Length / 4]:F3})"));
+            $"trainer source, MLP: read ahead / after the update, epochs 2-{epochs}: median {sorted[sorted.Length / 2]:F3} (min {sorted[0]:F3}, max {sorted[^1]:F3})"));
+    }
+
+    /// <summary>
+    /// Passes a minibatch source through, setting the loop's <see cref="TrainingLoop.ReadsAhead"/> every 8 batches (on, then
+    /// off) and timing each step: from a batch's preparation to the next one's.
+    /// </summary>
+    private sealed class SwitchingSource(IMinibatchSource inner, TrainingLoop loop) : IMinibatchSource
+    {
+        private readonly double[] _seconds = new double[2];
+        private readonly int[] _steps = new int[2];
+        private long _batch, _last;
+
+        public int FeatureSize => inner.FeatureSize;
+
+        public int TargetWidth => inner.TargetWidth;
+
+        public bool HasWeights => inner.HasWeights;
+
+        public bool FillsRowsConcurrently => inner.FillsRowsConcurrently;
+
+        public void StartEpoch(int epoch)
+        {
+            inner.StartEpoch(epoch);
+            Array.Clear(_seconds);
+            Array.Clear(_steps);
+            _batch = 0;
+        }
+
+        public int NextBatch(int maxRows)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (_batch > 0 && (_batch - 1) % 8 != 0)
+            {
+                // The step that ended here ran the way set at the previous batch, whose own batch was read the same way.
+                int way = loop.ReadsAhead ? 0 : 1;
+                _seconds[way] += (now - _last) / (double)Stopwatch.Frequency;
+                _steps[way]++;
+            }
+
+            loop.ReadsAhead = _batch / 8 % 2 == 0;
+            _batch++;
+            _last = now;
+            return inner.NextBatch(maxRows);
+        }
+
+        public void FillTargets(Span<float> targets, Span<float> weights) => inner.FillTargets(targets, weights);
+
+        public void FillFeatures(int firstRow, int rowCount, Span<float> features) => inner.FillFeatures(firstRow, rowCount, features);
+
+        /// <summary>Mean step reading ahead and after the update over the epoch, in seconds.</summary>
+        public (double Ahead, double After) MeanSteps() => (_seconds[0] / _steps[0], _seconds[1] / _steps[1]);
     }
 
     /// <summary>The sample's MLP (784-256-256-10, Adam 1e-3, batch 128) fitted through the trainer on the label-keyed view.</summary>
