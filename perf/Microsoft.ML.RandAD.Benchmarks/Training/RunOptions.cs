@@ -73,6 +73,9 @@ internal sealed record RunOptions
     /// <summary>train: read each next minibatch after the optimizer's update rather than during it (<c>TrainingLoop.ReadsAhead</c> off), for comparisons.</summary>
     public bool NoReadAhead { get; init; }
 
+    /// <summary>train: switch reading ahead on and off every 8 steps and print each epoch's mean step either way (<see cref="SwitchingSource"/>).</summary>
+    public bool SwitchReadAhead { get; init; }
+
     public float KeepFraction { get; init; } = 1f;
 
     public RadEstimator? Estimator { get; init; }
@@ -101,6 +104,7 @@ internal sealed record RunOptions
                 "--synthetic" => options with { Synthetic = true },
                 "--step-bands" => options with { StepBands = true },
                 "--no-read-ahead" => options with { NoReadAhead = true },
+                "--switch-read-ahead" => options with { SwitchReadAhead = true },
                 "--profile" => options with { Profile = true },
                 "--pool-order" => options with { PoolOrder = true },
                 "--fused-pooling" => options with { FusedPooling = true },
@@ -116,7 +120,7 @@ internal sealed record RunOptions
                 "--jit-top" => options with { JitTop = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--passed-views" and not "--chunks" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands" and not "--no-read-ahead" and not "--whole-vectors" and not "--pooled-gradients")
+            if (args[i] is not "--synthetic" and not "--profile" and not "--pool-order" and not "--fused-pooling" and not "--fused-activations" and not "--passed-views" and not "--chunks" and not "--sparse-gradients" and not "--real-data" and not "--sparse-input-gradients" and not "--step-bands" and not "--no-read-ahead" and not "--switch-read-ahead" and not "--whole-vectors" and not "--pooled-gradients")
             {
                 i++;
             }

@@ -48,6 +48,8 @@ internal static class TrainingRun
         StepBands? bands = options.StepBands ? new StepBands(train) : null;
         train = bands ?? train;
         var loop = new TrainingLoop(network, new TrainingSettings(optimizer, rate, options.Batch)) { ReadsAhead = !options.NoReadAhead };
+        SwitchingSource? switching = options.SwitchReadAhead ? new SwitchingSource(train, loop) : null;
+        train = switching ?? train;
         var epochs = new List<EpochReport>();
         using JitLog? jitLog = options.JitTop > 0 ? new JitLog() : null;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
@@ -63,6 +65,12 @@ internal static class TrainingRun
             if (bands is not null)
             {
                 Console.Error.WriteLine(bands.Describe(epoch));
+            }
+
+            if (switching is not null)
+            {
+                (double ahead, double after) = switching.MeanSteps();
+                Console.Error.WriteLine($"epoch {epoch + 1}: step reading ahead {ahead * 1e3:F3} ms, after the update {after * 1e3:F3} ms, ratio {ahead / after:F3}");
             }
 
             if (epoch == 0 && jitLog is not null)
