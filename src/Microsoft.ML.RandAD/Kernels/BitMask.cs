@@ -152,6 +152,74 @@ public static unsafe class BitMask
         ApplyBytesScalar(mask, gradient, destination, whole, length);
     }
 
+    /// <summary>
+    /// <see cref="ReluForward"/> in place on <paramref name="length"/> values whose bits start at bit <paramref name="firstBit"/>
+    /// of <paramref name="mask"/>, on the calling thread: bytes the range covers only in part are read and rewritten, whole ones
+    /// written; no other byte is touched. For a product's epilogue, a block of a row at a time; the same output and bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    internal static void ReluForwardBits(float* x, int length, byte* mask, long firstBit, KernelPath path)
+    {
+        int whole = 0;
+        if ((firstBit & 7) == 0)
+        {
+            whole = length & ~63;
+            ulong* words = (ulong*)(mask + (firstBit >> 3));
+            switch (path)
+            {
+                case KernelPath.Vector512:
+                    BitMaskLanes.Forward<Width512, Vector512<uint>, Vector512<float>, ReluPart>(x, x, words, whole, 0f);
+                    break;
+                case KernelPath.Vector256:
+                    BitMaskLanes.Forward<Width256, Vector256<uint>, Vector256<float>, ReluPart>(x, x, words, whole, 0f);
+                    break;
+                case KernelPath.Vector128:
+                    BitMaskLanes.Forward<Width128, Vector128<uint>, Vector128<float>, ReluPart>(x, x, words, whole, 0f);
+                    break;
+                default:
+                    whole = 0;
+                    break;
+            }
+        }
+
+        ReluBitsScalar(x, whole, length, mask, firstBit);
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> with a factor of 0 (ReLU) for <paramref name="length"/> elements whose bits start at bit
+    /// <paramref name="firstBit"/> of <paramref name="mask"/>, on the calling thread: the same floats.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    internal static void ApplyBits(byte* mask, long firstBit, float* gradient, float* destination, int length, KernelPath path)
+    {
+        if ((firstBit & 7) == 0)
+        {
+            ApplyBytes(mask + (firstBit >> 3), gradient, destination, length, path);
+            return;
+        }
+
+        for (int i = 0; i < length; i++)
+        {
+            long bit = firstBit + i;
+            bool set = ((mask[bit >> 3] >> (int)(bit & 7)) & 1) != 0;
+            destination[i] = set ? gradient[i] : 0f * gradient[i];
+        }
+    }
+
+    /// <summary>Elements [first, end) of <see cref="ReluForwardBits"/>: <c>x &gt; 0 ? x : 0</c> and each bit set or cleared alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void ReluBitsScalar(float* x, int first, int end, byte* mask, long firstBit)
+    {
+        for (int i = first; i < end; i++)
+        {
+            long bit = firstBit + i;
+            float v = x[i];
+            byte flag = (byte)(1 << (int)(bit & 7));
+            mask[bit >> 3] = v > 0 ? (byte)(mask[bit >> 3] | flag) : (byte)(mask[bit >> 3] & ~flag);
+            x[i] = v > 0 ? v : 0;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void PackBytesScalar(float* x, int first, int end, byte* mask)
     {

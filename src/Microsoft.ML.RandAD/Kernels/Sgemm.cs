@@ -58,7 +58,29 @@ public static class Sgemm
     internal static unsafe void Multiply(
         bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias, bool relu, ReadOnlySpan<float> reluOutput)
+        ReadOnlySpan<float> bias, bool relu, ReadOnlySpan<float> reluOutput) =>
+        Multiply(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, reluOutput, default, default);
+
+    /// <summary>
+    /// The Dense layer's product with the epilogue of a ReLU that keeps a mask of its own (RAD, <see cref="GemmEpilogue"/>):
+    /// forward, <paramref name="bias"/> added to every row, then <c>x &gt; 0 ? x : 0</c> with bit <c>i·n + j</c> of
+    /// <paramref name="packMask"/> set to <c>x &gt; 0</c> (<see cref="BitMask.ReluForward"/>'s output and bits; n a multiple of 8,
+    /// so no two threads write one byte); backward, each element of C kept where its bit in <paramref name="applyMask"/> is set
+    /// and multiplied by 0 elsewhere (<see cref="BitMask.Apply"/> with a factor of 0).
+    /// </summary>
+    // Once per step: compiled optimized at its first call, not through the tiers (see Network.Run).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    internal static unsafe void Multiply(
+        bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias, Span<ulong> packMask, ReadOnlySpan<ulong> applyMask) =>
+        Multiply(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu: false, default, packMask, applyMask);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static unsafe void Multiply(
+        bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias, bool relu, ReadOnlySpan<float> reluOutput, Span<ulong> packMask, ReadOnlySpan<ulong> applyMask)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -76,6 +98,16 @@ public static class Sgemm
             CheckMatrix(reluOutput.Length, m, n, n, nameof(reluOutput), nameof(n));
         }
 
+        if (!packMask.IsEmpty && (n % 8 != 0 || packMask.Length < BitMask.WordCount(m * n)))
+        {
+            throw new ArgumentException($"A mask packed by the product needs rows of whole bytes (n = {n}) and {BitMask.WordCount(m * n)} words; got {packMask.Length}.", nameof(packMask));
+        }
+
+        if (!applyMask.IsEmpty && applyMask.Length < BitMask.WordCount(m * n))
+        {
+            throw new ArgumentException($"The mask has {applyMask.Length} words; {m}×{n} elements need {BitMask.WordCount(m * n)}.", nameof(applyMask));
+        }
+
         Trace?.Add(new GemmCall(transposeA, transposeB, m, n, k));
         if (m == 0 || n == 0)
         {
@@ -83,8 +115,11 @@ public static class Sgemm
         }
 
         fixed (float* pa = a, pb = b, pc = c, pBias = bias, pReluOutput = reluOutput)
+        fixed (ulong* pPack = packMask, pApply = applyMask)
         {
-            var epilogue = new GemmEpilogue(pBias, relu, pReluOutput, n);
+            var epilogue = pPack != null || pApply != null
+                ? new GemmEpilogue(pBias, (byte*)pPack, (byte*)pApply, n)
+                : new GemmEpilogue(pBias, relu, pReluOutput, n);
             if (k == 0 || alpha == 0)
             {
                 ScaleC(m, n, beta, c, ldc);

@@ -88,6 +88,32 @@ public sealed partial class Network
     }
 
     /// <summary>
+    /// Whether layer <paramref name="i"/> is a Dense layer whose product applies the plain ReLU (slope 0) at <paramref name="i"/> +
+    /// 1 that keeps a mask of its own in training (RAD: the next layer keeps a sketch of its output), packing the mask as its
+    /// blocks complete (<see cref="DenseLayer.ForwardThroughReluMask"/>); the layer's outputs must fill whole bytes of bits, so
+    /// the product's threads never share one.
+    /// </summary>
+    internal bool PacksReluMaskInProduct(int i, [NotNullWhen(true)] out DenseLayer? dense, [NotNullWhen(true)] out ReluLayer? relu)
+    {
+        dense = FusesActivations && i + 1 < _layers.Count && _layers[i] is DenseLayer d && d.OutputShape.Size % 8 == 0 ? d : null;
+        relu = dense is not null && _layers[i + 1] is ReluLayer { NegativeSlope: 0, ReadsOutput: false } r ? r : null;
+        return relu is not null;
+    }
+
+    /// <summary>
+    /// Whether layer <paramref name="i"/> is a Dense layer whose input-gradient product also takes the backward pass of the ReLU
+    /// before it, reading that ReLU's own mask (<see cref="DenseLayer.BackwardThroughReluMask"/>): a plain ReLU (slope 0) that
+    /// keeps a mask (RAD), with a layer below it that needs its input gradient; <paramref name="relu"/> is the ReLU's index.
+    /// </summary>
+    internal bool MasksBitsInProduct(int i, [NotNullWhen(true)] out DenseLayer? dense, out int relu)
+    {
+        relu = RunsBefore(i);
+        dense = FusesActivations && relu >= 0 && RunsBefore(relu) >= 0 && _layers[relu] is ReluLayer { NegativeSlope: 0, ReadsOutput: false }
+            ? _layers[i] as DenseLayer : null;
+        return dense is not null;
+    }
+
+    /// <summary>
     /// Whether layer <paramref name="i"/> is a plain ReLU (slope 0) that needs no mask of its own, so the layer around it can
     /// apply it: always in scoring; in training where the next layer keeps its output exactly (<see cref="ReluLayer.ReadsOutput"/>).
     /// </summary>
@@ -279,6 +305,21 @@ public sealed partial class Network
                 continue;
             }
 
+            if (PacksReluMaskInProduct(i, out DenseLayer? masking, out ReluLayer? maskedRelu))
+            {
+                // The same with a ReLU that keeps a mask (RAD): the product packs it as its blocks complete.
+                long started = Profile?.Now() ?? 0;
+                output = LayerOutput(i + 1, chunk, rows, input);
+                _context.LayerIndex = i + 1;
+                Span<ulong> mask = maskedRelu.BeginMask(_context);
+                _context.LayerIndex = i;
+                masking.ForwardThroughReluMask(_context, input, output, mask);
+                Profile?.AddForward(i, started); // the ReLU's share counts with the Dense layer
+                input = output;
+                i++;
+                continue;
+            }
+
             if (ActivatesInProduct(i, training: true, out DenseLayer? dense))
             {
                 // The ReLU after a Dense layer applied by the layer's product as its blocks complete: the pre-activation is
@@ -394,6 +435,17 @@ public sealed partial class Network
                 gradient = inputGradient;
                 gradientInA = !gradientInA;
                 i = relu;
+                continue;
+            }
+
+            if (MasksBitsInProduct(i, out DenseLayer? bitsDense, out int bitsRelu))
+            {
+                // Likewise with the mask the ReLU keeps (RAD, whose Dense layer keeps a sketch rather than the ReLU's output).
+                bitsDense.BackwardThroughReluMask(_context, gradient, ((ReluLayer)_layers[bitsRelu]).Mask(_context), inputGradient);
+                Profile?.AddBackward(i, start); // the ReLU's share counts with the Dense layer
+                gradient = inputGradient;
+                gradientInA = !gradientInA;
+                i = bitsRelu;
                 continue;
             }
 

@@ -123,6 +123,89 @@ public sealed class FusedActivationTests
         });
     }
 
+    public static IEnumerable<object[]> MaskedProducts()
+    {
+        // As above with rows of whole bytes of bits (n a multiple of 8) for the packed mask; the applied one takes any n too.
+        yield return [128, 300, 256, 0f];
+        yield return [37, 70, 1104, 0f];
+        yield return [500, 1200, 32, 0f];
+        yield return [13, 9, 24, 0f];
+        yield return [2, 784, 256, 0f];
+        yield return [300, 40, 16, 0f];
+        yield return [9, 0, 24, 0f];
+        yield return [61, 130, 72, 1f];
+        yield return [61, 130, 75, 1f];
+    }
+
+    /// <summary>
+    /// A ReLU that keeps a mask of its own (RAD) in the products' epilogue: forward, the bias, <c>x &gt; 0 ? x : 0</c> and the mask
+    /// as <see cref="BitMask.ReluForward"/> writes them after the product; backward, the input gradient masked as
+    /// <see cref="BitMask.Apply"/> does. Every path and thread count (the packed driver split by rows and by columns, the scalar
+    /// path's two-column tiles made to split by rows), the last mask word's bits past the end left alone.
+    /// </summary>
+    [TestMethod]
+    [DynamicData(nameof(MaskedProducts))]
+    public void TheProductsEpiloguePacksAndAppliesAMaskAsTheSeparatePasses(int m, int k, int n, float beta)
+    {
+        float[] a = KernelTestCases.RandomFloats(m * k, 1), b = KernelTestCases.RandomFloats(k * n, 2), bt = KernelTestCases.RandomFloats(n * k, 6);
+        float[] bias = KernelTestCases.RandomFloats(n, 3), prior = KernelTestCases.RandomFloats(m * n, 4);
+        bias[0] = float.NaN; // x > 0 fails for NaN: output +0, bit clear, in both
+        bias[Math.Min(1, n - 1)] = -0f;
+        int ld = Math.Max(k, 1), words = BitMask.WordCount(m * n);
+        ulong[] mask = new ulong[words];
+        var bits = new Random(7);
+        for (int w = 0; w < words; w++)
+        {
+            mask[w] = ((ulong)bits.NextInt64() << 1) ^ (ulong)bits.NextInt64();
+        }
+
+        KernelTestCases.ForEachPath((path, threads) =>
+        {
+            string what = $"{m}×{k}×{n} beta {beta}";
+            float[] expected = (float[])prior.Clone(), actual = (float[])prior.Clone();
+            if (n % 8 == 0)
+            {
+                ulong[] expectedMask = new ulong[words], actualMask = new ulong[words];
+                actualMask.AsSpan().Fill(0xA5A5_A5A5_A5A5_A5A5UL);
+                expectedMask.AsSpan().Fill(0xA5A5_A5A5_A5A5_A5A5UL);
+                Sgemm.Multiply(false, false, m, n, k, 1f, a, ld, b, n, beta, expected, n);
+                RowVector.AddToRows(expected, m, bias);
+                if (m * n > 0)
+                {
+                    BitMask.ReluForward(expected, expected, expectedMask);
+                    int tail = (m * n) & 63;
+                    if (tail != 0)
+                    {
+                        // The pass writes the whole last word; the epilogue only the bits it owns.
+                        ulong owned = (1UL << tail) - 1;
+                        expectedMask[^1] = (expectedMask[^1] & owned) | (0xA5A5_A5A5_A5A5_A5A5UL & ~owned);
+                    }
+                }
+
+                Sgemm.Multiply(false, false, m, n, k, 1f, a, ld, b, n, beta, actual, n, bias, actualMask, default);
+                KernelTestCases.AssertBitEqual(expected, actual, $"bias and ReLU, {what}");
+                CollectionAssert.AreEqual(expectedMask, actualMask, $"mask, {what}");
+            }
+
+            expected = (float[])prior.Clone();
+            actual = (float[])prior.Clone();
+            float[] masked = new float[m * n];
+            Sgemm.Multiply(false, true, m, n, k, 1f, a, ld, bt, ld, beta, expected, n);
+            BitMask.Apply(mask, expected, 0f, masked);
+            Sgemm.Multiply(false, true, m, n, k, 1f, a, ld, bt, ld, beta, actual, n, default, default, mask);
+            KernelTestCases.AssertBitEqual(masked, actual, $"mask applied, {what}");
+        });
+    }
+
+    [TestMethod]
+    public void AMaskOfPartBytesOrTooFewWordsIsRefused()
+    {
+        float[] a = new float[24], b = new float[120], c = new float[320];
+        Assert.ThrowsExactly<ArgumentException>(() => Sgemm.Multiply(false, false, 2, 10, 3, 1f, a, 3, b, 10, 0f, c, 10, default, new ulong[1], default), "rows of 10 bits");
+        Assert.ThrowsExactly<ArgumentException>(() => Sgemm.Multiply(false, false, 8, 16, 3, 1f, a, 3, b, 16, 0f, c, 16, default, new ulong[1], default), "128 bits in one word");
+        Assert.ThrowsExactly<ArgumentException>(() => Sgemm.Multiply(false, true, 2, 40, 3, 1f, a, 3, b, 3, 0f, c, 40, default, default, new ulong[1]), "80 bits in one word");
+    }
+
     [TestMethod]
     public void AShortBiasOrReluOutputIsRefused()
     {
@@ -163,6 +246,37 @@ public sealed class FusedActivationTests
         Assert.IsFalse(fused.MasksInProduct(7, out _), "nor its backward pass");
         Assert.IsFalse(fused.MasksInProduct(1, out _), "the ReLU in front of the first Dense layer needs no input gradient");
         Assert.IsTrue(fused.ActivatesInProduct(1, training: false, out _), "scoring fuses whatever the sketch");
+
+        FusionComparison.AssertSameSteps(apart, fused, batch, classes: 5, g => g.Any(v => v != 0), "the gradients are not all zero");
+    }
+
+    /// <summary>
+    /// RAD's Dense layers keep sketches, so the ReLUs between them keep masks: a Dense layer's product packs the mask of the ReLU
+    /// after it (outputs of whole bytes of bits: 64 and 24, not 70), and the next Dense layer's input-gradient product applies
+    /// it (any width). The same losses and gradients as the separate passes; exact networks read the ReLU outputs instead.
+    /// </summary>
+    [TestMethod]
+    [DynamicData(nameof(Networks))]
+    public void MaskedNetworksPackAndApplyTheMasksInTheProducts(string sketch, int threads, int chunkRows)
+    {
+        using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
+        var spec = new NetworkSpec(
+            InputSpec.Vector(40),
+            [new ActivationSpec(ActivationKind.Relu), new DenseSpec(64), new ActivationSpec(ActivationKind.Relu), new DenseSpec(24),
+             new ActivationSpec(ActivationKind.Relu), new DenseSpec(70), new ActivationSpec(ActivationKind.Relu), new DenseSpec(5)],
+            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        const int batch = 23;
+        (Network fused, Network apart) = FusionComparison.Pair(spec, seed: 9, sketch, chunkRows, batch, n => n.FusesActivations = false);
+
+        bool masked = sketch != "exact";
+        Assert.AreEqual(masked, fused.PacksReluMaskInProduct(1, out _, out _), "Dense 64 packs its ReLU's mask");
+        Assert.AreEqual(masked, fused.PacksReluMaskInProduct(3, out _, out _), "Dense 24 packs its ReLU's mask");
+        Assert.IsFalse(fused.PacksReluMaskInProduct(5, out _, out _), "70 outputs are not whole bytes of bits");
+        Assert.AreEqual(masked, fused.MasksBitsInProduct(3, out _, out _), "Dense 24 applies the mask of the ReLU before it");
+        Assert.AreEqual(masked, fused.MasksBitsInProduct(5, out _, out _), "Dense 70 likewise");
+        Assert.AreEqual(masked, fused.MasksBitsInProduct(7, out _, out _), "Dense 5 applies the mask the ReLU packed on its own");
+        Assert.IsFalse(fused.MasksBitsInProduct(1, out _, out _), "the ReLU in front of the first Dense layer needs no input gradient");
+        Assert.IsFalse(apart.PacksReluMaskInProduct(1, out _, out _) || apart.MasksBitsInProduct(3, out _, out _), "off with FusesActivations");
 
         FusionComparison.AssertSameSteps(apart, fused, batch, classes: 5, g => g.Any(v => v != 0), "the gradients are not all zero");
     }

@@ -97,7 +97,9 @@ internal static unsafe class GemmDriver
         double costN = ((double)tilesM * TTile.Rows * Ceiling(tilesN, partsN) * TTile.Cols * k)
             + (k * ((PackCostA * args.M) + (packB * args.N / partsN * rowBlocksN)));
 
-        work.SplitRows = costM <= costN;
+        // An epilogue that writes a mask's bits needs every part's bytes to be its own: columns split on tile boundaries are
+        // whole bytes of bits where tiles are 8 columns or more (rows are, the mask's rows being whole bytes).
+        work.SplitRows = costM <= costN || (args.Epilogue.PacksBits && TTile.Cols % 8 != 0);
         work.Parts = work.SplitRows ? partsM : partsN;
         work.Tiles = work.SplitRows ? tilesM : tilesN;
     }

@@ -6,7 +6,7 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// <summary>
 /// What a product does to each part of C once its sums are complete, while that part is still in the cache of the thread
 /// that computed it: a Dense layer's bias and ReLU (forward), or a ReLU's mask read from its output (the input gradient of
-/// the Dense layer after it). Each element takes the same operations as the separate passes it replaces
+/// the Dense layer after it); for a ReLU that keeps a mask of its own (RAD), the mask packed forward and applied backward. Each element takes the same operations as the separate passes it replaces
 /// (<see cref="RowVector.AddToRows"/>, <c>TensorPrimitives.Max(x, 0)</c>, <see cref="ReluFromOutput.Backward"/>), so the
 /// results are the same bits.
 /// </summary>
@@ -16,6 +16,9 @@ internal readonly unsafe struct GemmEpilogue
     private readonly float* _reluOutput;
     private readonly nint _reluOutputStride;
     private readonly bool _relu;
+    private readonly byte* _packMask;
+    private readonly byte* _applyMask;
+    private readonly long _maskRowBits;
 
     /// <summary>
     /// <paramref name="bias"/> (N floats, or null) added to every row, then <c>max(·, 0)</c> when <paramref name="relu"/>; then,
@@ -30,8 +33,26 @@ internal readonly unsafe struct GemmEpilogue
         _reluOutputStride = reluOutputStride;
     }
 
+    /// <summary>
+    /// The bias (or none, null) added to every row, then where <paramref name="packMask"/> is not null the ReLU of a layer that
+    /// keeps a mask (RAD): <c>x &gt; 0 ? x : 0</c> and bit <c>i·maskRowBits + j</c> of the mask set to <c>x &gt; 0</c>, as
+    /// <see cref="BitMask.ReluForward"/> does; where <paramref name="applyMask"/> is not null, each element kept where its bit
+    /// is set and multiplied by 0 elsewhere, as <see cref="BitMask.Apply"/> with a factor of 0 (the input gradient of the
+    /// Dense layer after such a ReLU).
+    /// </summary>
+    public GemmEpilogue(float* bias, byte* packMask, byte* applyMask, long maskRowBits)
+    {
+        _bias = bias;
+        _packMask = packMask;
+        _applyMask = applyMask;
+        _maskRowBits = maskRowBits;
+    }
+
     /// <summary>Whether there is nothing to do (the plain product).</summary>
-    public bool IsEmpty => _bias == null && !_relu && _reluOutput == null;
+    public bool IsEmpty => _bias == null && !_relu && _reluOutput == null && _packMask == null && _applyMask == null;
+
+    /// <summary>Whether it writes a mask's bits: a block's bytes are its own only if blocks split rows or columns on whole bytes.</summary>
+    public bool PacksBits => _packMask != null;
 
     /// <summary>Applies the epilogue to rows [<paramref name="row"/>, + <paramref name="rows"/>) and columns [<paramref name="column"/>, + <paramref name="columns"/>) of C.</summary>
     // Called from the products' optimized loops once per block from the first step: compiled optimized at once, not
@@ -71,6 +92,23 @@ internal readonly unsafe struct GemmEpilogue
             {
                 float* cRow = c + (i * ldc) + column;
                 ReluFromOutput.BackwardRange(_reluOutput + (i * _reluOutputStride) + column, cRow, 0f, cRow, columns, path);
+            }
+        }
+
+        if (_packMask != null)
+        {
+            for (int i = row; i < row + rows; i++)
+            {
+                BitMask.ReluForwardBits(c + (i * ldc) + column, columns, _packMask, (i * _maskRowBits) + column, path);
+            }
+        }
+
+        if (_applyMask != null)
+        {
+            for (int i = row; i < row + rows; i++)
+            {
+                float* cRow = c + (i * ldc) + column;
+                BitMask.ApplyBits(_applyMask, (i * _maskRowBits) + column, cRow, cRow, columns, path);
             }
         }
     }
