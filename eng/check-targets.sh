@@ -13,7 +13,11 @@
 #     Network.PassesViews off by default), the CNN's automatic chunk (one of 128) against two of 64 (`--chunks`; above 1:
 #     revisit Network.ChunkBufferBytes) and every convolution under max pooling reading its gradient through the winners
 #     against only the first (`--pooled-gradients`; above 1: see Network.ReadsEveryPooledGradient). And RAD's magnitude sampling writing whole vectors of draws against the walk before
-#     (`magnitude-timing --whole-vectors`, four shapes; above 1: see MagnitudeSampling.WalksWholeVectors).
+#     (`magnitude-timing --whole-vectors`, four shapes; above 1: see MagnitudeSampling.WalksWholeVectors), RAD's MLP with its
+#     ReLU masks packed and applied by the Dense products against the ReLUs' own passes (`step-compare --model mlp
+#     --fused-activations --keep 0.1`; above 1: see Network.PacksReluMaskInProduct), and the training loop reading each next
+#     minibatch through the trainers' ML.NET source during the optimizer's update against after it (`mlnet-feed
+#     --read-ahead-epochs 6`; above 1: see TrainingLoop.ReadsAhead).
 # Usage: eng/check-targets.sh [rounds] [output-dir]   (rounds of the TorchSharp comparison, default 3; about 2.5 min a round)
 #        eng/check-targets.sh --summary output-dir     (the verdicts again, from a finished run's files)
 set -euo pipefail
@@ -100,6 +104,22 @@ summary() {
     if grep -q DIFFERENT "$dir/magnitude-whole-vectors.txt"; then verdict="$verdict; DIFFERENT CODES (a bug)"; fi
     echo "- (default) RAD's magnitude sampling writing whole vectors of draws over the last walk: $verdict ($ratios)"
   fi
+
+  ratios=$(grep -o 'ratio=[0-9.]*' "$dir/step-compare-rad-masks.txt" 2>/dev/null | cut -d= -f2 | xargs || true)
+  if [ -z "$ratios" ]; then
+    echo "- (default) RAD mlp step with its ReLU masks in the Dense products over apart: not measured (see step-compare-rad-masks.txt)"
+  else
+    verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER in " slow " of " NF " runs: see Network.PacksReluMaskInProduct" : "faster" }')
+    echo "- (default) RAD mlp step with its ReLU masks in the Dense products over apart: $verdict ($ratios)"
+  fi
+
+  ratios=$(grep -o 'median [0-9.]*' "$dir/read-ahead.txt" 2>/dev/null | cut -d' ' -f2 | xargs || true)
+  if [ -z "$ratios" ]; then
+    echo "- (default) mlp step through the trainers' source reading ahead over after the update: not measured (see read-ahead.txt)"
+  else
+    verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER: see TrainingLoop.ReadsAhead" : "faster" }')
+    echo "- (default) mlp step through the trainers' source reading ahead over after the update: $verdict (median of epochs 2-6: $ratios)"
+  fi
 }
 
 if [ "${1:-}" = "--summary" ]; then
@@ -145,6 +165,11 @@ for variant in sparse-gradients sparse-input-gradients passed-views chunks poole
   done
 done
 run magnitude-timing --threads 1 --whole-vectors | tee "$dir/magnitude-whole-vectors.txt"
+: >"$dir/step-compare-rad-masks.txt"
+for _ in 1 2 3; do
+  run step-compare --model mlp --fused-activations --keep 0.1 --real-data | tee -a "$dir/step-compare-rad-masks.txt"
+done
+run mlnet-feed --passes 0 --read-ahead-epochs 6 | tee "$dir/read-ahead.txt"
 eng/peer-training.sh "$rounds" "$dir/peer-training.txt"
 
 echo
