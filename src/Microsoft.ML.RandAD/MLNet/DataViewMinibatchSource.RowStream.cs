@@ -1,5 +1,5 @@
-using System.Numerics.Tensors;
 using Microsoft.ML.Data;
+using Microsoft.ML.RandAD.Kernels;
 
 namespace Microsoft.ML.RandAD.MLNet;
 
@@ -33,9 +33,9 @@ internal sealed partial class DataViewMinibatchSource
                 }
 
                 _features!(ref features);
-                // A sparse vector's other slots are zeros; an empty one is all zeros (IsFiniteAll answers false for no values).
+                // A sparse vector's other slots are zeros; an empty one is all zeros.
                 ReadOnlySpan<float> values = features.GetValues();
-                if (!values.IsEmpty && !TensorPrimitives.IsFiniteAll(values))
+                if (!values.IsEmpty && !FiniteValues.All(values))
                 {
                     if (source._skipNonFinite)
                     {
