@@ -1,6 +1,7 @@
 using Microsoft.ML.RandAD.Kernels;
 using Microsoft.ML.RandAD.Model;
 using Microsoft.ML.RandAD.Optim;
+using Microsoft.ML.RandAD.Sketches;
 using Microsoft.ML.RandAD.Tests.Kernels;
 using Microsoft.ML.RandAD.Training;
 
@@ -10,7 +11,8 @@ namespace Microsoft.ML.RandAD.Tests.Engine;
 /// The training loop reads each next minibatch while the optimizer updates the parameters (<see cref="TrainingLoop.ReadsAhead"/>):
 /// the same weights and losses as reading it after the update, for every optimizer, one thread or two, a batch in one chunk or
 /// several and a short last batch; the features of a one-chunk batch written ahead when the update is the larger pass, left to
-/// the step otherwise; nothing allocated per step; and a loop stopped by cancellation or a failing source leaves no batch behind.
+/// the step otherwise; a RAD network too; nothing allocated per step; and a loop stopped by cancellation or a failing source
+/// leaves no batch behind.
 /// </summary>
 [TestClass]
 [DoNotParallelize] // KernelSettings are process-wide.
@@ -27,6 +29,7 @@ public sealed class ReadAheadTests
         ["chunks of 16", 64, 4 * 48, 16, new OptimizerSpec(OptimizerKind.Adam)],
         ["AdamW, decay runs apart", 64, 4 * 48, 0, new OptimizerSpec(OptimizerKind.AdamW, WeightDecay: 1e-2f)],
         ["SGD, Nesterov momentum", 64, 4 * 48, 0, new OptimizerSpec(OptimizerKind.Sgd, Momentum: 0.9f, Nesterov: true)],
+        ["RAD by magnitude, f = 0.25", 64, (3 * 48) + 17, 0, new OptimizerSpec(OptimizerKind.Adam)],
     ];
 
     [TestMethod]
@@ -36,8 +39,8 @@ public sealed class ReadAheadTests
         foreach (int threads in new[] { 1, 2 })
         {
             using var scope = KernelSettings.Use(KernelSettings.BestSupported, threads);
-            Run after = Train(hidden, rows, chunkRows, optimizer, readsAhead: false);
-            Run ahead = Train(hidden, rows, chunkRows, optimizer, readsAhead: true);
+            Run after = Train(name, hidden, rows, chunkRows, optimizer, readsAhead: false);
+            Run ahead = Train(name, hidden, rows, chunkRows, optimizer, readsAhead: true);
             CollectionAssert.AreEqual(after.Losses, ahead.Losses, $"{name}, {threads} thread(s): epoch losses");
             KernelTestCases.AssertBitEqual(after.Parameters, ahead.Parameters, $"{name}, {threads} thread(s): weights after 3 epochs");
             Assert.AreEqual(after.Steps, ahead.Steps, $"{name}: optimizer steps");
@@ -118,10 +121,15 @@ public sealed class ReadAheadTests
         KernelTestCases.AssertBitEqual(results[0], results[1], "weights after the stop and one more epoch");
     }
 
-    private static Run Train(int hidden, int rows, int chunkRows, OptimizerSpec optimizer, bool readsAhead)
+    private static Run Train(string name, int hidden, int rows, int chunkRows, OptimizerSpec optimizer, bool readsAhead)
     {
         Network network = Network.Create(Spec(hidden), seed: 5);
         network.ChunkRows = chunkRows;
+        if (name.StartsWith("RAD", StringComparison.Ordinal))
+        {
+            network.ConfigureSketches(new RadSettings { KeepFraction = 0.25f, Estimator = RadEstimator.SampledByMagnitude }, 48);
+        }
+
         var loop = new TrainingLoop(network, new TrainingSettings(optimizer, 1e-3f, 48)) { ReadsAhead = readsAhead };
         var source = new StoppingSource(Source(rows, seed: 6), stopAtBatch: -1, cancellation: null);
         var losses = new List<double>();
