@@ -192,18 +192,16 @@ public static unsafe class BitMask
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     internal static void ApplyBits(byte* mask, long firstBit, float* gradient, float* destination, int length, KernelPath path)
     {
-        if ((firstBit & 7) == 0)
+        byte* first = mask + (firstBit >> 3);
+        int offset = (int)(firstBit & 7);
+        if (offset == 0)
         {
-            ApplyBytes(mask + (firstBit >> 3), gradient, destination, length, path);
+            ApplyBytes(first, gradient, destination, length, path);
             return;
         }
 
-        for (int i = 0; i < length; i++)
-        {
-            long bit = firstBit + i;
-            bool set = ((mask[bit >> 3] >> (int)(bit & 7)) & 1) != 0;
-            destination[i] = set ? gradient[i] : 0f * gradient[i];
-        }
+        // Elements counted from the start of the first byte: [offset, offset + length) of the shifted arrays.
+        ApplyBytesScalar(first, gradient - offset, destination - offset, offset, offset + length);
     }
 
     /// <summary>Elements [first, end) of <see cref="ReluForwardBits"/>: <c>x &gt; 0 ? x : 0</c> and each bit set or cleared alone.</summary>

@@ -313,7 +313,7 @@ public sealed partial class Network
     public double TrainStep(IFeatureSource source, int rows, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (!ReferenceEquals(source, _filledAhead) || rows != _filledAheadRows || rows != _batch)
+        if (!ReferenceEquals(source, _filledAhead) || rows != _filledAheadRows)
         {
             Prepare(rows);
             _firstChunkFilled = false;

@@ -64,7 +64,7 @@ public sealed class TrainingLoop
     private float[] _targets = [];
     private float[] _weights = [];
 
-    // The source and result of the read-ahead (set around each optimizer step that runs it).
+    // The epoch's source and the rows the read-ahead prepared (ReadAhead runs as a cached delegate, so they are fields).
     private IMinibatchSource? _source;
     private int _aheadRows;
 
@@ -123,6 +123,7 @@ public sealed class TrainingLoop
         long examples = 0;
         long retained = 0;
         float rate = _settings.LearningRate;
+        _source = source;
         try
         {
             cancellation.ThrowIfCancellationRequested();
@@ -157,7 +158,6 @@ public sealed class TrainingLoop
                 {
                     // The next batch is read (and, when it runs as one chunk, written into the network) by this thread while the
                     // pool's workers start the update; the update then takes this thread too. The same steps either way.
-                    _source = source;
                     _aheadRows = 0;
                     Optimizer.Step(rate, _readAhead);
                     rows = _aheadRows;

@@ -6,9 +6,10 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// <summary>
 /// What a product does to each part of C once its sums are complete, while that part is still in the cache of the thread
 /// that computed it: a Dense layer's bias and ReLU (forward), or a ReLU's mask read from its output (the input gradient of
-/// the Dense layer after it); for a ReLU that keeps a mask of its own (RAD), the mask packed forward and applied backward. Each element takes the same operations as the separate passes it replaces
-/// (<see cref="RowVector.AddToRows"/>, <c>TensorPrimitives.Max(x, 0)</c>, <see cref="ReluFromOutput.Backward"/>), so the
-/// results are the same bits.
+/// the Dense layer after it); for a ReLU that keeps a mask of its own (RAD), the mask packed forward and applied backward.
+/// Each element takes the same operations as the separate passes it replaces (<see cref="RowVector.AddToRows"/>,
+/// <c>TensorPrimitives.Max(x, 0)</c>, <see cref="ReluFromOutput.Backward"/>, <see cref="BitMask.ReluForward"/>,
+/// <see cref="BitMask.Apply"/>), so the results are the same bits.
 /// </summary>
 internal readonly unsafe struct GemmEpilogue
 {
