@@ -24,8 +24,29 @@ internal static unsafe partial class DirectConvolutionLanes
             nint s1 = slots.S1, s2 = slots.S2, s3 = slots.S3, s4 = slots.S4, s5 = slots.S5;
             nint filters = Filters;
             float* yc = y + TW.Count;
-            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n), a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n);
-            TF c0 = Start<TW, TU, TF>(yc, filters, 0, n), c1 = Start<TW, TU, TF>(yc, filters, 1, n), c2 = Start<TW, TU, TF>(yc, filters, 2, n), c3 = Start<TW, TU, TF>(yc, filters, 3, n), c4 = Start<TW, TU, TF>(yc, filters, 4, n), c5 = Start<TW, TU, TF>(yc, filters, 5, n);
+            TF a0, a1, a2, a3, a4, a5;
+            TF c0, c1, c2, c3, c4, c5;
+            if (Begins)
+            {
+                a0 = a1 = a2 = a3 = a4 = a5 =
+                    c0 = c1 = c2 = c3 = c4 = c5 = TW.BroadcastSingle(0f);
+            }
+            else
+            {
+                a0 = Start<TW, TU, TF>(y, filters, 0, n);
+                a1 = Start<TW, TU, TF>(y, filters, 1, n);
+                a2 = Start<TW, TU, TF>(y, filters, 2, n);
+                a3 = Start<TW, TU, TF>(y, filters, 3, n);
+                a4 = Start<TW, TU, TF>(y, filters, 4, n);
+                a5 = Start<TW, TU, TF>(y, filters, 5, n);
+                c0 = Start<TW, TU, TF>(yc, filters, 0, n);
+                c1 = Start<TW, TU, TF>(yc, filters, 1, n);
+                c2 = Start<TW, TU, TF>(yc, filters, 2, n);
+                c3 = Start<TW, TU, TF>(yc, filters, 3, n);
+                c4 = Start<TW, TU, TF>(yc, filters, 4, n);
+                c5 = Start<TW, TU, TF>(yc, filters, 5, n);
+            }
+
             for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
             {
                 float* x = origin + (kh * RowFloats);
@@ -54,19 +75,52 @@ internal static unsafe partial class DirectConvolutionLanes
                 }
             }
 
-            TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
-            Finish<TW, TU, TF>(a0, ba, y, filters, 0, n);
-            Finish<TW, TU, TF>(c0, bc, yc, filters, 0, n);
-            Finish<TW, TU, TF>(a1, ba, y, filters, 1, n);
-            Finish<TW, TU, TF>(c1, bc, yc, filters, 1, n);
-            Finish<TW, TU, TF>(a2, ba, y, filters, 2, n);
-            Finish<TW, TU, TF>(c2, bc, yc, filters, 2, n);
-            Finish<TW, TU, TF>(a3, ba, y, filters, 3, n);
-            Finish<TW, TU, TF>(c3, bc, yc, filters, 3, n);
-            Finish<TW, TU, TF>(a4, ba, y, filters, 4, n);
-            Finish<TW, TU, TF>(c4, bc, yc, filters, 4, n);
-            Finish<TW, TU, TF>(a5, ba, y, filters, 5, n);
-            Finish<TW, TU, TF>(c5, bc, yc, filters, 5, n);
+            if (Ends)
+            {
+                TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
+                a0 = TW.AddSingle(a0, ba);
+                a1 = TW.AddSingle(a1, ba);
+                a2 = TW.AddSingle(a2, ba);
+                a3 = TW.AddSingle(a3, ba);
+                a4 = TW.AddSingle(a4, ba);
+                a5 = TW.AddSingle(a5, ba);
+                c0 = TW.AddSingle(c0, bc);
+                c1 = TW.AddSingle(c1, bc);
+                c2 = TW.AddSingle(c2, bc);
+                c3 = TW.AddSingle(c3, bc);
+                c4 = TW.AddSingle(c4, bc);
+                c5 = TW.AddSingle(c5, bc);
+            }
+
+            if (n == 6)
+            {
+                TW.StoreSingle(a0, y);
+                TW.StoreSingle(c0, yc);
+                TW.StoreSingle(a1, y + filters);
+                TW.StoreSingle(c1, yc + filters);
+                TW.StoreSingle(a2, y + (2 * filters));
+                TW.StoreSingle(c2, yc + (2 * filters));
+                TW.StoreSingle(a3, y + (3 * filters));
+                TW.StoreSingle(c3, yc + (3 * filters));
+                TW.StoreSingle(a4, y + (4 * filters));
+                TW.StoreSingle(c4, yc + (4 * filters));
+                TW.StoreSingle(a5, y + (5 * filters));
+                TW.StoreSingle(c5, yc + (5 * filters));
+                return;
+            }
+
+            Keep<TW, TU, TF>(a0, y, filters, 0, n);
+            Keep<TW, TU, TF>(c0, yc, filters, 0, n);
+            Keep<TW, TU, TF>(a1, y, filters, 1, n);
+            Keep<TW, TU, TF>(c1, yc, filters, 1, n);
+            Keep<TW, TU, TF>(a2, y, filters, 2, n);
+            Keep<TW, TU, TF>(c2, yc, filters, 2, n);
+            Keep<TW, TU, TF>(a3, y, filters, 3, n);
+            Keep<TW, TU, TF>(c3, yc, filters, 3, n);
+            Keep<TW, TU, TF>(a4, y, filters, 4, n);
+            Keep<TW, TU, TF>(c4, yc, filters, 4, n);
+            Keep<TW, TU, TF>(a5, y, filters, 5, n);
+            Keep<TW, TU, TF>(c5, yc, filters, 5, n);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -78,10 +132,33 @@ internal static unsafe partial class DirectConvolutionLanes
             nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step), s6 = Slot(6, n, step), s7 = Slot(7, n, step);
             nint filters = Filters;
             float* yc = y + TW.Count;
-            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n);
-            TF a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n), a6 = Start<TW, TU, TF>(y, filters, 6, n), a7 = Start<TW, TU, TF>(y, filters, 7, n);
-            TF c0 = Start<TW, TU, TF>(yc, filters, 0, n), c1 = Start<TW, TU, TF>(yc, filters, 1, n), c2 = Start<TW, TU, TF>(yc, filters, 2, n), c3 = Start<TW, TU, TF>(yc, filters, 3, n);
-            TF c4 = Start<TW, TU, TF>(yc, filters, 4, n), c5 = Start<TW, TU, TF>(yc, filters, 5, n), c6 = Start<TW, TU, TF>(yc, filters, 6, n), c7 = Start<TW, TU, TF>(yc, filters, 7, n);
+            TF a0, a1, a2, a3, a4, a5, a6, a7;
+            TF c0, c1, c2, c3, c4, c5, c6, c7;
+            if (Begins)
+            {
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 =
+                    c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = TW.BroadcastSingle(0f);
+            }
+            else
+            {
+                a0 = Start<TW, TU, TF>(y, filters, 0, n);
+                a1 = Start<TW, TU, TF>(y, filters, 1, n);
+                a2 = Start<TW, TU, TF>(y, filters, 2, n);
+                a3 = Start<TW, TU, TF>(y, filters, 3, n);
+                a4 = Start<TW, TU, TF>(y, filters, 4, n);
+                a5 = Start<TW, TU, TF>(y, filters, 5, n);
+                a6 = Start<TW, TU, TF>(y, filters, 6, n);
+                a7 = Start<TW, TU, TF>(y, filters, 7, n);
+                c0 = Start<TW, TU, TF>(yc, filters, 0, n);
+                c1 = Start<TW, TU, TF>(yc, filters, 1, n);
+                c2 = Start<TW, TU, TF>(yc, filters, 2, n);
+                c3 = Start<TW, TU, TF>(yc, filters, 3, n);
+                c4 = Start<TW, TU, TF>(yc, filters, 4, n);
+                c5 = Start<TW, TU, TF>(yc, filters, 5, n);
+                c6 = Start<TW, TU, TF>(yc, filters, 6, n);
+                c7 = Start<TW, TU, TF>(yc, filters, 7, n);
+            }
+
             for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
             {
                 float* x = origin + (kh * RowFloats);
@@ -116,23 +193,64 @@ internal static unsafe partial class DirectConvolutionLanes
                 }
             }
 
-            TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
-            Finish<TW, TU, TF>(a0, ba, y, filters, 0, n);
-            Finish<TW, TU, TF>(c0, bc, yc, filters, 0, n);
-            Finish<TW, TU, TF>(a1, ba, y, filters, 1, n);
-            Finish<TW, TU, TF>(c1, bc, yc, filters, 1, n);
-            Finish<TW, TU, TF>(a2, ba, y, filters, 2, n);
-            Finish<TW, TU, TF>(c2, bc, yc, filters, 2, n);
-            Finish<TW, TU, TF>(a3, ba, y, filters, 3, n);
-            Finish<TW, TU, TF>(c3, bc, yc, filters, 3, n);
-            Finish<TW, TU, TF>(a4, ba, y, filters, 4, n);
-            Finish<TW, TU, TF>(c4, bc, yc, filters, 4, n);
-            Finish<TW, TU, TF>(a5, ba, y, filters, 5, n);
-            Finish<TW, TU, TF>(c5, bc, yc, filters, 5, n);
-            Finish<TW, TU, TF>(a6, ba, y, filters, 6, n);
-            Finish<TW, TU, TF>(c6, bc, yc, filters, 6, n);
-            Finish<TW, TU, TF>(a7, ba, y, filters, 7, n);
-            Finish<TW, TU, TF>(c7, bc, yc, filters, 7, n);
+            if (Ends)
+            {
+                TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
+                a0 = TW.AddSingle(a0, ba);
+                a1 = TW.AddSingle(a1, ba);
+                a2 = TW.AddSingle(a2, ba);
+                a3 = TW.AddSingle(a3, ba);
+                a4 = TW.AddSingle(a4, ba);
+                a5 = TW.AddSingle(a5, ba);
+                a6 = TW.AddSingle(a6, ba);
+                a7 = TW.AddSingle(a7, ba);
+                c0 = TW.AddSingle(c0, bc);
+                c1 = TW.AddSingle(c1, bc);
+                c2 = TW.AddSingle(c2, bc);
+                c3 = TW.AddSingle(c3, bc);
+                c4 = TW.AddSingle(c4, bc);
+                c5 = TW.AddSingle(c5, bc);
+                c6 = TW.AddSingle(c6, bc);
+                c7 = TW.AddSingle(c7, bc);
+            }
+
+            if (n == 8)
+            {
+                TW.StoreSingle(a0, y);
+                TW.StoreSingle(c0, yc);
+                TW.StoreSingle(a1, y + filters);
+                TW.StoreSingle(c1, yc + filters);
+                TW.StoreSingle(a2, y + (2 * filters));
+                TW.StoreSingle(c2, yc + (2 * filters));
+                TW.StoreSingle(a3, y + (3 * filters));
+                TW.StoreSingle(c3, yc + (3 * filters));
+                TW.StoreSingle(a4, y + (4 * filters));
+                TW.StoreSingle(c4, yc + (4 * filters));
+                TW.StoreSingle(a5, y + (5 * filters));
+                TW.StoreSingle(c5, yc + (5 * filters));
+                TW.StoreSingle(a6, y + (6 * filters));
+                TW.StoreSingle(c6, yc + (6 * filters));
+                TW.StoreSingle(a7, y + (7 * filters));
+                TW.StoreSingle(c7, yc + (7 * filters));
+                return;
+            }
+
+            Keep<TW, TU, TF>(a0, y, filters, 0, n);
+            Keep<TW, TU, TF>(c0, yc, filters, 0, n);
+            Keep<TW, TU, TF>(a1, y, filters, 1, n);
+            Keep<TW, TU, TF>(c1, yc, filters, 1, n);
+            Keep<TW, TU, TF>(a2, y, filters, 2, n);
+            Keep<TW, TU, TF>(c2, yc, filters, 2, n);
+            Keep<TW, TU, TF>(a3, y, filters, 3, n);
+            Keep<TW, TU, TF>(c3, yc, filters, 3, n);
+            Keep<TW, TU, TF>(a4, y, filters, 4, n);
+            Keep<TW, TU, TF>(c4, yc, filters, 4, n);
+            Keep<TW, TU, TF>(a5, y, filters, 5, n);
+            Keep<TW, TU, TF>(c5, yc, filters, 5, n);
+            Keep<TW, TU, TF>(a6, y, filters, 6, n);
+            Keep<TW, TU, TF>(c6, yc, filters, 6, n);
+            Keep<TW, TU, TF>(a7, y, filters, 7, n);
+            Keep<TW, TU, TF>(c7, yc, filters, 7, n);
         }
 
         /// <summary>
@@ -149,10 +267,49 @@ internal static unsafe partial class DirectConvolutionLanes
             nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step), s6 = Slot(6, n, step);
             nint filters = Filters;
             float* yc = y + TW.Count, yb = y + yRowStep, yd = yb + TW.Count;
-            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n), a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n), a6 = Start<TW, TU, TF>(y, filters, 6, n);
-            TF c0 = Start<TW, TU, TF>(yc, filters, 0, n), c1 = Start<TW, TU, TF>(yc, filters, 1, n), c2 = Start<TW, TU, TF>(yc, filters, 2, n), c3 = Start<TW, TU, TF>(yc, filters, 3, n), c4 = Start<TW, TU, TF>(yc, filters, 4, n), c5 = Start<TW, TU, TF>(yc, filters, 5, n), c6 = Start<TW, TU, TF>(yc, filters, 6, n);
-            TF b0 = Start<TW, TU, TF>(yb, filters, 0, n), b1 = Start<TW, TU, TF>(yb, filters, 1, n), b2 = Start<TW, TU, TF>(yb, filters, 2, n), b3 = Start<TW, TU, TF>(yb, filters, 3, n), b4 = Start<TW, TU, TF>(yb, filters, 4, n), b5 = Start<TW, TU, TF>(yb, filters, 5, n), b6 = Start<TW, TU, TF>(yb, filters, 6, n);
-            TF d0 = Start<TW, TU, TF>(yd, filters, 0, n), d1 = Start<TW, TU, TF>(yd, filters, 1, n), d2 = Start<TW, TU, TF>(yd, filters, 2, n), d3 = Start<TW, TU, TF>(yd, filters, 3, n), d4 = Start<TW, TU, TF>(yd, filters, 4, n), d5 = Start<TW, TU, TF>(yd, filters, 5, n), d6 = Start<TW, TU, TF>(yd, filters, 6, n);
+            TF a0, a1, a2, a3, a4, a5, a6;
+            TF c0, c1, c2, c3, c4, c5, c6;
+            TF b0, b1, b2, b3, b4, b5, b6;
+            TF d0, d1, d2, d3, d4, d5, d6;
+            if (Begins)
+            {
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 =
+                    c0 = c1 = c2 = c3 = c4 = c5 = c6 =
+                    b0 = b1 = b2 = b3 = b4 = b5 = b6 =
+                    d0 = d1 = d2 = d3 = d4 = d5 = d6 = TW.BroadcastSingle(0f);
+            }
+            else
+            {
+                a0 = Start<TW, TU, TF>(y, filters, 0, n);
+                a1 = Start<TW, TU, TF>(y, filters, 1, n);
+                a2 = Start<TW, TU, TF>(y, filters, 2, n);
+                a3 = Start<TW, TU, TF>(y, filters, 3, n);
+                a4 = Start<TW, TU, TF>(y, filters, 4, n);
+                a5 = Start<TW, TU, TF>(y, filters, 5, n);
+                a6 = Start<TW, TU, TF>(y, filters, 6, n);
+                c0 = Start<TW, TU, TF>(yc, filters, 0, n);
+                c1 = Start<TW, TU, TF>(yc, filters, 1, n);
+                c2 = Start<TW, TU, TF>(yc, filters, 2, n);
+                c3 = Start<TW, TU, TF>(yc, filters, 3, n);
+                c4 = Start<TW, TU, TF>(yc, filters, 4, n);
+                c5 = Start<TW, TU, TF>(yc, filters, 5, n);
+                c6 = Start<TW, TU, TF>(yc, filters, 6, n);
+                b0 = Start<TW, TU, TF>(yb, filters, 0, n);
+                b1 = Start<TW, TU, TF>(yb, filters, 1, n);
+                b2 = Start<TW, TU, TF>(yb, filters, 2, n);
+                b3 = Start<TW, TU, TF>(yb, filters, 3, n);
+                b4 = Start<TW, TU, TF>(yb, filters, 4, n);
+                b5 = Start<TW, TU, TF>(yb, filters, 5, n);
+                b6 = Start<TW, TU, TF>(yb, filters, 6, n);
+                d0 = Start<TW, TU, TF>(yd, filters, 0, n);
+                d1 = Start<TW, TU, TF>(yd, filters, 1, n);
+                d2 = Start<TW, TU, TF>(yd, filters, 2, n);
+                d3 = Start<TW, TU, TF>(yd, filters, 3, n);
+                d4 = Start<TW, TU, TF>(yd, filters, 4, n);
+                d5 = Start<TW, TU, TF>(yd, filters, 5, n);
+                d6 = Start<TW, TU, TF>(yd, filters, 6, n);
+            }
+
             for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
             {
                 float* x = origin + (kh * RowFloats);
@@ -206,35 +363,100 @@ internal static unsafe partial class DirectConvolutionLanes
                 }
             }
 
-            TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
-            Finish<TW, TU, TF>(a0, ba, y, filters, 0, n);
-            Finish<TW, TU, TF>(c0, bc, yc, filters, 0, n);
-            Finish<TW, TU, TF>(b0, ba, yb, filters, 0, n);
-            Finish<TW, TU, TF>(d0, bc, yd, filters, 0, n);
-            Finish<TW, TU, TF>(a1, ba, y, filters, 1, n);
-            Finish<TW, TU, TF>(c1, bc, yc, filters, 1, n);
-            Finish<TW, TU, TF>(b1, ba, yb, filters, 1, n);
-            Finish<TW, TU, TF>(d1, bc, yd, filters, 1, n);
-            Finish<TW, TU, TF>(a2, ba, y, filters, 2, n);
-            Finish<TW, TU, TF>(c2, bc, yc, filters, 2, n);
-            Finish<TW, TU, TF>(b2, ba, yb, filters, 2, n);
-            Finish<TW, TU, TF>(d2, bc, yd, filters, 2, n);
-            Finish<TW, TU, TF>(a3, ba, y, filters, 3, n);
-            Finish<TW, TU, TF>(c3, bc, yc, filters, 3, n);
-            Finish<TW, TU, TF>(b3, ba, yb, filters, 3, n);
-            Finish<TW, TU, TF>(d3, bc, yd, filters, 3, n);
-            Finish<TW, TU, TF>(a4, ba, y, filters, 4, n);
-            Finish<TW, TU, TF>(c4, bc, yc, filters, 4, n);
-            Finish<TW, TU, TF>(b4, ba, yb, filters, 4, n);
-            Finish<TW, TU, TF>(d4, bc, yd, filters, 4, n);
-            Finish<TW, TU, TF>(a5, ba, y, filters, 5, n);
-            Finish<TW, TU, TF>(c5, bc, yc, filters, 5, n);
-            Finish<TW, TU, TF>(b5, ba, yb, filters, 5, n);
-            Finish<TW, TU, TF>(d5, bc, yd, filters, 5, n);
-            Finish<TW, TU, TF>(a6, ba, y, filters, 6, n);
-            Finish<TW, TU, TF>(c6, bc, yc, filters, 6, n);
-            Finish<TW, TU, TF>(b6, ba, yb, filters, 6, n);
-            Finish<TW, TU, TF>(d6, bc, yd, filters, 6, n);
+            if (Ends)
+            {
+                TF ba = TW.LoadSingle(bias), bc = TW.LoadSingle(bias + TW.Count);
+                a0 = TW.AddSingle(a0, ba);
+                a1 = TW.AddSingle(a1, ba);
+                a2 = TW.AddSingle(a2, ba);
+                a3 = TW.AddSingle(a3, ba);
+                a4 = TW.AddSingle(a4, ba);
+                a5 = TW.AddSingle(a5, ba);
+                a6 = TW.AddSingle(a6, ba);
+                c0 = TW.AddSingle(c0, bc);
+                c1 = TW.AddSingle(c1, bc);
+                c2 = TW.AddSingle(c2, bc);
+                c3 = TW.AddSingle(c3, bc);
+                c4 = TW.AddSingle(c4, bc);
+                c5 = TW.AddSingle(c5, bc);
+                c6 = TW.AddSingle(c6, bc);
+                b0 = TW.AddSingle(b0, ba);
+                b1 = TW.AddSingle(b1, ba);
+                b2 = TW.AddSingle(b2, ba);
+                b3 = TW.AddSingle(b3, ba);
+                b4 = TW.AddSingle(b4, ba);
+                b5 = TW.AddSingle(b5, ba);
+                b6 = TW.AddSingle(b6, ba);
+                d0 = TW.AddSingle(d0, bc);
+                d1 = TW.AddSingle(d1, bc);
+                d2 = TW.AddSingle(d2, bc);
+                d3 = TW.AddSingle(d3, bc);
+                d4 = TW.AddSingle(d4, bc);
+                d5 = TW.AddSingle(d5, bc);
+                d6 = TW.AddSingle(d6, bc);
+            }
+
+            if (n == 7)
+            {
+                TW.StoreSingle(a0, y);
+                TW.StoreSingle(c0, yc);
+                TW.StoreSingle(b0, yb);
+                TW.StoreSingle(d0, yd);
+                TW.StoreSingle(a1, y + filters);
+                TW.StoreSingle(c1, yc + filters);
+                TW.StoreSingle(b1, yb + filters);
+                TW.StoreSingle(d1, yd + filters);
+                TW.StoreSingle(a2, y + (2 * filters));
+                TW.StoreSingle(c2, yc + (2 * filters));
+                TW.StoreSingle(b2, yb + (2 * filters));
+                TW.StoreSingle(d2, yd + (2 * filters));
+                TW.StoreSingle(a3, y + (3 * filters));
+                TW.StoreSingle(c3, yc + (3 * filters));
+                TW.StoreSingle(b3, yb + (3 * filters));
+                TW.StoreSingle(d3, yd + (3 * filters));
+                TW.StoreSingle(a4, y + (4 * filters));
+                TW.StoreSingle(c4, yc + (4 * filters));
+                TW.StoreSingle(b4, yb + (4 * filters));
+                TW.StoreSingle(d4, yd + (4 * filters));
+                TW.StoreSingle(a5, y + (5 * filters));
+                TW.StoreSingle(c5, yc + (5 * filters));
+                TW.StoreSingle(b5, yb + (5 * filters));
+                TW.StoreSingle(d5, yd + (5 * filters));
+                TW.StoreSingle(a6, y + (6 * filters));
+                TW.StoreSingle(c6, yc + (6 * filters));
+                TW.StoreSingle(b6, yb + (6 * filters));
+                TW.StoreSingle(d6, yd + (6 * filters));
+                return;
+            }
+
+            Keep<TW, TU, TF>(a0, y, filters, 0, n);
+            Keep<TW, TU, TF>(c0, yc, filters, 0, n);
+            Keep<TW, TU, TF>(b0, yb, filters, 0, n);
+            Keep<TW, TU, TF>(d0, yd, filters, 0, n);
+            Keep<TW, TU, TF>(a1, y, filters, 1, n);
+            Keep<TW, TU, TF>(c1, yc, filters, 1, n);
+            Keep<TW, TU, TF>(b1, yb, filters, 1, n);
+            Keep<TW, TU, TF>(d1, yd, filters, 1, n);
+            Keep<TW, TU, TF>(a2, y, filters, 2, n);
+            Keep<TW, TU, TF>(c2, yc, filters, 2, n);
+            Keep<TW, TU, TF>(b2, yb, filters, 2, n);
+            Keep<TW, TU, TF>(d2, yd, filters, 2, n);
+            Keep<TW, TU, TF>(a3, y, filters, 3, n);
+            Keep<TW, TU, TF>(c3, yc, filters, 3, n);
+            Keep<TW, TU, TF>(b3, yb, filters, 3, n);
+            Keep<TW, TU, TF>(d3, yd, filters, 3, n);
+            Keep<TW, TU, TF>(a4, y, filters, 4, n);
+            Keep<TW, TU, TF>(c4, yc, filters, 4, n);
+            Keep<TW, TU, TF>(b4, yb, filters, 4, n);
+            Keep<TW, TU, TF>(d4, yd, filters, 4, n);
+            Keep<TW, TU, TF>(a5, y, filters, 5, n);
+            Keep<TW, TU, TF>(c5, yc, filters, 5, n);
+            Keep<TW, TU, TF>(b5, yb, filters, 5, n);
+            Keep<TW, TU, TF>(d5, yd, filters, 5, n);
+            Keep<TW, TU, TF>(a6, y, filters, 6, n);
+            Keep<TW, TU, TF>(c6, yc, filters, 6, n);
+            Keep<TW, TU, TF>(b6, yb, filters, 6, n);
+            Keep<TW, TU, TF>(d6, yd, filters, 6, n);
         }
 
         /// <summary>
@@ -251,10 +473,49 @@ internal static unsafe partial class DirectConvolutionLanes
             nint s1 = Slot(1, n, step), s2 = Slot(2, n, step), s3 = Slot(3, n, step), s4 = Slot(4, n, step), s5 = Slot(5, n, step), s6 = Slot(6, n, step);
             nint filters = Filters;
             float* yb = y + yRowStep, yc = yb + yRowStep, yd = yc + yRowStep;
-            TF a0 = Start<TW, TU, TF>(y, filters, 0, n), a1 = Start<TW, TU, TF>(y, filters, 1, n), a2 = Start<TW, TU, TF>(y, filters, 2, n), a3 = Start<TW, TU, TF>(y, filters, 3, n), a4 = Start<TW, TU, TF>(y, filters, 4, n), a5 = Start<TW, TU, TF>(y, filters, 5, n), a6 = Start<TW, TU, TF>(y, filters, 6, n);
-            TF b0 = Start<TW, TU, TF>(yb, filters, 0, n), b1 = Start<TW, TU, TF>(yb, filters, 1, n), b2 = Start<TW, TU, TF>(yb, filters, 2, n), b3 = Start<TW, TU, TF>(yb, filters, 3, n), b4 = Start<TW, TU, TF>(yb, filters, 4, n), b5 = Start<TW, TU, TF>(yb, filters, 5, n), b6 = Start<TW, TU, TF>(yb, filters, 6, n);
-            TF c0 = Start<TW, TU, TF>(yc, filters, 0, n), c1 = Start<TW, TU, TF>(yc, filters, 1, n), c2 = Start<TW, TU, TF>(yc, filters, 2, n), c3 = Start<TW, TU, TF>(yc, filters, 3, n), c4 = Start<TW, TU, TF>(yc, filters, 4, n), c5 = Start<TW, TU, TF>(yc, filters, 5, n), c6 = Start<TW, TU, TF>(yc, filters, 6, n);
-            TF d0 = Start<TW, TU, TF>(yd, filters, 0, n), d1 = Start<TW, TU, TF>(yd, filters, 1, n), d2 = Start<TW, TU, TF>(yd, filters, 2, n), d3 = Start<TW, TU, TF>(yd, filters, 3, n), d4 = Start<TW, TU, TF>(yd, filters, 4, n), d5 = Start<TW, TU, TF>(yd, filters, 5, n), d6 = Start<TW, TU, TF>(yd, filters, 6, n);
+            TF a0, a1, a2, a3, a4, a5, a6;
+            TF b0, b1, b2, b3, b4, b5, b6;
+            TF c0, c1, c2, c3, c4, c5, c6;
+            TF d0, d1, d2, d3, d4, d5, d6;
+            if (Begins)
+            {
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 =
+                    b0 = b1 = b2 = b3 = b4 = b5 = b6 =
+                    c0 = c1 = c2 = c3 = c4 = c5 = c6 =
+                    d0 = d1 = d2 = d3 = d4 = d5 = d6 = TW.BroadcastSingle(0f);
+            }
+            else
+            {
+                a0 = Start<TW, TU, TF>(y, filters, 0, n);
+                a1 = Start<TW, TU, TF>(y, filters, 1, n);
+                a2 = Start<TW, TU, TF>(y, filters, 2, n);
+                a3 = Start<TW, TU, TF>(y, filters, 3, n);
+                a4 = Start<TW, TU, TF>(y, filters, 4, n);
+                a5 = Start<TW, TU, TF>(y, filters, 5, n);
+                a6 = Start<TW, TU, TF>(y, filters, 6, n);
+                b0 = Start<TW, TU, TF>(yb, filters, 0, n);
+                b1 = Start<TW, TU, TF>(yb, filters, 1, n);
+                b2 = Start<TW, TU, TF>(yb, filters, 2, n);
+                b3 = Start<TW, TU, TF>(yb, filters, 3, n);
+                b4 = Start<TW, TU, TF>(yb, filters, 4, n);
+                b5 = Start<TW, TU, TF>(yb, filters, 5, n);
+                b6 = Start<TW, TU, TF>(yb, filters, 6, n);
+                c0 = Start<TW, TU, TF>(yc, filters, 0, n);
+                c1 = Start<TW, TU, TF>(yc, filters, 1, n);
+                c2 = Start<TW, TU, TF>(yc, filters, 2, n);
+                c3 = Start<TW, TU, TF>(yc, filters, 3, n);
+                c4 = Start<TW, TU, TF>(yc, filters, 4, n);
+                c5 = Start<TW, TU, TF>(yc, filters, 5, n);
+                c6 = Start<TW, TU, TF>(yc, filters, 6, n);
+                d0 = Start<TW, TU, TF>(yd, filters, 0, n);
+                d1 = Start<TW, TU, TF>(yd, filters, 1, n);
+                d2 = Start<TW, TU, TF>(yd, filters, 2, n);
+                d3 = Start<TW, TU, TF>(yd, filters, 3, n);
+                d4 = Start<TW, TU, TF>(yd, filters, 4, n);
+                d5 = Start<TW, TU, TF>(yd, filters, 5, n);
+                d6 = Start<TW, TU, TF>(yd, filters, 6, n);
+            }
+
             for (int kh = FirstRow; kh < FirstRow + Rows; kh++)
             {
                 float* x = origin + (kh * RowFloats);
@@ -294,35 +555,100 @@ internal static unsafe partial class DirectConvolutionLanes
                 }
             }
 
-            TF bv = TW.LoadSingle(bias);
-            Finish<TW, TU, TF>(a0, bv, y, filters, 0, n);
-            Finish<TW, TU, TF>(b0, bv, yb, filters, 0, n);
-            Finish<TW, TU, TF>(c0, bv, yc, filters, 0, n);
-            Finish<TW, TU, TF>(d0, bv, yd, filters, 0, n);
-            Finish<TW, TU, TF>(a1, bv, y, filters, 1, n);
-            Finish<TW, TU, TF>(b1, bv, yb, filters, 1, n);
-            Finish<TW, TU, TF>(c1, bv, yc, filters, 1, n);
-            Finish<TW, TU, TF>(d1, bv, yd, filters, 1, n);
-            Finish<TW, TU, TF>(a2, bv, y, filters, 2, n);
-            Finish<TW, TU, TF>(b2, bv, yb, filters, 2, n);
-            Finish<TW, TU, TF>(c2, bv, yc, filters, 2, n);
-            Finish<TW, TU, TF>(d2, bv, yd, filters, 2, n);
-            Finish<TW, TU, TF>(a3, bv, y, filters, 3, n);
-            Finish<TW, TU, TF>(b3, bv, yb, filters, 3, n);
-            Finish<TW, TU, TF>(c3, bv, yc, filters, 3, n);
-            Finish<TW, TU, TF>(d3, bv, yd, filters, 3, n);
-            Finish<TW, TU, TF>(a4, bv, y, filters, 4, n);
-            Finish<TW, TU, TF>(b4, bv, yb, filters, 4, n);
-            Finish<TW, TU, TF>(c4, bv, yc, filters, 4, n);
-            Finish<TW, TU, TF>(d4, bv, yd, filters, 4, n);
-            Finish<TW, TU, TF>(a5, bv, y, filters, 5, n);
-            Finish<TW, TU, TF>(b5, bv, yb, filters, 5, n);
-            Finish<TW, TU, TF>(c5, bv, yc, filters, 5, n);
-            Finish<TW, TU, TF>(d5, bv, yd, filters, 5, n);
-            Finish<TW, TU, TF>(a6, bv, y, filters, 6, n);
-            Finish<TW, TU, TF>(b6, bv, yb, filters, 6, n);
-            Finish<TW, TU, TF>(c6, bv, yc, filters, 6, n);
-            Finish<TW, TU, TF>(d6, bv, yd, filters, 6, n);
+            if (Ends)
+            {
+                TF bv = TW.LoadSingle(bias);
+                a0 = TW.AddSingle(a0, bv);
+                a1 = TW.AddSingle(a1, bv);
+                a2 = TW.AddSingle(a2, bv);
+                a3 = TW.AddSingle(a3, bv);
+                a4 = TW.AddSingle(a4, bv);
+                a5 = TW.AddSingle(a5, bv);
+                a6 = TW.AddSingle(a6, bv);
+                b0 = TW.AddSingle(b0, bv);
+                b1 = TW.AddSingle(b1, bv);
+                b2 = TW.AddSingle(b2, bv);
+                b3 = TW.AddSingle(b3, bv);
+                b4 = TW.AddSingle(b4, bv);
+                b5 = TW.AddSingle(b5, bv);
+                b6 = TW.AddSingle(b6, bv);
+                c0 = TW.AddSingle(c0, bv);
+                c1 = TW.AddSingle(c1, bv);
+                c2 = TW.AddSingle(c2, bv);
+                c3 = TW.AddSingle(c3, bv);
+                c4 = TW.AddSingle(c4, bv);
+                c5 = TW.AddSingle(c5, bv);
+                c6 = TW.AddSingle(c6, bv);
+                d0 = TW.AddSingle(d0, bv);
+                d1 = TW.AddSingle(d1, bv);
+                d2 = TW.AddSingle(d2, bv);
+                d3 = TW.AddSingle(d3, bv);
+                d4 = TW.AddSingle(d4, bv);
+                d5 = TW.AddSingle(d5, bv);
+                d6 = TW.AddSingle(d6, bv);
+            }
+
+            if (n == 7)
+            {
+                TW.StoreSingle(a0, y);
+                TW.StoreSingle(b0, yb);
+                TW.StoreSingle(c0, yc);
+                TW.StoreSingle(d0, yd);
+                TW.StoreSingle(a1, y + filters);
+                TW.StoreSingle(b1, yb + filters);
+                TW.StoreSingle(c1, yc + filters);
+                TW.StoreSingle(d1, yd + filters);
+                TW.StoreSingle(a2, y + (2 * filters));
+                TW.StoreSingle(b2, yb + (2 * filters));
+                TW.StoreSingle(c2, yc + (2 * filters));
+                TW.StoreSingle(d2, yd + (2 * filters));
+                TW.StoreSingle(a3, y + (3 * filters));
+                TW.StoreSingle(b3, yb + (3 * filters));
+                TW.StoreSingle(c3, yc + (3 * filters));
+                TW.StoreSingle(d3, yd + (3 * filters));
+                TW.StoreSingle(a4, y + (4 * filters));
+                TW.StoreSingle(b4, yb + (4 * filters));
+                TW.StoreSingle(c4, yc + (4 * filters));
+                TW.StoreSingle(d4, yd + (4 * filters));
+                TW.StoreSingle(a5, y + (5 * filters));
+                TW.StoreSingle(b5, yb + (5 * filters));
+                TW.StoreSingle(c5, yc + (5 * filters));
+                TW.StoreSingle(d5, yd + (5 * filters));
+                TW.StoreSingle(a6, y + (6 * filters));
+                TW.StoreSingle(b6, yb + (6 * filters));
+                TW.StoreSingle(c6, yc + (6 * filters));
+                TW.StoreSingle(d6, yd + (6 * filters));
+                return;
+            }
+
+            Keep<TW, TU, TF>(a0, y, filters, 0, n);
+            Keep<TW, TU, TF>(b0, yb, filters, 0, n);
+            Keep<TW, TU, TF>(c0, yc, filters, 0, n);
+            Keep<TW, TU, TF>(d0, yd, filters, 0, n);
+            Keep<TW, TU, TF>(a1, y, filters, 1, n);
+            Keep<TW, TU, TF>(b1, yb, filters, 1, n);
+            Keep<TW, TU, TF>(c1, yc, filters, 1, n);
+            Keep<TW, TU, TF>(d1, yd, filters, 1, n);
+            Keep<TW, TU, TF>(a2, y, filters, 2, n);
+            Keep<TW, TU, TF>(b2, yb, filters, 2, n);
+            Keep<TW, TU, TF>(c2, yc, filters, 2, n);
+            Keep<TW, TU, TF>(d2, yd, filters, 2, n);
+            Keep<TW, TU, TF>(a3, y, filters, 3, n);
+            Keep<TW, TU, TF>(b3, yb, filters, 3, n);
+            Keep<TW, TU, TF>(c3, yc, filters, 3, n);
+            Keep<TW, TU, TF>(d3, yd, filters, 3, n);
+            Keep<TW, TU, TF>(a4, y, filters, 4, n);
+            Keep<TW, TU, TF>(b4, yb, filters, 4, n);
+            Keep<TW, TU, TF>(c4, yc, filters, 4, n);
+            Keep<TW, TU, TF>(d4, yd, filters, 4, n);
+            Keep<TW, TU, TF>(a5, y, filters, 5, n);
+            Keep<TW, TU, TF>(b5, yb, filters, 5, n);
+            Keep<TW, TU, TF>(c5, yc, filters, 5, n);
+            Keep<TW, TU, TF>(d5, yd, filters, 5, n);
+            Keep<TW, TU, TF>(a6, y, filters, 6, n);
+            Keep<TW, TU, TF>(b6, yb, filters, 6, n);
+            Keep<TW, TU, TF>(c6, yc, filters, 6, n);
+            Keep<TW, TU, TF>(d6, yd, filters, 6, n);
         }
     }
 }
