@@ -30,12 +30,13 @@ internal static unsafe class PoolingLanes
 
         int c = g.Channels, size = g.Size;
         TF zero = TW.BroadcastSingle(0f);
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = image + ((((oh * g.Width) + ow) * g.Stride) * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = 0; ch < channels; ch += TW.Count)
                 {
                     TF best = TW.LoadSingle(origin + ch);
@@ -74,11 +75,12 @@ internal static unsafe class PoolingLanes
         nint c = g.Channels, below = g.Width * c;
         TF zero = TW.BroadcastSingle(0f);
         TF one = TW.AsSingle(TW.Broadcast(1u)), two = TW.AsSingle(TW.Broadcast(2u)), three = TW.AsSingle(TW.Broadcast(3u));
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
             float* top = image + (2 * oh * below);
-            nint at = (nint)oh * g.OutWidth * c;
-            for (int ow = 0; ow < g.OutWidth; ow++, top += 2 * c, at += c)
+            nint at = (nint)oh * outWidth * c;
+            for (int ow = 0; ow < outWidth; ow++, top += 2 * c, at += c)
             {
                 for (int ch = 0; ch < channels; ch += TW.Count)
                 {
@@ -119,11 +121,12 @@ internal static unsafe class PoolingLanes
         nint c = g.Channels, below = rowFloats;
         TF zero = TW.BroadcastSingle(0f);
         TU one = TW.Broadcast(1u), two = TW.Broadcast(2u), three = TW.Broadcast(3u);
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
             float* top = imageGradient + (2 * oh * below);
-            nint at = (nint)oh * g.OutWidth * c;
-            for (int ow = 0; ow < g.OutWidth; ow++, top += 2 * c, at += c)
+            nint at = (nint)oh * outWidth * c;
+            for (int ow = 0; ow < outWidth; ow++, top += 2 * c, at += c)
             {
                 for (int ch = 0; ch < channels; ch += TW.Count)
                 {
@@ -143,12 +146,13 @@ internal static unsafe class PoolingLanes
     public static void MaxForwardScalar(in PoolGeometry g, int firstChannel, float* image, float* pooled, byte* winners, bool relu)
     {
         int c = g.Channels, size = g.Size;
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = image + ((((oh * g.Width) + ow) * g.Stride) * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = firstChannel; ch < c; ch++)
                 {
                     float best = origin[ch];
@@ -192,12 +196,13 @@ internal static unsafe class PoolingLanes
         int c = g.Channels, size = g.Size;
         bool disjoint = g.Disjoint;
         TF zero = TW.BroadcastSingle(0f);
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = imageGradient + ((((oh * g.Width) + ow) * g.Stride) * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = 0; ch < channels; ch += TW.Count)
                 {
                     TF gradient = TW.LoadSingle(pooledGradient + at + ch);
@@ -225,12 +230,13 @@ internal static unsafe class PoolingLanes
     public static void MaxBackward2x2Scalar(in PoolGeometry g, int firstChannel, float* pooledGradient, byte* winners, float* imageGradient, nint rowFloats)
     {
         int c = g.Channels;
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = imageGradient + (2 * oh * rowFloats) + (2 * ow * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = firstChannel; ch < c; ch++)
                 {
                     float gradient = pooledGradient[at + ch];
@@ -249,12 +255,13 @@ internal static unsafe class PoolingLanes
     {
         int c = g.Channels, size = g.Size;
         bool disjoint = g.Disjoint;
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = imageGradient + ((((oh * g.Width) + ow) * g.Stride) * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = firstChannel; ch < c; ch++)
                 {
                     float gradient = pooledGradient[at + ch];
@@ -287,12 +294,13 @@ internal static unsafe class PoolingLanes
     {
         int c = g.Channels, size = g.Size;
         TF scale = TW.BroadcastSingle(1f / (size * size));
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = image + ((((oh * g.Width) + ow) * g.Stride) * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = 0; ch < channels; ch += TW.Count)
                 {
                     TF sum = TW.BroadcastSingle(0f);
@@ -315,12 +323,13 @@ internal static unsafe class PoolingLanes
     {
         int c = g.Channels, size = g.Size;
         float scale = 1f / (size * size);
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = image + ((((oh * g.Width) + ow) * g.Stride) * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = firstChannel; ch < c; ch++)
                 {
                     float sum = 0f;
@@ -348,12 +357,13 @@ internal static unsafe class PoolingLanes
         int c = g.Channels, size = g.Size;
         bool disjoint = g.Disjoint;
         TF zero = TW.BroadcastSingle(0f), scale = TW.BroadcastSingle(1f / (size * size));
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = imageGradient + ((((oh * g.Width) + ow) * g.Stride) * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = 0; ch < channels; ch += TW.Count)
                 {
                     TF share = TW.MultiplySingle(TW.LoadSingle(pooledGradient + at + ch), scale);
@@ -376,12 +386,13 @@ internal static unsafe class PoolingLanes
         int c = g.Channels, size = g.Size;
         bool disjoint = g.Disjoint;
         float scale = 1f / (size * size);
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int oh = 0; oh < outHeight; oh++)
         {
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 float* origin = imageGradient + ((((oh * g.Width) + ow) * g.Stride) * c);
-                int at = ((oh * g.OutWidth) + ow) * c;
+                int at = ((oh * outWidth) + ow) * c;
                 for (int ch = firstChannel; ch < c; ch++)
                 {
                     float share = pooledGradient[at + ch] * scale;
