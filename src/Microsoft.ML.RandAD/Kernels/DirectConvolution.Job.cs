@@ -125,9 +125,12 @@ internal static unsafe partial class DirectConvolution
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // stackalloc and loops: optimized at once anyway
         public readonly void RunRange(int first, int count)
         {
-            float* paddedBuffer = stackalloc float[DirectConvolutionLanes.PaddedSize(_g) + 16];
+            // Zeroed whole, alignment slack included (the module skips the JIT's zeroing): the border stays zero, and every
+            // image written into the interior finds the buffer as the JIT's zeroing left it.
+            int paddedFloats = DirectConvolutionLanes.PaddedSize(_g) + 16;
+            float* paddedBuffer = stackalloc float[paddedFloats];
+            new Span<float>(paddedBuffer, paddedFloats).Clear();
             float* padded = AlignTo64(paddedBuffer);
-            DirectConvolutionLanes.ClearPadded(_g, padded);
             if (_forward)
             {
                 int outputSize = _g.OutPositions * _filters;

@@ -13,8 +13,8 @@ namespace Microsoft.ML.RandAD.Kernels;
 internal static unsafe partial class DirectConvolutionLanes
 {
     /// <summary>
-    /// Copies an image into the middle of a (H + 2p) × (W + 2p) × C buffer whose border the caller zeroed once
-    /// (<see cref="ClearPadded"/>): only the middle is ever written, so the border stays zero image after image.
+    /// Copies an image into the middle of a (H + 2p) × (W + 2p) × C buffer whose border the caller zeroed once: only the
+    /// middle is ever written, so the border stays zero image after image.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Pad(in ConvGeometry g, float* image, float* padded)
@@ -23,15 +23,6 @@ internal static unsafe partial class DirectConvolutionLanes
         for (int h = 0; h < g.Height; h++)
         {
             new Span<float>(image + (h * g.Width * c), g.Width * c).CopyTo(new Span<float>(padded + ((((h + g.Padding) * paddedWidth) + g.Padding) * c), g.Width * c));
-        }
-    }
-
-    /// <summary>Zeroes a padded-image buffer before its first <see cref="Pad"/> (nothing to do without padding).</summary>
-    public static void ClearPadded(in ConvGeometry g, float* padded)
-    {
-        if (g.Padding > 0)
-        {
-            new Span<float>(padded, PaddedSize(g)).Clear();
         }
     }
 
