@@ -17,6 +17,7 @@ return args.FirstOrDefault() switch
     "gemm-ceiling" => Microsoft.ML.RandAD.Benchmarks.GemmCeiling.Run(args[1..]),
     "mlnet-feed" => MlNetFeed.Run(args[1..]),
     "mlnet-score" => MlNetScoring.Run(args[1..]),
+    "adam-alignment" => AdamAlignment.Run(args[1..]),
     "data" => FetchData(),
     _ => RunBenchmarks(args),
 };
