@@ -34,10 +34,9 @@ public sealed class StackBufferTests
     [DynamicData(nameof(Cases))]
     public void StepsDoNotReadWhatTheStackHeld(string name, string model, RadEstimator? estimator)
     {
-        NetworkSpec spec = model == "cnn" ? TestNetworks.FashionCnn : new NetworkSpec(
-            InputSpec.Vector(784),
-            [new DenseSpec(64), new ActivationSpec(ActivationKind.Relu), new DenseSpec(64), new ActivationSpec(ActivationKind.Relu), new DenseSpec(10)],
-            new LossSpec(LossKind.SoftmaxCrossEntropy));
+        NetworkSpec spec = model == "cnn"
+            ? TestNetworks.FashionCnn
+            : NetworkSpec.Mlp(784, [64, 64], 10, new LossSpec(LossKind.SoftmaxCrossEntropy), ActivationKind.Relu);
         RadSettings settings = estimator is RadEstimator e ? new RadSettings { KeepFraction = 0.25f, Estimator = e } : RadSettings.Exact;
         const int batch = 24;
         foreach (KernelPath path in KernelTestCases.Paths)
