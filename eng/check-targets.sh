@@ -18,6 +18,10 @@
 #     --fused-activations --keep 0.1`; above 1: see Network.PacksReluMaskInProduct), and the training loop reading each next
 #     minibatch through the trainers' ML.NET source during the optimizer's update against after it (`mlnet-feed
 #     --read-ahead-epochs 6`; above 1: see TrainingLoop.ReadsAhead).
+#   - Leads, measured and printed without a verdict: the Adam update over 64-byte-aligned arrays against arrays placed as
+#     .NET places a large array's data (`adam-alignment --flush`; well above 1 on AVX-512 argues for aligned parameter
+#     storage, docs/benchmarks.md, twenty-second session), and the first convolution's direct kernels against im2col + GEMM
+#     (`conv-paired --layers 28x28x1k5f16`, the layer whose kernel calls are shortest).
 # Usage: eng/check-targets.sh [rounds] [output-dir]   (rounds of the TorchSharp comparison, default 3; about 2.5 min a round)
 #        eng/check-targets.sh --summary output-dir     (the verdicts again, from a finished run's files)
 set -euo pipefail
@@ -120,6 +124,11 @@ summary() {
     verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER: see TrainingLoop.ReadsAhead" : "faster" }')
     echo "- (default) mlp step through the trainers' source reading ahead over after the update: $verdict (median of epochs 2-6: $ratios)"
   fi
+
+  ratios=$(grep -o 'median [0-9.]*' "$dir/adam-alignment.txt" 2>/dev/null | cut -d' ' -f2 | xargs || true)
+  echo "- (lead) Adam over arrays 8/24/40 bytes past a 64-byte boundary / on it, state from memory: ${ratios:-not measured (see adam-alignment.txt)}"
+  ratios=$(grep '28x28x1k5f16 | forward' "$dir/conv-first-layer.txt" 2>/dev/null | awk -F'|' '{ print $6 }' | xargs || true)
+  echo "- (lead) the first convolution's forward pass, direct / im2col + GEMM time: ${ratios:-not measured (see conv-first-layer.txt)}"
 }
 
 if [ "${1:-}" = "--summary" ]; then
@@ -170,6 +179,8 @@ for _ in 1 2 3; do
   run step-compare --model mlp --fused-activations --keep 0.1 --real-data | tee -a "$dir/step-compare-rad-masks.txt"
 done
 run mlnet-feed --passes 0 --read-ahead-epochs 6 | tee "$dir/read-ahead.txt"
+run adam-alignment --flush | tee "$dir/adam-alignment.txt"
+run conv-paired --layers 28x28x1k5f16 | tee "$dir/conv-first-layer.txt"
 eng/peer-training.sh "$rounds" "$dir/peer-training.txt"
 
 echo
