@@ -27,6 +27,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A default checked against the way before it: the candidate / baseline ratios ("faster" when every one is below 1, else how
+# many are not, and what to look at), or "not measured" when the run left none.
+default_check() {
+  local label=$1 file=$2 ratios=$3 units=$4 advice=$5 verdict
+  if [ -z "$ratios" ]; then
+    echo "- (default) $label: not measured (see $file)"
+    return
+  fi
+  verdict=$(echo "${ratios%%;*}" | awk -v units="$units" -v advice="$advice" '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER in " slow " of " NF " " units ": " advice : "faster" }')
+  echo "- (default) $label: $verdict ($ratios)"
+}
+
 summary() {
   local dir=$1
   echo "## Targets ($dir)"
@@ -83,47 +95,28 @@ summary() {
       }
     }' "$dir/peer-training.txt" 2>/dev/null || echo "- against TorchSharp: not measured (see peer-training.txt)"
 
-  local variant ratios
+  local variant ratios advice
   for variant in sparse-gradients sparse-input-gradients passed-views chunks pooled-gradients; do
+    advice="turn it off for this vector width"
+    case $variant in
+      passed-views) advice="see Network.PassesViews" ;;
+      chunks) advice="see Network.ChunkBufferBytes" ;;
+      pooled-gradients) advice="see Network.ReadsEveryPooledGradient" ;;
+    esac
     ratios=$(grep -o 'ratio=[0-9.]*' "$dir/step-compare-$variant.txt" 2>/dev/null | cut -d= -f2 | xargs || true)
-    if [ -z "$ratios" ]; then
-      echo "- (default) cnn step with --$variant over without: not measured (see step-compare-$variant.txt)"
-    else
-      local advice="turn it off for this vector width"
-      case $variant in
-        passed-views) advice="see Network.PassesViews" ;;
-        chunks) advice="see Network.ChunkBufferBytes" ;;
-        pooled-gradients) advice="see Network.ReadsEveryPooledGradient" ;;
-      esac
-      verdict=$(echo "$ratios" | awk -v advice="$advice" '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER in " slow " of " NF " runs: " advice : "faster" }')
-      echo "- (default) cnn step with --$variant over without: $verdict ($ratios)"
-    fi
+    default_check "cnn step with --$variant over without" "step-compare-$variant.txt" "$ratios" runs "$advice"
   done
 
   ratios=$(grep -o ' ratio=[0-9.]*' "$dir/magnitude-whole-vectors.txt" 2>/dev/null | cut -d= -f2 | xargs || true)
-  if [ -z "$ratios" ]; then
-    echo "- (default) RAD's magnitude sampling writing whole vectors of draws over the last walk: not measured (see magnitude-whole-vectors.txt)"
-  else
-    verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER on " slow " of " NF " shapes: see MagnitudeSampling.WalksWholeVectors" : "faster" }')
-    if grep -q DIFFERENT "$dir/magnitude-whole-vectors.txt"; then verdict="$verdict; DIFFERENT CODES (a bug)"; fi
-    echo "- (default) RAD's magnitude sampling writing whole vectors of draws over the last walk: $verdict ($ratios)"
-  fi
-
+  if [ -n "$ratios" ] && grep -q DIFFERENT "$dir/magnitude-whole-vectors.txt"; then ratios="$ratios; DIFFERENT CODES (a bug)"; fi
+  default_check "RAD's magnitude sampling writing whole vectors of draws over the last walk" magnitude-whole-vectors.txt \
+    "$ratios" shapes "see MagnitudeSampling.WalksWholeVectors"
   ratios=$(grep -o 'ratio=[0-9.]*' "$dir/step-compare-rad-masks.txt" 2>/dev/null | cut -d= -f2 | xargs || true)
-  if [ -z "$ratios" ]; then
-    echo "- (default) RAD mlp step with its ReLU masks in the Dense products over apart: not measured (see step-compare-rad-masks.txt)"
-  else
-    verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER in " slow " of " NF " runs: see Network.PacksReluMaskInProduct" : "faster" }')
-    echo "- (default) RAD mlp step with its ReLU masks in the Dense products over apart: $verdict ($ratios)"
-  fi
-
+  default_check "RAD mlp step with its ReLU masks in the Dense products over apart" step-compare-rad-masks.txt \
+    "$ratios" runs "see Network.PacksReluMaskInProduct"
   ratios=$(grep -o 'median [0-9.]*' "$dir/read-ahead.txt" 2>/dev/null | cut -d' ' -f2 | xargs || true)
-  if [ -z "$ratios" ]; then
-    echo "- (default) mlp step through the trainers' source reading ahead over after the update: not measured (see read-ahead.txt)"
-  else
-    verdict=$(echo "$ratios" | awk '{ for (i = 1; i <= NF; i++) if ($i >= 1) slow++; print slow ? "SLOWER: see TrainingLoop.ReadsAhead" : "faster" }')
-    echo "- (default) mlp step through the trainers' source reading ahead over after the update: $verdict (median of epochs 2-6: $ratios)"
-  fi
+  default_check "mlp step through the trainers' source reading ahead over after the update (median of epochs 2-6)" read-ahead.txt \
+    "$ratios" runs "see TrainingLoop.ReadsAhead"
 
   ratios=$(grep -o 'median [0-9.]*' "$dir/adam-alignment.txt" 2>/dev/null | cut -d' ' -f2 | xargs || true)
   echo "- (lead) Adam over arrays 8/24/40 bytes past a 64-byte boundary / on it, state from memory: ${ratios:-not measured (see adam-alignment.txt)}"
