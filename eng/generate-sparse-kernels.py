@@ -5,9 +5,10 @@ convolution's sparse gradients, which C# generics cannot write once because they
   over the listed nonzero output-gradient elements;
 - the input gradient's walks of a block's receptive field, unrolled by column, because the column fixes which output pixels
   (accumulator registers) an input feeds and with which tap.
-Run it after changing this script:
+Run it after changing this script (`--check` only compares, exit code 1 when the file is stale):
     python3 eng/generate-sparse-kernels.py
 """
+import sys
 from pathlib import Path
 
 WIDTHS = (3, 5, 7)
@@ -221,9 +222,16 @@ internal static unsafe partial class DirectConvolutionLanes
 }}
 '''
     out = Path(__file__).resolve().parent.parent / "src/Microsoft.ML.RandAD/Kernels/DirectConvolutionLanes.Sparse.g.cs"
+    if "--check" in sys.argv[1:]:
+        if not out.exists() or out.read_text() != source:
+            print(f"{out} is stale: run python3 eng/generate-sparse-kernels.py")
+            return 1
+        print(f"{out} is up to date")
+        return 0
     out.write_text(source)
     print(f"wrote {out} ({source.count(chr(10))} lines)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
