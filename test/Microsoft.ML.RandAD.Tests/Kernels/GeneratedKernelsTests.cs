@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Diagnostics;
 
 namespace Microsoft.ML.RandAD.Tests.Kernels;
 
@@ -17,19 +16,13 @@ public sealed class GeneratedKernelsTests
     [DataRow("generate-sparse-kernels.py")]
     public void GeneratedFileIsWhatItsScriptWrites(string script)
     {
-        string path = Path.Combine(RepositoryRoot(), "eng", script);
+        string path = Path.Combine(ChildProcess.RepositoryRoot(), "eng", script);
         Assert.IsTrue(File.Exists(path), $"{path} not found.");
-        var start = new ProcessStartInfo("python3", [path, "--check"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-
-        Process process;
+        int exitCode;
+        string output;
         try
         {
-            process = Process.Start(start) ?? throw new InvalidOperationException("Could not start python3.");
+            (exitCode, output) = ChildProcess.Run("python3", [path, "--check"], TimeSpan.FromSeconds(60));
         }
         catch (Win32Exception)
         {
@@ -37,27 +30,6 @@ public sealed class GeneratedKernelsTests
             return;
         }
 
-        using (process)
-        {
-            Task<string> output = process.StandardOutput.ReadToEndAsync();
-            Task<string> error = process.StandardError.ReadToEndAsync();
-            Assert.IsTrue(process.WaitForExit(TimeSpan.FromSeconds(60)), $"{script} --check did not finish in 60 s.");
-            Assert.AreEqual(0, process.ExitCode, $"{script} --check:\n{output.Result}\n{error.Result}");
-        }
-    }
-
-    /// <summary>The folder above the test assembly that holds <c>eng/</c> and <c>src/</c>.</summary>
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? folder = new(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (Directory.Exists(Path.Combine(folder.FullName, "eng")) && Directory.Exists(Path.Combine(folder.FullName, "src", "Microsoft.ML.RandAD")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        Assert.Fail($"No folder above {AppContext.BaseDirectory} holds eng/ and src/Microsoft.ML.RandAD/.");
-        return "";
+        Assert.AreEqual(0, exitCode, $"{script} --check:\n{output}");
     }
 }

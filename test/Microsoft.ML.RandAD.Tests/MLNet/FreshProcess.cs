@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Microsoft.ML.RandAD.Tests.MLNet;
 
 /// <summary>
@@ -28,22 +26,8 @@ internal static class FreshProcess
     /// </summary>
     public static void Run(string tool, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(DotnetHost(), [ToolPath(tool), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet.");
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(90)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{tool} did not finish in 90 s.");
-        }
-
-        Assert.AreEqual(0, process.ExitCode, $"{tool} failed:\n{output.Result}\n{error.Result}");
+        (int exitCode, string output) = ChildProcess.Run(ChildProcess.DotnetHost(), [ToolPath(tool), .. arguments], TimeSpan.FromSeconds(90));
+        Assert.AreEqual(0, exitCode, $"{tool} failed:\n{output}");
     }
 
     /// <summary>The tool's dll: same configuration and runtime folder as this test assembly, its own project folder.</summary>
@@ -56,17 +40,5 @@ internal static class FreshProcess
         string path = Path.Combine(candidate, $"{tool}.dll");
         Assert.IsTrue(File.Exists(path), $"{tool}.dll not found at {path}; it is built by the test project's reference.");
         return path;
-    }
-
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
-        {
-            return host;
-        }
-
-        string? root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
-        return !string.IsNullOrEmpty(root) && File.Exists(Path.Combine(root, "dotnet")) ? Path.Combine(root, "dotnet") : "dotnet";
     }
 }
