@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generated_file import write_or_check
+
 OUT = Path(__file__).resolve().parent.parent / "src/Microsoft.ML.RandAD/Kernels/DirectConvolutionLanes.PixelKernel.g.cs"
 
 
@@ -215,16 +217,7 @@ internal static unsafe partial class DirectConvolutionLanes
 
 
 def main():
-    text = source()
-    if "--check" in sys.argv[1:]:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT} is stale: run python3 eng/generate-pixel-kernels.py")
-            return 1
-        print(f"{OUT} is up to date")
-        return 0
-    OUT.write_text(text)
-    print(f"wrote {OUT} ({text.count(chr(10))} lines)")
-    return 0
+    return write_or_check(OUT, source(), "generate-pixel-kernels.py")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ Run it after changing this script (`--check` only compares, exit code 1 when the
 import sys
 from pathlib import Path
 
+from generated_file import write_or_check
+
 WIDTHS = (3, 5, 7)
 RUNS = (6, 5, 4, 3)  # vectors of a window row the weight gradient takes at once
 SHAPES = ((4, True), (8, False))  # (pixels, two vectors of channels)
@@ -222,15 +224,7 @@ internal static unsafe partial class DirectConvolutionLanes
 }}
 '''
     out = Path(__file__).resolve().parent.parent / "src/Microsoft.ML.RandAD/Kernels/DirectConvolutionLanes.Sparse.g.cs"
-    if "--check" in sys.argv[1:]:
-        if not out.exists() or out.read_text() != source:
-            print(f"{out} is stale: run python3 eng/generate-sparse-kernels.py")
-            return 1
-        print(f"{out} is up to date")
-        return 0
-    out.write_text(source)
-    print(f"wrote {out} ({source.count(chr(10))} lines)")
-    return 0
+    return write_or_check(out, source, "generate-sparse-kernels.py")
 
 
 if __name__ == "__main__":

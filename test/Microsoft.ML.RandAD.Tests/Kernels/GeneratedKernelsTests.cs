@@ -12,6 +12,7 @@ namespace Microsoft.ML.RandAD.Tests.Kernels;
 public sealed class GeneratedKernelsTests
 {
     [TestMethod]
+    [DataRow("generate-gemm-tiles.py")]
     [DataRow("generate-pixel-kernels.py")]
     [DataRow("generate-sparse-kernels.py")]
     public void GeneratedFileIsWhatItsScriptWrites(string script)

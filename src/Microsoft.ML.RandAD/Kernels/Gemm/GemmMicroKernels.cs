@@ -14,9 +14,13 @@ namespace Microsoft.ML.RandAD.Kernels;
 /// <para>Each element of C is summed over k in order, in one accumulator lane, then written as
 /// <c>alpha·acc + beta·C</c> (multiply, multiply, add: the same operations on edge and full tiles), so the
 /// result does not depend on where a tile falls or on which thread computes it.</para>
+/// <para>The tiles unroll on R, so <c>eng/generate-gemm-tiles.py</c> writes them (GemmMicroKernels.Tiles.g.cs).</para>
 /// </remarks>
 internal static unsafe partial class GemmMicroKernels
 {
+    /// <summary>k steps between the B row a fused tile reads and the one it prefetches.</summary>
+    public const int FusedPrefetchSteps = 16;
+
     /// <summary>
     /// Asks for the tile's rows of C ahead of the epilogue: C rows lie a full row stride apart (a new page
     /// each for a 1024-wide C), so without this the epilogue waits on a cache miss per row; with it the
