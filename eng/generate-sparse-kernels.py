@@ -27,8 +27,8 @@ def section(column, pixels, width, two):
         "{",
         "    nint c = BitOperations.TrailingZeroCount(bits);",
         "    bits &= bits - 1;",
-        "    TF d = TW.BroadcastSingle(xs[c]);",
         f"    nint wc = c * {'(2 * n)' if two else 'n'};",
+        "    TF d = TW.BroadcastSingle(xs[c]);",
     ]
     for j in feeds:
         tap = column - j

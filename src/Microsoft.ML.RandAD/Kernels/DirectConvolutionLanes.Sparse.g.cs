@@ -366,8 +366,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b0);
             }
@@ -378,8 +378,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
@@ -392,8 +392,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
@@ -410,8 +410,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
                     b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b1);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
@@ -429,8 +429,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
                     b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a3);
@@ -446,8 +446,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
                     b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b3);
                 }
@@ -482,8 +482,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b0);
             }
@@ -494,8 +494,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
@@ -508,8 +508,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
@@ -524,8 +524,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
@@ -542,8 +542,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
@@ -562,8 +562,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
                     b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b1);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
@@ -581,8 +581,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
                     b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a3);
@@ -598,8 +598,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
                     b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b3);
                 }
@@ -634,8 +634,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc + n), b0);
             }
@@ -646,8 +646,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
@@ -660,8 +660,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
@@ -676,8 +676,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
@@ -694,8 +694,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
@@ -712,8 +712,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
@@ -730,8 +730,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * (2 * n);
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a0);
                 b0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc + n), b0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a1);
@@ -750,8 +750,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a1);
                     b1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc + n), b1);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a2);
@@ -769,8 +769,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a2);
                     b2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc + n), b2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a3);
@@ -786,8 +786,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * (2 * n);
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a3);
                     b3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc + n), b3);
                 }
@@ -822,8 +822,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
             }
 
@@ -833,8 +833,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
             }
@@ -845,8 +845,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
@@ -860,8 +860,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a3);
@@ -876,8 +876,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a3);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a4);
@@ -892,8 +892,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a4);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a5);
@@ -908,8 +908,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a4);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a5);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a6);
@@ -924,8 +924,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a5);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a6);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a7);
@@ -940,8 +940,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a6);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a7);
                 }
@@ -955,8 +955,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a7);
                 }
             }
@@ -994,8 +994,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
             }
 
@@ -1005,8 +1005,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
             }
@@ -1017,8 +1017,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
@@ -1030,8 +1030,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
@@ -1044,8 +1044,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
@@ -1061,8 +1061,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a3);
@@ -1079,8 +1079,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a3);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a4);
@@ -1097,8 +1097,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a4);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a5);
@@ -1115,8 +1115,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a4);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a5);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a6);
@@ -1132,8 +1132,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a5);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a6);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a7);
@@ -1148,8 +1148,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a6);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a7);
                 }
@@ -1163,8 +1163,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a7);
                 }
             }
@@ -1202,8 +1202,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a0);
             }
 
@@ -1213,8 +1213,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a1);
             }
@@ -1225,8 +1225,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w0 + wc), a2);
@@ -1238,8 +1238,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w1 + wc), a2);
@@ -1252,8 +1252,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w2 + wc), a2);
@@ -1267,8 +1267,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w3 + wc), a2);
@@ -1283,8 +1283,8 @@ internal static unsafe partial class DirectConvolutionLanes
             {
                 nint c = BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                TF d = TW.BroadcastSingle(xs[c]);
                 nint wc = c * n;
+                TF d = TW.BroadcastSingle(xs[c]);
                 a0 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a0);
                 a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a1);
                 a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a2);
@@ -1302,8 +1302,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a1 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a1);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a3);
@@ -1322,8 +1322,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a2 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a2);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a3);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a4);
@@ -1341,8 +1341,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a3 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a3);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a4);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a5);
@@ -1359,8 +1359,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a4 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a4);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a5);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a6);
@@ -1376,8 +1376,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a5 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a5);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a6);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w4 + wc), a7);
@@ -1392,8 +1392,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a6 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a6);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w5 + wc), a7);
                 }
@@ -1407,8 +1407,8 @@ internal static unsafe partial class DirectConvolutionLanes
                 {
                     nint c = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    TF d = TW.BroadcastSingle(xs[c]);
                     nint wc = c * n;
+                    TF d = TW.BroadcastSingle(xs[c]);
                     a7 = TW.FusedMultiplyAdd(d, TW.LoadSingle(w6 + wc), a7);
                 }
             }
