@@ -124,6 +124,7 @@ internal static unsafe class PooledRows
             }
 
             new ReadOnlySpan<float>(ownSums, width).CopyTo(new Span<float>(sums + firstChannel, width));
+            GC.KeepAlive(large); // only `own` points into it after its address is taken: a pinned array is still freed once unreachable
         }
 
         /// <summary>
