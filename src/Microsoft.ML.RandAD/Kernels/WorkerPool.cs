@@ -148,12 +148,17 @@ internal static unsafe class WorkerPool
         // With work of its own for the calling thread, every part may go to the workers.
         int helpers = Math.Min(threads - 1, alongside is null ? partCount - 1 : partCount);
         EnsureThreads(helpers);
+
+        // The new ticket first: a worker still in DrainParts after the last call (its last part done, looking for another)
+        // holds that call's ticket, and its claim must fail before it can see this call's part count. With the count written
+        // first, such a worker could take "part n" of the old ticket (n = the old count, below the new one) and run this call's
+        // part n a second time, its decrement letting the call return before its own last part ended.
+        int generation = s_generation + 1;
+        Interlocked.Exchange(ref s_ticket, (long)generation << 32);
         s_failure = null;
         s_partCount = partCount;
         s_pending = partCount;
         s_limit = threads - 1;
-        int generation = s_generation + 1;
-        Interlocked.Exchange(ref s_ticket, (long)generation << 32);
         Interlocked.Exchange(ref s_generation, generation); // publishes the fields above to spinning workers
 
         // Wake the first `helpers` workers that sleep (a spinning one sees the generation by itself). The exchange pairs
