@@ -19,22 +19,14 @@ public sealed class PoolContentionTests
 {
     private static readonly Dictionary<string, NetworkSpec> Specs = new()
     {
-        ["cnn"] = new NetworkSpec(
-            InputSpec.Image(1, 28, 28),
-            [new Conv2DSpec(16, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2),
-             new Conv2DSpec(32, 5, 1, 2), new ActivationSpec(ActivationKind.Relu), new Pool2DSpec(PoolKind.Max, 2), new FlattenSpec(),
-             new DenseSpec(10)],
-            new LossSpec(LossKind.SoftmaxCrossEntropy)),
+        ["cnn"] = TestNetworks.FashionCnn,
         // A second convolution of stride 2: its input gradient through im2col and GEMM, each chunk of images a part with a GEMM inside.
         ["strided"] = new NetworkSpec(
             InputSpec.Image(3, 16, 16),
             [new Conv2DSpec(8, 3, 1, 1), new ActivationSpec(ActivationKind.Relu), new Conv2DSpec(16, 3, 2, 1), new ActivationSpec(ActivationKind.Relu),
              new FlattenSpec(), new DenseSpec(10)],
             new LossSpec(LossKind.SoftmaxCrossEntropy)),
-        ["mlp"] = new NetworkSpec(
-            InputSpec.Vector(784),
-            [new DenseSpec(256), new ActivationSpec(ActivationKind.Relu), new DenseSpec(256), new ActivationSpec(ActivationKind.Relu), new DenseSpec(10)],
-            new LossSpec(LossKind.SoftmaxCrossEntropy)),
+        ["mlp"] = NetworkSpec.Mlp(784, [256, 256], 10, new LossSpec(LossKind.SoftmaxCrossEntropy), ActivationKind.Relu),
     };
 
     [TestMethod]

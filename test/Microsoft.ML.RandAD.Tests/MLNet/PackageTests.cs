@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Xml.Linq;
+using Microsoft.ML.RandAD.Tests.Datasets;
 
 namespace Microsoft.ML.RandAD.Tests.MLNet;
 
@@ -29,8 +30,8 @@ public sealed class PackageTests
     {
         // A version no earlier run used: NuGet keeps every restored package version in its global folder for good.
         string version = $"0.0.0-check.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-        string work = Path.Combine(Path.GetTempPath(), $"randad-package-{Guid.NewGuid():N}");
-        string feed = Path.Combine(work, "feed"), app = Path.Combine(work, "app");
+        using var work = new TempFolder();
+        string feed = work.File("feed"), app = work.File("app");
         Directory.CreateDirectory(app);
         try
         {
@@ -49,11 +50,15 @@ public sealed class PackageTests
         }
         finally
         {
-            DeleteQuietly(work);
+            // The restored copy of this one-off version, out of NuGet's global folder.
             string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } folder
                 ? folder
                 : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            DeleteQuietly(Path.Combine(packages, "microsoft.ml.randad", version));
+            string restored = Path.Combine(packages, "microsoft.ml.randad", version);
+            if (Directory.Exists(restored))
+            {
+                Directory.Delete(restored, recursive: true);
+            }
         }
     }
 
@@ -146,22 +151,4 @@ public sealed class PackageTests
             public float[] Features { get; set; } = [];
         }
         """;
-
-    private static void DeleteQuietly(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-            // A leftover temporary folder fails nothing.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }
