@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from generated_file import write_or_check
+from generated_file import summary, write_or_check
 
 OUT = Path(__file__).resolve().parent.parent / "src/Microsoft.ML.RandAD/Kernels/DirectConvolutionLanes.PixelKernel.g.cs"
 
@@ -97,14 +97,7 @@ def kernel(k):
             params = "float* origin, nint step, int n, nint rowStep, float* weight, float* bias, float* y, nint yRowStep"
 
     if k.doc:
-        doc = k.doc.strip("\n").split("\n")
-        if len(doc) == 1:
-            emit(8, f"/// <summary>{doc[0]}</summary>")
-        else:
-            emit(8, "/// <summary>")
-            for line in doc:
-                emit(8, f"/// {line}")
-            emit(8, "/// </summary>")
+        lines.extend(summary(k.doc, 8))
     emit(8, "[MethodImpl(MethodImplOptions.AggressiveOptimization)]")
     emit(8, f"public readonly void {k.name}<TW, TU, TF>({params})")
     emit(12, "where TW : IVectorWidth<TU, TF>")

@@ -15,6 +15,7 @@ public sealed class GeneratedKernelsTests
     [DataRow("generate-gemm-tiles.py")]
     [DataRow("generate-pixel-kernels.py")]
     [DataRow("generate-sparse-kernels.py")]
+    [DataRow("generate-weight-gradient-taps.py")]
     public void GeneratedFileIsWhatItsScriptWrites(string script)
     {
         string path = Path.Combine(ChildProcess.RepositoryRoot(), "eng", script);
