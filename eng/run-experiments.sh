@@ -4,7 +4,10 @@
 #   eng/run-experiments.sh full       the committed figures: the ConvNet in one process and FC/IRNN/sweep/memory in another
 #                                     (one kernel thread each, so the two cores are used without GEMM barrier waits),
 #                                     then the merged figures and tables -> artifacts/experiments/full
+#   eng/run-experiments.sh pixel      the pixel-by-pixel IRNN (784 steps, MNIST subset), its six arms in two processes of one
+#                                     kernel thread each (24 min on the Zen 3 VM) -> artifacts/experiments/pixel
 #   eng/run-experiments.sh publish DIR   copy DIR's figures, tables and merged CSV into docs/figures (what docs/results.md shows)
+#   eng/run-experiments.sh publish-pixel DIR   the same for a pixel run (its files named apart: pixel-summary.md, results-pixel.csv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +33,17 @@ case "${1:-}" in
     "$out/bin/RandAD.Experiments" plot "$out/full/results.csv" --out "$out/full"
     cp "$out/full/fc-irnn/memory.md" "$out/full/fc-irnn/memory.csv" "$out/full/"
     ;;
+  pixel)
+    build
+    mkdir -p "$out/pixel"
+    # The arms split so the two processes take about as long (exact B=150 and magnitude sampling are the slowest steps).
+    "$out/bin/RandAD.Experiments" paper --plan pixel --arms exact-full,rad-projection,exact-reduced --out "$out/pixel/a" > "$out/pixel/a.log" 2>&1 &
+    first=$!
+    "$out/bin/RandAD.Experiments" paper --plan pixel --arms rad-per-row,rad-shared,rad-magnitude --out "$out/pixel/b" > "$out/pixel/b.log" 2>&1
+    wait "$first"
+    { cat "$out/pixel/a/results.csv"; tail -n +2 "$out/pixel/b/results.csv"; } > "$out/pixel/results.csv"
+    "$out/bin/RandAD.Experiments" plot "$out/pixel/results.csv" --out "$out/pixel"
+    ;;
   publish)
     from=${2:?usage: eng/run-experiments.sh publish DIR}
     mkdir -p docs/figures
@@ -37,8 +51,15 @@ case "${1:-}" in
     if [ -f "$from/results.csv" ]; then cp "$from/results.csv" docs/figures/results-full.csv; fi
     if [ -f "$from/memory.md" ]; then cp "$from"/memory.md "$from"/memory.csv docs/figures/; fi
     ;;
+  publish-pixel)
+    from=${2:?usage: eng/run-experiments.sh publish-pixel DIR}
+    mkdir -p docs/figures
+    cp "$from"/mnist-irnn-pixel-*.png docs/figures/
+    cp "$from/summary.md" docs/figures/pixel-summary.md
+    cp "$from/results.csv" docs/figures/results-pixel.csv
+    ;;
   *)
-    sed -n '2,8p' "$0"
+    sed -n '2,10p' "$0"
     exit 2
     ;;
 esac

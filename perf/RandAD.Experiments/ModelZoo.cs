@@ -8,6 +8,7 @@ internal static class ModelZoo
     public const string FullyConnected = "fc";
     public const string ConvNet = "conv";
     public const string Irnn = "irnn";
+    public const string PixelIrnn = "irnn-pixel";
 
     private static readonly LossSpec s_crossEntropy = new(LossKind.SoftmaxCrossEntropy);
 
@@ -17,7 +18,8 @@ internal static class ModelZoo
         FullyConnected => NetworkSpec.Mlp(784, [300, 300, 300], 10, s_crossEntropy),
         ConvNet => PaperConvNet(channels: 1, side: 28),
         Irnn => RowSequentialIrnn(steps: 28, stepSize: 28),
-        _ => throw new ArgumentException($"Unknown model '{model}'; use {FullyConnected}, {ConvNet} or {Irnn}."),
+        PixelIrnn => RowSequentialIrnn(steps: 784, stepSize: 1),
+        _ => throw new ArgumentException($"Unknown model '{model}'; use {FullyConnected}, {ConvNet}, {Irnn} or {PixelIrnn}."),
     };
 
     /// <summary>Human-readable name for plots and tables.</summary>
@@ -26,6 +28,7 @@ internal static class ModelZoo
         FullyConnected => "FC 784-300-300-300-10",
         ConvNet => "ConvNet (28×28×1)",
         Irnn => "IRNN (28 rows × 28 px, 100 hidden)",
+        PixelIrnn => "IRNN (784 pixels, 100 hidden)",
         _ => model,
     };
 

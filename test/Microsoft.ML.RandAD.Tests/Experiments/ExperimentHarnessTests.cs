@@ -106,7 +106,7 @@ public sealed class ExperimentHarnessTests
     [TestMethod]
     public void MagnitudeSamplingKeepsNoMoreThanPerRowSoTheReducedBatchStaysFair()
     {
-        foreach (string model in new[] { ModelZoo.FullyConnected, ModelZoo.ConvNet, ModelZoo.Irnn })
+        foreach (string model in new[] { ModelZoo.FullyConnected, ModelZoo.ConvNet, ModelZoo.Irnn, ModelZoo.PixelIrnn })
         {
             IReadOnlyList<EstimatorArm> arms = EstimatorArm.ForModel(model, 150, 0.1f);
             long Bytes(string key) => EstimatorArm.RetainedBytes(ModelZoo.ForImages(model), arms.Single(a => a.Key == key).Settings, 150);
