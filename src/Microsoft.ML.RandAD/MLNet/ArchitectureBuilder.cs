@@ -6,8 +6,9 @@ namespace Microsoft.ML.RandAD.MLNet;
 internal static class ArchitectureBuilder
 {
     /// <summary>
-    /// Image options: conv blocks (Conv k×k same padding → activation → max-pool) then flatten; then the hidden
-    /// fully connected layers (Dense → activation → dropout); then a Dense output of <paramref name="outputs"/>.
+    /// Image options: conv blocks (Conv k×k same padding → activation → max-pool) then flatten; sequence options: a
+    /// recurrent ReLU layer whose last state goes on; then the hidden fully connected layers (Dense → activation →
+    /// dropout); then a Dense output of <paramref name="outputs"/>.
     /// </summary>
     public static NetworkSpec Build(RandADTrainerOptionsBase options, string featureColumn, int featureSize, int outputs, LossSpec loss)
     {
@@ -22,6 +23,16 @@ internal static class ArchitectureBuilder
 
             input = InputSpec.Image(image.Channels, image.Height, image.Width);
         }
+        else if (options.SequenceShape is RandADSequenceShape sequence)
+        {
+            if (sequence.Size != featureSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options),
+                    $"SequenceShape {sequence} holds {sequence.Size} values but feature column '{featureColumn}' has {featureSize} per row.");
+            }
+
+            input = InputSpec.Sequence(sequence.Steps, sequence.StepSize);
+        }
 
         var layers = new List<LayerSpec>();
         if (options.HiddenLayers is { } custom)
@@ -33,6 +44,10 @@ internal static class ArchitectureBuilder
             if (options.ImageShape is not null)
             {
                 AddConvolutions(options, layers);
+            }
+            else if (options.SequenceShape is not null)
+            {
+                layers.Add(new RecurrentSpec(options.RecurrentUnits));
             }
 
             foreach (int width in options.HiddenLayerSizes ?? Enumerable.Repeat(options.HiddenLayerWidth, options.HiddenLayerCount))

@@ -46,6 +46,18 @@ internal static class OptionsValidation
             }
         }
 
+        if (options.SequenceShape is RandADSequenceShape sequence)
+        {
+            if (options.ImageShape is not null)
+            {
+                throw new ArgumentException(
+                    $"Set ImageShape ({options.ImageShape}) or SequenceShape ({sequence}), not both: the features are read as images or as sequences.", nameof(options));
+            }
+
+            Require(sequence.Steps >= 1 && sequence.StepSize >= 1, nameof(options.SequenceShape), sequence, "at least one step of at least one value");
+            Require(options.RecurrentUnits >= 1, nameof(options.RecurrentUnits), options.RecurrentUnits, "at least 1");
+        }
+
         if (!isClassification && options.EarlyStoppingMetric == RandADEarlyStoppingMetric.Accuracy)
         {
             throw new ArgumentException("Early stopping on accuracy needs a classification trainer; use RandADEarlyStoppingMetric.Loss for regression.", nameof(options));

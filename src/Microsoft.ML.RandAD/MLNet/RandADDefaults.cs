@@ -30,6 +30,9 @@ public static class RandADDefaults
     /// <summary>Square kernel size of every convolution (padding keeps the spatial size: kernel / 2).</summary>
     public const int ConvolutionKernelSize = 5;
 
+    /// <summary>Hidden units of the recurrent layer of a sequence model (<c>SequenceShape</c>).</summary>
+    public const int RecurrentUnits = 128;
+
     /// <summary>Max-pooling window (and stride) after every convolution block; 1 = no pooling.</summary>
     public const int PoolSize = 2;
 

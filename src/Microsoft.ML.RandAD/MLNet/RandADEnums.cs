@@ -46,6 +46,22 @@ public sealed record RandADImageShape(int Channels, int Height, int Width)
     public override string ToString() => $"{Channels}×{Height}×{Width}";
 }
 
+/// <summary>
+/// Shape of sequence features: the feature vector holds <paramref name="Steps"/> steps of <paramref name="StepSize"/> values,
+/// step after step (the values of step 0, then those of step 1, …), e.g. a sensor window of 128 readings of 3 axes, or an
+/// image read row by row.
+/// </summary>
+/// <param name="Steps">Steps in a row (the recurrence's length).</param>
+/// <param name="StepSize">Values a step.</param>
+public sealed record RandADSequenceShape(int Steps, int StepSize)
+{
+    /// <summary>Floats per sequence.</summary>
+    public int Size => Steps * StepSize;
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Steps} steps × {StepSize}";
+}
+
 /// <summary>What one training pass did, handed to <c>MetricsCallback</c> and kept in the model's history.</summary>
 /// <param name="Epoch">1-based pass number.</param>
 /// <param name="TrainLoss">Mean training loss over the pass (weighted by example weights when given).</param>

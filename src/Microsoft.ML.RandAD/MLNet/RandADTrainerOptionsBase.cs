@@ -64,6 +64,18 @@ public abstract partial class RandADTrainerOptionsBase
     public int PoolSize = RandADDefaults.PoolSize;
 
     /// <summary>
+    /// Treat the feature vector as sequences of this shape and read each with a recurrent ReLU layer of
+    /// <see cref="RecurrentUnits"/> units (IRNN: <c>h_t = ReLU(W_hh·h_{t−1} + W_ih·x_t + b)</c>, W_hh starting at the identity),
+    /// whose last state goes on to the hidden layers. Null = no recurrent layer. Not with <see cref="ImageShape"/>. Long
+    /// sequences usually want <see cref="GradientClippingNorm"/> (e.g. 1) and a small learning rate; with RAD the layer keeps
+    /// a sketch of every step's input and hidden state, so its activation memory falls about as <see cref="KeepFraction"/>.
+    /// </summary>
+    public RandADSequenceShape? SequenceShape;
+
+    /// <summary>Hidden units of the recurrent layer, used when <see cref="SequenceShape"/> is set.</summary>
+    public int RecurrentUnits = RandADDefaults.RecurrentUnits;
+
+    /// <summary>
     /// Advanced: the hidden layers as engine layer specs (convolutions, pooling, batch norm, ...). When set, it
     /// replaces the MLP and convolution options above; the output layer is appended by the trainer.
     /// </summary>
