@@ -56,6 +56,30 @@ public sealed class OnnxPipelineParityTests
     }
 
     [TestMethod]
+    public void MulticlassRecurrentNetFromFashionMnistPixelsReadRowByRow()
+    {
+        var ml = new MLContext(seed: 1);
+        RandAD.Datasets.DataSplit split = RandAD.Datasets.FashionMnist.Load();
+        IDataView train = FashionPixels(ml, split.Train.Take(1000));
+        IDataView test = FashionPixels(ml, split.Test.Take(Rows));
+        ITransformer model = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.NormalizeMinMax("Features", "Pixels"))
+            .Append(ml.MulticlassClassification.Trainers.RandAD(new RandADMulticlassTrainer.Options
+            {
+                SequenceShape = new RandADSequenceShape(28, 28),
+                RecurrentUnits = 16,
+                HiddenLayerCount = 0,
+                NumberOfIterations = 1,
+                BatchSize = 50,
+                GradientClippingNorm = 1f,
+                Seed = 2,
+            }))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
+            .Fit(train);
+        CheckMulticlass(ml, model, test, ["Pixels"], "irnn");
+    }
+
+    [TestMethod]
     public void BinaryMlpFromRawColumns()
     {
         var ml = new MLContext(seed: 1);
