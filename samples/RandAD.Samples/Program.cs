@@ -26,10 +26,12 @@ var results = new List<RunResult>();
 
 results.Add(runs.Mlp(keepFraction: 1f));
 results.Add(runs.Cnn(keepFraction: 1f));
+results.Add(runs.Rnn(keepFraction: 1f));
 if (settings.Rad)
 {
     results.Add(runs.Mlp(keepFraction: 0.1f));
     results.Add(runs.Cnn(keepFraction: 0.1f));
+    results.Add(runs.Rnn(keepFraction: 0.1f));
 }
 
 if (!settings.SkipBaselines)

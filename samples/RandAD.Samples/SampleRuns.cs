@@ -6,7 +6,7 @@ using Microsoft.ML.RandAD.Sketches;
 
 namespace RandAD.Samples;
 
-/// <summary>The models the sample trains: RandAD MLP and CNN (exact and RAD) and ML.NET's own baselines, all through ordinary pipelines.</summary>
+/// <summary>The models the sample trains: RandAD MLP, CNN and IRNN (exact and RAD) and ML.NET's own baselines, all through ordinary pipelines.</summary>
 internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, int epochs, float learningRate, RadEstimator? estimator, int seed)
 {
     /// <summary>784-256-256-10 ReLU MLP, Adam (1e-3 unless --lr), batch 128 (the TorchSharp reference's architecture).</summary>
@@ -29,6 +29,24 @@ internal sealed class SampleRuns(MLContext ml, IDataView train, IDataView test, 
         ConvolutionKernelSize = 5,
         PoolSize = 2,
         HiddenLayerCount = 0,
+        LearningRate = learningRate,
+        RadEstimator = keepFraction < 1 ? estimator : null,
+        BatchSize = 128,
+        NumberOfIterations = epochs,
+        KeepFraction = keepFraction,
+        Seed = seed,
+    });
+
+    /// <summary>
+    /// A recurrent ReLU network (IRNN, 128 units) reading each image row by row, 28 steps of 28 pixels, then FC(10);
+    /// gradients clipped at norm 1, Adam (1e-3 unless --lr), batch 128.
+    /// </summary>
+    public RunResult Rnn(float keepFraction) => RandAD($"RandAD IRNN 128, 28 rows{Rad(keepFraction)}", new RandADMulticlassTrainer.Options
+    {
+        SequenceShape = new RandADSequenceShape(28, 28),
+        RecurrentUnits = 128,
+        HiddenLayerCount = 0,
+        GradientClippingNorm = 1f,
         LearningRate = learningRate,
         RadEstimator = keepFraction < 1 ? estimator : null,
         BatchSize = 128,
